@@ -1,0 +1,74 @@
+# anime-gan: every pipeline stage is one target. `make help` lists them.
+# Set-up is part of `make demo` and `make test`: they create/refresh the virtual environment
+# $(VENV) and install the project into it. With a virtual environment active (VIRTUAL_ENV set,
+# e.g. one holding your CUDA torch), that one is used instead and its torch is kept.
+
+VENV ?= $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV),.venv)
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+TORCH_CPU ?= torch==2.13.0
+STAMP := $(VENV)/.anime-gan-installed
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate export serve report sweep clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_CPU)"
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+install: $(STAMP) ## create/refresh the virtual environment and install the project (quick when nothing changed)
+
+demo: $(STAMP) ## the main job on the embedded demo data: render -> train -> samples, metrics, export
+	$(BIN)/anime-gan render out=data/demo $(ARGS)
+	$(BIN)/anime-gan train experiment=demo hydra.run.dir=runs/demo $(ARGS)
+
+test: $(STAMP) ## run the test suite (CPU, no network)
+	$(BIN)/pytest $(ARGS)
+
+demo-data: $(STAMP) ## render the procedural demo dataset into data/demo
+	$(BIN)/anime-gan render out=data/demo $(ARGS)
+
+import: $(STAMP) ## import a folder/zip of images as a dataset: make import ARGS="source=... out=..."
+	$(BIN)/anime-gan import $(ARGS)
+
+crawl: $(STAMP) ## download character images (needs the internet)
+	$(BIN)/anime-gan crawl $(ARGS)
+
+detect: $(STAMP) ## crop faces from character images
+	$(BIN)/anime-gan detect $(ARGS)
+
+review: $(STAMP) ## contact sheets and reject list of face crops
+	$(BIN)/anime-gan review $(ARGS)
+
+tag: $(STAMP) ## estimate the 34 tags with Illustration2Vec
+	$(BIN)/anime-gan tag $(ARGS)
+
+build: $(STAMP) ## pack crops + tags into the training set
+	$(BIN)/anime-gan build $(ARGS)
+
+train: $(STAMP) ## train the model: make train ARGS="experiment=paper"
+	$(BIN)/anime-gan train $(ARGS)
+
+sweep: $(STAMP) ## Hydra multirun over lambda_adv and lambda_gp (see conf/experiment/sweep.yaml)
+	$(BIN)/anime-gan train -m experiment=sweep $(ARGS)
+
+evaluate: $(STAMP) ## FID / SWD and per-label precision of a checkpoint
+	$(BIN)/anime-gan evaluate $(ARGS)
+
+generate: $(STAMP) ## generate faces with chosen tags
+	$(BIN)/anime-gan generate $(ARGS)
+
+export: $(STAMP) ## export the generator to ONNX for the web page
+	$(BIN)/anime-gan export $(ARGS)
+
+serve: $(STAMP) ## serve the web page
+	$(BIN)/anime-gan serve $(ARGS)
+
+clean: ## remove run outputs (keeps data/ and the environment)
+	rm -rf runs outputs multirun wandb lightning_logs

@@ -1,0 +1,96 @@
+"""``anime-gan <stage> [hydra overrides]``: one subcommand per pipeline stage.
+
+Each stage is a thin Hydra entry point in ``anime_gan.cli.<module>``; this dispatcher only picks
+it and hands it the rest of the command line (so ``anime-gan train -m a=1,2`` is a multirun).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from anime_gan.errors import UserError
+
+#: stage -> (module in anime_gan.cli, one-line description). Order is the pipeline's.
+STAGES: dict[str, tuple[str, str]] = {
+    "crawl": ("crawl", "download character images from Getchu (ErogameScape game list)"),
+    "detect": ("detect", "find faces with lbpcascade_animeface and save 1.5x zoomed crops"),
+    "review": ("review", "contact sheets of face crops and a reject list for false positives"),
+    "tag": ("tag", "estimate the 34 tags with Illustration2Vec"),
+    "build": ("build", "pack crops + tags into the training set (year filter, resolution)"),
+    "import": ("import_images", "build a dataset from any folder/zip of images (+ optional tags CSV)"),
+    "render": ("render", "render the embedded procedural demo dataset (offline, any size)"),
+    "train": ("train", "train the conditional DRAGAN + ACGAN model (Lightning)"),
+    "evaluate": ("evaluate", "FID / SWD and per-label precision of a checkpoint"),
+    "generate": ("generate", "generate faces with chosen tags, grids and interpolations"),
+    "export": ("export", "export the generator to ONNX with the tag schema and prior"),
+    "serve": ("serve", "serve the web page that generates in the browser"),
+}
+#: Small utilities that take plain arguments rather than Hydra overrides.
+UTILITIES: dict[str, str] = {
+    "tags": "list the 34 tags with their groups and Illustration2Vec indices",
+    "describe": "summarise a dataset: describe PATH",
+}
+
+
+def usage() -> str:
+    lines = ["usage: anime-gan <command> [hydra overrides...]   (anime-gan <command> --help)", "",
+             "pipeline stages:"]
+    lines += [f"  {name:<10}{desc}" for name, (_, desc) in STAGES.items()]
+    lines += ["", "utilities:"] + [f"  {name:<10}{desc}" for name, desc in UTILITIES.items()]
+    return "\n".join(lines)
+
+
+def _utility(name: str, args: list[str]) -> int:
+    if name == "tags":
+        from anime_gan.data.tags import GROUPS, TAG_INDEX, TAGS
+
+        for group in GROUPS:
+            print(f"{group.name}{' (exclusive: exactly one)' if group.exclusive else ''}:")
+            for tag in group.tags:
+                t = TAGS[TAG_INDEX[tag]]
+                print(f"  {TAG_INDEX[tag]:>2}  {tag:<14} i2v {t.i2v_index:>4} ({t.i2v_name})")
+        return 0
+    if name == "describe":
+        if len(args) != 1:
+            raise UserError("describe takes one dataset path: anime-gan describe data/demo")
+        from anime_gan.data.dataset import load_dataset
+        from anime_gan.data.summary import format_summary, summarize
+
+        print(format_summary(summarize(load_dataset(args[0]))))
+        return 0
+    raise AssertionError(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    command, rest = argv[0], argv[1:]
+    try:
+        if command in UTILITIES:
+            return _utility(command, rest)
+        if command not in STAGES:
+            import difflib
+
+            close = difflib.get_close_matches(command, [*STAGES, *UTILITIES], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UserError(f"unknown command {command!r}.{hint} Run `anime-gan --help` for the list.")
+        module = importlib.import_module(f"anime_gan.cli.{STAGES[command][0]}")
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        if e.name != f"anime_gan.cli.{STAGES[command][0]}":
+            raise
+        print(f"error: the {command} stage is not part of this version yet; see the README's "
+              f"stage table for what is available.", file=sys.stderr)
+        return 2
+    sys.argv = [f"anime-gan {command}", *rest]
+    module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The dataset format: one artifact that the data stages write and training reads.
+
+A dataset is a folder (or a zip of the same files, for moving it around)::
+
+    dataset.json     format, version, resolution, count, tag names (schema order), source, notes
+    images.npy       uint8 [N, R, R, 3] RGB, decoded once, memory-mappable
+    labels.npy       uint8 [N, 34] multi-hot (1 = the image shows the tag)
+    known.npy        uint8 [N, 34] known-mask (1 = the label is known; an absent tag of a
+                     partly tagged source is unknown, not false)
+    metadata.jsonl   one JSON object per image: id, source, year (or null), width, height
+                     (original size before resizing), plus any stage-specific fields
+
+Writes are atomic: everything goes to a temporary sibling folder that is renamed into place,
+so an interrupted stage never leaves a half-written dataset.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from anime_gan.data.tags import NUM_TAGS, TAG_NAMES
+from anime_gan.errors import UserError
+
+FORMAT = "anime-gan-dataset"
+VERSION = 1
+_ARRAYS = ("images", "labels", "known")
+
+
+@dataclass
+class FaceDataset:
+    """An in-memory (or memory-mapped) dataset in the project's format."""
+
+    images: np.ndarray  # uint8 [N, R, R, 3]
+    labels: np.ndarray  # uint8 [N, 34]
+    known: np.ndarray  # uint8 [N, 34]
+    metadata: list[dict[str, Any]]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.images)
+        if self.images.ndim != 4 or self.images.shape[3] != 3 or self.images.dtype != np.uint8:
+            raise ValueError(f"images must be uint8 [N, R, R, 3], got {self.images.dtype} {self.images.shape}")
+        if self.images.shape[1] != self.images.shape[2]:
+            raise ValueError(f"images must be square, got {self.images.shape[1:3]}")
+        for name in ("labels", "known"):
+            arr = getattr(self, name)
+            if arr.shape != (n, NUM_TAGS):
+                raise ValueError(f"{name} must have shape ({n}, {NUM_TAGS}), got {arr.shape}")
+        if len(self.metadata) != n:
+            raise ValueError(f"metadata has {len(self.metadata)} rows for {n} images")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def resolution(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(m["id"]) for m in self.metadata]
+
+    def subset(self, index: np.ndarray | Iterable[int]) -> "FaceDataset":
+        idx = np.asarray(list(index) if not isinstance(index, np.ndarray) else index, dtype=np.int64)
+        return FaceDataset(
+            np.ascontiguousarray(self.images[idx]), self.labels[idx], self.known[idx],
+            [self.metadata[i] for i in idx], dict(self.info),
+        )
+
+
+def save_dataset(ds: FaceDataset, path: str | Path, **info: Any) -> Path:
+    """Write ``ds`` to ``path`` (a folder, or a ``.zip`` file) atomically; returns the path."""
+    path = Path(path)
+    header = {
+        **ds.info, **info,
+        "format": FORMAT, "version": VERSION, "resolution": ds.resolution, "count": len(ds),
+        "tags": list(TAG_NAMES),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        folder = tmp / "ds"
+        folder.mkdir()
+        (folder / "dataset.json").write_text(json.dumps(header, indent=2, default=_jsonable))
+        for name in _ARRAYS:
+            np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(ds, name)))
+        with open(folder / "metadata.jsonl", "w") as f:
+            for row in ds.metadata:
+                f.write(json.dumps(row, default=_jsonable) + "\n")
+        if path.suffix == ".zip":
+            staged = tmp / "ds.zip"
+            with zipfile.ZipFile(staged, "w", zipfile.ZIP_STORED) as zf:
+                for file in sorted(folder.iterdir()):
+                    zf.write(file, file.name)
+            os.replace(staged, path)
+        else:
+            _replace_dir(folder, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Move folder ``src`` to ``dst``; an existing ``dst`` is replaced only once ``src`` is in place."""
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+    os.replace(dst, old)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        os.replace(old, dst)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+
+
+def load_dataset(path: str | Path, mmap: bool = True) -> FaceDataset:
+    """Read a dataset folder or zip written by :func:`save_dataset`."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(
+            f"dataset {path} does not exist: build one first (e.g. `make demo-data` or "
+            f"`anime-gan import source=... out={path}`)."
+        )
+    try:
+        if path.is_dir():
+            header = json.loads((path / "dataset.json").read_text())
+            arrays = {
+                n: np.load(path / f"{n}.npy", mmap_mode="r" if mmap else None) for n in _ARRAYS
+            }
+            meta_text = (path / "metadata.jsonl").read_text()
+        else:
+            with zipfile.ZipFile(path) as zf:
+                header = json.loads(zf.read("dataset.json"))
+                arrays = {n: np.load(io.BytesIO(zf.read(f"{n}.npy"))) for n in _ARRAYS}
+                meta_text = zf.read("metadata.jsonl").decode()
+    except (FileNotFoundError, KeyError, zipfile.BadZipFile, ValueError, json.JSONDecodeError) as e:
+        raise UserError(
+            f"{path} is not a readable anime-gan dataset ({e}): rebuild it with `anime-gan import` "
+            f"or `anime-gan build`."
+        ) from None
+    if header.get("format") != FORMAT:
+        raise UserError(f"{path} is not an anime-gan dataset (dataset.json has no format {FORMAT!r}).")
+    if header.get("tags") != list(TAG_NAMES):
+        raise UserError(f"{path} was written with another tag schema: rebuild it with this version.")
+    metadata = [json.loads(line) for line in meta_text.splitlines() if line.strip()]
+    try:
+        return FaceDataset(arrays["images"], arrays["labels"], arrays["known"], metadata, header)
+    except ValueError as e:
+        raise UserError(f"{path} is inconsistent ({e}): rebuild it.") from None
+
+
+def check_resolution(ds: FaceDataset, expected: int, path: str | Path = "the dataset") -> None:
+    """Raise a clear error when a dataset's resolution is not the one a model expects."""
+    if ds.resolution != expected:
+        raise UserError(
+            f"{path} holds {ds.resolution}x{ds.resolution} images but the model expects "
+            f"{expected}x{expected}: set data.resolution={ds.resolution} (and the model's "
+            f"resolution) or rebuild the dataset at {expected} px."
+        )

@@ -1,0 +1,81 @@
+"""Image grids and contact sheets (PNG), shared by every stage that shows pictures."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+
+def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, fill: int = 255) -> np.ndarray:
+    """Tile uint8 [N, H, W, 3] images into one uint8 [rows*H, ncol*W, 3] picture."""
+    images = np.asarray(images)
+    n, h, w, _ = images.shape
+    ncol = ncol or int(math.ceil(math.sqrt(n)))
+    nrow = int(math.ceil(n / ncol))
+    grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad, 3), fill, dtype=np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncol)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        grid[y:y + h, x:x + w] = img
+    return grid
+
+
+def contact_sheet(
+    images: np.ndarray,
+    captions: Sequence[str],
+    ncol: int = 8,
+    cell: int = 96,
+    caption_lines: int = 4,
+    title: str | None = None,
+) -> Image.Image:
+    """A sheet of images, each scaled to ``cell`` px with a small caption under it.
+
+    Captions wrap over up to ``caption_lines`` lines; numbering sheets this way makes a manual
+    review (or a look at tags) quick.
+    """
+    images = np.asarray(images)
+    font = ImageFont.load_default()
+    line_h, cap_w = 11, cell + 40
+    n = len(images)
+    nrow = int(math.ceil(n / ncol))
+    top = 16 if title else 0
+    cell_h = cell + caption_lines * line_h + 6
+    sheet = Image.new("RGB", (ncol * cap_w + 4, top + nrow * cell_h + 4), "white")
+    draw = ImageDraw.Draw(sheet)
+    if title:
+        draw.text((4, 2), title, fill="black", font=font)
+    for i, (img, cap) in enumerate(zip(images, captions)):
+        r, c = divmod(i, ncol)
+        x, y = 4 + c * cap_w, top + 4 + r * cell_h
+        tile = Image.fromarray(img).resize((cell, cell), Image.NEAREST if img.shape[0] < cell else Image.LANCZOS)
+        sheet.paste(tile, (x + (cap_w - cell) // 2 - 2, y))
+        for j, text in enumerate(_wrap(cap, cap_w // 6)[:caption_lines]):
+            draw.text((x, y + cell + 2 + j * line_h), text, fill="black", font=font)
+    return sheet
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, cur = [], ""
+    for word in text.replace(",", ", ").split():
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return lines + ([cur] if cur else [])
+
+
+def save_png(image: Image.Image | np.ndarray, path: str | Path) -> Path:
+    """Write a PNG atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    img.save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
