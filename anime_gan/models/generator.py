@@ -1,0 +1,129 @@
+"""The SRResNet-like generator of the paper (Fig. 3, SPEC 3) and the generator factory.
+
+Notation kXnYsZ: convolution with kernel X, Y output channels, stride Z.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from anime_gan.data.tags import NUM_TAGS
+from anime_gan.models.dcgan import DCGANGenerator
+from anime_gan.models.init import init_weights
+from anime_gan.models.resolution import doublings
+
+_BASE = 16  # side of the first feature map, produced by the dense layer
+_VARIANTS = ("paper", "site")
+
+
+class ResBlock(nn.Module):
+    """``k3n{C}s1 -> BN -> ReLU -> k3n{C}s1 -> BN``, plus the input (SRResNet: no ReLU after)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, 1, 1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 3, 1, 1),
+            nn.BatchNorm2d(channels),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+def _upsample_block(channels: int) -> nn.Sequential:
+    """``k3n{4C}s1 -> PixelShuffle(2) -> BN -> ReLU``: a sub-pixel 2x upscaling, C -> C channels."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 4 * channels, 3, 1, 1),
+        nn.PixelShuffle(2),
+        nn.BatchNorm2d(channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class SRResNetGenerator(nn.Module):
+    """G(z, c) -> image in [-1, 1], the paper's generator (Fig. 3).
+
+    ``variant="paper"`` follows Fig. 3: ``Dense(z_dim + num_tags -> C*16*16)``, reshape,
+    BN (per channel) and ReLU give h0; ``num_res_blocks`` ResBlocks; ``k3n{C}s1 -> BN -> ReLU``
+    plus h0 (the long skip); log2(resolution/16) sub-pixel upscalings; ``k9n3s1 -> tanh``.
+    At 128 px with the defaults this is 4,352,643 parameters (SPEC 3: about 4.35 M).
+
+    ``variant="site"`` is the model the authors deployed on their web page: the same layers but
+    no long skip, and a per-feature ``BatchNorm1d(C*16*16)`` right after the dense layer instead
+    of the per-channel BatchNorm2d (32,640 more parameters). SPEC 3 accepts either.
+    """
+
+    def __init__(
+        self,
+        resolution: int = 128,
+        z_dim: int = 128,
+        num_tags: int = NUM_TAGS,
+        channels: int = 64,
+        num_res_blocks: int = 16,
+        variant: str = "paper",
+    ) -> None:
+        super().__init__()
+        num_upsamplings = doublings(resolution, _BASE, "SRResNet generator")
+        if variant not in _VARIANTS:
+            raise ValueError(f"Generator variant must be one of {_VARIANTS}, got {variant!r}.")
+        self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
+        self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
+        features = channels * _BASE * _BASE
+        self.dense = nn.Linear(z_dim + num_tags, features)
+        # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
+        norm = nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
+        self.dense_norm = norm
+        self.res_blocks = nn.Sequential(*(ResBlock(channels) for _ in range(num_res_blocks)))
+        self.trunk_out = nn.Sequential(  # k3n64s1 -> BN -> ReLU, then + h0 in the paper variant
+            nn.Conv2d(channels, channels, 3, 1, 1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+        )
+        self.upsample = nn.Sequential(*(_upsample_block(channels) for _ in range(num_upsamplings)))
+        self.to_rgb = nn.Sequential(nn.Conv2d(channels, 3, 9, 1, 4), nn.Tanh())  # k9n3s1 -> tanh
+        init_weights(self)
+
+    def forward(self, z: Tensor, c: Tensor) -> Tensor:
+        """Images ``[N, 3, R, R]`` in [-1, 1] from noise ``z [N, z_dim]`` and tags ``c [N, T]``."""
+        x = self.dense(torch.cat([z, c.to(z.dtype)], dim=1))
+        if self.variant == "paper":
+            h0 = torch.relu(self.dense_norm(x.view(-1, self.channels, _BASE, _BASE)))
+        else:
+            h0 = torch.relu(self.dense_norm(x)).view(-1, self.channels, _BASE, _BASE)
+        h = self.trunk_out(self.res_blocks(h0))
+        if self.variant == "paper":
+            h = h + h0  # the long skip of Fig. 3
+        return self.to_rgb(self.upsample(h))
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments plus ``name``: ``build_generator(g.config())`` rebuilds it."""
+        return {
+            "name": "srresnet",
+            "resolution": self.resolution,
+            "z_dim": self.z_dim,
+            "num_tags": self.num_tags,
+            "channels": self.channels,
+            "num_res_blocks": self.num_res_blocks,
+            "variant": self.variant,
+        }
+
+
+_GENERATORS: dict[str, type[nn.Module]] = {"srresnet": SRResNetGenerator, "dcgan": DCGANGenerator}
+
+
+def build_generator(config: dict[str, Any]) -> nn.Module:
+    """A generator from a ``config()`` dict (e.g. one stored in a checkpoint), without Hydra.
+
+    ``config["name"]`` picks the class ("srresnet" or "dcgan"); the other keys are its arguments.
+    """
+    kwargs = dict(config)
+    name = kwargs.pop("name", "srresnet")
+    if name not in _GENERATORS:
+        raise ValueError(f"Unknown generator {name!r}; choose one of {sorted(_GENERATORS)}.")
+    return _GENERATORS[name](**kwargs)

@@ -1,0 +1,82 @@
+"""The losses of the paper (section 4.3, SPEC 4) as small pure functions on logits.
+
+    L(D) = L_cls(D) + lambda_adv * L_adv(D) + lambda_gp * L_gp(D)
+    L(G) = lambda_adv * L_adv(G) + L_cls(G)
+The weights are applied by the caller. Every function returns a float32 scalar, also when the
+networks run under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _bce(logits: Tensor, target: float) -> Tensor:
+    logits = logits.float()
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def d_adversarial_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """L_adv(D) = -E_x[log D(x)] - E_z,c[log(1 - D(G(z, c)))] (SPEC 4: real -> 1, fake -> 0).
+
+    The sum of the two batch means, as written in the paper and in ACGAN's code (not their
+    average): at logits 0 it is 2 log 2.
+    """
+    return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
+
+
+def g_adversarial_loss(fake_logits: Tensor) -> Tensor:
+    """L_adv(G) = -E_z,c[log D(G(z, c))] (SPEC 4: fake -> 1, the non-saturating form)."""
+    return _bce(fake_logits, 1.0)
+
+
+def classification_loss(logits: Tensor, labels: Tensor, known: Tensor | None = None) -> Tensor:
+    """L_cls: multi-label BCE of the classifier head against the tags, over known entries (SPEC 4).
+
+    ``logits`` and ``labels`` are ``[N, num_tags]``; ``known`` (bool or 0/1, same shape) marks the
+    entries whose label is known (an untagged entry of a real image); the others add exactly
+    nothing to the value or the gradient, whatever their label holds (NaN included). With no
+    known entry the result is a zero still attached to ``logits``, so backward runs.
+    """
+    logits = logits.float()
+    if known is None:
+        return F.binary_cross_entropy_with_logits(logits, labels.float())
+    mask = known.bool()
+    count = mask.sum()
+    if count == 0:
+        return logits.sum() * 0.0
+    safe_labels = torch.where(mask, labels.float(), torch.zeros_like(logits))
+    per_entry = F.binary_cross_entropy_with_logits(logits, safe_labels, reduction="none")
+    return torch.where(mask, per_entry, torch.zeros_like(per_entry)).sum() / count
+
+
+def dragan_penalty(
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    perturb_scale: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """L_gp(D) = E_x_hat[(||grad_x_hat D(x_hat)||_2 - 1)^2] around real images (DRAGAN, SPEC 4).
+
+    x_p = x + perturb_scale * std(x) * u with u ~ U[0, 1] per element and std over the whole
+    batch (as DRAGAN's reference code); x_hat = x + alpha * (x_p - x) with alpha ~ U[0, 1] per
+    sample. ``critic`` maps images to adversarial logits ``[N]`` (e.g. ``lambda x: d(x)[0]``);
+    the gradient keeps its graph (double backprop), so the result trains the critic.
+
+    The critic may run under bf16 autocast (the caller decides); the gradient is cast to float32
+    before the norm and the square. Random numbers come from ``generator`` when given.
+    """
+    x = real.detach()
+    std = x.float().std()
+    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+    alpha_shape = (x.shape[0],) + (1,) * (x.dim() - 1)
+    alpha = torch.rand(alpha_shape, generator=generator, device=x.device, dtype=torch.float32)
+    x_p = x.float() + perturb_scale * std * u
+    x_hat = (x.float() + alpha * (x_p - x.float())).to(x.dtype).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    norm = grad.float().flatten(1).norm(2, dim=1)
+    return ((norm - 1.0) ** 2).mean()

@@ -1,0 +1,216 @@
+"""The networks of SPEC 3: sizes, shapes, variants, gradient flow, initialization, rebuilding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from anime_gan.data.tags import NUM_TAGS
+from anime_gan.errors import UserError
+from anime_gan.models.dcgan import DCGANGenerator
+from anime_gan.models.discriminator import (
+    ResNetDiscriminator,
+    build_discriminator,
+    default_num_stages,
+)
+from anime_gan.models.generator import SRResNetGenerator, build_generator
+from anime_gan.models.init import count_parameters, init_weights
+from anime_gan.models.resolution import ResolutionError
+
+RESOLUTIONS = (16, 32, 64, 128)
+TINY_G = dict(channels=8, num_res_blocks=2)
+
+
+def _inputs(n: int, z_dim: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, z_dim, generator=g), (torch.rand(n, NUM_TAGS, generator=g) < 0.25).float()
+
+
+@pytest.fixture(scope="module")
+def full_models() -> dict[str, nn.Module]:
+    """The 128 px defaults, built once (parameter counts and a single small forward)."""
+    return {"g": SRResNetGenerator(), "d": ResNetDiscriminator(), "dcgan": DCGANGenerator()}
+
+
+def test_generator_parameter_count_matches_spec(full_models: dict[str, nn.Module]) -> None:
+    # By hand: dense 162*16384 + 16384; BN 2*64; 16 blocks x (2 convs (9*64*64 + 64) + 2 BN);
+    # trunk conv + BN; 3 x (k3n256 conv 9*64*256 + 256, BN 2*64); k9n3 81*64*3 + 3.
+    conv64 = 9 * 64 * 64 + 64
+    expected = (
+        162 * 16384 + 16384 + 128
+        + 16 * (2 * conv64 + 2 * 128)
+        + conv64 + 128
+        + 3 * (9 * 64 * 256 + 256 + 128)
+        + 81 * 64 * 3 + 3
+    )
+    n = count_parameters(full_models["g"])
+    assert n == expected == 4_352_643
+    assert abs(n - 4.35e6) / 4.35e6 < 0.01
+
+
+def test_discriminator_parameter_count_matches_spec(full_models: dict[str, nn.Module]) -> None:
+    def conv(k: int, c_in: int, c_out: int) -> int:
+        return k * k * c_in * c_out + c_out
+
+    stages = zip((32, 64, 128, 256, 512), (4, 4, 3, 3, 3))
+    expected = conv(4, 3, 32) + sum(4 * conv(3, c, c) + conv(k, c, 2 * c) for c, k in stages)
+    expected += (4096 + 1) + (4096 * NUM_TAGS + NUM_TAGS)
+    n = count_parameters(full_models["d"])
+    assert n == expected == 19_078_531
+    assert abs(n - 19.08e6) / 19.08e6 < 0.01
+
+
+def test_dcgan_is_about_four_times_the_srresnet(full_models: dict[str, nn.Module]) -> None:
+    ratio = count_parameters(full_models["dcgan"]) / count_parameters(full_models["g"])
+    assert count_parameters(full_models["dcgan"]) == 17_113_899
+    assert 3.8 < ratio < 4.2
+
+
+def test_full_discriminator_has_4096_features(full_models: dict[str, nn.Module]) -> None:
+    d = full_models["d"]
+    x = torch.rand(1, 3, 128, 128) * 2 - 1
+    with torch.no_grad():
+        assert d.features(x).shape == (1, 4096)
+        adv, cls = d(x)
+    assert d.num_features == 4096 and adv.shape == (1,) and cls.shape == (1, NUM_TAGS)
+
+
+@pytest.mark.parametrize("variant", ["paper", "site"])
+@pytest.mark.parametrize("resolution", RESOLUTIONS)
+def test_generator_output_shape_and_range(resolution: int, variant: str) -> None:
+    g = SRResNetGenerator(resolution, variant=variant, **TINY_G)
+    z, c = _inputs(2)
+    out = g(z * 50, c)  # large inputs push tanh to saturation: the range must still hold
+    assert out.shape == (2, 3, resolution, resolution)
+    assert out.min() >= -1 and out.max() <= 1
+    assert len(g.upsample) == {16: 0, 32: 1, 64: 2, 128: 3}[resolution]
+
+
+@pytest.mark.parametrize("resolution", RESOLUTIONS)
+def test_dcgan_output_shape_and_range(resolution: int) -> None:
+    g = DCGANGenerator(resolution, base_channels=4)
+    out = g(*_inputs(2))
+    assert out.shape == (2, 3, resolution, resolution)
+    assert out.abs().max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("resolution", "stages", "features"), [(16, 3, 32), (32, 4, 64), (64, 5, 128), (128, 5, 512)]
+)
+def test_discriminator_shapes(resolution: int, stages: int, features: int) -> None:
+    d = ResNetDiscriminator(resolution, channels=4)  # widths 4..64 instead of 32..512
+    assert d.num_stages == default_num_stages(resolution) == stages
+    x = torch.rand(3, 3, resolution, resolution) * 2 - 1
+    adv, cls = d(x)
+    assert adv.shape == (3,) and cls.shape == (3, NUM_TAGS)
+    assert d.features(x).shape == (3, features) and d.num_features == features
+
+
+def test_discriminator_has_no_normalization_and_samples_are_independent() -> None:
+    d = ResNetDiscriminator(32, channels=4)
+    assert not any(isinstance(m, nn.modules.batchnorm._NormBase) for m in d.modules())
+    x = torch.rand(4, 3, 32, 32)
+    adv, _ = d(x)
+    assert torch.allclose(adv[2:3], d(x[2:3])[0], atol=1e-6)
+
+
+def _zero_trunk(g: SRResNetGenerator) -> torch.utils.hooks.RemovableHandle:
+    return g.trunk_out.register_forward_hook(lambda mod, inp, out: torch.zeros_like(out))
+
+
+def test_site_variant_has_no_long_skip() -> None:
+    """With the trunk's output zeroed, only the long skip can carry z to the image."""
+    z1, c = _inputs(2, seed=1)
+    z2, _ = _inputs(2, seed=2)
+    outputs = {}
+    for variant in ("paper", "site"):
+        g = SRResNetGenerator(32, variant=variant, **TINY_G).eval()
+        _zero_trunk(g)
+        with torch.no_grad():
+            outputs[variant] = (g(z1, c), g(z2, c))
+    assert not torch.allclose(*outputs["paper"])
+    assert torch.equal(*outputs["site"])
+
+
+def test_site_variant_normalizes_each_dense_feature() -> None:
+    paper, site = SRResNetGenerator(16, **TINY_G), SRResNetGenerator(16, variant="site", **TINY_G)
+    assert isinstance(paper.dense_norm, nn.BatchNorm2d) and paper.dense_norm.num_features == 8
+    assert isinstance(site.dense_norm, nn.BatchNorm1d) and site.dense_norm.num_features == 8 * 256
+    assert count_parameters(site) - count_parameters(paper) == 2 * (8 * 256 - 8)
+
+
+@pytest.mark.parametrize("make_g", [
+    lambda: SRResNetGenerator(32, **TINY_G),
+    lambda: SRResNetGenerator(32, variant="site", **TINY_G),
+    lambda: DCGANGenerator(32, base_channels=4),
+])
+def test_gradient_reaches_every_generator_parameter_through_d(make_g) -> None:
+    g, d = make_g(), ResNetDiscriminator(32, channels=4)
+    adv, cls = d(g(*_inputs(4)))
+    (adv.sum() + cls.sum()).backward()
+    for name, p in g.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        if p.dim() > 1:  # conv/linear weights (biases right before a BN get ~0 by design)
+            assert p.grad.abs().sum() > 0, name
+
+
+def test_init_follows_the_paper() -> None:
+    d = ResNetDiscriminator(16, channels=32)  # largest conv: 9*128*256 weights
+    w = d.body[-2].weight
+    assert w.numel() > 250_000
+    assert abs(w.std().item() - 0.02) < 0.0005 and abs(w.mean().item()) < 0.0005
+    g = SRResNetGenerator(16, **TINY_G)
+    for m in list(d.modules()) + list(g.modules()):
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            assert torch.count_nonzero(m.bias) == 0
+        if isinstance(m, nn.BatchNorm2d):
+            assert torch.all(m.weight == 1) and torch.all(m.bias == 0)
+    lin = init_weights(nn.Linear(1000, 1000), std=0.1)
+    assert abs(lin.weight.std().item() - 0.1) < 0.002
+
+
+@pytest.mark.parametrize("make", [
+    lambda: SRResNetGenerator(100),
+    lambda: SRResNetGenerator(8),
+    lambda: DCGANGenerator(48),
+    lambda: ResNetDiscriminator(100),
+    lambda: ResNetDiscriminator(128, num_stages=7),
+    lambda: ResNetDiscriminator(16, num_stages=4),
+])
+def test_bad_resolution_is_a_user_error(make) -> None:
+    with pytest.raises(ResolutionError, match="resolution") as info:
+        make()
+    assert isinstance(info.value, UserError) and isinstance(info.value, ValueError)
+
+
+def test_unknown_names_are_rejected() -> None:
+    with pytest.raises(ValueError, match="variant"):
+        SRResNetGenerator(16, variant="web")
+    with pytest.raises(ValueError, match="generator"):
+        build_generator({"name": "stylegan"})
+    with pytest.raises(ValueError, match="discriminator"):
+        build_discriminator({"name": "patchgan"})
+
+
+@pytest.mark.parametrize("g", [
+    SRResNetGenerator(32, z_dim=16, variant="site", **TINY_G),
+    DCGANGenerator(32, z_dim=16, base_channels=4),
+])
+def test_generator_rebuilds_from_its_config(g: nn.Module) -> None:
+    g2 = build_generator(g.config())
+    assert type(g2) is type(g) and g2.config() == g.config()
+    assert (g2.z_dim, g2.num_tags, g2.resolution) == (16, NUM_TAGS, 32)
+    g2.load_state_dict(g.state_dict())
+    z, c = _inputs(2, z_dim=16)
+    g.eval(), g2.eval()
+    assert torch.equal(g(z, c), g2(z, c))
+
+
+def test_discriminator_rebuilds_from_its_config() -> None:
+    d = ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3)
+    d2 = build_discriminator(d.config())
+    d2.load_state_dict(d.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    assert d2.config() == d.config() and d2.num_features == 32 * 4 * 4
+    assert all(torch.equal(a, b) for a, b in zip(d(x), d2(x)))
