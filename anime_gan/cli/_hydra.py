@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from anime_gan.errors import UserError
 
@@ -18,6 +18,10 @@ from anime_gan.errors import UserError
 CONF_DIR = Path(os.environ.get("ANIME_GAN_CONF") or Path(__file__).resolve().parents[2] / "conf")
 
 log = logging.getLogger("anime_gan")
+
+# ${mul:2,${iterations}}: configs state lengths in iterations, Lightning counts optimizer steps.
+if not OmegaConf.has_resolver("mul"):
+    OmegaConf.register_new_resolver("mul", lambda *xs: __import__("math").prod(xs))
 
 
 def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:

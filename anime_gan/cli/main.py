@@ -87,7 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the {command} stage is not part of this version yet; see the README's "
               f"stage table for what is available.", file=sys.stderr)
         return 2
-    sys.argv = [f"anime-gan {command}", *rest]
+    # argv[0] is the stage's own file: Hydra names the job after it, and Lightning's DDP launcher
+    # re-runs it (`python .../cli/train.py overrides...`) for the other ranks.
+    sys.argv = [module.__file__, *rest]
+    main_module = sys.modules.get("__main__")
+    if getattr(main_module, "__spec__", None) is not None:  # run as `python -m anime_gan.cli.main`
+        main_module.__spec__ = module.__spec__  # so the launcher re-runs `-m anime_gan.cli.<stage>`
     module.main()
     return 0
 

@@ -67,12 +67,19 @@ class LabelPrior:
         n: int,
         fixed: Mapping[str, bool] | Iterable[str] | None = None,
         generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
     ) -> torch.Tensor:
-        """Draw ``n`` label vectors (float32, shape [n, 34]) with the ``fixed`` tags imposed."""
+        """Draw ``n`` label vectors (float32, shape [n, 34]) with the ``fixed`` tags imposed.
+
+        ``device`` (default: the generator's, else CPU) is where sampling runs, so a training
+        step on the GPU draws its conditions there without a host round trip.
+        """
         fix = fixed_tags(fixed)
-        out = torch.zeros(n, NUM_TAGS)
+        device = torch.device(device) if device is not None else (
+            generator.device if generator is not None else torch.device("cpu"))
+        out = torch.zeros(n, NUM_TAGS, device=device)
         for g, idx in EXCLUSIVE_GROUPS.items():
-            probs = torch.as_tensor(self.group_probs[g], dtype=torch.float64).clone()
+            probs = torch.as_tensor(self.group_probs[g], dtype=torch.float32).clone()
             forced = [j for j, i in enumerate(idx) if fix.get(int(i)) is True]
             if len(forced) > 1:
                 raise UserError(
@@ -86,11 +93,12 @@ class LabelPrior:
                     probs[j] = 0.0
             if probs.sum() <= 0:
                 raise UserError(f"every tag of the {g} group is fixed false: leave at least one open.")
-            choice = torch.multinomial(probs / probs.sum(), n, replacement=True, generator=generator)
-            out[torch.arange(n), torch.as_tensor(idx)[choice]] = 1.0
-        rates = torch.as_tensor(self.tag_rates[INDEPENDENT], dtype=torch.float32)
-        draws = torch.rand(n, len(INDEPENDENT), generator=generator) < rates
-        out[:, torch.as_tensor(INDEPENDENT)] = draws.float()
+            probs = (probs / probs.sum()).to(device)
+            choice = torch.multinomial(probs, n, replacement=True, generator=generator)
+            out[torch.arange(n, device=device), torch.as_tensor(idx, device=device)[choice]] = 1.0
+        rates = torch.as_tensor(self.tag_rates[INDEPENDENT], dtype=torch.float32, device=device)
+        draws = torch.rand(n, len(INDEPENDENT), generator=generator, device=device) < rates
+        out[:, torch.as_tensor(INDEPENDENT, device=device)] = draws.float()
         for i, value in fix.items():
             if i in INDEPENDENT:
                 out[:, i] = float(value)

@@ -1,0 +1,63 @@
+"""Checkpoints: atomic writes, and the generator rebuilt from a checkpoint without Hydra."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+from torch import nn
+
+from anime_gan.data.priors import LabelPrior
+from anime_gan.errors import UserError
+from anime_gan.models.generator import build_generator
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes each checkpoint to a temporary file and renames it into place, so a kill at any
+    moment leaves either the previous checkpoint or the new one, never a truncated file."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            torch.save(checkpoint, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a training checkpoint safely (tensors and plain data only, no pickled code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"checkpoint {path} does not exist: train a model first (make demo) or give "
+                        f"the path of a .ckpt file, e.g. runs/demo/checkpoints/last.ckpt.")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated, foreign or corrupt file
+        raise UserError(f"{path} is not a readable checkpoint ({type(e).__name__}): use a .ckpt "
+                        f"written by `anime-gan train`.") from None
+    if "anime_gan" not in ckpt:
+        raise UserError(f"{path} was not written by `anime-gan train` (no anime_gan section).")
+    return ckpt
+
+
+def load_generator(path: str | Path, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
+    """The (EMA) generator of a checkpoint, in eval mode on the CPU, and the checkpoint's
+    ``anime_gan`` section (generator config, iteration, empirical prior)."""
+    ckpt = read_checkpoint(path)
+    meta = ckpt["anime_gan"]
+    generator = build_generator(meta["generator_config"])
+    prefix = "generator_ema.module." if ema else "generator."
+    state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    generator.load_state_dict(state)
+    return generator.eval(), meta
+
+
+def checkpoint_prior(meta: dict[str, Any]) -> LabelPrior:
+    """The generation prior saved with a checkpoint (the training set's), else the training prior."""
+    return LabelPrior.from_dict(meta["prior"]) if meta.get("prior") else LabelPrior.training()

@@ -1,0 +1,41 @@
+"""Exponential moving average of the generator's weights (used for sampling and evaluation)."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class EMA(nn.Module):
+    """A frozen copy of ``model`` whose parameters track ``decay``-weighted averages.
+
+    The effective decay ramps up as ``min(decay, (1 + t) / (10 + t))`` so early samples are not
+    dominated by the random initial weights. Buffers (BatchNorm statistics) are copied as they
+    are. One ``_foreach_lerp_`` per update: no per-parameter Python loop on the hot path.
+    """
+
+    def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
+        super().__init__()
+        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay = decay
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        t = self.updates.item() if self.updates.device.type == "cpu" else None
+        self.updates += 1
+        if t is None:  # on an accelerator: keep the ramp on the device, no host sync
+            d = torch.clamp((1.0 + self.updates - 1) / (10.0 + self.updates - 1), max=self.decay)
+            weight = 1.0 - d
+        else:
+            weight = 1.0 - min(self.decay, (1.0 + t) / (10.0 + t))
+        ema_p = list(self.module.parameters())
+        src_p = [p.detach() for p in model.parameters()]
+        torch._foreach_lerp_(ema_p, src_p, weight)
+        for b_ema, b in zip(self.module.buffers(), model.buffers()):
+            b_ema.copy_(b)
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)

@@ -1,0 +1,214 @@
+"""The conditional DRAGAN + ACGAN training module (paper section 4.3, SPEC 4).
+
+Per batch (manual optimisation, as Lightning's GAN example):
+
+- D step: L(D) = L_cls(D) + lambda_adv * L_adv(D) + lambda_gp * L_gp(D)
+- G step: L(G) = lambda_adv * L_adv(G) + L_cls(G)
+
+Fake conditions c are drawn from the training prior (uniform hair/eye color, Bernoulli(0.25)
+for the rest). The generator runs once per iteration: its output is detached for the D step
+and reused, with its graph, for the G step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from functools import partial
+from typing import Any, Callable
+
+import lightning as L
+import torch
+from torch import nn
+
+from anime_gan.data.priors import LabelPrior
+from anime_gan.models.ema import EMA
+from anime_gan.models.losses import (
+    classification_loss,
+    d_adversarial_loss,
+    dragan_penalty,
+    g_adversarial_loss,
+)
+
+log = logging.getLogger(__name__)
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+
+
+class NonFiniteLossError(RuntimeError):
+    pass
+
+
+class ConditionalGAN(L.LightningModule):
+    """SRResNet G + ResNet D trained with ACGAN classification and the DRAGAN penalty.
+
+    Args:
+        generator, discriminator: the networks (``anime_gan.models``), built by Hydra.
+        optimizer_g, optimizer_d: partial optimizers (Adam 2e-4, betas (0.5, 0.999) in the paper).
+        lambda_adv, lambda_gp: the loss weights (34 = the number of tags, and 0.5).
+        lr_decay_start: iteration after which the learning rate decays exponentially ...
+        lr_half_life: ... halving every this many iterations.
+        ema_decay: decay of the generator's EMA copy (0 disables the averaging).
+        perturb_scale: DRAGAN's perturbation 0.5 * std(x).
+        max_nonfinite: consecutive non-finite iterations tolerated (skipped) before stopping.
+        seed: seed of the module's own random stream (z, c, penalty), saved in checkpoints.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        optimizer_g: OptimizerFactory = partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999)),
+        optimizer_d: OptimizerFactory = partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999)),
+        lambda_adv: float = 34.0,
+        lambda_gp: float = 0.5,
+        lr_decay_start: int = 50_000,
+        lr_half_life: int = 50_000,
+        ema_decay: float = 0.999,
+        perturb_scale: float = 0.5,
+        max_nonfinite: int = 20,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.save_hyperparameters(ignore=["generator", "discriminator", "optimizer_g", "optimizer_d"])
+        self.generator, self.discriminator = generator, discriminator
+        self.generator_ema = EMA(generator, ema_decay)
+        self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
+        self.prior = LabelPrior.training()
+        self.iteration = 0  # Lightning's global_step counts both optimizers' steps
+        self.nonfinite_in_a_row = 0
+        self.nonfinite_total = 0
+        self._rng: torch.Generator | None = None
+        self._rng_state: torch.Tensor | None = None
+
+    # -- set-up -------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        opt_g = self.optimizer_g(params=self.generator.parameters())
+        opt_d = self.optimizer_d(params=self.discriminator.parameters())
+        start, half = self.hparams.lr_decay_start, self.hparams.lr_half_life
+
+        def factor(it: int) -> float:  # lr(it) = lr0 * 2^(-(it - start) / half) after start
+            return 1.0 if it < start else math.pow(0.5, (it - start) / half)
+
+        sched = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (opt_g, opt_d)]
+        return [opt_g, opt_d], sched
+
+    def on_fit_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        if dm is not None and hasattr(dm, "empirical_prior"):
+            # saved in checkpoints for generate/evaluate/export (SPEC 2: the generation prior)
+            self.export_prior = dm.empirical_prior.to_dict()
+
+    @property
+    def rng(self) -> torch.Generator:
+        """The module's random stream on its device: same draws after a resume."""
+        if self._rng is None or self._rng.device != self.device:
+            self._rng = torch.Generator(device=self.device)
+            self._rng.manual_seed(self.hparams.seed * 1000 + self.global_rank)
+            if self._rng_state is not None:
+                self._rng.set_state(self._rng_state)
+                self._rng_state = None
+        return self._rng
+
+    def sample_inputs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """z ~ N(0, I) and c ~ the training prior, on the module's device."""
+        z = torch.randn(n, self.generator.z_dim, generator=self.rng, device=self.device)
+        return z, self.prior.sample(n, generator=self.rng, device=self.device)
+
+    # -- the training step ----------------------------------------------------------------------
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        real, labels, known = batch
+        opt_g, opt_d = self.optimizers()
+        hp = self.hparams
+        z, c = self.sample_inputs(real.shape[0])
+        fake = self.generator(z, c)
+
+        # D step: real -> 1 with its known tags, fake -> 0 with its sampled tags, DRAGAN penalty.
+        self.toggle_optimizer(opt_d)
+        real_adv, real_cls = self.discriminator(real)
+        fake_adv, fake_cls = self.discriminator(fake.detach())
+        d_adv = d_adversarial_loss(real_adv, fake_adv)
+        d_cls = classification_loss(real_cls, labels, known) + classification_loss(fake_cls, c)
+        d_gp = dragan_penalty(lambda x: self.discriminator(x)[0], real, hp.perturb_scale, self.rng)
+        loss_d = d_cls + hp.lambda_adv * d_adv + hp.lambda_gp * d_gp
+        d_ok = self._step_if_finite(opt_d, loss_d, "discriminator")
+        self.untoggle_optimizer(opt_d)
+
+        # G step: fake -> 1 and classified as its c.
+        self.toggle_optimizer(opt_g)
+        g_adv_logits, g_cls_logits = self.discriminator(fake)
+        g_adv = g_adversarial_loss(g_adv_logits)
+        g_cls = classification_loss(g_cls_logits, c)
+        loss_g = hp.lambda_adv * g_adv + g_cls
+        g_ok = self._step_if_finite(opt_g, loss_g, "generator")
+        self.untoggle_optimizer(opt_g)
+
+        if g_ok:
+            self.generator_ema.update(self.generator)
+        self._count_nonfinite(d_ok and g_ok)
+        lr_used = opt_g.param_groups[0]["lr"]
+        for sched in self.lr_schedulers():
+            sched.step()
+        self.iteration += 1
+        self.log_dict(
+            {"train/d_adv": d_adv, "train/d_cls": d_cls, "train/d_gp": d_gp, "train/d_loss": loss_d,
+             "train/g_adv": g_adv, "train/g_cls": g_cls, "train/g_loss": loss_g},
+            on_step=True, on_epoch=False, prog_bar=False,
+        )
+        self.log("train/lr", lr_used, on_step=True, on_epoch=False)
+        self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
+
+    def _step_if_finite(self, opt: torch.optim.Optimizer, loss: torch.Tensor, who: str) -> bool:
+        """Backward and step, unless the loss is NaN/inf: then the step is skipped and logged."""
+        opt.zero_grad(set_to_none=True)
+        if not torch.isfinite(loss.detach()).item():
+            log.warning("iteration %d: non-finite %s loss (%s), step skipped", self.iteration, who, loss.item())
+            return False
+        self.manual_backward(loss)
+        opt.step()
+        return True
+
+    def _count_nonfinite(self, ok: bool) -> None:
+        if ok:
+            self.nonfinite_in_a_row = 0
+            return
+        self.nonfinite_in_a_row += 1
+        self.nonfinite_total += 1
+        self.log("train/nonfinite_total", float(self.nonfinite_total), on_step=True, on_epoch=False)
+        if self.nonfinite_in_a_row >= self.hparams.max_nonfinite:
+            raise NonFiniteLossError(
+                f"{self.nonfinite_in_a_row} iterations in a row had non-finite losses (at iteration "
+                f"{self.iteration}): training diverged; lower the learning rate or raise "
+                f"model.lambda_gp, and resume from the last good checkpoint."
+            )
+
+    # -- sampling -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, c: torch.Tensor, ema: bool = True) -> torch.Tensor:
+        """Images in [-1, 1] from the EMA generator (or the raw one), in eval mode."""
+        g = self.generator_ema.module if ema else self.generator
+        was_training = g.training
+        g.eval()
+        try:
+            return g(z.to(self.device), c.to(self.device)).float()
+        finally:
+            g.train(was_training)
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["anime_gan"] = {
+            "iteration": self.iteration,
+            "nonfinite_total": self.nonfinite_total,
+            "generator_config": self.generator.config(),
+            "discriminator_config": self.discriminator.config(),
+            "rng_state": self.rng.get_state().cpu(),
+            "prior": getattr(self, "export_prior", None),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("anime_gan", {})
+        self.iteration = int(state.get("iteration", 0))
+        self.nonfinite_total = int(state.get("nonfinite_total", 0))
+        if state.get("rng_state") is not None:
+            self._rng, self._rng_state = None, state["rng_state"]
