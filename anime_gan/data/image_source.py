@@ -1,0 +1,89 @@
+"""A folder (searched recursively) or a zip archive of files, read by relative path.
+
+One interface for both, so a stage can take ``source=`` pointing at either. Paths are posix
+paths relative to the folder or the archive root, sorted, so every run sees the same order.
+Hidden files and folders (``.name``) and macOS archive debris (``__MACOSX/``, ``._name``) are
+left out and counted in ``ignored``. :meth:`ImageSource.read` may be called from several
+threads at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from pathlib import Path
+from types import TracebackType
+
+from anime_gan.errors import UserError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
+
+
+def is_image_name(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _is_ignored(rel: str) -> bool:
+    parts = rel.split("/")
+    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
+
+
+class ImageSource:
+    """Files of a folder or a ``.zip``; raises :class:`UserError` when ``path`` is neither."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        self._lock = threading.Lock()
+        if not self.path.exists():
+            raise UserError(f"source {self.path} does not exist: point source= at a folder or a "
+                            f".zip of images.")
+        if self.path.is_dir():
+            names = self._walk_folder()
+        elif zipfile.is_zipfile(self.path):
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise UserError(f"source {self.path} is not a readable zip ({e}): repack it or "
+                                f"unzip it into a folder.") from None
+            names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
+        else:
+            raise UserError(
+                f"source {self.path} is neither a folder nor a zip archive: point source= at a "
+                f"folder or a .zip of images."
+            )
+        kept = [n for n in names if not _is_ignored(n)]
+        self.ignored = len(names) - len(kept)
+        self.files: list[str] = sorted(kept)
+
+    def _walk_folder(self) -> list[str]:
+        names = []
+        for folder, dirs, files in os.walk(self.path):
+            dirs.sort()
+            rel_dir = Path(folder).relative_to(self.path)
+            names += [(rel_dir / f).as_posix() for f in files]
+        return names
+
+    @property
+    def is_zip(self) -> bool:
+        return self._zip is not None
+
+    def read(self, rel: str) -> bytes:
+        """The bytes of one file (raises ``OSError``/``zipfile.BadZipFile`` when unreadable)."""
+        if self._zip is None:
+            return (self.path / rel).read_bytes()
+        with self._lock:  # one ZipFile handle shared by the decode threads
+            return self._zip.read(rel)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+    def __enter__(self) -> ImageSource:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
