@@ -1,0 +1,275 @@
+"""The crawl stage: game list -> Getchu pages -> character images, resumable at any point.
+
+Each step appends to files in the crawl folder (see :mod:`anime_gan.crawl.store`), so a rerun
+of the same command skips what is done and tries again what failed: pages whose status is not
+final (failed, age_gate) and images that are neither in the manifest nor finally skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from anime_gan.crawl.client import HttpSettings, PoliteClient
+from anime_gan.crawl.download import ImageRejected, ImageSettings, fetch_image
+from anime_gan.crawl.erogamescape import (
+    Game,
+    QuerySettings,
+    fetch_games,
+    getchu_page_url,
+    load_games,
+    save_games,
+)
+from anime_gan.crawl.getchu import FINAL_PAGE_STATUSES, GetchuSettings, fetch_page
+from anime_gan.crawl.manifest import latest_by
+from anime_gan.crawl.store import CrawlStore
+from anime_gan.errors import UserError
+
+log = logging.getLogger("anime_gan.crawl")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class CrawlSettings:
+    """Everything the crawl stage reads from conf/crawl.yaml."""
+
+    out: Path = Path("data/crawl")
+    max_games: int | None = None  # a trial run: only the first N games (after the year filter)
+    year_min: int | None = None  # inclusive; games without a known year are left out when set
+    year_max: int | None = None
+    refresh_games: bool = False  # query ErogameScape again even if games.jsonl exists
+    progress: bool = True
+    erogamescape: QuerySettings = field(default_factory=QuerySettings)
+    getchu: GetchuSettings = field(default_factory=GetchuSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    images: ImageSettings = field(default_factory=ImageSettings)
+
+
+def run_crawl(settings: CrawlSettings, client: PoliteClient | None = None) -> dict[str, Any]:
+    """Run (or resume) a crawl into ``settings.out``; return the summary (also summary.json)."""
+    client = client or PoliteClient(settings.http)
+    with CrawlStore(Path(settings.out)) as store:
+        games = game_list(client, settings, store.out)
+        selected = select_games(games, settings.max_games, settings.year_min, settings.year_max)
+        summary: dict[str, Any] = {"games": {"listed": len(games), "selected": len(selected)}}
+        pages = crawl_pages(client, settings, store, selected, summary)
+        crawl_images(client, settings, store, selected, pages, summary)
+        summary["manifest"] = {"images": len(store.records), "repaired": store.cleaned}
+    summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    (Path(settings.out) / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False)
+    )
+    print(format_summary(summary, Path(settings.out)))
+    return summary
+
+
+def game_list(client: PoliteClient, settings: CrawlSettings, out: Path) -> list[Game]:
+    """The games a previous run saved for the same query, else a fresh list from ErogameScape."""
+    path, sql_path = out / "games.jsonl", out / "games.sql"
+    sql = settings.erogamescape.sql.strip()
+    same_query = sql_path.exists() and sql_path.read_text(encoding="utf-8").strip() == sql
+    if path.exists() and same_query and not settings.refresh_games:
+        games = load_games(path)
+        log.info("game list: %d games from %s (refresh_games=true asks again)", len(games), path)
+    else:
+        games = fetch_games(client, settings.erogamescape, settings.getchu.base_url)
+        if not games:
+            raise UserError(
+                "the ErogameScape query returned no games with a Getchu link; check "
+                "erogamescape.sql in conf/crawl.yaml."
+            )
+        save_games(games, path)
+        sql_path.write_text(sql + "\n", encoding="utf-8")
+        log.info("game list: %d games saved to %s", len(games), path)
+    for game in games:  # follow getchu.base_url even when the list was saved under another one
+        game.page_url = getchu_page_url(settings.getchu.base_url, game.game_id)
+    return games
+
+
+def select_games(
+    games: list[Game], max_games: int | None, year_min: int | None, year_max: int | None
+) -> list[Game]:
+    """Games within the year range (inclusive), then the first ``max_games`` of them."""
+    if year_min is not None or year_max is not None:
+        lo, hi = (
+            year_min if year_min is not None else -(10**9),
+            year_max if year_max is not None else 10**9,
+        )
+        games = [g for g in games if g.year is not None and lo <= g.year <= hi]
+    return games[:max_games] if max_games is not None else games
+
+
+def crawl_pages(
+    client: PoliteClient,
+    settings: CrawlSettings,
+    store: CrawlStore,
+    games: list[Game],
+    summary: dict[str, Any],
+) -> dict[int, dict[str, Any]]:
+    """Fetch the pages not final yet; return the latest page record of every selected game."""
+    latest = latest_by(store.page_records(), "game_id")
+    todo = [g for g in games if latest.get(g.game_id, {}).get("status") not in FINAL_PAGE_STATUSES]
+
+    def fetch(game: Game) -> dict[str, Any]:
+        result = fetch_page(client, game, settings.getchu)
+        record = {
+            **asdict(result),
+            "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        if result.cause != "cancelled":
+            store.pages.append(record)
+        if result.status in ("no_images", "age_gate", "removed"):
+            log.warning("%s: %s", result.page_url, _PAGE_NOTES[result.status])
+        return record
+
+    for record in run_pool(
+        fetch, todo, client, settings.http.concurrency, "pages", settings.progress
+    ):
+        if record.get("cause") != "cancelled":
+            latest[record["game_id"]] = record
+    selected = {g.game_id: latest[g.game_id] for g in games if g.game_id in latest}
+    statuses = Counter(r["status"] for r in selected.values())
+    summary["pages"] = {"fetched": len(todo), **{s: statuses.get(s, 0) for s in _PAGE_ORDER}}
+    summary["page_failures"] = dict(
+        Counter(r["cause"] for r in selected.values() if r["status"] == "failed")
+    )
+    return selected
+
+
+def crawl_images(
+    client: PoliteClient,
+    settings: CrawlSettings,
+    store: CrawlStore,
+    games: list[Game],
+    pages: dict[int, dict[str, Any]],
+    summary: dict[str, Any],
+) -> None:
+    """Download every character image of the ok pages that is neither done nor finally skipped."""
+    found = image_tasks(games, pages)
+    done = [u for u in found if u in store.done_urls]
+    skipped_before = [u for u in found if u in store.skipped_urls and u not in store.done_urls]
+    todo = [m for u, m in found.items() if u not in store.done_urls and u not in store.skipped_urls]
+    fn = functools.partial(download_one, client, settings.images, store)
+    workers = settings.http.concurrency
+    outcomes = Counter(run_pool(fn, todo, client, workers, "images", settings.progress))
+    summary["images"] = {
+        "found": len(found),
+        "already_done": len(done),
+        "already_skipped": len(skipped_before),
+        "downloaded": outcomes[("saved", "")],
+        "placeholders": outcomes[("skipped", "placeholder")],
+        "duplicates": outcomes[("skipped", "duplicate")],
+        "skipped": {c: n for (o, c), n in sorted(outcomes.items()) if o == "skipped"},
+        "failed": {c: n for (o, c), n in sorted(outcomes.items()) if o == "failed"},
+    }
+
+
+def image_tasks(games: list[Game], pages: dict[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Image URL -> what the manifest will say about it, for the images of the ok pages."""
+    found: dict[str, dict[str, Any]] = {}
+    for game in games:
+        page = pages.get(game.game_id, {})
+        for image in page.get("images", []) if page.get("status") == "ok" else []:
+            found.setdefault(image["url"], {
+                "url": image["url"], "game_id": game.game_id, "egs_id": game.egs_id,
+                "game_name": game.name, "release_date": game.release_date, "year": game.year,
+                "page_url": game.page_url, "character": image.get("character"),
+            })  # fmt: skip
+    return found
+
+
+def download_one(
+    client: PoliteClient, settings: ImageSettings, store: CrawlStore, meta: dict[str, Any]
+) -> tuple[str, str]:
+    """Fetch, check and store one image; ("saved" | "skipped" | "failed", cause)."""
+    url, game_id = meta["url"], meta["game_id"]
+    try:
+        body, info = fetch_image(client, url, meta["page_url"], settings)
+    except ImageRejected as e:
+        if e.final:
+            store.skip(url, e.cause, detail=e.detail, game_id=game_id)
+            return "skipped", e.cause
+        if e.cause != "cancelled":
+            store.failures.append({"url": url, "cause": e.cause, "detail": e.detail,
+                                   "game_id": game_id, "page_url": meta["page_url"]})  # fmt: skip
+        return "failed", e.cause
+    outcome, record = store.add_image(body, info, meta)
+    if outcome == "duplicate":
+        store.skip(url, "duplicate", duplicate_of=record["duplicate_of"], sha256=record["sha256"],
+                   game_id=game_id)  # fmt: skip
+        return "skipped", "duplicate"
+    return "saved", ""
+
+
+def run_pool(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    client: PoliteClient,
+    workers: int,
+    desc: str,
+    progress: bool,
+) -> Iterator[R]:
+    """``fn`` over ``items`` on ``workers`` threads, results as they finish, with a progress bar.
+
+    On Ctrl-C (or any error) the client is cancelled, so the running tasks end after at most
+    the request in flight, and the rest never start; what finished is already recorded.
+    """
+    items = list(items)
+    if not items:
+        return
+    executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"crawl-{desc}")
+    try:
+        futures = [executor.submit(fn, item) for item in items]
+        bar = tqdm(total=len(futures), desc=desc, unit=desc[:-1], disable=not progress)
+        with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
+            for future in as_completed(futures):
+                yield future.result()
+                bar.update()
+    except BaseException:
+        client.cancel()
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+_PAGE_ORDER = ("ok", "no_images", "removed", "age_gate", "failed")
+_PAGE_NOTES = {
+    "no_images": "no character images found (no characters listed, or the page layout changed)",
+    "age_gate": "Getchu showed its age check despite the cookie and gc=gc; a rerun tries again",
+    "removed": "the page is gone",
+}
+
+
+def format_summary(summary: dict[str, Any], out: Path) -> str:
+    """The end-of-run report: pages by status, images, placeholders, failures by cause."""
+    g, p, i = summary["games"], summary["pages"], summary["images"]
+
+    def counts(d: dict[str, int]) -> str:
+        return ", ".join(f"{c} {n}" for c, n in d.items()) or "none"
+
+    kept = i["already_done"] + i["downloaded"]
+    skipped = i["already_skipped"] + sum(i["skipped"].values())
+    return "\n".join([
+        f"crawl summary ({out})",
+        f"  games    listed {g['listed']}, selected {g['selected']}",
+        f"  pages    {', '.join(f'{s} {p[s]}' for s in _PAGE_ORDER)} (fetched now: {p['fetched']})",
+        f"           page failures: {counts(summary['page_failures'])}",
+        f"  images   {i['found']} on the pages: {kept} saved, {skipped} skipped for good, "
+        f"{sum(i['failed'].values())} to retry",
+        f"  this run downloaded {i['downloaded']}, placeholders {i['placeholders']}, "
+        f"duplicates {i['duplicates']}; skipped: {counts(i['skipped'])}",
+        f"           failed (the next run retries them): {counts(i['failed'])}",
+        f"  manifest {summary['manifest']['images']} images in {out / 'manifest.jsonl'}",
+    ])  # fmt: skip

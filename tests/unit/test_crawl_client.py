@@ -1,0 +1,83 @@
+"""Politeness arithmetic of the HTTP client, on a fake clock: throttle, backoff, Retry-After."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from anime_gan.crawl.client import HostThrottle, HttpSettings, PoliteClient, parse_retry_after
+
+
+class FakeClock:
+    """time.monotonic and time.sleep that only move when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_throttle_spaces_requests_per_host_and_defers_on_request() -> None:
+    clock = FakeClock()
+    throttle = HostThrottle(1.0, clock, clock.sleep)
+    starts = []
+    for host in ["a", "a", "b", "a"]:
+        throttle.wait(host)
+        starts.append((host, clock.now))
+    assert starts == [("a", 0.0), ("a", 1.0), ("b", 1.0), ("a", 2.0)]
+    throttle.defer("a", 30.0)  # a Retry-After: 30 at t=2
+    throttle.wait("a")
+    assert clock.now == pytest.approx(32.0)
+
+
+def test_backoff_is_exponential_jittered_and_capped() -> None:
+    settings = HttpSettings(backoff_base_s=2.0, backoff_max_s=10.0, jitter=0.5)
+    client = PoliteClient(settings, rng=random.Random(0))
+    for attempt, full in [(1, 2.0), (2, 4.0), (3, 8.0), (4, 10.0), (9, 10.0)]:
+        waits = [client.backoff(attempt) for _ in range(200)]
+        assert all(full * 0.5 <= w <= full for w in waits)
+        assert max(waits) - min(waits) > 0.3 * full * 0.5  # jitter spreads them
+    assert PoliteClient(HttpSettings(jitter=0.0)).backoff(2) == 4.0
+
+
+def test_retry_after_seconds_and_dates() -> None:
+    now = datetime(2024, 1, 1, 12, 0, 0, tzinfo=timezone.utc).timestamp()
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after(
+        format_datetime(datetime(2024, 1, 1, 12, 0, 30, tzinfo=timezone.utc), usegmt=True), now
+    ) == pytest.approx(30.0)
+    assert parse_retry_after("Mon, 01 Jan 2024 11:00:00 GMT", now) == 0.0  # in the past
+    assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
+
+
+def test_unreachable_host_fails_after_bounded_tries() -> None:
+    """A refused connection: max_attempts tries, the backoff waits between them, then an error."""
+    import socket
+
+    from anime_gan.crawl.client import FetchError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    clock = FakeClock()
+    client = PoliteClient(
+        HttpSettings(max_attempts=3, backoff_base_s=1.0, jitter=0.0, timeout_s=1.0),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    with pytest.raises(FetchError) as info:
+        client.get(f"http://127.0.0.1:{port}/x")
+    assert info.value.cause == "connection"
+    assert clock.sleeps == [
+        1.0,
+        2.0,
+    ]  # one per failed try before the last (the 1 s host delay is used up)
