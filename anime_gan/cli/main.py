@@ -17,6 +17,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "detect": ("detect", "find faces with lbpcascade_animeface and save 1.5x zoomed crops"),
     "review": ("review", "contact sheets of face crops and a reject list for false positives"),
     "tag": ("tag", "estimate the 34 tags with Illustration2Vec"),
+    "convert-i2v": ("convert_i2v", "convert Illustration2Vec .caffemodel weights to safetensors"),
     "build": ("build", "pack crops + tags into the training set (year filter, resolution)"),
     "import": ("import_images", "build a dataset from any folder/zip of images (+ optional tags CSV)"),
     "render": ("render", "render the embedded procedural demo dataset (offline, any size)"),
@@ -25,6 +26,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "generate": ("generate", "generate faces with chosen tags, grids and interpolations"),
     "export": ("export", "export the generator to ONNX with the tag schema and prior"),
     "serve": ("serve", "serve the web page that generates in the browser"),
+    "bench": ("bench", "speed of training and generation, FLOPs and model sizes (JSON + table)"),
 }
 #: Small utilities that take plain arguments rather than Hydra overrides.
 UTILITIES: dict[str, str] = {

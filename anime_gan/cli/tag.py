@@ -1,0 +1,18 @@
+"""``anime-gan tag``: the 34 tags of every face crop with Illustration2Vec (conf/tag.yaml)."""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from anime_gan.cli._hydra import log, stage
+from anime_gan.tagging.stage import tag_folder
+
+
+@stage("tag")
+def main(cfg: DictConfig) -> None:
+    """Tag ``cfg.input`` into ``cfg.out``; a rerun resumes where an interrupted one stopped."""
+    run = tag_folder(cfg.input, cfg.out, cfg.weights, batch_size=int(cfg.batch_size),
+                     device=str(cfg.device), num_workers=int(cfg.num_workers),
+                     progress=bool(cfg.progress))
+    log.info("tagged %d images (%d already done, %d skipped as unreadable) into %s",
+             run.tagged, run.already_done, len(run.skipped), run.out)
