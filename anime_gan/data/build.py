@@ -1,0 +1,304 @@
+"""Build the training set from face crops + tags (paper 3.1-3.2 and 5.1.3; SPEC 1).
+
+Reads the detect folder (``faces.jsonl`` + ``crops/``), the tag stage's ``tags.jsonl`` and the
+review folder's ``rejects.txt``, and writes one dataset in the project's format
+(:mod:`anime_gan.data.dataset`) plus a stats report (:mod:`anime_gan.data.report`). In order:
+
+1. crops named in the reject list are left out (so is a crop whose PNG was deleted);
+2. the release-year filter: the paper trains on games released after 2005 (``min_year=2006``);
+   a crop of unknown year is left out unless ``keep_unknown_year``; ``min_short_edge`` drops
+   crops whose 1.5x box was small in the source;
+3. labels: Illustration2Vec tags every image completely, so ``known`` is all ones; a crop
+   without a tags row is skipped (``untagged="skip"``) or kept unlabelled (``"unlabelled"``,
+   known all zeros);
+4. each crop is resized from its master resolution (Lanczos, or ``resample="area"``);
+5. duplicates are dropped, the first (by id) kept: ``exact`` pixel copies, or also ``near``
+   copies by perceptual hash (:mod:`anime_gan.data.dedupe`).
+
+The face's release year, game, source URL and boxes travel from the crawl manifest through the
+detect stage's rows into each image's metadata.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from anime_gan.data.dataset import FaceDataset, save_dataset
+from anime_gan.data.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
+from anime_gan.data.report import UNKNOWN_YEAR, write_report, year_key
+from anime_gan.data.tags import NUM_TAGS
+from anime_gan.data.tsne import tsne
+from anime_gan.errors import UserError
+from anime_gan.faces.records import crop_path, iter_jsonl, read_faces
+from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, load_index, read_rejects
+
+#: Maps uint8 images [N, R, R, 3] to features [N, D] (Illustration2Vec's encode1 for Fig. 2).
+FeatureFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class BuildParams:
+    """What goes into the training set; the defaults are the paper's."""
+
+    resolution: int = 128
+    min_year: int | None = 2006  # the paper: games released after 2005
+    max_year: int | None = None
+    keep_unknown_year: bool = False
+    min_short_edge: int = 0  # source px of the 1.5x box
+    untagged: str = "skip"  # "skip" or "unlabelled"
+    dedupe: str = "exact"  # "none", "exact" or "near"
+    near_distance: int = 4  # dHash bits, for dedupe="near"
+    resample: str = "lanczos"  # "lanczos" or "area"
+    mean_face_samples: int = 1000  # per year, for Fig. 6
+    tsne_samples: int = 1500  # for Fig. 2
+    seed: int = 0
+    workers: int = 0  # crop-loading processes; 0 = one per CPU core
+
+    def __post_init__(self) -> None:
+        if self.untagged not in ("skip", "unlabelled"):
+            raise UserError(f"untagged={self.untagged!r} is not an option: use skip or unlabelled.")
+        if self.dedupe not in DEDUPE_MODES:
+            raise UserError(f"dedupe={self.dedupe!r} is not an option: use one of {DEDUPE_MODES}.")
+        if self.resample not in ("lanczos", "area"):
+            raise UserError(f"resample={self.resample!r} is not an option: use lanczos or area.")
+        if self.resolution < 4:
+            raise UserError(f"resolution={self.resolution} is too small: use e.g. 64 or 128.")
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    report_dir: Path
+    count: int
+    report: dict[str, Any]
+
+
+def load_tags(path: str | Path) -> dict[str, np.ndarray]:
+    """Face id -> uint8 [34] hard labels from the tag stage's ``tags.jsonl`` (via its reader
+    when installed). A missing file is an empty mapping."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        from anime_gan.tagging.tagger import read_tags  # type: ignore[attr-defined]
+
+        pairs = {str(k): v[1] for k, v in read_tags(path).items()}
+    except ImportError:
+        pairs = {str(r["id"]): r["labels"] for r in iter_jsonl(path) if "id" in r and "labels" in r}
+    out = {}
+    for face_id, labels in pairs.items():
+        arr = np.asarray(labels).reshape(-1)
+        if arr.shape[0] != NUM_TAGS:
+            raise UserError(f"{path} has {arr.shape[0]} labels for {face_id}, not {NUM_TAGS}: "
+                            f"re-run `make tag` with this version.")
+        out[face_id] = (arr > 0).astype(np.uint8)
+    return out
+
+
+def resolve_rejects(review_dir: str | Path | None, ids: set[str]) -> tuple[set[str], list[str]]:
+    """Rejected ids from ``<review_dir>/rejects.txt``, and its entries that match no crop."""
+    if review_dir is None:
+        return set(), []
+    review_dir = Path(review_dir)
+    rejects = read_rejects(review_dir / REJECTS_FILE, load_index(review_dir / INDEX_FILE), ids)
+    return rejects.ids, rejects.unknown
+
+
+def _year_ok(year: int | None, p: BuildParams) -> bool:
+    if year is None:
+        return p.keep_unknown_year
+    return (p.min_year is None or year >= p.min_year) and (p.max_year is None or year <= p.max_year)
+
+
+def _load_crop(job: tuple[str, int, str, bool]) -> tuple[np.ndarray | None, str | None, int | None]:
+    """One crop at the training resolution, with the SHA-256 and dHash of its master pixels."""
+    path, resolution, resample, want_hash = job
+    try:
+        with Image.open(path) as im:
+            master = np.asarray(im.convert("RGB"))
+    except (OSError, ValueError):
+        return None, None, None
+    if resample == "area":
+        img = cv2.resize(master, (resolution, resolution), interpolation=cv2.INTER_AREA)
+    else:
+        size = (resolution, resolution)
+        img = np.asarray(Image.fromarray(master).resize(size, Image.Resampling.LANCZOS))
+    return img, pixel_sha256(master), dhash(master) if want_hash else None
+
+
+def _load_all(faces_dir: Path, rows: list[dict], p: BuildParams, progress: bool) -> tuple:
+    """Images [M, R, R, 3] (zeros where unreadable), digests and hashes (None where unreadable)."""
+    r = p.resolution
+    images = np.zeros((len(rows), r, r, 3), np.uint8)
+    digests: list[str | None] = [None] * len(rows)
+    hashes: list[int | None] = [None] * len(rows)
+    jobs = [(str(crop_path(faces_dir, row)), r, p.resample, p.dedupe == "near") for row in rows]
+    workers = min(p.workers or os.cpu_count() or 1, max(len(jobs) // 64, 1))
+    bar = tqdm(total=len(jobs), desc="build", unit="img", disable=not progress)
+    if workers <= 1:
+        results = map(_load_crop, jobs)
+        pool = None
+    else:
+        pool = mp.get_context().Pool(workers)
+        results = pool.imap(_load_crop, jobs, chunksize=32)
+    try:
+        for i, (img, digest, h) in enumerate(results):
+            if img is not None:
+                images[i], digests[i], hashes[i] = img, digest, h
+            bar.update(1)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.terminate()
+    return images, digests, hashes
+
+
+def _sample_mean_faces(rows: list[dict], n: int, seed: int) -> dict[str, str]:
+    """Up to ``n`` ids per release year (seeded), for Fig. 6: id -> year key."""
+    by_year: dict[str, list[str]] = {}
+    for row in rows:
+        by_year.setdefault(year_key(row.get("year")), []).append(row["id"])
+    rng = np.random.default_rng(seed)
+    chosen = {}
+    for year, ids in by_year.items():
+        for face_id in (rng.choice(ids, n, replace=False) if len(ids) > n else ids):
+            chosen[str(face_id)] = year
+    return chosen
+
+
+def _metadata(row: dict[str, Any], tagged: bool) -> dict[str, Any]:
+    src = str(row.get("source", row.get("source_path", "")))
+    side = int(row.get("short_edge") or 0)
+    keys = ("box", "crop_box", "short_edge", "padded", "source_path", "game_id", "release_date")
+    return {"id": row["id"], "source": f"{'crawl' if src.startswith('http') else 'folder'}:{src}",
+            "year": row.get("year"), "width": side, "height": side,
+            **{k: row.get(k) for k in keys}, "tagged": tagged}
+
+
+def build_dataset(
+    faces_dir: str | Path,
+    tags_path: str | Path,
+    out: str | Path,
+    params: BuildParams | None = None,
+    review_dir: str | Path | None = None,
+    report_dir: str | Path | None = None,
+    features: FeatureFn | None = None,
+    progress: bool = True,
+) -> BuildResult:
+    """Write the training set to ``out`` and its report to ``report_dir`` (default
+    ``<out>/report``, or ``<out stem>_report`` beside a ``.zip``)."""
+    p = params or BuildParams()
+    faces_dir, out = Path(faces_dir), Path(out)
+    report_dir = Path(report_dir) if report_dir else (
+        out.with_name(f"{out.stem}_report") if out.suffix == ".zip" else out / "report")
+    rows = read_faces(faces_dir)
+    rejected, unknown = resolve_rejects(review_dir, {r["id"] for r in rows})
+    available = [r for r in rows if r["id"] not in rejected]
+    tags = load_tags(tags_path)
+    if not tags and p.untagged == "skip":
+        raise UserError(f"no tags in {tags_path}: run `make tag` first, or build unlabelled "
+                        f"images with params.untagged=unlabelled.")
+    candidates, counts = _select(available, tags, p)
+    samples = _sample_mean_faces(available, p.mean_face_samples, p.seed)
+    chosen = {r["id"] for r in candidates}
+    extra = [r for r in available if r["id"] in samples and r["id"] not in chosen]
+    images, digests, hashes = _load_all(faces_dir, candidates + extra, p, progress)
+    means = _mean_faces(images, candidates + extra, digests, samples)
+    loaded = [i for i in range(len(candidates)) if digests[i] is not None]
+    dupes = _duplicates([digests[i] for i in loaded], [hashes[i] for i in loaded], p)
+    keep = [loaded[j] for j in range(len(loaded)) if j not in dupes]
+    ds = _assemble(images, [candidates[i] for i in keep], keep, tags)
+    if not len(ds):
+        raise UserError(f"no image is left after the filters ({dict(counts)}, {len(rejected)} "
+                        f"rejected): check min_year/max_year, the tags file and rejects.txt.")
+    stats = {
+        "faces": len(rows), "rejected": len(rejected), "unknown_rejects": unknown,
+        "available": len(available), "year_filtered": counts["year"], "too_small": counts["small"],
+        "untagged_skipped": counts["untagged"], "unlabelled": int((ds.known.sum(1) == 0).sum()),
+        "missing_crops": len(candidates) - len(loaded), "duplicates": len(dupes),
+        "count": len(ds), "resolution": p.resolution, "params": asdict(p),
+        "duplicate_of": {candidates[loaded[j]]["id"]: candidates[loaded[k]]["id"]
+                         for j, k in list(dupes.items())[:1000]},
+    }
+    summary = {k: stats[k] for k in ("faces", "rejected", "year_filtered", "duplicates", "count")}
+    save_dataset(ds, out, source="build", faces=str(faces_dir), tags=str(tags_path),
+                 report=summary, build=asdict(p))
+    years = Counter(year_key(r.get("year")) for r in available)
+    passing = [k for k in years if k != UNKNOWN_YEAR and _year_ok(int(k), p)]
+    passing += [UNKNOWN_YEAR] if p.keep_unknown_year else []
+    report = write_report(report_dir, stats, ds.labels, ds.known, years, passing,
+                          [int(m["short_edge"] or 0) for m in ds.metadata], means,
+                          _tsne(ds, features, p) if features is not None else None)
+    return BuildResult(out, report_dir, len(ds), report)
+
+
+def _select(rows: list[dict], tags: dict[str, np.ndarray], p: BuildParams) -> tuple[list, Counter]:
+    """The rows that pass the year, size and tag filters, and why the others did not."""
+    counts: Counter = Counter()
+    kept = []
+    for row in rows:
+        reason = ("year" if not _year_ok(row.get("year"), p) else
+                  "small" if int(row.get("short_edge") or 0) < p.min_short_edge else
+                  "untagged" if row["id"] not in tags and p.untagged == "skip" else None)
+        counts[reason or "candidate"] += 1
+        if reason is None:
+            kept.append(row)
+    return kept, counts
+
+
+def _duplicates(digests: list, hashes: list, p: BuildParams) -> dict[int, int]:
+    if p.dedupe == "none":
+        return {}
+    near = p.dedupe == "near"
+    return find_duplicates(digests, hashes if near else None, p.near_distance if near else 0)
+
+
+def _assemble(images: np.ndarray, rows: list[dict], keep: list[int],
+              tags: dict[str, np.ndarray]) -> FaceDataset:
+    """The dataset of the kept rows; ``images`` is compacted in place (no second copy)."""
+    for j, i in enumerate(keep):
+        images[j] = images[i]
+    zeros = np.zeros(NUM_TAGS, np.uint8)
+    labels = np.stack([tags.get(r["id"], zeros) for r in rows]) if rows else zeros[None][:0]
+    known = np.array([[r["id"] in tags] * NUM_TAGS for r in rows], np.uint8).reshape(-1, NUM_TAGS)
+    meta = [_metadata(r, r["id"] in tags) for r in rows]
+    return FaceDataset(images[:len(keep)], labels, known, meta)
+
+
+def _mean_faces(images: np.ndarray, rows: list[dict], digests: list,
+                samples: dict[str, str]) -> list[tuple[str, np.ndarray, int]]:
+    """(year, mean uint8 image, count) per year, years ascending and unknown last."""
+    sums: dict[str, np.ndarray] = {}
+    n: Counter = Counter()
+    for i, row in enumerate(rows):
+        year = samples.get(row["id"])
+        if year is not None and digests[i] is not None:
+            sums[year] = sums.get(year, 0) + images[i].astype(np.float64)
+            n[year] += 1
+    order = sorted((y for y in sums if y != UNKNOWN_YEAR), key=int) + \
+        ([UNKNOWN_YEAR] if UNKNOWN_YEAR in sums else [])
+    return [(y, np.clip(np.rint(sums[y] / n[y]), 0, 255).astype(np.uint8), n[y]) for y in order]
+
+
+def _tsne(ds: FaceDataset, features: FeatureFn,
+          p: BuildParams) -> tuple[np.ndarray, np.ndarray] | None:
+    """t-SNE coordinates of the features of up to ``tsne_samples`` images, and those images."""
+    if len(ds) < 4:
+        return None
+    rng = np.random.default_rng(p.seed)
+    idx = np.sort(rng.choice(len(ds), min(p.tsne_samples, len(ds)), replace=False))
+    images = np.asarray(ds.images[idx])
+    feats = np.concatenate([np.asarray(features(images[k:k + 64]), np.float64).reshape(
+        len(images[k:k + 64]), -1) for k in range(0, len(images), 64)])
+    return tsne(feats, seed=p.seed), images
+

@@ -1,0 +1,237 @@
+"""Face detection (paper 3.1, SPEC 7): lbpcascade_animeface through OpenCV, 1.5x zoomed crops.
+
+Each source image is read as RGB (transparency on white), turned grey, histogram-equalized and
+passed to ``detectMultiScale(scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))``. Each box is
+zoomed out 1.5x about its centre (:func:`~anime_gan.faces.geometry.zoom_box`), cropped with the
+configured border policy, resized to the master resolution (256 px by default, from which
+``build`` makes any training resolution) and saved as ``crops/<id>.png``; see
+:mod:`anime_gan.faces.records` for the folder layout and how a run resumes.
+
+Only the OpenCV backend is offered. The PyPI ``animeface`` detector reads Pillow internals and
+silently finds nothing with Pillow >= 12 (SPEC 12), which this project requires; pinning an old
+Pillow for one optional backend would hold back every other stage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+from anime_gan.errors import UserError
+from anime_gan.faces.geometry import (
+    BORDER_POLICIES, PAD_MODES, crop_box_pixels, inside, resize_square, zoom_box,
+)
+from anime_gan.faces.records import (
+    CROPS_DIR, DONE_FILE, FACES_FILE, SUMMARY_FILE, append_jsonl, read_done,
+)
+from anime_gan.faces.sources import Source, list_sources
+from anime_gan.viz import save_png
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DetectParams:
+    """Detector and crop settings; the defaults are the paper's (SPEC 7)."""
+
+    scale_factor: float = 1.1
+    min_neighbors: int = 5
+    min_size: int = 24  # the cascade's minSize, in source pixels
+    equalize_hist: bool = True
+    zoom: float = 1.5  # the paper's zoom-out of the detector box
+    border: str = "pad"  # "pad" or "skip" (see anime_gan.faces.geometry)
+    pad_mode: str = "replicate"  # "replicate" or "constant"
+    pad_value: int = 255
+    min_face: int = 0  # drop faces whose zoomed box is smaller (source px); 0 keeps all
+    master_resolution: int = 256  # side of the saved crops
+
+    def __post_init__(self) -> None:
+        if self.border not in BORDER_POLICIES:
+            raise UserError(f"border={self.border!r} is not a border policy: use one of "
+                            f"{BORDER_POLICIES}.")
+        if self.pad_mode not in PAD_MODES:
+            raise UserError(f"pad_mode={self.pad_mode!r} is not a pad mode: use one of "
+                            f"{PAD_MODES}.")
+        if self.scale_factor <= 1.0 or self.zoom <= 0 or self.master_resolution < 8:
+            raise UserError("detector settings out of range: scale_factor must exceed 1, zoom be "
+                            "positive and master_resolution at least 8.")
+
+
+@dataclass
+class DetectResult:
+    """Counts of one run (``processed`` excludes the sources skipped because already done)."""
+
+    out: Path
+    sources: int = 0
+    already_done: int = 0
+    processed: int = 0
+    faces: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    dropped_border: int = 0
+    dropped_small: int = 0
+
+
+class FaceDetector:
+    """lbpcascade_animeface with the paper's parameters; ``detect`` returns (x, y, w, h) boxes."""
+
+    def __init__(self, cascade_path: str | Path, params: DetectParams) -> None:
+        self.classifier = cv2.CascadeClassifier(str(cascade_path))
+        if self.classifier.empty():
+            raise UserError(f"OpenCV cannot load the cascade {cascade_path}: replace it with "
+                            f"lbpcascade_animeface.xml (see anime_gan.faces.cascade).")
+        self.params = params
+
+    def detect(self, rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """Face boxes in an RGB uint8 image, sorted top to bottom, then left to right."""
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if self.params.equalize_hist:
+            gray = cv2.equalizeHist(gray)
+        m = self.params.min_size
+        boxes = self.classifier.detectMultiScale(
+            gray, scaleFactor=self.params.scale_factor, minNeighbors=self.params.min_neighbors,
+            minSize=(m, m),
+        )
+        return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: (b[1], b[0]))
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """An image file as RGB uint8 [H, W, 3] (transparency composited on white); raises OSError
+    (or ValueError) for a file that is not a readable image."""
+    with Image.open(path) as image:
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            rgba = image.convert("RGBA")
+            image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+        return np.asarray(image.convert("RGB"))
+
+
+# Per-process state: the detector is built once per worker by the pool's initializer.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str) -> None:
+    cv2.setNumThreads(1)  # one image per process; OpenCV's own threads would oversubscribe
+    _WORKER.update(detector=FaceDetector(cascade_path, params), crops_dir=Path(crops_dir))
+
+
+def _process_source(src: Source) -> dict[str, Any]:
+    """Detect, crop and save the faces of one source; returns its done row with its face rows."""
+    detector: FaceDetector = _WORKER["detector"]
+    params, crops_dir = detector.params, _WORKER["crops_dir"]
+    done: dict[str, Any] = {"source_path": src.key, "id": src.id, "faces": 0, "status": "ok"}
+    try:
+        rgb = read_rgb(src.path)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        error = f"{type(e).__name__}: {e}"[:300]
+        return {**done, "status": "unreadable", "error": error, "rows": []}
+    height, width = rgb.shape[:2]
+    rows, dropped = [], {"border": 0, "small": 0}
+    for k, box in enumerate(detector.detect(rgb)):
+        crop_box = zoom_box(box, params.zoom)
+        side = crop_box[2] - crop_box[0]
+        if side < params.min_face:
+            dropped["small"] += 1
+            continue
+        pixels = crop_box_pixels(rgb, crop_box, params.border, params.pad_mode, params.pad_value)
+        if pixels is None:
+            dropped["border"] += 1
+            continue
+        face_id = f"{src.id}_{k}"  # k: the box's rank on the image, stable across policies
+        save_png(resize_square(pixels, params.master_resolution), crops_dir / f"{face_id}.png")
+        rows.append({
+            "id": face_id, "file": f"{CROPS_DIR}/{face_id}.png", "source_path": src.key,
+            "source": src.source, "box": list(box), "crop_box": list(crop_box),
+            "short_edge": side, "padded": not inside(crop_box, width, height),
+            "image_size": [width, height], "year": src.year, "game_id": src.game_id,
+            "release_date": src.release_date, "source_sha256": src.sha256,
+        })
+    return {**done, "faces": len(rows), "dropped": dropped, "image_size": [width, height],
+            "rows": rows}
+
+
+def run_detect(
+    input_dir: str | Path,
+    out_dir: str | Path,
+    cascade_path: str | Path,
+    params: DetectParams | None = None,
+    workers: int = 0,
+    year_regex: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+) -> DetectResult:
+    """Detect faces in every source under ``input_dir`` not yet done in ``out_dir``.
+
+    ``workers``: processes (0 = one per CPU core, 1 = in this process). ``limit`` caps the
+    number of sources handled in this run (for a quick look); the next run goes on from there.
+    """
+    params = params or DetectParams()
+    out = Path(out_dir)
+    (out / CROPS_DIR).mkdir(parents=True, exist_ok=True)
+    sources, missing = list_sources(input_dir, year_regex, exclude=[out])
+    done = read_done(out)
+    todo = [s for s in sources if s.key not in done]
+    result = DetectResult(out, len(sources), len(sources) - len(todo), missing=missing)
+    if limit is not None:
+        todo = todo[:limit]
+    workers = workers or os.cpu_count() or 1
+    init = (str(cascade_path), params, str(out / CROPS_DIR))
+    with open(out / FACES_FILE, "a", encoding="utf-8") as faces_f, \
+            open(out / DONE_FILE, "a", encoding="utf-8") as done_f:
+        bar = tqdm(total=len(todo), desc="detect", unit="img", disable=not progress)
+        if workers <= 1 or len(todo) <= 1:
+            _init_worker(*init)
+            _collect(map(_process_source, todo), faces_f, done_f, result, bar)
+        else:
+            processes = min(workers, len(todo))
+            with mp.get_context().Pool(processes, initializer=_init_worker, initargs=init) as pool:
+                _collect(pool.imap_unordered(_process_source, todo, chunksize=4),
+                         faces_f, done_f, result, bar)
+        bar.close()
+    _write_summary(out, result, params, cascade_path, input_dir)
+    return result
+
+
+def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar: tqdm) -> None:
+    """Record each finished source: face rows first, then its done row (the commit point)."""
+    for row in results:
+        faces = row.pop("rows")
+        append_jsonl(faces_f, faces)
+        append_jsonl(done_f, [row])
+        result.processed += 1
+        result.faces += len(faces)
+        if row["status"] == "unreadable":
+            result.unreadable.append(row["source_path"])
+        dropped = row.get("dropped") or {}
+        result.dropped_border += dropped.get("border", 0)
+        result.dropped_small += dropped.get("small", 0)
+        bar.update(1)
+
+
+def _write_summary(out: Path, result: DetectResult, params: DetectParams,
+                   cascade_path: str | Path, input_dir: str | Path) -> None:
+    done = read_done(out)
+    summary = {
+        "input": str(input_dir), "cascade": str(cascade_path), "params": asdict(params),
+        "last_run": {k: v for k, v in asdict(result).items() if k != "out"},
+        "total": {
+            "sources_done": len(done),
+            "faces": sum(int(r.get("faces", 0)) for r in done.values()),
+            "unreadable": sum(r.get("status") == "unreadable" for r in done.values()),
+            "no_face": sum(r.get("status") == "ok" and not r.get("faces") for r in done.values()),
+        },
+    }
+    tmp = out / f".{SUMMARY_FILE}.tmp"
+    tmp.write_text(json.dumps(summary, indent=2))
+    os.replace(tmp, out / SUMMARY_FILE)

@@ -1,0 +1,84 @@
+"""Face box geometry: the paper's 1.5x zoom about the box centre and crops at image borders.
+
+The detector's box is tight around the face; the paper zooms it out 1.5x about its centre so
+that the crop shows the hair (paper 3.1, Fig. 1). A zoomed box can leave the image (a face near
+the top edge of a standing picture is common). Border policies:
+
+- ``"pad"``: keep the face; the missing part is filled by repeating the edge pixels
+  (``pad_mode="replicate"``, the default: character art mostly sits on a flat background) or
+  with a constant colour (``pad_mode="constant"``, ``pad_value``, white by default);
+- ``"skip"``: drop the face, so that every crop is made of real pixels only.
+
+Because the detector's box lies inside the image, the zoomed box leaves it by at most a quarter
+of the box side on each side (one sixth of the crop).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+BORDER_POLICIES = ("pad", "skip")
+PAD_MODES = ("replicate", "constant")
+
+
+def zoom_box(box: tuple[int, int, int, int], scale: float = 1.5) -> tuple[int, int, int, int]:
+    """The square ``(x0, y0, x1, y1)`` of side ``round(scale * max(w, h))`` centred on ``box``.
+
+    ``box`` is the detector's ``(x, y, w, h)``. Coordinates are integers (half-pixels round
+    up), so the crop's centre is within half a pixel of the box centre.
+    """
+    x, y, w, h = (float(v) for v in box)
+    side = int(math.floor(scale * max(w, h) + 0.5))
+    x0 = int(math.floor(x + w / 2 - side / 2 + 0.5))
+    y0 = int(math.floor(y + h / 2 - side / 2 + 0.5))
+    return x0, y0, x0 + side, y0 + side
+
+
+def inside(crop_box: tuple[int, int, int, int], width: int, height: int) -> bool:
+    """Whether ``crop_box`` lies entirely inside a ``width`` x ``height`` image."""
+    x0, y0, x1, y1 = crop_box
+    return x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height
+
+
+def crop_box_pixels(
+    image: np.ndarray,
+    crop_box: tuple[int, int, int, int],
+    border: str = "pad",
+    pad_mode: str = "replicate",
+    pad_value: int | tuple[int, int, int] = 255,
+) -> np.ndarray | None:
+    """The pixels of ``crop_box`` in ``image`` (uint8 [H, W, 3]); None when ``border="skip"``
+    and the box leaves the image. See the module docstring for the policies."""
+    if border not in BORDER_POLICIES:
+        raise ValueError(f"border must be one of {BORDER_POLICIES}, got {border!r}")
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = crop_box
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"empty crop box {crop_box}")
+    if inside(crop_box, width, height):
+        return np.ascontiguousarray(image[y0:y1, x0:x1])
+    if border == "skip":
+        return None
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return None  # the box does not touch the image at all: nothing to pad from
+    part = image[cy0:cy1, cx0:cx1]
+    top, bottom, left, right = cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1
+    if pad_mode == "replicate":
+        return cv2.copyMakeBorder(part, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    value = (pad_value,) * 3 if isinstance(pad_value, int) else tuple(pad_value)
+    return cv2.copyMakeBorder(part, top, bottom, left, right, cv2.BORDER_CONSTANT, value=value)
+
+
+def resize_square(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Resize a square crop to ``size`` px: area averaging when shrinking, Lanczos when growing."""
+    if pixels.shape[0] == size and pixels.shape[1] == size:
+        return pixels
+    shrinking = pixels.shape[0] > size
+    interp = cv2.INTER_AREA if shrinking else cv2.INTER_LANCZOS4
+    return cv2.resize(pixels, (size, size), interpolation=interp)

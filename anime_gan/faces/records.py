@@ -1,0 +1,79 @@
+"""The detect stage's output folder and its JSON-lines records.
+
+::
+
+    <faces>/crops/<id>.png   one face per file, square, at the master resolution
+    <faces>/faces.jsonl      one row per face: id, file, source_path, source, box, crop_box, ...
+    <faces>/done.jsonl       one row per processed source image (faces found, or why none)
+    <faces>/detect.json      the parameters and counts of the last run
+
+A source is finished once its ``done`` row is written, after its crops and face rows. Readers
+therefore keep only the face rows of finished sources (the last row per id wins), and skip a
+torn last line, so an interrupted run leaves nothing half-counted and resumes cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from anime_gan.errors import UserError
+
+FACES_FILE = "faces.jsonl"
+DONE_FILE = "done.jsonl"
+CROPS_DIR = "crops"
+SUMMARY_FILE = "detect.json"
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON-lines file; blank and unparsable lines (a torn last write) are skipped."""
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                yield row
+
+
+def append_jsonl(f: Any, rows: Iterable[dict[str, Any]]) -> None:
+    """Write rows to an open text file in one call and flush, so a row is never half-written
+    unless the process dies inside the write itself."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if text:
+        f.write(text)
+        f.flush()
+
+
+def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Finished sources of a detect folder: ``source_path`` (the resume key) -> its ``done`` row."""
+    rows = iter_jsonl(Path(faces_dir) / DONE_FILE)
+    return {str(r["source_path"]): r for r in rows if "source_path" in r}
+
+
+def read_faces(faces_dir: str | Path, require: bool = True) -> list[dict[str, Any]]:
+    """Face rows of the finished sources of a detect folder, sorted by id."""
+    faces_dir = Path(faces_dir)
+    if require and not (faces_dir / FACES_FILE).exists():
+        raise UserError(
+            f"{faces_dir / FACES_FILE} does not exist: run `make detect` (or `anime-gan detect "
+            f"out={faces_dir}`) first."
+        )
+    done = read_done(faces_dir)
+    rows: dict[str, dict[str, Any]] = {}
+    for row in iter_jsonl(faces_dir / FACES_FILE):
+        if "id" in row and str(row.get("source_path")) in done:
+            rows[str(row["id"])] = row
+    return [rows[k] for k in sorted(rows)]
+
+
+def crop_path(faces_dir: str | Path, row: dict[str, Any]) -> Path:
+    """Absolute path of a face row's crop PNG."""
+    return Path(faces_dir) / str(row.get("file") or f"{CROPS_DIR}/{row['id']}.png")
