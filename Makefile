@@ -52,6 +52,9 @@ tag: $(STAMP) ## estimate the 34 tags with Illustration2Vec
 build: $(STAMP) ## pack crops + tags into the training set
 	$(BIN)/anime-gan build $(ARGS)
 
+.PHONY: dataset
+dataset: build ## alias of build: make dataset ARGS="params.resolution=64"
+
 train: $(STAMP) ## train the model: make train ARGS="experiment=paper"
 	$(BIN)/anime-gan train $(ARGS)
 
