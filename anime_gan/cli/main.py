@@ -38,8 +38,8 @@ UTILITIES: dict[str, str] = {
 def usage() -> str:
     lines = ["usage: anime-gan <command> [hydra overrides...]   (anime-gan <command> --help)", "",
              "pipeline stages:"]
-    lines += [f"  {name:<10}{desc}" for name, (_, desc) in STAGES.items()]
-    lines += ["", "utilities:"] + [f"  {name:<10}{desc}" for name, desc in UTILITIES.items()]
+    lines += [f"  {name:<12}{desc}" for name, (_, desc) in STAGES.items()]
+    lines += ["", "utilities:"] + [f"  {name:<12}{desc}" for name, desc in UTILITIES.items()]
     return "\n".join(lines)
 
 
