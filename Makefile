@@ -11,7 +11,7 @@ STAMP := $(VENV)/.anime-gan-installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate export serve report sweep clean
+.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate export serve report sweep bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,9 @@ export: $(STAMP) ## export the generator to ONNX for the web page
 
 serve: $(STAMP) ## serve the web page
 	$(BIN)/anime-gan serve $(ARGS)
+
+bench: $(STAMP) ## speed, FLOPs and sizes -> runs/bench/bench.json: make bench ARGS="mode=full"
+	$(BIN)/anime-gan bench $(ARGS)
 
 clean: ## remove run outputs (keeps data/ and the environment)
 	rm -rf runs outputs multirun wandb lightning_logs

@@ -79,6 +79,7 @@ class ConditionalGAN(L.LightningModule):
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         self.nonfinite_in_a_row = 0
         self.nonfinite_total = 0
+        self._nonfinite_counts: torch.Tensor | None = None  # the fused path's device-side count
         self._rng: torch.Generator | None = None
         self._rng_state: torch.Tensor | None = None
 
@@ -144,9 +145,9 @@ class ConditionalGAN(L.LightningModule):
         g_ok = self._step_if_finite(opt_g, loss_g, "generator")
         self.untoggle_optimizer(opt_g)
 
-        if g_ok:
+        if g_ok is not False:  # a flag tensor (fused path): a skipped step left G unchanged
             self.generator_ema.update(self.generator)
-        self._count_nonfinite(d_ok and g_ok)
+        self._count_nonfinite(d_ok & g_ok)
         lr_used = opt_g.param_groups[0]["lr"]
         for sched in self.lr_schedulers():
             sched.step()
@@ -159,9 +160,24 @@ class ConditionalGAN(L.LightningModule):
         self.log("train/lr", lr_used, on_step=True, on_epoch=False)
         self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
 
-    def _step_if_finite(self, opt: torch.optim.Optimizer, loss: torch.Tensor, who: str) -> bool:
-        """Backward and step, unless the loss is NaN/inf: then the step is skipped and logged."""
+    def _step_if_finite(self, opt: torch.optim.Optimizer, loss: torch.Tensor, who: str) -> bool | torch.Tensor:
+        """Backward and step, unless the loss is NaN/inf: then the step is skipped and logged.
+
+        A fused optimizer (fused Adam, the GPU experiments) skips on the device, as GradScaler
+        has it do (``found_inf``: weights, moments and step count unchanged), and a flag tensor
+        is returned: no host sync. Other optimizers check the loss on the host (free on CPU).
+        """
         opt.zero_grad(set_to_none=True)
+        inner = getattr(opt, "optimizer", opt)  # under Lightning's LightningOptimizer wrapper
+        if inner.defaults.get("fused"):
+            finite = torch.isfinite(loss.detach())
+            self.manual_backward(loss)
+            inner.found_inf = (~finite).float()
+            try:
+                opt.step()
+            finally:
+                del inner.found_inf
+            return finite
         if not torch.isfinite(loss.detach()).item():
             log.warning("iteration %d: non-finite %s loss (%s), step skipped", self.iteration, who, loss.item())
             return False
@@ -169,7 +185,9 @@ class ConditionalGAN(L.LightningModule):
         opt.step()
         return True
 
-    def _count_nonfinite(self, ok: bool) -> None:
+    def _count_nonfinite(self, ok: bool | torch.Tensor) -> None:
+        if isinstance(ok, torch.Tensor):
+            return self._count_nonfinite_on_device(ok)
         if ok:
             self.nonfinite_in_a_row = 0
             return
@@ -179,6 +197,32 @@ class ConditionalGAN(L.LightningModule):
         if self.nonfinite_in_a_row >= self.hparams.max_nonfinite:
             raise NonFiniteLossError(
                 f"{self.nonfinite_in_a_row} iterations in a row had non-finite losses (at iteration "
+                f"{self.iteration}): training diverged; lower the learning rate or raise "
+                f"model.lambda_gp, and resume from the last good checkpoint."
+            )
+
+    def _count_nonfinite_on_device(self, ok: torch.Tensor) -> None:
+        """The fused path's count: kept on the device and read every ``max_nonfinite`` iterations
+        (one host sync each), so a run of ``max_nonfinite`` skipped iterations stops training at
+        most ``max_nonfinite - 1`` iterations late; the skipped steps changed no weights."""
+        if self._nonfinite_counts is None:  # [current run, longest run, count] since the last read
+            self._nonfinite_counts = torch.zeros(3, dtype=torch.long, device=ok.device)
+        bad = (~ok).long()
+        run = (self._nonfinite_counts[0] + 1) * bad
+        self._nonfinite_counts = torch.stack([run, torch.maximum(self._nonfinite_counts[1], run),
+                                              self._nonfinite_counts[2] + bad])
+        if (self.iteration + 1) % self.hparams.max_nonfinite:
+            return
+        run, longest, count = self._nonfinite_counts.tolist()
+        self._nonfinite_counts = torch.tensor([run, 0, 0], device=ok.device)
+        if count:
+            log.warning("iterations up to %d: %d non-finite, steps skipped", self.iteration, count)
+            self.nonfinite_total += count
+            self.log("train/nonfinite_total", float(self.nonfinite_total), on_step=True, on_epoch=False)
+        self.nonfinite_in_a_row = run
+        if longest >= self.hparams.max_nonfinite:
+            raise NonFiniteLossError(
+                f"{longest} iterations in a row had non-finite losses (up to iteration "
                 f"{self.iteration}): training diverged; lower the learning rate or raise "
                 f"model.lambda_gp, and resume from the last good checkpoint."
             )

@@ -1,0 +1,101 @@
+"""End-to-end training speed: the real ConditionalGAN under a Lightning Trainer.
+
+Where :mod:`anime_gan.bench.training` times the compute of one iteration, this runs what
+``anime-gan train`` runs (the datamodule's GPU-resident uint8 set and its on-device conversion,
+the module's step with its logging, EMA update, lr schedule and non-finite guard, Lightning's
+loop), so the difference between the two is the overhead of everything around the compute.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from functools import partial
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from anime_gan.bench.step import Variant, build_networks
+from anime_gan.bench.timing import peak_memory_mib, reset_peak_memory, synchronize
+from anime_gan.callbacks.channels_last import ChannelsLast
+from anime_gan.data.datamodule import FaceDataModule
+from anime_gan.data.dataset import FaceDataset
+from anime_gan.data.priors import LabelPrior
+from anime_gan.models.module import ConditionalGAN
+
+
+class IterationClock(L.Callback):
+    """Wall time of the iterations after ``warmup`` (device synchronised at both ends only), and
+    on a GPU the host-GPU synchronisations of the last warm-up iteration (sync debug mode)."""
+
+    def __init__(self, warmup: int) -> None:
+        self.warmup, self.start, self.seconds, self.iterations = max(1, warmup), 0.0, 0.0, 0
+        self.host_syncs: int | None = None
+        self._catcher: warnings.catch_warnings | None = None
+        self._caught: list[warnings.WarningMessage] = []
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        if pl_module.iteration == self.warmup - 1 and pl_module.device.type == "cuda":
+            self._catcher = warnings.catch_warnings(record=True)
+            self._caught = self._catcher.__enter__()
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+        if pl_module.iteration == self.warmup:
+            synchronize(pl_module.device)
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
+        if self._catcher is not None:
+            torch.cuda.set_sync_debug_mode("default")
+            self._catcher.__exit__(None, None, None)
+            self._catcher = None
+            self.host_syncs = sum("synchroniz" in str(w.message).lower() for w in self._caught)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        synchronize(pl_module.device)
+        self.seconds = time.perf_counter() - self.start
+        self.iterations = pl_module.iteration - self.warmup
+
+
+def synthetic_datamodule(resolution: int, batch: int, batches: int = 8, seed: int = 0) -> FaceDataModule:
+    """A FaceDataModule over random uint8 faces held in memory (on the GPU when there is one)."""
+    rng = np.random.default_rng(seed)
+    n = batch * batches
+    labels = LabelPrior.training().sample(n, generator=torch.Generator().manual_seed(seed)).numpy()
+    images = rng.integers(0, 256, (n, resolution, resolution, 3), dtype=np.uint8)
+    labels = labels.astype(np.uint8)
+    dm = FaceDataModule(path="<synthetic>", resolution=resolution, batch_size=batch, val_fraction=0.0,
+                        device="auto")
+    dm.train_set = FaceDataset(images, labels, np.ones_like(labels), [{"id": str(i)} for i in range(n)])
+    return dm
+
+
+def measure_fit(name: str, model: dict[str, Any], batch: int, variant_name: str, device: torch.device,
+                warmup: int, iterations: int) -> dict[str, Any]:
+    """Iterations/s of ``trainer.fit`` over ``iterations`` iterations after ``warmup`` ones."""
+    variant = Variant.parse(variant_name)
+    g, d = build_networks(model, "cpu")
+    kind = {"fused": True} if variant.fused else {"foreach": True}
+    adam = partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999), **kind)
+    module = ConditionalGAN(g, d, optimizer_g=adam, optimizer_d=adam)
+    clock = IterationClock(warmup)
+    callbacks: list[L.Callback] = [clock] + ([ChannelsLast()] if variant.channels_last else [])
+    trainer = L.Trainer(
+        accelerator="gpu" if device.type == "cuda" else "cpu", devices=1,
+        precision="bf16-mixed" if variant.precision == "bf16" else "32-true",
+        max_steps=2 * (warmup + iterations), logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
+        num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=tempfile.gettempdir())
+    reset_peak_memory(device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(module, datamodule=synthetic_datamodule(int(model["resolution"]), batch))
+    its = clock.iterations / clock.seconds
+    return {"model": name, "resolution": int(model["resolution"]), "device": device.type,
+            "variant": variant_name, "batch": batch, "iterations_per_s": its, "images_per_s": its * batch,
+            "ms_per_iteration": 1e3 / its, "timed_iterations": clock.iterations,
+            "warmup_iterations": clock.warmup, "host_syncs_per_iteration": clock.host_syncs,
+            **peak_memory_mib(device)}

@@ -1,0 +1,137 @@
+"""FLOPs and parameters computed from the models themselves (SPEC 11 gives the reference figures).
+
+Counts come from ``torch.utils.flop_counter`` over the real forward and backward passes, on the
+meta device (shapes only: no memory, no time), so the 128 px batch-64 iteration is counted in a
+second. Like every FLOP counter, it counts matrix products and convolutions (one multiply-add =
+2 FLOPs); normalisation, activations and Adam are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from anime_gan.bench.step import TrainStep, build_networks
+from anime_gan.models.dcgan import DCGANGenerator
+from anime_gan.models.init import count_parameters
+
+#: SPEC 3 and 11, for comparison with what is counted here (GFLOP and TFLOP, millions).
+SPEC_REFERENCE = {
+    "generator_gflop_per_image_128": 2.72,
+    "discriminator_gflop_per_image_128": 1.77,
+    "iteration_tflop_batch64_128": 2.3,
+    "d_step_tflop": 0.85,
+    "penalty_tflop": 0.69,
+    "g_step_tflop": 0.75,
+    "generator_mparams_128": 4.35,
+    "discriminator_mparams_128": 19.1,
+    "dcgan_vs_srresnet_params": 4.0,
+}
+
+#: The paper's networks at 128 px (SPEC 3), as bench model entries.
+PAPER_MODEL: dict[str, Any] = {"resolution": 128, "generator": {"channels": 64, "num_res_blocks": 16},
+                               "discriminator": {"channels": 32}}
+
+
+class _NoModuleTracking:
+    """Stands in for FlopCounterMode's module tracker, which registers backward hooks on module
+    inputs that ``torch.autograd.grad`` with respect to a leaf (the DRAGAN x_hat) rejects."""
+
+    parents = frozenset({"Global"})
+
+    def __enter__(self) -> "_NoModuleTracking":
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+class FlopCounter(FlopCounterMode):
+    """``FlopCounterMode`` counting totals only, so the double backward of the penalty works."""
+
+    def __init__(self) -> None:
+        super().__init__(display=False)
+        self.mod_tracker = _NoModuleTracking()
+
+
+def count_flops(fn: Callable[[], Any]) -> int:
+    """FLOPs of everything ``fn()`` runs (forward and any backward it calls)."""
+    with FlopCounter() as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def forward_flops_per_image(net: nn.Module) -> int:
+    """FLOPs of one forward pass for one image (a generator from (z, c), a D from an image)."""
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        if hasattr(net, "z_dim"):
+            z = torch.zeros(1, net.z_dim, device=device)
+            c = torch.zeros(1, net.num_tags, device=device)
+            return count_flops(lambda: net(z, c))
+        x = torch.zeros(1, 3, net.resolution, net.resolution, device=device)
+        return count_flops(lambda: net(x))
+
+
+def iteration_flops(model: dict[str, Any], batch_size: int, device: str = "meta") -> dict[str, int]:
+    """FLOPs of one training iteration, split as the training step runs.
+
+    Keys: ``g_forward`` (the single G forward), ``d_step`` (D on real and fake, the penalty with
+    its double backward, the backward of L(D)), ``penalty`` (the part of ``d_step`` that the
+    DRAGAN term costs: its forward, gradient and double backward), ``g_step`` (D forward on the
+    fakes and the backward through D into G) and ``total``.
+    """
+    g, d = build_networks(model, device)
+    step = TrainStep(g, d, optimize=False)
+    real, labels, _ = step.fake_batch(batch_size)
+    known = None  # the tag mask costs no FLOPs, and its `count == 0` test cannot run on meta
+    out: dict[str, int] = {}
+    with FlopCounter() as counter:
+        fake, c = step.generate(batch_size)
+    out["g_forward"] = counter.get_total_flops()
+    out["d_step"] = count_flops(lambda: step.d_step(real, labels, known, fake, c))
+    out["g_step"] = count_flops(lambda: step.g_step(fake, c))
+    out["penalty"] = count_flops(lambda: step.penalty(real).backward())
+    out["total"] = out["g_forward"] + out["d_step"] + out["g_step"]
+    return out
+
+
+def size_table(resolution: int = 128) -> dict[str, dict[str, float]]:
+    """Parameters and forward GFLOP per image of the SRResNet G, the DCGAN G and the ResNet D."""
+    model = {**PAPER_MODEL, "resolution": resolution}
+    g, d = build_networks(model, "meta")
+    with torch.device("meta"):
+        dcgan = DCGANGenerator(resolution=resolution)
+    rows = {}
+    for name, net in (("srresnet_generator", g), ("dcgan_generator", dcgan), ("resnet_discriminator", d)):
+        rows[name] = {"params": count_parameters(net),
+                      "gflop_per_image": forward_flops_per_image(net) / 1e9}
+    rows["dcgan_generator"]["params_vs_srresnet"] = (
+        rows["dcgan_generator"]["params"] / rows["srresnet_generator"]["params"])
+    return rows
+
+
+def paper_cost(batch_size: int = 64) -> dict[str, Any]:
+    """The paper model's cost at 128 px, counted here and set beside SPEC 11's figures.
+
+    SPEC 11 splits an iteration into a D step (0.85 TFLOP: the G forward plus D on real and
+    fake images, forward and backward), the penalty (0.69) and a G step (0.75).
+    """
+    it = iteration_flops(PAPER_MODEL, batch_size)
+    counted = {
+        "d_step_tflop": (it["g_forward"] + it["d_step"] - it["penalty"]) / 1e12,
+        "penalty_tflop": it["penalty"] / 1e12,
+        "g_step_tflop": it["g_step"] / 1e12,
+        "iteration_tflop": it["total"] / 1e12,
+    }
+    spec = {"d_step_tflop": SPEC_REFERENCE["d_step_tflop"],
+            "penalty_tflop": SPEC_REFERENCE["penalty_tflop"],
+            "g_step_tflop": SPEC_REFERENCE["g_step_tflop"],
+            "iteration_tflop": SPEC_REFERENCE["iteration_tflop_batch64_128"]}
+    return {"batch_size": batch_size, "resolution": 128, "counted": counted, "spec": spec,
+            "flops": it, "sizes": size_table(128),
+            "spec_sizes": {k: v for k, v in SPEC_REFERENCE.items() if "params" in k or "gflop" in k}}
+

@@ -1,0 +1,175 @@
+"""One training iteration of the GAN without Lightning, for FLOP counts and timings.
+
+It does what ``ConditionalGAN.training_step`` does (SPEC 4), in the same order: G forward once;
+D step (real -> 1 with its tags, fake.detach() -> 0 with its sampled tags, DRAGAN penalty with
+double backprop, one backward of L(D), Adam step); G step (D frozen as Lightning's
+``toggle_optimizer`` freezes it, L(G) backward through D into G, Adam step). It leaves out what
+is not compute: logging, the EMA copy, the lr schedule and the non-finite guard. The networks
+and optimizers are the project's own, so the figures are those of the real models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import torch
+from torch import Tensor, nn
+
+from anime_gan.data.priors import LabelPrior
+from anime_gan.models.discriminator import ResNetDiscriminator
+from anime_gan.models.generator import SRResNetGenerator
+from anime_gan.models.losses import (
+    classification_loss,
+    d_adversarial_loss,
+    dragan_penalty,
+    g_adversarial_loss,
+)
+
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a measurement runs: ``"bf16+cl+fused"`` = bf16 autocast, channels_last, fused Adam.
+
+    Tokens: a precision (``fp32`` or ``bf16``) first, then any of ``cl`` (channels_last),
+    ``fused`` (fused Adam; otherwise foreach), ``compile`` (torch.compile of the generator) and,
+    for the generator alone, ``onnx`` (onnxruntime on CPU, fp32).
+    """
+
+    precision: str = "fp32"
+    channels_last: bool = False
+    fused: bool = False
+    compile: bool = False
+    onnx: bool = False
+
+    @classmethod
+    def parse(cls, name: str) -> "Variant":
+        tokens = name.split("+")
+        if tokens[0] == "onnx":
+            return cls(onnx=True)
+        flags = {"cl": "channels_last", "fused": "fused", "compile": "compile"}
+        unknown = [t for t in tokens[1:] if t not in flags]
+        if tokens[0] not in PRECISIONS or unknown:
+            raise ValueError(
+                f"Unknown benchmark variant {name!r}: write a precision ({'/'.join(PRECISIONS)}) "
+                f"then optional '+' flags from {sorted(flags)}, e.g. 'bf16+cl+fused', or 'onnx'.")
+        return cls(precision=tokens[0], **{flags[t]: True for t in tokens[1:]})
+
+    def autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
+        """bf16 autocast as Lightning's ``bf16-mixed`` uses it (CPU and CUDA), else nothing."""
+        if self.precision == "bf16":
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def build_networks(model: dict[str, Any], device: torch.device | str) -> tuple[nn.Module, nn.Module]:
+    """SRResNet G and ResNet D from a bench model entry (resolution, generator, discriminator)."""
+    res = int(model["resolution"])
+    with torch.device(device):
+        g = SRResNetGenerator(resolution=res, **dict(model.get("generator", {})))
+        d = ResNetDiscriminator(resolution=res, **dict(model.get("discriminator", {})))
+    return g, d
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Parameters without gradients for a while, as Lightning's ``toggle_optimizer`` does."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+class TrainStep:
+    """A callable ``step(real, labels, known)`` doing one GAN iteration (D step, then G step).
+
+    Args:
+        generator, discriminator: the networks, already on their device.
+        variant: precision, memory format and optimizer flavour (see :class:`Variant`).
+        optimize: False leaves out the Adam steps (for FLOP counts on the meta device).
+        lambda_adv, lambda_gp, perturb_scale: the loss settings of SPEC 4.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, variant: Variant = Variant(),
+                 optimize: bool = True, lambda_adv: float = 34.0, lambda_gp: float = 0.5,
+                 perturb_scale: float = 0.5, seed: int = 0) -> None:
+        self.device = next(generator.parameters()).device
+        self.variant = variant
+        if variant.channels_last:
+            generator = generator.to(memory_format=torch.channels_last)
+            discriminator = discriminator.to(memory_format=torch.channels_last)
+        self.g, self.d = generator.train(), discriminator.train()
+        self.lambda_adv, self.lambda_gp, self.perturb_scale = lambda_adv, lambda_gp, perturb_scale
+        self.opt_g = self.opt_d = None
+        if optimize:
+            kind = {"fused": True} if variant.fused else {"foreach": True}
+            adam = dict(lr=2e-4, betas=(0.5, 0.999), **kind)
+            self.opt_g = torch.optim.Adam(self.g.parameters(), **adam)
+            self.opt_d = torch.optim.Adam(self.d.parameters(), **adam)
+        self.prior = LabelPrior.training()
+        self.rng = None if self.device.type == "meta" else torch.Generator(self.device).manual_seed(seed)
+
+    def sample_inputs(self, n: int) -> tuple[Tensor, Tensor]:
+        """z ~ N(0, I) and c ~ the training prior, on the step's device."""
+        z = torch.randn(n, self.g.z_dim, generator=self.rng, device=self.device)
+        if self.device.type == "meta":
+            return z, torch.empty(n, self.g.num_tags, device=self.device)
+        return z, self.prior.sample(n, generator=self.rng, device=self.device)
+
+    def generate(self, n: int) -> tuple[Tensor, Tensor]:
+        """The iteration's single G forward: (fake images with their graph, conditions c)."""
+        z, c = self.sample_inputs(n)
+        with self.variant.autocast(self.device):
+            return self.g(z, c), c
+
+    def penalty(self, real: Tensor) -> Tensor:
+        """L_gp(D) around the real images (forward and the first backward, graph kept)."""
+        with self.variant.autocast(self.device):
+            return dragan_penalty(lambda x: self.d(x)[0], real, self.perturb_scale, self.rng)
+
+    def d_step(self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor) -> Tensor:
+        """L(D) = L_cls(D) + lambda_adv L_adv(D) + lambda_gp L_gp(D); backward and Adam step."""
+        with frozen(self.g), self.variant.autocast(self.device):
+            real_adv, real_cls = self.d(real)
+            fake_adv, fake_cls = self.d(fake.detach())
+            d_adv = d_adversarial_loss(real_adv, fake_adv)
+            d_cls = classification_loss(real_cls, labels, known) + classification_loss(fake_cls, c)
+        loss = d_cls + self.lambda_adv * d_adv + self.lambda_gp * self.penalty(real)
+        self._backward_and_step(self.opt_d, loss)
+        return loss.detach()
+
+    def g_step(self, fake: Tensor, c: Tensor) -> Tensor:
+        """L(G) = lambda_adv L_adv(G) + L_cls(G) through the frozen D; backward and Adam step."""
+        with frozen(self.d), self.variant.autocast(self.device):
+            adv, cls = self.d(fake)
+            loss = self.lambda_adv * g_adversarial_loss(adv) + classification_loss(cls, c)
+        self._backward_and_step(self.opt_g, loss)
+        return loss.detach()
+
+    def _backward_and_step(self, opt: torch.optim.Optimizer | None, loss: Tensor) -> None:
+        if opt is not None:
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if opt is not None:
+            opt.step()
+
+    def __call__(self, real: Tensor, labels: Tensor, known: Tensor) -> tuple[Tensor, Tensor]:
+        """One iteration; returns the detached (L(D), L(G))."""
+        fake, c = self.generate(real.shape[0])
+        loss_d = self.d_step(real, labels, known, fake, c)
+        return loss_d, self.g_step(fake, c)
+
+    def fake_batch(self, n: int) -> tuple[Tensor, Tensor, Tensor]:
+        """A batch shaped like the datamodule's: images in [-1, 1] (channels_last, as the
+        datamodule hands them over), labels from the prior, all known."""
+        res = self.g.resolution
+        images = torch.rand(n, 3, res, res, generator=self.rng, device=self.device) * 2 - 1
+        images = images.contiguous(memory_format=torch.channels_last)
+        _, labels = self.sample_inputs(n)
+        return images, labels, torch.ones_like(labels)

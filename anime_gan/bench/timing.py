@@ -1,0 +1,159 @@
+"""Timing with torch's own tools: torch.utils.benchmark.Timer on CPU, CUDA events on a GPU.
+
+Every figure is a median over repeats after a warm-up call (which also absorbs one-off costs:
+oneDNN kernel selection, cuDNN autotuning, torch.compile). Peak memory is the CUDA allocator's
+peak on a GPU and the process's peak resident size on CPU (``getrusage``: it never goes down,
+so on CPU it is the peak of everything measured so far, in the order the suite runs).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import torch
+from torch.utils.benchmark import Timer
+
+
+@dataclass
+class Timing:
+    """Seconds per call: the median and the interquartile range over ``runs`` timed calls."""
+
+    median_s: float
+    iqr_s: float
+    runs: int
+    warmup_s: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued work (nothing to wait for on CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_cpu(fn: Callable[[], Any], min_run_time: float, max_repeats: int = 3) -> Timing:
+    """Median seconds per ``fn()`` call on CPU with ``torch.utils.benchmark.Timer``.
+
+    One warm-up call first. A call longer than ``min_run_time`` is timed ``max_repeats`` times
+    one call at a time (a 128 px batch of 64 takes seconds on 2 cores); a shorter one with
+    ``blocked_autorange`` for at least ``min_run_time`` seconds. The Timer uses torch's current
+    thread count (its default would be one thread).
+    """
+    start = time.perf_counter()
+    fn()
+    warmup = time.perf_counter() - start
+    timer = Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
+    if warmup >= min_run_time:
+        times = [timer.timeit(1).median for _ in range(max(1, max_repeats))]
+    else:
+        times = timer.blocked_autorange(min_run_time=min_run_time).times
+    return Timing(statistics.median(times), _iqr(times), len(times), warmup)
+
+
+def time_cuda(fn: Callable[[], Any], min_run_time: float, device: torch.device,
+              max_repeats: int = 5) -> Timing:
+    """Median seconds per ``fn()`` call on a GPU, measured with CUDA events.
+
+    Calls are queued back to back between two events (no host sync inside a block), in blocks
+    sized so that one block lasts about ``min_run_time / max_repeats``.
+    """
+    start = time.perf_counter()
+    fn()
+    synchronize(device)
+    warmup = time.perf_counter() - start
+    per_call = _cuda_block(fn, 1)
+    calls = max(1, int(min_run_time / max(1, max_repeats) / max(per_call, 1e-6)))
+    times = [_cuda_block(fn, calls) for _ in range(max(1, max_repeats))]
+    return Timing(statistics.median(times), _iqr(times), len(times) * calls, warmup)
+
+
+def _cuda_block(fn: Callable[[], Any], calls: int) -> float:
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    begin.record()
+    for _ in range(calls):
+        fn()
+    end.record()
+    end.synchronize()
+    return begin.elapsed_time(end) / 1e3 / calls
+
+
+def _iqr(times: list[float]) -> float:
+    if len(times) < 4:
+        return max(times) - min(times)
+    q = statistics.quantiles(times, n=4)
+    return q[2] - q[0]
+
+
+def time_call(fn: Callable[[], Any], device: torch.device, min_run_time: float,
+              max_repeats: int) -> Timing:
+    """``time_cuda`` on a GPU, ``time_cpu`` elsewhere."""
+    if device.type == "cuda":
+        return time_cuda(fn, min_run_time, device, max(max_repeats, 3))
+    return time_cpu(fn, min_run_time, max_repeats)
+
+
+def count_host_syncs(fn: Callable[[], Any], device: torch.device) -> int | None:
+    """Host-GPU synchronisations during one ``fn()`` call (``.item()``, blocking copies), counted
+    with CUDA's sync debug mode; None on CPU, where there is nothing to wait for."""
+    if device.type != "cuda":
+        return None
+    synchronize(device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            fn()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message).lower() for w in caught)
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_memory_mib(device: torch.device) -> dict[str, Any]:
+    """The peak memory figure of the device and what it measures."""
+    if device.type == "cuda":
+        return {"peak_mib": torch.cuda.max_memory_allocated(device) / 2**20,
+                "scope": "torch.cuda.max_memory_allocated since this figure started"}
+    return {"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "scope": "process peak resident size (getrusage maxrss) up to this figure"}
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info(device: torch.device) -> dict[str, Any]:
+    """What ran the benchmark: CPU, cores, load, torch, and the GPU when there is one."""
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "loadavg_1_5_15": list(os.getloadavg()),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["cuda"] = torch.version.cuda
+    return info

@@ -1,0 +1,29 @@
+"""``anime-gan bench``: training/generation speed, FLOPs and sizes -> a JSON file and a table."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from anime_gan.cli._hydra import stage
+
+
+@stage("bench")
+def main(cfg: DictConfig) -> None:
+    from anime_gan.bench.suite import format_table, run_suite, write_json
+
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    if cfg.get("matmul_precision"):
+        torch.set_float32_matmul_precision(cfg.matmul_precision)
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    plain["command"] = shlex.join(["anime-gan", "bench", *sys.argv[1:]])
+    result = run_suite(plain, say=lambda msg: print(msg, flush=True))
+    result["config"] = {k: plain[k] for k in ("mode", "device", "threads", "models")}
+    out = write_json(result, cfg.out)
+    print()
+    print(format_table(result))
+    print(f"\nwrote {out}")
