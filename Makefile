@@ -11,7 +11,7 @@ STAMP := $(VENV)/.anime-gan-installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate export serve report sweep bench clean
+.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate export serve report sweep bench clean web
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,7 +70,10 @@ generate: $(STAMP) ## generate faces with chosen tags
 export: $(STAMP) ## export the generator to ONNX for the web page
 	$(BIN)/anime-gan export $(ARGS)
 
-serve: $(STAMP) ## serve the web page
+web: ## build the page into web/dist: npm ci (when web/node_modules is missing) + copy the runtime
+	cd web && { test -d node_modules || npm ci --no-audit --no-fund; } && node build.mjs
+
+serve: $(STAMP) web ## serve the web page and the exported model on http://127.0.0.1:8000
 	$(BIN)/anime-gan serve $(ARGS)
 
 bench: $(STAMP) ## speed, FLOPs and sizes -> runs/bench/bench.json: make bench ARGS="mode=full"

@@ -1,0 +1,112 @@
+"""Milliseconds per face in a real browser: headless Chromium runs the page against an export.
+
+``python -m anime_gan.export.bench_web`` exports a randomly initialised generator (the paper's
+128 px one by default: the speed does not depend on the weights), serves it with the built page,
+and asks the page itself (``animeGan.benchmark``) for the time of each ``session.run`` at batch 1,
+for each variant and thread count. Results go to a JSON file (default runs/bench/web.json).
+Needs the built page (`make web`), Debian's chromium and the ``playwright`` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+PAGE_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
+    """Headless Chromium (the system's, so nothing is downloaded)."""
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+
+
+def measure(browser: Any, url: str, variant: str, threads: int, n: int = 20, warmup: int = 3) -> dict:
+    """Open the page with ``?variant=&threads=`` and return its benchmark (median ms etc.)."""
+    page = browser.new_page()
+    try:
+        page.goto(f"{url}?variant={variant}&threads={threads}&backend=wasm")
+        page.evaluate("animeGan.ready")
+        page.evaluate("animeGan.idle()")
+        result = page.evaluate(f"animeGan.benchmark({n}, {warmup})")
+        result["cross_origin_isolated"] = page.evaluate("crossOriginIsolated")
+        return result
+    finally:
+        page.close()
+
+
+def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], n: int,
+              page_dir: Path = PAGE_DIR) -> list[dict]:
+    """Serve ``model_dir`` with the page and measure each (variant, threads) pair."""
+    from playwright.sync_api import sync_playwright
+
+    from anime_gan.export.serve import serve_in_background
+
+    server, url = serve_in_background(page_dir, model_dir)
+    results = []
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            for variant in variants:
+                for t in threads:
+                    r = measure(browser, url, variant, t, n)
+                    print(f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, min {r['min_ms']:.1f} ms")
+                    results.append({k: v for k, v in r.items() if k != "times_ms"} | {"times_ms": r["times_ms"]})
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return results
+
+
+def export_random(resolution: int, out: Path, variants: Sequence[str]) -> dict:
+    """Export a randomly initialised paper generator (BatchNorm statistics at their defaults)."""
+    import torch
+
+    from anime_gan.data.priors import LabelPrior
+    from anime_gan.export.bundle import export_generator
+    from anime_gan.models.generator import SRResNetGenerator
+
+    torch.manual_seed(0)
+    g = SRResNetGenerator(resolution).eval()
+    source = {"checkpoint": None, "iteration": None, "note": "randomly initialised, for timing"}
+    return export_generator(g, out, LabelPrior.training(), source, variants, variants[0], samples=4)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", type=Path, help="an export folder (default: export a random G)")
+    parser.add_argument("--resolution", type=int, default=128)
+    parser.add_argument("--variants", nargs="+", default=["fp32", "int8"])
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/web.json"))
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = args.model_dir or Path(tmp)
+        card = json.loads((model_dir / "model.json").read_text()) if args.model_dir else \
+            export_random(args.resolution, model_dir, args.variants)
+        results = benchmark(model_dir, args.variants, args.threads, args.n)
+    report = {
+        "what": "ms per face (batch 1, session.run only) in headless Chromium, onnxruntime-web WASM",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
+        "resolution": card["resolution"],
+        "sizes_bytes": {k: v["bytes"] for k, v in card["models"].items()},
+        "parity": {k: v["parity"] for k, v in card["models"].items()},
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

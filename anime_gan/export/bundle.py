@@ -1,0 +1,131 @@
+"""``export_bundle``: a checkpoint -> the folder the web page loads (ONNX variants + model.json).
+
+The folder holds ``generator.onnx`` and its smaller variants (anime_gan.export.onnx) and
+``model.json``: the tag schema (groups, names, exclusivity), the generation prior (the training
+set's empirical prior saved in the checkpoint, else the training prior), the inputs and output,
+each variant's file, size and parity with PyTorch, and where the model came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from anime_gan.data.priors import LabelPrior
+from anime_gan.data.tags import GROUPS, NUM_TAGS, TAG_NAMES
+from anime_gan.errors import UserError
+from anime_gan.export.onnx import INT8_SESSION_CONFIG, OPSET, VARIANTS, export_fp32, parity
+from anime_gan.models.checkpoint import checkpoint_prior, load_generator
+
+log = logging.getLogger("anime_gan.export")
+
+MODEL_FORMAT = "anime-gan/model"
+#: fp32 must match PyTorch to this (max abs difference in [-1, 1] units), else the export is wrong.
+FP32_TOLERANCE = 1e-4
+
+
+def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` noise vectors and tag vectors drawn from the generation prior, reproducibly."""
+    rng = torch.Generator().manual_seed(seed)
+    return torch.randn(n, generator.z_dim, generator=rng), prior.sample(n, generator=rng)
+
+
+def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z: torch.Tensor,
+                    c: torch.Tensor) -> dict[str, dict[str, Any]]:
+    """Write the fp32 file and the requested variants into ``out``; size and parity of each."""
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise UserError(f"unknown export variant(s) {unknown}: choose from {list(VARIANTS)}.")
+    fp32 = export_fp32(generator, out / VARIANTS["fp32"][0])
+    models = {}
+    for name in ["fp32", *[v for v in variants if v != "fp32"]]:
+        file, writer = VARIANTS[name]
+        path = fp32 if writer is None else writer(fp32, out / file)
+        models[name] = {"file": file, "bytes": path.stat().st_size, "parity": parity(generator, path, z, c)}
+        log.info("%s: %s, %.2f MB, parity %s", name, file, models[name]["bytes"] / 1e6, models[name]["parity"])
+    if "fp32" not in variants:
+        del models["fp32"]
+        fp32.unlink()
+    return models
+
+
+def model_card(generator: nn.Module, prior: dict, models: dict, default_variant: str,
+               source: dict[str, Any]) -> dict[str, Any]:
+    """The contents of model.json (everything the page needs besides the ONNX file)."""
+    import onnx
+    import onnxruntime
+
+    r = generator.resolution
+    return {
+        "format": MODEL_FORMAT,
+        "version": 1,
+        "resolution": r,
+        "z_dim": generator.z_dim,
+        "num_tags": NUM_TAGS,
+        "io": {
+            "inputs": {"z": ["N", generator.z_dim], "c": ["N", NUM_TAGS]},
+            "output": {"image": ["N", 3, r, r]},
+            "dtype": "float32",
+            "range": [-1.0, 1.0],
+            "layout": "NCHW",
+            "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
+        },
+        "schema": {
+            "tags": list(TAG_NAMES),
+            "groups": [{"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS],
+        },
+        "prior": prior,
+        "models": models,
+        "default_variant": default_variant,
+        "session_config": INT8_SESSION_CONFIG,
+        "opset": OPSET,
+        "source": source,
+        "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
+    }
+
+
+def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, source: dict[str, Any],
+                     variants: Sequence[str] = ("fp32", "fp16", "int8"), default_variant: str = "int8",
+                     samples: int = 16, seed: int = 0) -> dict[str, Any]:
+    """Export an eval-mode generator into ``out`` (ONNX variants + model.json); returns model.json.
+
+    Raises :class:`UserError` for a bad variant name, and RuntimeError when the fp32 file does
+    not reproduce PyTorch (an export bug, not user input).
+    """
+    if default_variant not in variants:
+        raise UserError(f"default_variant {default_variant!r} is not among the exported variants "
+                        f"{list(variants)}: add it to variants or pick one of them.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    z, c = parity_inputs(generator, prior, samples, seed)
+    models = export_variants(generator.eval(), out, list(variants), z, c)
+    if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
+        raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by {models['fp32']['parity']['max_abs']:.2e}")
+    source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
+    card = model_card(generator, prior.to_dict(), models, default_variant, source)
+    (out / "model.json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def export_bundle(ckpt: str | Path, out: str | Path, variants: Sequence[str] = ("fp32", "fp16", "int8"),
+                  default_variant: str = "int8", samples: int = 16, seed: int = 0,
+                  ema: bool = True) -> dict[str, Any]:
+    """Export a checkpoint's (EMA) generator, with the checkpoint's prior, into ``out``."""
+    generator, meta = load_generator(ckpt, ema=ema)
+    ckpt_path = Path(ckpt).resolve()
+    source = {
+        "checkpoint": os.path.relpath(ckpt_path, Path.cwd()) if ckpt_path.is_relative_to(Path.cwd()) else str(ckpt_path),
+        "iteration": meta.get("iteration"),
+        "ema": ema,
+        "generator_config": meta.get("generator_config"),
+    }
+    return export_generator(generator, out, checkpoint_prior(meta), source, variants, default_variant,
+                            samples, seed)

@@ -1,0 +1,175 @@
+"""The generator as ONNX for the web page: export, smaller variants, and parity with PyTorch.
+
+The graph (opset 17, which onnxruntime-web runs on every backend) has two inputs and one output,
+all float32 with a dynamic batch dimension N:
+
+- ``z``     [N, z_dim]  noise, N(0, I);
+- ``c``     [N, 34]     tags in schema order (anime_gan.data.tags), 1 = present, 0 = absent;
+- ``image`` [N, 3, R, R] RGB in [-1, 1] (the generator's tanh, unchanged; pixel = (v + 1) * 127.5).
+
+Variants, all with the same inputs, outputs and fp32 arithmetic:
+
+- ``fp32``: the network with its BatchNorms folded (anime_gan.export.fold);
+- ``fp16``: weights stored as float16, cast to float32 once when the session is created
+  (half the download, same speed; WASM has no fp16 arithmetic to gain from);
+- ``int8``: weights stored as int8 with one scale per output channel (symmetric) and a
+  ``DequantizeLinear`` in front of each, which onnxruntime folds into float32 constants when
+  the session option ``session.disable_quant_qdq`` is "1": a quarter of the download, same speed.
+  The paper's site served its weights the same way (8-bit, 3.9 MB);
+- ``int8-dynamic``: onnxruntime.quantization's dynamic quantization (int8 arithmetic through
+  ``ConvInteger``), kept for comparison: a quarter of the size but several times slower in WASM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+from torch import nn
+
+from anime_gan.export.fold import inference_generator
+
+OPSET = 17
+INPUTS = ("z", "c")
+OUTPUT = "image"
+#: Initializers smaller than this stay float32 (biases: too small to matter, and exact).
+MIN_QUANTIZED_SIZE = 256
+#: Session options under which the int8 variant's dequantization is folded at load time.
+INT8_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
+
+
+def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> Path:
+    """Write the (eval-mode) generator, BatchNorms folded, as ONNX with a dynamic batch."""
+    import warnings
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = inference_generator(generator)
+    z = torch.zeros(2, generator.z_dim)
+    c = torch.zeros(2, generator.num_tags)
+    batch = {0: "N"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
+        # dynamo=False: the TorchScript exporter needs no onnxscript and gives a plain graph.
+        torch.onnx.export(
+            net, (z, c), str(path), input_names=list(INPUTS), output_names=[OUTPUT],
+            dynamic_axes={"z": batch, "c": batch, OUTPUT: batch}, opset_version=opset,
+            do_constant_folding=True, dynamo=False,
+        )
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model)
+    return path
+
+
+Encoded = tuple[list[onnx.NodeProto], list[TensorProto]]
+
+
+def _store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], Encoded]) -> onnx.ModelProto:
+    """Re-store each large float initializer through ``encode``, which returns the nodes that
+    rebuild the float32 tensor under its original name and the initializers those nodes read."""
+    graph = model.graph
+    keep, nodes, added = [], [], []
+    for init in graph.initializer:
+        array = numpy_helper.to_array(init)
+        if init.data_type == TensorProto.FLOAT and array.size >= MIN_QUANTIZED_SIZE:
+            new_nodes, new_inits = encode(init.name, array)
+            nodes += new_nodes
+            added += new_inits
+        else:
+            keep.append(init)
+    del graph.initializer[:]
+    graph.initializer.extend(keep + added)
+    rest = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes + rest)
+    onnx.checker.check_model(model)
+    return model
+
+
+def fp16_weights(src: str | Path, dst: str | Path) -> Path:
+    """The fp16 variant: float16 weights and a ``Cast`` to float32 in front of each."""
+    def encode(name: str, array: np.ndarray) -> Encoded:
+        stored = numpy_helper.from_array(array.astype(np.float16), f"{name}__fp16")
+        return [helper.make_node("Cast", [stored.name], [name], to=TensorProto.FLOAT)], [stored]
+
+    onnx.save(_store_weights(onnx.load(str(src)), encode), str(dst))
+    return Path(dst)
+
+
+def int8_weights(src: str | Path, dst: str | Path) -> Path:
+    """The int8 variant: symmetric int8 weights, one scale per output channel (axis 0 of a conv
+    weight; axis 1 of a Gemm weight read without transB)."""
+    model = onnx.load(str(src))
+    transposed = {n.input[1] for n in model.graph.node
+                  if n.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in n.attribute)}
+    gemm_b = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")} - transposed
+
+    def encode(name: str, array: np.ndarray) -> Encoded:
+        axis = 1 if name in gemm_b and array.ndim == 2 else 0
+        reduce = tuple(d for d in range(array.ndim) if d != axis)
+        scale = np.abs(array).max(axis=reduce) / 127.0
+        scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+        shape = [1] * array.ndim
+        shape[axis] = -1
+        q = np.clip(np.round(array / scale.reshape(shape)), -127, 127).astype(np.int8)
+        inits = [numpy_helper.from_array(q, f"{name}__int8"), numpy_helper.from_array(scale, f"{name}__scale"),
+                 numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}__zero")]
+        node = helper.make_node("DequantizeLinear", [i.name for i in inits], [name], axis=axis)
+        return [node], inits
+
+    onnx.save(_store_weights(model, encode), str(dst))
+    return Path(dst)
+
+
+def int8_dynamic(src: str | Path, dst: str | Path) -> Path:
+    """onnxruntime's dynamic quantization (int8 weights per channel, uint8 activations)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process the model goes to the root logger
+    try:
+        quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+    return Path(dst)
+
+
+#: variant name -> (file name, writer from the fp32 file; None for fp32 itself)
+VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
+    "fp32": ("generator.onnx", None),
+    "fp16": ("generator.fp16.onnx", fp16_weights),
+    "int8": ("generator.int8.onnx", int8_weights),
+    "int8-dynamic": ("generator.int8-dynamic.onnx", int8_dynamic),
+}
+
+
+def ort_session(path: str | Path, threads: int = 1):
+    """An onnxruntime CPU session with the options the page uses (the int8 fold included)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    for key, value in INT8_SESSION_CONFIG.items():
+        options.add_session_config_entry(key, value)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Tensor) -> dict[str, float]:
+    """Differences between PyTorch's images and the ONNX file's on the same inputs, in [-1, 1]
+    units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range."""
+    with torch.no_grad():
+        expected = generator.eval()(z, c).numpy()
+    got = ort_session(path).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
+    diff = np.abs(got.astype(np.float64) - expected)
+    mse = float((diff ** 2).mean())
+    psnr = float("inf") if mse == 0 else float(10 * np.log10(4.0 / mse))
+    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()), "psnr_db": round(psnr, 2)}

@@ -1,0 +1,151 @@
+"""A small static file server for the page and an exported model (``anime-gan serve``).
+
+Two roots: the built page (web/dist) at ``/`` and the exported model folder at ``/model/``.
+The server computes nothing: the browser runs the generator. What it takes care of:
+
+- only files under a root are served (``..`` segments, encoded or not, backslashes, NUL bytes
+  and symlinks that lead outside a root are refused);
+- MIME types the browser insists on (``.wasm`` application/wasm for streaming compilation,
+  ``.mjs``/``.js`` text/javascript for module workers), ``.onnx`` application/octet-stream;
+- ``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy: require-corp``,
+  which make the page cross-origin isolated so onnxruntime-web may use WASM threads;
+- caching: every response has an ETag and ``Cache-Control: no-cache`` (the browser keeps the
+  14 MB runtime and the model and revalidates them with one cheap 304 request per load).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+from functools import partial
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("anime_gan.serve")
+
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".onnx": "application/octet-stream",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".map": "application/json",
+}
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+CHUNK = 1 << 20
+
+
+def resolve(roots: dict[str, Path], url_path: str) -> Path | None:
+    """The file a URL path names under one of ``roots`` (URL prefix -> folder), or None when the
+    path leaves its root, names nothing, or is malformed. ``/`` and folders mean index.html."""
+    path = unquote(urlsplit(url_path).path)
+    if "\x00" in path or "\\" in path or not path.startswith("/"):
+        return None
+    if any(part in ("..", ".") for part in path.split("/")):
+        return None
+    for prefix in sorted(roots, key=len, reverse=True):  # the longest prefix wins: /model/ before /
+        if path == prefix.rstrip("/") or path.startswith(prefix):
+            root = roots[prefix].resolve()
+            candidate = (root / path[len(prefix):].lstrip("/")).resolve()
+            if candidate != root and root not in candidate.parents:
+                return None  # a symlink that leads outside the root
+            if candidate.is_dir():
+                candidate = candidate / "index.html"
+            return candidate if candidate.is_file() else None
+    return None
+
+
+class StaticHandler(BaseHTTPRequestHandler):
+    """GET/HEAD of files under the server's roots, with the headers the page needs."""
+
+    server_version = "anime-gan"
+    protocol_version = "HTTP/1.1"
+
+    def __init__(self, *args, roots: dict[str, Path], **kwargs) -> None:
+        self.roots = roots
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(body=False)
+
+    def _refuse(self, status: HTTPStatus, message: str) -> None:
+        data = f"{status.value} {message}\n".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _serve(self, body: bool) -> None:
+        raw = unquote(urlsplit(self.path).path)
+        if any(part == ".." for part in raw.replace("\\", "/").split("/")):
+            return self._refuse(HTTPStatus.FORBIDDEN, "paths outside the served folders are refused")
+        path = resolve(self.roots, self.path)
+        if path is None:
+            return self._refuse(HTTPStatus.NOT_FOUND, "not found")
+        stat = path.stat()
+        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        headers = {
+            "Content-Type": MIME_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+            "ETag": etag,
+            "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
+            "Cache-Control": "no-cache",
+            **ISOLATION_HEADERS,
+        }
+        if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            for key in ("ETag", "Cache-Control", *ISOLATION_HEADERS):
+                self.send_header(key, headers[key])
+            self.end_headers()
+            return
+        self.send_response(HTTPStatus.OK)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(stat.st_size))
+        self.end_headers()
+        if body:
+            with path.open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    self.wfile.write(chunk)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def make_server(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
+                port: int = 8000) -> ThreadingHTTPServer:
+    """A threaded server (not yet serving) for the page at / and the model at /model/;
+    port 0 picks a free one (``server.server_address`` says which)."""
+    roots = {"/model/": Path(model_dir), "/": Path(page_dir)}
+    server = ThreadingHTTPServer((host, port), partial(StaticHandler, roots=roots))
+    server.daemon_threads = True
+    return server
+
+
+def serve_in_background(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
+                        port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+    """Start a server in a daemon thread; returns it and its base URL. ``server.shutdown()``
+    stops it (tests and benchmarks)."""
+    server = make_server(page_dir, model_dir, host, port)
+    threading.Thread(target=server.serve_forever, name="anime-gan-serve", daemon=True).start()
+    bound_host, bound_port = server.server_address[:2]
+    return server, f"http://{bound_host}:{bound_port}/"

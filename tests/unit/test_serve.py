@@ -1,0 +1,136 @@
+"""The page server: only files under its roots, the right MIME types and headers, the CLI."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from anime_gan.export.serve import resolve, serve_in_background
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> tuple[Path, Path, Path]:
+    root = tmp_path_factory.mktemp("serve")
+    page, model = root / "page", root / "model"
+    (page / "ort").mkdir(parents=True)
+    model.mkdir()
+    (root / "secret.txt").write_text("outside the roots")
+    (page / "index.html").write_text("<!doctype html><title>t</title>")
+    (page / "main.js").write_text("export {};")
+    (page / "ort" / "ort.wasm.min.mjs").write_text("export {};")
+    (page / "ort" / "runtime.wasm").write_bytes(b"\0asm\1\0\0\0")
+    (model / "model.json").write_text("{}")
+    (model / "generator.onnx").write_bytes(b"onnx")
+    (page / "escape").symlink_to(root / "secret.txt")
+    return page, model, root
+
+
+@pytest.fixture(scope="module")
+def server(folders):
+    page, model, _ = folders
+    srv, url = serve_in_background(page, model)
+    yield urlsplit(url).netloc
+    srv.shutdown()
+    srv.server_close()
+
+
+def request(netloc: str, path: str, method: str = "GET", headers: dict | None = None):
+    """A raw request: http.client sends the path as written (no '..' clean-up)."""
+    conn = http.client.HTTPConnection(netloc, timeout=5)
+    conn.request(method, path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response, body
+
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/%2e%2e/secret.txt", "/model/../../secret.txt", "/ort/..%2f..%2fsecret.txt",
+    "/..%5csecret.txt", "/model/%2E%2E/%2E%2E/secret.txt",
+])
+def test_traversal_is_refused(server, path):
+    response, body = request(server, path)
+    assert response.status in (403, 404)
+    assert b"outside the roots" not in body
+
+
+def test_symlinks_out_of_a_root_and_odd_paths_are_not_served(server):
+    for path in ("/escape", "/model/%00", "/nothing-here.js", "relative"):
+        response, body = request(server, path)
+        assert response.status in (400, 404), path
+        assert b"outside the roots" not in body
+
+
+@pytest.mark.parametrize("path, mime", [
+    ("/", "text/html; charset=utf-8"),
+    ("/main.js", "text/javascript; charset=utf-8"),
+    ("/ort/ort.wasm.min.mjs", "text/javascript; charset=utf-8"),
+    ("/ort/runtime.wasm", "application/wasm"),
+    ("/model/model.json", "application/json"),
+    ("/model/generator.onnx", "application/octet-stream"),
+])
+def test_mime_types_and_headers(server, path, mime):
+    response, body = request(server, path)
+    assert response.status == 200
+    assert response.getheader("Content-Type") == mime
+    assert response.getheader("Content-Length") == str(len(body))
+    assert response.getheader("Cross-Origin-Opener-Policy") == "same-origin"
+    assert response.getheader("Cross-Origin-Embedder-Policy") == "require-corp"
+    assert response.getheader("Cache-Control") == "no-cache" and response.getheader("ETag")
+
+
+def test_revalidation_and_head(server, folders):
+    response, body = request(server, "/model/generator.onnx")
+    assert body == b"onnx"
+    etag = response.getheader("ETag")
+    again, body = request(server, "/model/generator.onnx", headers={"If-None-Match": etag})
+    assert again.status == 304 and body == b""
+    head, body = request(server, "/model/generator.onnx", method="HEAD")
+    assert head.status == 200 and body == b"" and head.getheader("Content-Length") == "4"
+
+
+def test_resolve_maps_prefixes_to_roots(folders):
+    page, model, _ = folders
+    roots = {"/model/": model, "/": page}
+    assert resolve(roots, "/") == (page / "index.html").resolve()
+    assert resolve(roots, "/model/model.json?x=1") == (model / "model.json").resolve()
+    assert resolve(roots, "/model.json") is None  # the model folder is only under /model/
+    assert resolve(roots, "/ort/../main.js") is None
+
+
+def _cli(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.Popen([sys.executable, "-m", "anime_gan.cli.main", "serve", *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_cli_serves_on_a_free_port_and_stops_by_itself(folders, tmp_path):
+    page, model, _ = folders
+    proc = _cli(f"page_dir={page}", f"model_dir={model}", "port=0", "timeout=30", f"hydra.run.dir={tmp_path}")
+    try:
+        line = proc.stdout.readline()
+        assert "serving the page at http://127.0.0.1:" in line, line + proc.stderr.read()
+        netloc = urlsplit(line.split()[4]).netloc
+        response, body = request(netloc, "/")
+        assert response.status == 200 and body.startswith(b"<!doctype html>")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_cli_says_what_is_missing(folders, tmp_path):
+    page, model, _ = folders
+    proc = _cli(f"page_dir={tmp_path / 'nowhere'}", f"model_dir={model}", f"hydra.run.dir={tmp_path}")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "run `make web`" in err and "Traceback" not in err
+    proc = _cli(f"page_dir={page}", f"model_dir={tmp_path}", f"hydra.run.dir={tmp_path}")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "anime-gan export" in err

@@ -1,0 +1,108 @@
+// The generator, run by onnxruntime-web in this worker so the page stays responsive.
+//
+// Messages in:  {type: "init", modelUrl, threads, backend: "auto" | "wasm" | "webgpu"}
+//               {type: "run", id, z: Float32Array[n * zDim], c: Float32Array[n * 34], n}
+// Messages out: {type: "progress", loaded, total}  {type: "ready", backend, threads}
+//               {type: "result", id, pixels: Uint8ClampedArray (RGBA, n images), ms}
+//               {type: "error", id?, message}
+// The runtime's .mjs/.wasm files are served with the page under ort/ (nothing from a CDN).
+
+let session = null;
+let ort = null;
+
+async function webgpuAvailable() {
+  if (!("gpu" in navigator)) return false;
+  try {
+    return (await navigator.gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+async function fetchWithProgress(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not download ${url} (HTTP ${response.status})`);
+  const total = Number(response.headers.get("Content-Length")) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    postMessage({ type: "progress", loaded, total });
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+async function createSession(bytes, backend, threads) {
+  const ortBase = new URL("ort/", self.location.href).href;
+  ort = await import(backend === "webgpu" ? "./ort/ort.webgpu.min.mjs" : "./ort/ort.wasm.min.mjs");
+  ort.env.wasm.wasmPaths = ortBase;
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false; // this is already a worker
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: backend === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
+    graphOptimizationLevel: "all",
+    // fold the int8 model's DequantizeLinear nodes into float32 weights once, at load time
+    extra: { session: { disable_quant_qdq: "1" } },
+  });
+}
+
+async function init({ modelUrl, threads, backend }) {
+  const bytes = await fetchWithProgress(modelUrl);
+  let chosen = backend === "auto" ? ((await webgpuAvailable()) ? "webgpu" : "wasm") : backend;
+  try {
+    session = await createSession(bytes, chosen, threads);
+  } catch (error) {
+    if (chosen !== "webgpu") throw error;
+    chosen = "wasm"; // a WebGPU adapter that cannot run the model: fall back to the CPU
+    session = await createSession(bytes, chosen, threads);
+  }
+  postMessage({ type: "ready", backend: chosen, threads: chosen === "wasm" ? ort.env.wasm.numThreads : 0 });
+}
+
+/** NCHW floats in [-1, 1] -> RGBA bytes, image after image. */
+function toRGBA(data, n, size) {
+  const plane = size * size;
+  const out = new Uint8ClampedArray(n * plane * 4);
+  for (let k = 0; k < n; k++) {
+    const src = k * 3 * plane;
+    const dst = k * plane * 4;
+    for (let i = 0; i < plane; i++) {
+      out[dst + 4 * i] = (data[src + i] + 1) * 127.5;
+      out[dst + 4 * i + 1] = (data[src + plane + i] + 1) * 127.5;
+      out[dst + 4 * i + 2] = (data[src + 2 * plane + i] + 1) * 127.5;
+      out[dst + 4 * i + 3] = 255;
+    }
+  }
+  return out;
+}
+
+async function run({ id, z, c, n }) {
+  const feeds = {
+    z: new ort.Tensor("float32", z, [n, z.length / n]),
+    c: new ort.Tensor("float32", c, [n, c.length / n]),
+  };
+  const start = performance.now();
+  const { image } = await session.run(feeds);
+  const ms = performance.now() - start;
+  const pixels = toRGBA(image.data, n, image.dims[2]);
+  postMessage({ type: "result", id, pixels, size: image.dims[2], ms }, [pixels.buffer]);
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    if (data.type === "init") await init(data);
+    else if (data.type === "run") await run(data);
+  } catch (error) {
+    postMessage({ type: "error", id: data.id, message: String(error?.message ?? error) });
+  }
+};
