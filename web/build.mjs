@@ -1,10 +1,12 @@
 // Assemble the page into web/dist: the page's own files and the onnxruntime-web runtime files
 // it loads (from node_modules, pinned by package-lock.json), so nothing comes from a CDN.
-// `make web` runs `npm ci` (when node_modules is missing) and then this script.
+// `make web` runs `npm ci` (when node_modules is missing) and then this script. The runtime files
+// also get gzip-compressed copies (<name>.gz) that the server sends when the browser accepts gzip.
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -24,6 +26,11 @@ if (!existsSync(ortDist)) {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "ort"), { recursive: true });
 for (const name of PAGE) copyFileSync(join(here, name), join(dist, name));
-for (const name of RUNTIME) copyFileSync(join(ortDist, name), join(dist, "ort", name));
+for (const name of RUNTIME) {
+  const target = join(dist, "ort", name);
+  copyFileSync(join(ortDist, name), target);
+  // precompressed copies: `anime-gan serve` sends them to browsers that accept gzip
+  writeFileSync(`${target}.gz`, gzipSync(readFileSync(target), { level: 9 }));
+}
 const { version } = JSON.parse(readFileSync(join(ortDist, "..", "package.json"), "utf8"));
 console.log(`web/dist: ${PAGE.length} page files + onnxruntime-web ${version} (${RUNTIME.length} files in ort/)`);

@@ -10,10 +10,12 @@
 let session = null;
 let ort = null;
 
+/** A hardware WebGPU adapter (a software fallback such as SwiftShader is far slower than WASM). */
 async function webgpuAvailable() {
   if (!("gpu" in navigator)) return false;
   try {
-    return (await navigator.gpu.requestAdapter()) !== null;
+    const adapter = await navigator.gpu.requestAdapter();
+    return adapter !== null && !(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
   } catch {
     return false;
   }

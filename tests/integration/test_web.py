@@ -45,12 +45,12 @@ def chromium() -> str:
 
 
 def _stale(dist: Path) -> bool:
+    """True when web/dist is missing or older than a page source or the build script."""
     built = dist / "index.html"
     if not built.exists() or not (dist / "ort" / "ort.wasm.min.mjs").exists():
         return True
-    sources = [p for p in WEB.iterdir() if p.suffix in (".html", ".js", ".css", ".mjs") and p.is_file()]
-    return any(p.stat().st_mtime > (dist / p.name).stat().st_mtime for p in sources if (dist / p.name).exists()) \
-        or any(not (dist / p.name).exists() for p in sources if p.name != "build.mjs")
+    sources = [p for p in WEB.iterdir() if p.is_file() and p.suffix in (".html", ".js", ".css", ".mjs", ".json")]
+    return any(p.stat().st_mtime > built.stat().st_mtime for p in sources)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import subprocess
@@ -27,6 +28,8 @@ def folders(tmp_path_factory) -> tuple[Path, Path, Path]:
     (page / "main.js").write_text("export {};")
     (page / "ort" / "ort.wasm.min.mjs").write_text("export {};")
     (page / "ort" / "runtime.wasm").write_bytes(b"\0asm\1\0\0\0")
+    (page / "ort" / "big.wasm").write_bytes(b"\0asm" * 1000)
+    (page / "ort" / "big.wasm.gz").write_bytes(gzip.compress(b"\0asm" * 1000))
     (model / "model.json").write_text("{}")
     (model / "generator.onnx").write_bytes(b"onnx")
     (page / "escape").symlink_to(root / "secret.txt")
@@ -95,6 +98,14 @@ def test_revalidation_and_head(server, folders):
     assert again.status == 304 and body == b""
     head, body = request(server, "/model/generator.onnx", method="HEAD")
     assert head.status == 200 and body == b"" and head.getheader("Content-Length") == "4"
+
+
+def test_precompressed_files_go_to_browsers_that_accept_gzip(server):
+    response, body = request(server, "/ort/big.wasm", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.getheader("Content-Encoding") == "gzip" and response.getheader("Vary") == "Accept-Encoding"
+    assert response.getheader("Content-Type") == "application/wasm" and gzip.decompress(body) == b"\0asm" * 1000
+    plain, body = request(server, "/ort/big.wasm")
+    assert plain.getheader("Content-Encoding") is None and body == b"\0asm" * 1000
 
 
 def test_resolve_maps_prefixes_to_roots(folders):
