@@ -11,7 +11,7 @@ STAMP := $(VENV)/.anime-gan-installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate export serve report sweep bench clean web
+.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate judge export serve report sweep bench clean web
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +66,12 @@ evaluate: $(STAMP) ## FID / SWD and per-label precision of a checkpoint
 
 generate: $(STAMP) ## generate faces with chosen tags
 	$(BIN)/anime-gan generate $(ARGS)
+
+judge: $(STAMP) ## train the per-label precision judge: make judge ARGS="data=demo out=runs/judge/demo"
+	$(BIN)/anime-gan judge-train $(ARGS)
+
+report: $(STAMP) ## figures and tables of a checkpoint into one folder (default: the demo run)
+	$(BIN)/anime-gan report ckpt=runs/demo/checkpoints/last.ckpt data=demo out=runs/demo/report $(ARGS)
 
 export: $(STAMP) ## export the generator to ONNX for the web page
 	$(BIN)/anime-gan export $(ARGS)

@@ -24,6 +24,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "train": ("train", "train the conditional DRAGAN + ACGAN model (Lightning)"),
     "evaluate": ("evaluate", "FID / SWD and per-label precision of a checkpoint"),
     "generate": ("generate", "generate faces with chosen tags, grids and interpolations"),
+    "judge-train": ("judge_train", "train the tag judge of per-label precision on a dataset's labels"),
+    "report": ("report", "the paper's figures and tables for a checkpoint, in one folder"),
     "export": ("export", "export the generator to ONNX with the tag schema and prior"),
     "serve": ("serve", "serve the web page that generates in the browser"),
     "bench": ("bench", "speed of training and generation, FLOPs and model sizes (JSON + table)"),

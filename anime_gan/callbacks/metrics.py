@@ -1,0 +1,175 @@
+"""Metric callbacks: SWD, FID and per-label precision every N iterations during training.
+
+Each callback owns its protocol's torchmetrics objects (through :mod:`anime_gan.metrics.protocols`,
+the same code as ``anime-gan evaluate``), runs on every process (each takes its slice of the
+real images; the states add up in ``compute``), and then
+
+- logs its numbers under ``val/...`` to every logger at the current step (directly, so a value
+  is never dropped by ``log_every_n_steps``) and into ``trainer.callback_metrics`` (what a sweep
+  optimises, through ``pl_module.log(logger=False)``);
+- keeps the curve over iterations in its state (saved in checkpoints) and writes it as
+  ``<run>/metrics/<name>.png`` + ``.csv`` (the paper's Fig. 10).
+
+Real images are the DataModule's held-out split, or its training split when fewer than two
+images per process are held out.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from anime_gan.metrics.context import EvalContext
+from anime_gan.metrics.curve import save_curve
+from anime_gan.metrics.features import StatsCache, load_i2v_features
+from anime_gan.metrics.judge import load_i2v_judge, load_judge
+from anime_gan.metrics.precision_table import (
+    precision_rows,
+    wandb_table_rows,
+    write_precision_table,
+)
+from anime_gan.metrics.protocols import PrecisionProtocol, get_protocol
+
+log = logging.getLogger(__name__)
+
+
+class MetricCallback(L.Callback):
+    """Runs a named protocol every ``every_n_iterations`` and at the last iteration; logs
+    ``key`` (the protocol's ``main`` value) and ``key/<name>`` for its other numbers."""
+
+    main = ""
+
+    def __init__(self, protocol: str, key: str, every_n_iterations: int = 1000,
+                 batch_size: int = 64, seed: int = 0, dirpath: str | None = None) -> None:
+        self.protocol = get_protocol(protocol)
+        self.key, self.every, self.batch_size, self.seed = key, every_n_iterations, batch_size, seed
+        self.dirpath = dirpath
+        self.curve: list[tuple[int, float]] = []
+        self._last = -1
+        self.cache = StatsCache()  # real-set statistics, computed once per run
+
+    # -- what subclasses provide ---------------------------------------------------------------
+    def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
+        """Extra EvalContext fields (extractor, judge)."""
+        return {}
+
+    def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
+        return self.protocol.run(ctx)
+
+    # -- the hooks -----------------------------------------------------------------------------
+    def context(self, trainer: L.Trainer, pl_module: L.LightningModule) -> EvalContext:
+        dm = trainer.datamodule
+        held_out = dm.val_set is not None and len(dm.val_set) >= 2 * trainer.world_size
+        real = dm.val_set if held_out else dm.train_set
+        return EvalContext(
+            pl_module.generate, int(pl_module.generator.z_dim), dm.empirical_prior, real,
+            device=pl_module.device, batch_size=self.batch_size, seed=self.seed, cache=self.cache,
+            rank=trainer.global_rank, world_size=trainer.world_size, **self.extras(pl_module),
+        )
+
+    def folder(self, trainer: L.Trainer) -> Path:
+        return Path(self.dirpath or Path(trainer.default_root_dir) / "metrics")
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        it = pl_module.iteration
+        last = trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps
+        if it != self._last and ((self.every and it % self.every == 0) or last):
+            self._evaluate(trainer, pl_module)
+
+    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        it = self._last = pl_module.iteration
+        values = self.measure(self.context(trainer, pl_module), trainer)
+        main = values[self.main]
+        logged = {self.key: main}
+        logged.update({f"{self.key}/{k}": v for k, v in values.items() if k != self.main})
+        pl_module.log(self.key, main, on_step=True, on_epoch=False, logger=False, batch_size=1)
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.log_metrics(logged, step=trainer.global_step)
+        self.curve.append((it, main))
+        log.info("iteration %d: %s = %.4f", it, self.key, main)
+        if trainer.is_global_zero:
+            name = self.key.replace("/", "_")
+            title = f"{self.key} over training"
+            png = save_curve(self.curve, self.folder(trainer), name, title, self.key)
+            for logger in trainer.loggers:
+                if hasattr(logger, "log_image"):
+                    logger.log_image(key=f"curves/{name}", images=[str(png)],
+                                     step=trainer.global_step)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"curve": list(self.curve)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.curve = [tuple(p) for p in state_dict.get("curve", [])]
+
+
+class SWDCallback(MetricCallback):
+    """Multi-scale sliced Wasserstein distance (needs no weights): logs ``val/swd``."""
+
+    main = "swd"
+
+    def __init__(self, every_n_iterations: int = 1000, protocol: str = "swd2k",
+                 key: str = "val/swd", **kwargs: Any) -> None:
+        super().__init__(protocol, key, every_n_iterations, **kwargs)
+
+
+class FIDCallback(MetricCallback):
+    """FID on Illustration2Vec features (``weights``: illust2vec_ver200.safetensors), or on any
+    ``extractor`` with the torchmetrics contract: logs ``val/fid_i2v`` (and its KID)."""
+
+    main = "fid"
+
+    def __init__(self, weights: str | None = None, extractor: torch.nn.Module | None = None,
+                 every_n_iterations: int = 1000, protocol: str = "fid2k", key: str = "val/fid_i2v",
+                 **kwargs: Any) -> None:
+        super().__init__(protocol, key, every_n_iterations, **kwargs)
+        if extractor is None:
+            if not weights:
+                raise ValueError("FIDCallback needs weights (a safetensors path) or an extractor")
+            extractor = load_i2v_features(weights)
+        self.extractor = extractor
+
+    def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
+        return {"extractor": self.extractor.to(pl_module.device)}
+
+
+class PrecisionCallback(MetricCallback):
+    """Per-label precision judged by a trained judge folder (``anime-gan judge-train``) or by
+    Illustration2Vec's tagger (``i2v_tagger``): logs ``val/precision`` and
+    ``val/precision/<tag>``, writes the table to ``<run>/metrics/precision.md`` and a W&B table."""
+
+    main = "precision"
+
+    def __init__(self, judge: str | None = None, i2v_tagger: str | None = None,
+                 every_n_iterations: int = 1000, protocol: str = "precision8",
+                 key: str = "val/precision", **kwargs: Any) -> None:
+        super().__init__(protocol, key, every_n_iterations, **kwargs)
+        if not isinstance(self.protocol, PrecisionProtocol):
+            raise ValueError(f"{protocol} is not a precision protocol")
+        if bool(judge) == bool(i2v_tagger):
+            raise ValueError("PrecisionCallback needs exactly one of judge (a folder) or "
+                             "i2v_tagger")
+        self.judge = load_judge(judge) if judge else load_i2v_judge(str(i2v_tagger))
+
+    def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
+        if hasattr(self.judge, "to"):
+            self.judge.to(pl_module.device)
+        return {"judge": self.judge}
+
+    def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
+        result = self.protocol.result(ctx, keep_images=False)  # type: ignore[union-attr]
+        if trainer.is_global_zero:
+            per_tag = self.protocol.per_tag  # type: ignore[union-attr]
+            rows = precision_rows(result, self.judge, per_tag)
+            write_precision_table(rows, self.folder(trainer), self.judge.name)
+            for logger in trainer.loggers:
+                if hasattr(logger, "log_table"):
+                    columns, data = wandb_table_rows(rows)
+                    logger.log_table(key="tables/precision", columns=columns, data=data,
+                                     step=trainer.global_step)
+        return {"precision": result.mean, **{t: p for t, p in result.precision.items()}}

@@ -1,0 +1,137 @@
+"""``anime-gan evaluate``: FID / KID / SWD and per-label precision of a checkpoint.
+
+Writes ``metrics.json`` and ``metrics.md`` to ``out``; a precision protocol also writes its table
+(``precision.csv``, ``precision.md``) and contact sheets (``sheets/<tag>.png``, ``overview.png``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from anime_gan.cli._hydra import stage
+
+
+def real_images(cfg: DictConfig):
+    """The dataset's images chosen by ``cfg.split``."""
+    from anime_gan.data.datamodule import split_by_hash
+    from anime_gan.data.dataset import load_dataset
+    from anime_gan.errors import UserError
+
+    ds = load_dataset(cfg.data.path)
+    if cfg.split == "all":
+        return ds
+    if cfg.split not in ("train", "val"):
+        raise UserError(f"split={cfg.split!r}: choose all, train or val.")
+    train, val = split_by_hash(ds.ids, cfg.data.val_fraction, cfg.data.split_seed)
+    chosen = ds.subset(train if cfg.split == "train" else val)
+    if len(chosen) < 2:
+        raise UserError(f"the {cfg.split} split of {cfg.data.path} has {len(chosen)} images: "
+                        f"use split=all.")
+    return chosen
+
+
+def build_context(cfg: DictConfig):
+    """An EvalContext from the config: checkpoint, reals, optional extractor and judge."""
+    from anime_gan.cli.judge_train import device_of
+    from anime_gan.metrics.context import EvalContext
+    from anime_gan.metrics.features import StatsCache, load_i2v_features
+    from anime_gan.metrics.judge import load_i2v_judge, load_judge
+    from anime_gan.models.checkpoint import checkpoint_prior, load_generator
+
+    device = device_of(cfg.device)
+    generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
+    extractor = load_i2v_features(cfg.i2v_features, device) if cfg.i2v_features else None
+    judge = load_judge(cfg.judge, device) if cfg.judge else (
+        load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
+    ctx = EvalContext.from_generator(
+        generator.to(device), checkpoint_prior(meta), real_images(cfg), device=device,
+        batch_size=cfg.batch_size, seed=cfg.seed, extractor=extractor, judge=judge,
+        cache=StatsCache(cfg.cache_dir),
+    )
+    return ctx, meta
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Run every protocol of ``cfg.metrics``; returns {protocol: numbers}."""
+    from anime_gan.metrics.precision_table import (
+        precision_rows,
+        write_precision_sheets,
+        write_precision_table,
+    )
+    from anime_gan.metrics.protocols import PrecisionProtocol, get_protocol
+
+    protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
+    ctx, meta = build_context(cfg)
+    out = Path(cfg.out)
+    results: dict[str, Any] = {}
+    for protocol in protocols:
+        if isinstance(protocol, PrecisionProtocol):
+            res = protocol.result(ctx)
+            rows = precision_rows(res, ctx.judge, protocol.per_tag)
+            write_precision_table(rows, out, ctx.judge.name)
+            write_precision_sheets(res, out)
+            results[protocol.name] = {"precision": res.mean, **res.precision}
+            results[protocol.name + "_rows"] = rows
+        else:
+            results[protocol.name] = protocol.run(ctx)
+        print(f"{protocol.name}: {format_numbers(results[protocol.name])}")
+    summary = {"checkpoint": str(cfg.ckpt), "iteration": meta.get("iteration"),
+               "data": str(cfg.data.path), "split": cfg.split, "real_images": len(ctx.real),
+               **results}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "metrics.md").write_text(metrics_markdown(summary))
+    if cfg.wandb:
+        log_wandb(cfg, results)
+    return summary
+
+
+def metrics_markdown(summary: dict[str, Any]) -> str:
+    """One table row per protocol number (the precision rows are in precision.md)."""
+    lines = [f"# {summary['checkpoint']} (iteration {summary['iteration']})", "",
+             f"Real images: {summary['real_images']} from {summary['data']} ({summary['split']}).",
+             "", "| protocol | number | value |", "|---|---|---|"]
+    for name, values in summary.items():
+        if isinstance(values, dict):
+            numbers = [(k, v) for k, v in values.items() if isinstance(v, float)]
+            lines += [f"| {name} | {k} | {v:.6g} |" for k, v in numbers]
+    return "\n".join(lines) + "\n"
+
+
+def format_numbers(values: dict[str, Any], limit: int = 6) -> str:
+    items = [(k, v) for k, v in values.items() if isinstance(v, float)][:limit]
+    return ", ".join(f"{k}={v:.4g}" for k, v in items)
+
+
+def log_wandb(cfg: DictConfig, results: dict[str, Any]) -> None:
+    """The numbers and the precision table in an offline W&B run (``wandb sync`` later)."""
+    import os
+
+    import wandb
+
+    from anime_gan.metrics.precision_table import wandb_table_rows
+
+    os.environ.setdefault("WANDB_MODE", "offline")
+    run = wandb.init(project="anime-gan", job_type="evaluate", dir=str(cfg.out),
+                     config={"ckpt": str(cfg.ckpt)})
+    for name, values in results.items():
+        if name.endswith("_rows"):
+            columns, data = wandb_table_rows(values)
+            run.log({f"tables/{name[:-5]}": wandb.Table(columns=columns, data=data)})
+        else:
+            run.log({f"eval/{name}/{k}": v for k, v in values.items() if isinstance(v, float)})
+    run.finish()
+
+
+@stage("evaluate")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+    print(f"wrote {Path(cfg.out) / 'metrics.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""``anime-gan judge-train``: train the precision judge on a dataset and report its held-out
+precision/recall per tag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from anime_gan.cli._hydra import stage
+
+
+def device_of(name: str) -> str:
+    """``auto`` -> cuda when available, else cpu."""
+    import torch
+
+    return ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
+
+
+def run(cfg: DictConfig) -> Path:
+    """Train and save to ``cfg.out`` (judge.safetensors, judge.json, held_out.md)."""
+    from anime_gan.data.datamodule import FaceDataModule
+    from anime_gan.metrics.judge import TagJudge, save_judge
+    from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
+
+    data = cfg.data
+    dm = FaceDataModule(str(data.path), val_fraction=data.val_fraction, split_seed=data.split_seed)
+    dm.setup()
+    assert dm.train_set is not None
+    size = cfg.model.input_size or dm.train_set.resolution
+    model = TagJudge(size, cfg.model.channels, cfg.model.stages, cfg.model.depth)
+    judge = train_judge(dm.train_set, dm.val_set, model, JudgeTraining(**cfg.training),
+                        device_of(cfg.device))
+    judge.info["dataset"] = {"path": str(data.path), "val_fraction": data.val_fraction,
+                             "split_seed": data.split_seed, "train_images": len(dm.train_set),
+                             "held_out_images": len(dm.val_set or [])}
+    out = save_judge(judge.to("cpu"), cfg.out)
+    table = format_held_out(judge.held_out, judge.known_tags)
+    (out / "held_out.md").write_text(f"# Judge trained on {cfg.data.path}\n\n{table}")
+    print(table)
+    return out
+
+
+@stage("judge_train")
+def main(cfg: DictConfig) -> None:
+    out = run(cfg)
+    print(f"judge saved to {out} (judge.safetensors, judge.json, held_out.md)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The paper's generation figures from a :class:`~anime_gan.generate.sampling.Sampler`.
+
+- :func:`random_tags_grid` (Fig. 8): each row one noise vector, each column random tags;
+- :func:`fixed_tags_grid` (Fig. 9): each row one fixed condition, each column fresh noise;
+- :func:`interpolation` (Fig. 15): linear paths between two (z, c), a PNG strip and a GIF;
+- :func:`tag_sweep`: one tag's value from 0 to 1 at fixed noise and fixed other tags.
+
+Each returns a Pillow image (and the GIF frames where there are some); the CLI saves them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from anime_gan.callbacks.samples import labelled_grid
+from anime_gan.data.tags import (
+    EXCLUSIVE_GROUPS,
+    INDEPENDENT,
+    TAG_NAMES,
+    fixed_tags,
+    group_of,
+    tag_index,
+)
+from anime_gan.generate.sampling import Sampler, TagSpec, describe
+from anime_gan.viz import contact_sheet, image_grid
+
+#: Rows of the fixed-tag grid when none are given (combinations in the spirit of Fig. 9).
+FIG9_ROWS: tuple[tuple[str, ...], ...] = (
+    ("blonde hair", "twintails", "blush", "smile", "ribbon", "red eyes"),
+    ("silver hair", "long hair", "blush", "smile", "open mouth", "blue eyes"),
+    ("aqua hair", "long hair", "drill hair", "open mouth", "glasses", "aqua eyes"),
+    ("pink hair", "short hair", "hat", "smile", "green eyes"),
+    ("black hair", "ponytail", "open mouth", "purple eyes"),
+)
+
+
+def _scale(images: np.ndarray, min_size: int = 64) -> int:
+    return max(1, min_size // images.shape[1])
+
+
+def samples_sheet(sampler: Sampler, n: int, tags: TagSpec,
+                  seed: int) -> tuple[np.ndarray, Image.Image]:
+    """``n`` samples with ``tags`` fixed (others from the prior) and a captioned sheet."""
+    c = sampler.conditions(n, tags, seed)
+    images = sampler.images(sampler.noise(n, seed), c)
+    sheet = contact_sheet(images, describe(c), ncol=min(8, n), cell=96, caption_lines=4)
+    return images, sheet
+
+
+def random_tags_grid(sampler: Sampler, rows: int = 6, cols: int = 8, seed: int = 0) -> Image.Image:
+    """Fig. 8: noise fixed per row, tags drawn from the prior per column (same tags per column)."""
+    z = sampler.noise(rows, seed).repeat_interleave(cols, dim=0)
+    c = sampler.conditions(cols, None, seed).repeat(rows, 1)
+    images = sampler.images(z, c)
+    return labelled_grid(images, cols, [f"noise {r}" for r in range(rows)], _scale(images))
+
+
+def fixed_condition(sampler: Sampler, tags: TagSpec, seed: int) -> torch.Tensor:
+    """One label vector: the named tags true, every other independent tag false, an exclusive
+    group that is not named drawn once from the prior."""
+    named = fixed_tags(tags)
+    spec = {TAG_NAMES[i]: v for i, v in named.items()}
+    spec.update({TAG_NAMES[i]: False for i in INDEPENDENT if int(i) not in named})
+    return sampler.prior.sample(1, fixed=spec, generator=torch.Generator().manual_seed(seed))[0]
+
+
+def fixed_tags_grid(sampler: Sampler, rows: Sequence[Sequence[str]] | None = None, cols: int = 8,
+                    seed: int = 0) -> Image.Image:
+    """Fig. 9: one fixed condition per row, fresh noise per column (the same noise per column)."""
+    rows = [tuple(r) for r in rows] if rows else list(FIG9_ROWS)
+    cs = torch.stack([fixed_condition(sampler, r, seed + k) for k, r in enumerate(rows)])
+    z = sampler.noise(cols, seed).repeat(len(rows), 1)
+    images = sampler.images(z, cs.repeat_interleave(cols, dim=0))
+    names = [d.split(", ") for d in describe(cs)]
+    labels = [", ".join(n[:3]) + ("..." if len(n) > 3 else "") for n in names]
+    return labelled_grid(images, cols, labels, _scale(images))
+
+
+def interpolation(sampler: Sampler, pairs: int = 4, steps: int = 8, tags: TagSpec = None,
+                  seed: int = 0) -> tuple[Image.Image, list[Image.Image]]:
+    """Fig. 15: ``pairs`` rows, each a linear path from (z0, c0) to (z1, c1) in ``steps``
+    images; and the frames of an animation that moves every row together (there and back)."""
+    z0, z1 = sampler.noise(pairs, seed), sampler.noise(pairs, seed + 1)
+    c0, c1 = sampler.conditions(pairs, tags, seed), sampler.conditions(pairs, tags, seed + 1)
+    t = torch.linspace(0, 1, steps)
+    z = torch.stack([(1 - a) * z0 + a * z1 for a in t], dim=1).reshape(-1, sampler.z_dim)
+    c = torch.stack([(1 - a) * c0 + a * c1 for a in t], dim=1).reshape(-1, c0.shape[1])
+    flat = sampler.images(z, c)
+    images = flat.reshape(pairs, steps, *flat.shape[1:])
+    scale = _scale(images[0])
+    strip = Image.fromarray(image_grid(images.reshape(-1, *images.shape[2:]), ncol=steps))
+    strip = strip.resize((strip.width * scale, strip.height * scale), Image.NEAREST)
+    frames = []
+    for k in list(range(steps)) + list(range(steps - 2, 0, -1)):
+        frame = Image.fromarray(image_grid(images[:, k], ncol=pairs))
+        frames.append(frame.resize((frame.width * scale, frame.height * scale), Image.NEAREST))
+    return strip, frames
+
+
+def tag_sweep(sampler: Sampler, tag: str, steps: int = 6, rows: int = 4,
+              seed: int = 0) -> Image.Image:
+    """A tag's value from 0 to 1 (columns) at fixed noise and other tags (rows).
+
+    For an exclusive tag the group moves from the row's drawn color to the tag's one-hot.
+    """
+    i = tag_index(tag)
+    base = sampler.conditions(rows, {TAG_NAMES[i]: False}, seed)
+    target = base.clone()
+    if group_of(i).exclusive:
+        idx = torch.as_tensor(EXCLUSIVE_GROUPS[group_of(i).name])
+        target[:, idx] = 0.0
+    target[:, i] = 1.0
+    t = torch.linspace(0, 1, steps)
+    c = torch.stack([(1 - a) * base + a * target for a in t], dim=1).reshape(-1, base.shape[1])
+    z = sampler.noise(rows, seed).repeat_interleave(steps, dim=0)
+    images = sampler.images(z, c)
+    grid = labelled_grid(images, steps, [f"row {r}" for r in range(rows)], _scale(images))
+    return titled(grid, f"{TAG_NAMES[i]}: " + "  ".join(f"{a:.2f}" for a in t.tolist()))
+
+
+def titled(image: Image.Image, title: str) -> Image.Image:
+    """The image with a line of text above it."""
+    out = Image.new("RGB", (image.width, image.height + 16), "white")
+    out.paste(image, (0, 16))
+    ImageDraw.Draw(out).text((4, 2), title, fill="black", font=ImageFont.load_default())
+    return out
+
+
+def save_gif(frames: list[Image.Image], path: str | Path, ms_per_frame: int = 120) -> Path:
+    """An endlessly looping animated GIF."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+    return path

@@ -1,0 +1,99 @@
+"""What every metric protocol needs: a generator, the generation prior, real images, a device.
+
+The same :class:`EvalContext` is built from a checkpoint (``anime-gan evaluate``, ``report``) or
+from a running Lightning module (the metric callbacks), so protocols run the same way in both.
+Under DDP each process takes its own slice of the real images (``rank::world_size``) and the
+torchmetrics states add up across processes in ``compute()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from anime_gan.data.dataset import FaceDataset
+from anime_gan.data.priors import LabelPrior
+from anime_gan.data.transforms import nhwc_to_nchw, to_model_range
+from anime_gan.metrics.features import StatsCache
+
+GenerateFn = Callable[[Tensor, Tensor], Tensor]  # (z, c) -> images in [-1, 1], NCHW
+
+
+@dataclass
+class EvalContext:
+    """Inputs of a metric protocol.
+
+    Attributes:
+        generate: ``(z, c) -> images`` in [-1, 1] (the EMA generator in eval mode, no grad).
+        z_dim: noise size.
+        prior: the generation prior (the training set's empirical prior, SPEC 2).
+        real: the real images with their labels (held-out images in training, the dataset
+            otherwise).
+        extractor: FID/KID feature extractor (Illustration2Vec), or None.
+        judge: a judge for per-label precision (:mod:`anime_gan.metrics.judge`), or None.
+        cache: where real-set statistics are cached.
+    """
+
+    generate: GenerateFn
+    z_dim: int
+    prior: LabelPrior
+    real: FaceDataset
+    device: torch.device = torch.device("cpu")
+    batch_size: int = 64
+    seed: int = 0
+    extractor: nn.Module | None = None
+    judge: object | None = None
+    cache: StatsCache = field(default_factory=lambda: StatsCache(None))
+    rank: int = 0
+    world_size: int = 1
+
+    @classmethod
+    def from_generator(cls, generator: nn.Module, prior: LabelPrior, real: FaceDataset,
+                       **kwargs: object) -> "EvalContext":
+        """A context around a generator module (put in eval mode, run without gradients)."""
+        generator.eval()
+
+        @torch.no_grad()
+        def generate(z: Tensor, c: Tensor) -> Tensor:
+            return generator(z, c).float()
+
+        return cls(generate, int(generator.z_dim), prior, real, **kwargs)  # type: ignore[arg-type]
+
+    def shard(self, index: np.ndarray) -> np.ndarray:
+        """This process's part of a list of image indices."""
+        return index[self.rank::self.world_size]
+
+    def choose_real(self, count: int, seed: int) -> np.ndarray:
+        """``count`` real image indices drawn without replacement (all of them if fewer)."""
+        n = len(self.real)
+        if count >= n:
+            return np.arange(n)
+        return np.sort(np.random.default_rng(seed).choice(n, size=count, replace=False))
+
+    def real_batches(self, index: np.ndarray) -> Iterator[Tensor]:
+        """Real images of ``index`` as float NCHW in [-1, 1] on the device, batch by batch."""
+        for s in range(0, len(index), self.batch_size):
+            chunk = np.ascontiguousarray(self.real.images[index[s:s + self.batch_size]])
+            yield to_model_range(nhwc_to_nchw(chunk)).to(self.device)
+
+    def complete_labels(self, index: np.ndarray, seed: int) -> Tensor:
+        """The labels of real images, with unknown entries drawn from the prior (float [N, 34])."""
+        if len(index) == 0:  # an empty shard (more processes than images)
+            return torch.zeros(0, self.real.labels.shape[1])
+        gen = torch.Generator().manual_seed(seed)
+        drawn = self.prior.sample(len(index), generator=gen)
+        labels = torch.from_numpy(self.real.labels[index].astype(np.float32))
+        known = torch.from_numpy(self.real.known[index].astype(bool))
+        return torch.where(known, labels, drawn)
+
+    def fake_batches(self, labels: Tensor, seed: int) -> Iterator[Tensor]:
+        """Generated images for each row of ``labels`` with fresh noise, batch by batch."""
+        gen = torch.Generator().manual_seed(seed * 1009 + self.rank)
+        for s in range(0, len(labels), self.batch_size):
+            c = labels[s:s + self.batch_size]
+            z = torch.randn(len(c), self.z_dim, generator=gen)
+            yield self.generate(z.to(self.device), c.to(self.device))

@@ -1,0 +1,141 @@
+"""Feature extractors for FID/KID, fingerprints, and the on-disk cache of real-set statistics.
+
+A feature extractor follows the torchmetrics contract: an ``nn.Module`` that is frozen, in eval
+mode, has ``num_features``, and maps images in the generator's range [-1, 1] (NCHW float) to
+``[N, num_features]``. The paper's is Illustration2Vec's ``encode1`` (4,096-d), loaded from its
+converted safetensors file; tests pass small random extractors.
+
+Real statistics are cached as ``<cache_dir>/<key>.npz`` where the key hashes the dataset
+(its pixels, labels and known-mask), the extractor's weights, and the protocol's choice of images,
+as stylegan's metrics do: a changed dataset or extractor can never reuse stale numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from anime_gan.data.dataset import FaceDataset
+
+_CHUNK = 1 << 24  # hash big arrays in 16 MB slices (memory-mapped sets are never copied whole)
+
+
+def _hash_array(h: "hashlib._Hash", array: np.ndarray) -> None:
+    h.update(f"{array.dtype}{array.shape}".encode())
+    flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)  # a no-op when contiguous
+    for start in range(0, flat.size, _CHUNK):
+        h.update(memoryview(flat[start:start + _CHUNK]))
+
+
+def dataset_fingerprint(ds: FaceDataset) -> str:
+    """A hash of a dataset's pixels, labels and known-mask (16 hex digits)."""
+    h = hashlib.blake2b(digest_size=8)
+    for array in (ds.images, ds.labels, ds.known):
+        _hash_array(h, np.asarray(array))
+    return h.hexdigest()
+
+
+def module_fingerprint(module: nn.Module) -> str:
+    """A hash of a module's class, parameter and buffer values (16 hex digits).
+
+    A module may carry a precomputed ``fingerprint`` attribute (e.g. the hash of its weights
+    file) to skip hashing hundreds of megabytes.
+    """
+    given = getattr(module, "fingerprint", None)
+    if isinstance(given, str):
+        return given
+    h = hashlib.blake2b(digest_size=8)
+    h.update(type(module).__name__.encode())
+    for name, tensor in sorted(module.state_dict().items()):
+        h.update(name.encode())
+        _hash_array(h, tensor.detach().cpu().contiguous().numpy())
+    return h.hexdigest()
+
+
+def cache_key(*parts: object) -> str:
+    """A file-name-safe key from any printable parts (fingerprints, protocol name, seeds)."""
+    return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=10).hexdigest()
+
+
+class StatsCache:
+    """Named arrays by key: in memory, and as ``<folder>/<key>.npz`` when a folder is given."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder else None
+        self.memory: dict[str, dict[str, np.ndarray]] = {}
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        if key in self.memory:
+            return self.memory[key]
+        if self.folder is None or not (self.folder / f"{key}.npz").is_file():
+            return None
+        with np.load(self.folder / f"{key}.npz") as data:
+            self.memory[key] = {k: data[k] for k in data.files}
+        return self.memory[key]
+
+    def save(self, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
+        """Keep in memory; write atomically (temp file + rename) so a killed run leaves no
+        broken entry."""
+        self.memory[key] = arrays
+        if self.folder is None:
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{key}.npz"
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+        return path
+
+
+def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
+    """Illustration2Vec's FID feature network from its converted safetensors file.
+
+    Its fingerprint is the hash of the file's bytes (read once), so cache keys follow the weights.
+    """
+    from anime_gan.tagging.illust2vec import load_features
+
+    net = load_features(path, device)
+    h = hashlib.blake2b(digest_size=8)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            h.update(block)
+    net.fingerprint = h.hexdigest()
+    return net
+
+
+class RandomFeatures(nn.Module):
+    """A frozen random conv net with the extractor contract: FID/KID without downloaded weights.
+
+    Its numbers are only comparable with others from the same ``seed`` and size; they serve tests
+    and smoke runs, never the paper's FID.
+    """
+
+    def __init__(self, num_features: int = 64, seed: int = 0, input_size: int = 32) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.num_features, self.input_size = num_features, input_size
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(128, num_features),
+        )
+        for p in self.net.parameters():
+            with torch.no_grad():
+                p.copy_(torch.randn(p.shape, generator=gen) / max(1, p[0].numel()) ** 0.5)
+        self.requires_grad_(False).eval()
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = torch.nn.functional.interpolate(images.float(), size=self.input_size, mode="bilinear",
+                                            antialias=True, align_corners=False)
+        return self.net(x)
+
+
+def batches(n: int, size: int) -> Iterable[slice]:
+    """Consecutive slices of ``range(n)`` of at most ``size`` items."""
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))

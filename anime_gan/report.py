@@ -1,0 +1,228 @@
+"""``make report``: the paper's tables and figures that a checkpoint and its dataset allow, in
+one folder with an ``index.md``.
+
+- samples with random tags (Fig. 7), fixed noise / random tags (Fig. 8), fixed tags (Fig. 9),
+  interpolation strip + GIF (Fig. 15), tag-strength sweeps;
+- quality: multi-scale SWD against the dataset, beside the SWD between two halves of the real
+  set (the floor a perfect generator would reach with this many images); FID/KID on
+  Illustration2Vec features when its weights are given (the paper's protocol by default);
+  the metric curves of the training run (Fig. 10) when the run folder has them;
+- per-label precision (Table 2) with the judge's own held-out precision/recall, per-tag contact
+  sheets and an overview sheet; a judge is trained on the dataset when none is given;
+- memorization: samples beside their nearest training images (pixels, and judge features).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from anime_gan.data.dataset import FaceDataset, load_dataset
+from anime_gan.generate import figures
+from anime_gan.generate.memorization import memorization_sheet, nearest_training
+from anime_gan.generate.sampling import Sampler
+from anime_gan.metrics.context import EvalContext
+from anime_gan.metrics.features import StatsCache, load_i2v_features
+from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol, SWDProtocol, get_protocol
+from anime_gan.metrics.swd import SlicedWassersteinDistance
+from anime_gan.viz import save_png
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportOptions:
+    """What ``anime-gan report`` reads (see conf/report.yaml)."""
+
+    ckpt: str
+    data: str
+    out: str
+    judge: str | None = None  # a judge folder; None: train one (judge_steps) unless i2v_tagger
+    i2v_tagger: str | None = None
+    i2v_features: str | None = None
+    judge_steps: int = 300
+    val_fraction: float = 0.1  # the quick judge's held-out share (the DataModule's hash split)
+    split_seed: int = 0
+    swd: str = "swd2k"
+    fid: str = "fid12k8_x5"
+    precision: str = "precision20"
+    sweep_tags: tuple[str, ...] = ("smile", "blue hair")
+    memorization_samples: int = 8
+    neighbours: int = 3
+    cache_dir: str | None = None
+    seed: int = 0
+    batch_size: int = 64
+    device: str = "cpu"
+
+
+def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[str]:
+    """Figs. 7, 8, 9, 15 and tag sweeps; returns markdown lines."""
+    _, sheet = figures.samples_sheet(sampler, 16, None, opts.seed)
+    save_png(sheet, out / "fig7_samples.png")
+    fig8 = figures.random_tags_grid(sampler, 6, 8, opts.seed)
+    save_png(fig8, out / "fig8_fixed_noise_random_tags.png")
+    save_png(figures.fixed_tags_grid(sampler, None, 8, opts.seed), out / "fig9_fixed_tags.png")
+    strip, frames = figures.interpolation(sampler, 4, 8, None, opts.seed)
+    save_png(strip, out / "fig15_interpolation.png")
+    figures.save_gif(frames, out / "fig15_interpolation.gif")
+    lines = ["## Samples", "",
+             "Random tags from the training set's empirical prior (Fig. 7), captioned:", "",
+             "![samples](fig7_samples.png)", "",
+             "Fixed noise per row, random tags per column (Fig. 8):", "",
+             "![fig8](fig8_fixed_noise_random_tags.png)", "",
+             "Fixed tags per row (other independent tags off), noise per column (Fig. 9):", "",
+             "![fig9](fig9_fixed_tags.png)", "",
+             "Interpolation between two (z, c) per row (Fig. 15), and as an animation:", "",
+             "![fig15](fig15_interpolation.png) ![fig15 gif](fig15_interpolation.gif)", ""]
+    for tag in opts.sweep_tags:
+        name = f"sweep_{tag.replace(' ', '_')}.png"
+        save_png(figures.tag_sweep(sampler, tag, 6, 4, opts.seed), out / name)
+        lines += [f"Tag strength of *{tag}* from 0 to 1 (columns) at fixed noise and tags "
+                  f"(rows):", "",
+                  f"![sweep {tag}]({name})", ""]
+    return lines
+
+
+def real_floor(real: FaceDataset, protocol: SWDProtocol, seed: int) -> float:
+    """SWD between two disjoint halves of the real images: the value of a perfect generator
+    measured with this many images (SWD is biased upwards on small sets)."""
+    perm = np.random.default_rng(seed).permutation(len(real))
+    half = min(protocol.num_images, len(real) // 2)
+    metric = SlicedWassersteinDistance(real.resolution, protocol.descriptors_per_image,
+                                       protocol.directions, protocol.repeats, seed=seed)
+    for part, is_real in ((perm[:half], True), (perm[half:2 * half], False)):
+        for s in range(0, half, 256):
+            imgs = torch.from_numpy(np.ascontiguousarray(real.images[np.sort(part[s:s + 256])]))
+            metric.update(imgs.permute(0, 3, 1, 2), real=is_real)
+    return float(metric.compute()["avg"])
+
+
+def quality_section(ctx: EvalContext, opts: ReportOptions, out: Path) -> list[str]:
+    """SWD (+ real floor), FID/KID when Illustration2Vec features are given, training curves."""
+    swd = get_protocol(opts.swd)
+    assert isinstance(swd, SWDProtocol)
+    values = swd.run(ctx)
+    levels = ", ".join(f"{k[4:]} px {v:.1f}" for k, v in values.items() if k.startswith("swd_"))
+    floor = real_floor(ctx.real, swd, opts.seed)
+    lines = ["## Quality", "",
+             f"Multi-scale sliced Wasserstein distance ({swd.name}, x1e3, lower is better) "
+             f"against {int(values['real_images'])} real images: **{values['swd']:.2f}** "
+             f"(per level: {levels}). Two halves of the real set give {floor:.2f}: the floor "
+             f"with this many images.", ""]
+    if ctx.extractor is not None:
+        fid = get_protocol(opts.fid)
+        assert isinstance(fid, FIDProtocol)
+        v = fid.run(ctx)
+        lines += [f"FID on Illustration2Vec features ({fid.name}: {int(v['real_images'])} real "
+                  f"images, "
+                  f"{fid.repeats} repeats): **{v['fid']:.2f}** (max-min {v['fid_spread']:.2f}); "
+                  f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96).", ""]
+    else:
+        lines += ["FID on Illustration2Vec features: not measured (no `i2v_features` weights "
+                  "given).", ""]
+    curves = sorted((Path(opts.ckpt).resolve().parent.parent / "metrics").glob("*.png"))
+    for png in curves:
+        shutil.copy(png, out / f"curve_{png.name}")
+        lines += [f"Training curve {png.stem} (Fig. 10):", "",
+                  f"![{png.stem}](curve_{png.name})", ""]
+    return lines
+
+
+def memorization_section(sampler: Sampler, train: FaceDataset, judge, opts: ReportOptions,
+                         out: Path) -> list[str]:
+    """Nearest training images of a few samples: by pixels, and by judge features if any."""
+    n = opts.memorization_samples
+    seed = opts.seed + 99
+    images = sampler.images(sampler.noise(n, seed), sampler.conditions(n, None, seed))
+    idx, dist = nearest_training(images, train, opts.neighbours)
+    sheet = memorization_sheet(images, train, idx, dist, "pixel RMS")
+    save_png(sheet, out / "memorization_pixels.png")
+    lines = ["## Memorization check", "",
+             f"{n} samples (left) and their {opts.neighbours} nearest training images by pixel RMS "
+             f"distance (median nearest distance {np.median(dist[:, 0]):.3f}):", "",
+             "![memorization](memorization_pixels.png)", ""]
+    if hasattr(judge, "features"):
+        idx, dist = nearest_training(images, train, opts.neighbours, features=judge.features)
+        sheet = memorization_sheet(images, train, idx, dist, "judge feature")
+        save_png(sheet, out / "memorization_judge.png")
+        lines += ["The same samples, nearest by the judge's features:", "",
+                  "![memorization judge](memorization_judge.png)", ""]
+    return lines
+
+
+def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]:
+    """The given judge, Illustration2Vec's tagger, or a judge trained now on ``opts.data``
+    (saved to ``out/judge``); and markdown lines on its held-out reliability."""
+    from anime_gan.data.datamodule import FaceDataModule
+    from anime_gan.metrics.judge import TagJudge, load_i2v_judge, load_judge, save_judge
+    from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
+
+    if opts.i2v_tagger and not opts.judge:
+        how = "Judge: Illustration2Vec's tagger (threshold 0.25)."
+        return load_i2v_judge(opts.i2v_tagger), [how, ""]
+    if opts.judge:
+        judge = load_judge(opts.judge)
+        how = f"Judge: {opts.judge}."
+    else:
+        dm = FaceDataModule(opts.data, val_fraction=opts.val_fraction, split_seed=opts.split_seed)
+        dm.setup()
+        model = TagJudge(dm.train_set.resolution, channels=16)  # type: ignore[union-attr]
+        judge = train_judge(dm.train_set, dm.val_set, model,  # type: ignore[arg-type]
+                            JudgeTraining(steps=opts.judge_steps, seed=opts.seed))
+        save_judge(judge, out / "judge")
+        how = (f"Judge: a small CNN trained now on {opts.data} for {opts.judge_steps} steps "
+               f"(saved in `judge/`; train a better one with `anime-gan judge-train`).")
+    return judge, ["### The judge's own reliability", "", how, "",
+                   format_held_out(judge.held_out, judge.known_tags), ""]
+
+
+def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) -> list[str]:
+    """Table 2 (CSV + markdown) and its contact sheets; returns markdown lines."""
+    from anime_gan.metrics.precision_table import (
+        precision_rows,
+        write_precision_sheets,
+        write_precision_table,
+    )
+
+    result = protocol.result(ctx)
+    rows = precision_rows(result, ctx.judge, protocol.per_tag)  # type: ignore[arg-type]
+    name = ctx.judge.name  # type: ignore[union-attr]
+    _, md = write_precision_table(rows, out / "precision", name)
+    write_precision_sheets(result, out / "precision")
+    return ["## Per-label precision (Table 2)", "", md.read_text(),
+            "Samples per tag (judge verdicts on each tile in `precision/sheets/`):", "",
+            "![overview](precision/overview.png)", ""]
+
+
+def build_report(opts: ReportOptions) -> Path:
+    """Write every section into ``opts.out``; returns the index.md path."""
+    start = time.time()
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    get_protocol(opts.precision)  # names are checked before any work
+    sampler = Sampler.from_checkpoint(opts.ckpt, device=opts.device, batch_size=opts.batch_size)
+    real = load_dataset(opts.data)
+    judge, judge_lines = judge_for_report(opts, out)
+    extractor = load_i2v_features(opts.i2v_features) if opts.i2v_features else None
+    ctx = EvalContext(sampler.generate, sampler.z_dim, sampler.prior, real,
+                      device=torch.device("cpu"), batch_size=opts.batch_size, seed=opts.seed,
+                      judge=judge, cache=StatsCache(opts.cache_dir), extractor=extractor)
+    meta = sampler.meta
+    lines = [f"# Report: {opts.ckpt}", "",
+             f"Iteration {meta.get('iteration')}; generator {meta.get('generator_config')}; "
+             f"dataset {opts.data} ({len(real)} images, {real.resolution} px).", ""]
+    lines += figures_section(sampler, opts, out)
+    lines += quality_section(ctx, opts, out)
+    protocol = get_protocol(opts.precision)
+    assert isinstance(protocol, PrecisionProtocol)
+    lines += precision_section(ctx, protocol, out) + judge_lines
+    lines += memorization_section(sampler, real, judge, opts, out)
+    lines += [f"_Generated in {time.time() - start:.0f} s by `anime-gan report`._", ""]
+    (out / "index.md").write_text("\n".join(lines))
+    return out / "index.md"
