@@ -9,7 +9,8 @@ one folder with an ``index.md``.
   the metric curves of the training run (Fig. 10) when the run folder has them;
 - per-label precision (Table 2) with the judge's own held-out precision/recall, per-tag contact
   sheets and an overview sheet; a judge is trained on the dataset when none is given;
-- memorization: samples beside their nearest training images (pixels, and judge features).
+- memorization: samples beside their nearest training images (pixels, judge features, and
+  Illustration2Vec features when asked).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 
 from anime_gan.data.dataset import FaceDataset, load_dataset
 from anime_gan.generate import figures
-from anime_gan.generate.memorization import memorization_sheet, nearest_training
+from anime_gan.generate.memorization import FeatureFn, memorization_sheet, nearest_training
 from anime_gan.generate.sampling import Sampler
 from anime_gan.metrics.context import EvalContext
 from anime_gan.metrics.features import StatsCache, load_i2v_features
@@ -54,6 +55,7 @@ class ReportOptions:
     precision: str = "precision20"
     sweep_tags: tuple[str, ...] = ("smile", "blue hair")
     memorization_samples: int = 8
+    memorization_i2v: bool = False  # also by Illustration2Vec features (embeds the whole set)
     neighbours: int = 3
     cache_dir: str | None = None
     seed: int = 0
@@ -134,25 +136,22 @@ def quality_section(ctx: EvalContext, opts: ReportOptions, out: Path) -> list[st
     return lines
 
 
-def memorization_section(sampler: Sampler, train: FaceDataset, judge, opts: ReportOptions,
+def memorization_section(sampler: Sampler, train: FaceDataset,
+                         spaces: dict[str, tuple[str, FeatureFn | None]], opts: ReportOptions,
                          out: Path) -> list[str]:
-    """Nearest training images of a few samples: by pixels, and by judge features if any."""
-    n = opts.memorization_samples
-    seed = opts.seed + 99
+    """Nearest training images of a few samples, one sheet per space: file name -> (what,
+    features; ``None``: pixels)."""
+    n, seed = opts.memorization_samples, opts.seed + 99
     images = sampler.images(sampler.noise(n, seed), sampler.conditions(n, None, seed))
-    idx, dist = nearest_training(images, train, opts.neighbours)
-    sheet = memorization_sheet(images, train, idx, dist, "pixel RMS")
-    save_png(sheet, out / "memorization_pixels.png")
     lines = ["## Memorization check", "",
-             f"{n} samples (left) and their {opts.neighbours} nearest training images by pixel RMS "
-             f"distance (median nearest distance {np.median(dist[:, 0]):.3f}):", "",
-             "![memorization](memorization_pixels.png)", ""]
-    if hasattr(judge, "features"):
-        idx, dist = nearest_training(images, train, opts.neighbours, features=judge.features)
-        sheet = memorization_sheet(images, train, idx, dist, "judge feature")
-        save_png(sheet, out / "memorization_judge.png")
-        lines += ["The same samples, nearest by the judge's features:", "",
-                  "![memorization judge](memorization_judge.png)", ""]
+             f"{n} samples (left) and their {opts.neighbours} nearest training images; a copied "
+             f"training image would show up as a near-identical neighbour at a small distance.", ""]
+    for key, (space, features) in spaces.items():
+        idx, dist = nearest_training(images, train, opts.neighbours, features=features)
+        name = f"memorization_{key}.png"
+        save_png(memorization_sheet(images, train, idx, dist, space), out / name)
+        lines += [f"By {space} distance (median nearest distance {np.median(dist[:, 0]):.3f}):",
+                  "", f"![memorization {space}]({name})", ""]
     return lines
 
 
@@ -222,7 +221,12 @@ def build_report(opts: ReportOptions) -> Path:
     protocol = get_protocol(opts.precision)
     assert isinstance(protocol, PrecisionProtocol)
     lines += precision_section(ctx, protocol, out) + judge_lines
-    lines += memorization_section(sampler, real, judge, opts, out)
+    spaces: dict[str, tuple[str, FeatureFn | None]] = {"pixels": ("pixel RMS", None)}
+    if hasattr(judge, "features"):
+        spaces["judge"] = ("judge feature", judge.features)  # type: ignore[attr-defined]
+    if opts.memorization_i2v and extractor is not None:
+        spaces["i2v"] = ("Illustration2Vec feature", extractor)
+    lines += memorization_section(sampler, real, spaces, opts, out)
     lines += [f"_Generated in {time.time() - start:.0f} s by `anime-gan report`._", ""]
     (out / "index.md").write_text("\n".join(lines))
     return out / "index.md"
