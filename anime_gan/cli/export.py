@@ -17,7 +17,8 @@ def main(cfg: DictConfig) -> dict:
           f"{card['source']['iteration']}) to {cfg.out}:")
     for name, entry in card["models"].items():
         p = entry["parity"]
+        psnr = "identical" if p["psnr_db"] is None else f"PSNR {p['psnr_db']} dB"
         print(f"  {name:<13}{entry['file']:<30}{entry['bytes'] / 1e6:7.2f} MB   max |diff| {p['max_abs']:.2e}  "
-              f"mean {p['mean_abs']:.2e}  PSNR {p['psnr_db']} dB")
+              f"mean {p['mean_abs']:.2e}  {psnr}")
     print(f"  model.json: tag schema, {card['prior']['kind']} prior, default variant {card['default_variant']}")
     return card

@@ -1,9 +1,11 @@
 """Milliseconds per face in a real browser: headless Chromium runs the page against an export.
 
-``python -m anime_gan.export.bench_web`` exports a randomly initialised generator (the paper's
-128 px one by default: the speed does not depend on the weights), serves it with the built page,
-and asks the page itself (``animeGan.benchmark``) for the time of each ``session.run`` at batch 1,
-for each variant and thread count. Results go to a JSON file (default runs/bench/web.json).
+``python -m anime_gan.export.bench_web --models random:128 data/export/demo`` exports a randomly
+initialised paper generator (the speed does not depend on the weights) and/or takes export
+folders, serves each with the built page, and asks the page itself (``animeGan.benchmark``) for
+the time of each ``session.run`` at batch 1, per variant and thread count. Results go to a JSON
+file (default runs/bench/web.json) with the machine's load average: on a shared machine, read
+the minimum as the uncontended figure.
 Needs the built page (`make web`), Debian's chromium and the ``playwright`` package.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -58,7 +61,7 @@ def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], 
                 for t in threads:
                     r = measure(browser, url, variant, t, n)
                     print(f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, min {r['min_ms']:.1f} ms")
-                    results.append({k: v for k, v in r.items() if k != "times_ms"} | {"times_ms": r["times_ms"]})
+                    results.append(r)
             browser.close()
     finally:
         server.shutdown()
@@ -76,36 +79,53 @@ def export_random(resolution: int, out: Path, variants: Sequence[str]) -> dict:
 
     torch.manual_seed(0)
     g = SRResNetGenerator(resolution).eval()
-    source = {"checkpoint": None, "iteration": None, "note": "randomly initialised, for timing"}
+    source = {"checkpoint": None, "iteration": None, "generator_config": g.config(),
+              "note": "randomly initialised, for timing"}
     return export_generator(g, out, LabelPrior.training(), source, variants, variants[0], samples=4)
+
+
+def _model_entry(spec: str, variants: Sequence[str], threads: Sequence[int], n: int, tmp: Path) -> dict:
+    """Benchmark one model: ``random:<resolution>`` (a fresh paper generator) or an export folder."""
+    if spec.startswith("random:"):
+        model_dir = tmp / spec.replace(":", "_")
+        card = export_random(int(spec.split(":")[1]), model_dir, variants)
+    else:
+        model_dir = Path(spec)
+        card = json.loads((model_dir / "model.json").read_text())
+        variants = [v for v in variants if v in card["models"]]
+    print(f"{spec}: {card['resolution']} px, {card['source'].get('generator_config')}")
+    return {
+        "model": spec,
+        "resolution": card["resolution"],
+        "generator_config": card["source"].get("generator_config"),
+        "sizes_bytes": {k: v["bytes"] for k, v in card["models"].items()},
+        "parity": {k: v["parity"] for k, v in card["models"].items()},
+        "results": benchmark(model_dir, variants, threads, n),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", type=Path, help="an export folder (default: export a random G)")
-    parser.add_argument("--resolution", type=int, default=128)
+    parser.add_argument("--models", nargs="+", default=["random:128"],
+                        help="random:<resolution> (the paper generator, random weights) or export folders")
     parser.add_argument("--variants", nargs="+", default=["fp32", "int8"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("-n", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path("runs/bench/web.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = args.model_dir or Path(tmp)
-        card = json.loads((model_dir / "model.json").read_text()) if args.model_dir else \
-            export_random(args.resolution, model_dir, args.variants)
-        results = benchmark(model_dir, args.variants, args.threads, args.n)
+        entries = [_model_entry(m, args.variants, args.threads, args.n, Path(tmp)) for m in args.models]
+    load = os.getloadavg()
     report = {
         "what": "ms per face (batch 1, session.run only) in headless Chromium, onnxruntime-web WASM",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
-        "resolution": card["resolution"],
-        "sizes_bytes": {k: v["bytes"] for k, v in card["models"].items()},
-        "parity": {k: v["parity"] for k, v in card["models"].items()},
-        "results": results,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_average_1_5_15": [round(x, 2) for x in load]},
+        "models": entries,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out} (load average {load[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

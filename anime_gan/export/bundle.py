@@ -111,7 +111,7 @@ def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, s
         raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by {models['fp32']['parity']['max_abs']:.2e}")
     source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
     card = model_card(generator, prior.to_dict(), models, default_variant, source)
-    (out / "model.json").write_text(json.dumps(card, indent=2) + "\n")
+    (out / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 
 

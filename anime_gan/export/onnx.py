@@ -36,7 +36,8 @@ from anime_gan.export.fold import inference_generator
 OPSET = 17
 INPUTS = ("z", "c")
 OUTPUT = "image"
-#: Initializers smaller than this stay float32 (biases: too small to matter, and exact).
+#: Weight matrices and kernels with at least this many entries are re-stored; biases (1-D) and
+#: tiny tensors stay float32 (too small to matter, and exact).
 MIN_QUANTIZED_SIZE = 256
 #: Session options under which the int8 variant's dequantization is folded at load time.
 INT8_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
@@ -75,7 +76,7 @@ def _store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], E
     keep, nodes, added = [], [], []
     for init in graph.initializer:
         array = numpy_helper.to_array(init)
-        if init.data_type == TensorProto.FLOAT and array.size >= MIN_QUANTIZED_SIZE:
+        if init.data_type == TensorProto.FLOAT and array.ndim >= 2 and array.size >= MIN_QUANTIZED_SIZE:
             new_nodes, new_inits = encode(init.name, array)
             nodes += new_nodes
             added += new_inits
@@ -150,7 +151,7 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
 }
 
 
-def ort_session(path: str | Path, threads: int = 1):
+def ort_session(path: str | Path, threads: int = 1) -> "onnxruntime.InferenceSession":  # noqa: F821
     """An onnxruntime CPU session with the options the page uses (the int8 fold included)."""
     import onnxruntime as ort
 
@@ -163,13 +164,14 @@ def ort_session(path: str | Path, threads: int = 1):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Tensor) -> dict[str, float]:
+def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Tensor) -> dict[str, float | None]:
     """Differences between PyTorch's images and the ONNX file's on the same inputs, in [-1, 1]
-    units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range."""
+    units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range (None when
+    the images are identical: JSON has no infinity)."""
     with torch.no_grad():
         expected = generator.eval()(z, c).numpy()
     got = ort_session(path).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
     diff = np.abs(got.astype(np.float64) - expected)
     mse = float((diff ** 2).mean())
-    psnr = float("inf") if mse == 0 else float(10 * np.log10(4.0 / mse))
-    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()), "psnr_db": round(psnr, 2)}
+    psnr = None if mse == 0 else round(float(10 * np.log10(4.0 / mse)), 2)
+    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()), "psnr_db": psnr}

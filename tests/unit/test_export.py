@@ -155,3 +155,19 @@ def test_polyphase_conv_commutes_with_pixel_shuffle(k):
     taps = {1: 1, 3: 3, 5: 3, 9: 5}[k]  # a 9x9 kernel on the shuffled map is 5x5 on the input
     assert weight.shape == (12, 8, taps, taps)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_cli_exports_and_reports(exported, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    ckpt, _, _ = exported
+    repo = Path(__file__).resolve().parents[2]
+    res = subprocess.run(
+        [sys.executable, "-m", "anime_gan.cli.main", "export", f"ckpt={ckpt}", f"out={tmp_path / 'out'}",
+         "variants=[fp32,int8]", "samples=2", f"hydra.run.dir={tmp_path / 'hydra'}"],
+        cwd=repo, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "generator.int8.onnx" in res.stdout and "max |diff|" in res.stdout
+    assert json.loads((tmp_path / "out" / "model.json").read_text())["default_variant"] == "int8"
