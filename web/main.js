@@ -246,6 +246,8 @@ async function start() {
   info = { backend, threads: used, variant, resolution: model.resolution, model_bytes: entry.bytes };
   $("status").textContent = `${backend === "webgpu" ? "WebGPU" : `WASM · ${used} thread${used === 1 ? "" : "s"}`} · ${variant} model ${(entry.bytes / 1e6).toFixed(1)} MB`;
   $("model-info").textContent = `model: ${model.resolution}×${model.resolution} px, ${model.source.iteration ?? "?"} iterations, exported ${model.exported.slice(0, 10)}`;
+  // at most 8x: a small model's face blown up further shows its noise more than its face
+  document.querySelector(".stage").style.maxWidth = `${Math.max(192, 8 * model.resolution)}px`;
   buildControls($("controls"), schema, (key) => {
     state.controls = readControls($("controls"), schema);
     if (state.face) render({ ...state.face, tags: schema.resolve(state.controls, Math.random, state.face.tags, key) });
