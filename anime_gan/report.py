@@ -174,6 +174,7 @@ def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]
         model = TagJudge(dm.train_set.resolution, channels=16)  # type: ignore[union-attr]
         judge = train_judge(dm.train_set, dm.val_set, model,  # type: ignore[arg-type]
                             JudgeTraining(steps=opts.judge_steps, seed=opts.seed))
+        judge.name = f"a judge trained now on {opts.data}"
         save_judge(judge, out / "judge")
         how = (f"Judge: a small CNN trained now on {opts.data} for {opts.judge_steps} steps "
                f"(saved in `judge/`; train a better one with `anime-gan judge-train`).")

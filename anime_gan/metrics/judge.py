@@ -212,7 +212,7 @@ def load_judge(folder: str | Path, device: torch.device | str = "cpu") -> Traine
     core = ("format", "config", "threshold", "known_tags", "held_out")
     extra = {k: v for k, v in info.items() if k not in core}
     return TrainedJudge(model.to(device), known, info.get("held_out"),
-                        name=f"judge ({folder.name})", info=extra)
+                        name=f"trained judge at {folder}", info=extra)
 
 
 def load_i2v_judge(path: str | Path, device: torch.device | str = "cpu") -> I2VJudge:

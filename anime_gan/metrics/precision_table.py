@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from anime_gan.data.tags import TAGS
 from anime_gan.metrics.judge import Judge
@@ -69,7 +70,8 @@ def write_precision_table(rows: list[dict[str, Any]], out: str | Path,
     lines = [
         f"Per-label precision (paper Table 2): share of samples generated with the tag fixed "
         f"that the judge ({judge_name}) sees the tag in. Paper: judged by hand. Judge columns: "
-        f"the judge's own precision/recall on held-out real images (how far to trust its verdict).",
+        f"the judge's own precision/recall on held-out real images (how far to trust its verdict; "
+        f"on samples unlike any real image, e.g. early in training, its verdicts mean little).",
         "", f"Mean over the {len(judged)} judged tags: {mean:.3f} (the paper on the same tags: "
             f"{paper_mean:.3f}).", "",
         "| tag | precision | samples | paper | judge precision | judge recall "
@@ -87,7 +89,7 @@ def write_precision_table(rows: list[dict[str, Any]], out: str | Path,
 def write_precision_sheets(result: PrecisionResult, out: str | Path, per_row: int = 10,
                            overview_per_tag: int = 8) -> list[Path]:
     """``sheets/<tag>.png`` (every sample, captioned with the verdict and probability) and
-    ``overview.png`` (the first samples of each tag, one row per tag)."""
+    ``overview.png`` (the first samples of each tag, one row per tag, framed by verdict)."""
     out = Path(out)
     paths = []
     for tag, images in result.images.items():
@@ -97,16 +99,31 @@ def write_precision_sheets(result: PrecisionResult, out: str | Path, per_row: in
         sheet = contact_sheet(images, caps, ncol=per_row, cell=64, caption_lines=1, title=title)
         paths.append(save_png(sheet, out / "sheets" / f"{tag.replace(' ', '_')}.png"))
     if result.images:
-        rows, caps = [], []
-        for tag, images in result.images.items():
-            k = min(overview_per_tag, len(images))
-            pad = np.full((overview_per_tag - k, *images.shape[1:]), 255, np.uint8)
-            rows.append(np.concatenate([images[:k], pad]))
-            caps += [f"{tag} {result.precision[tag]:.2f}"] + [""] * (overview_per_tag - 1)
-        sheet = contact_sheet(np.concatenate(rows), caps, ncol=overview_per_tag, cell=48,
-                              caption_lines=1, title="per-label precision: samples per fixed tag")
-        paths.append(save_png(sheet, out / "overview.png"))
+        paths.append(save_png(verdict_overview(result, overview_per_tag), out / "overview.png"))
     return paths
+
+
+def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
+    """One row per tag (label: tag and precision), its first samples framed green where the
+    judge sees the tag and red where it does not."""
+    tags = list(result.images)
+    res = next(iter(result.images.values())).shape[1]
+    side = res * max(1, 64 // res)
+    cell, margin, top = side + 6, 130, 20
+    sheet = Image.new("RGB", (margin + per_tag * cell + 4, top + len(tags) * cell + 4), "white")
+    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default()
+    draw.text((4, 4), "per-label precision: samples per fixed tag (frame: green = judge sees "
+              "the tag, red = not)", fill="black", font=font)
+    for r, tag in enumerate(tags):
+        y = top + r * cell
+        label = f"{tag}  {result.precision[tag]:.2f}"
+        draw.text((4, y + cell // 2 - 6), label, fill="black", font=font)
+        for k, (img, shown) in enumerate(zip(result.images[tag][:per_tag], result.shown[tag])):
+            x = margin + k * cell
+            frame = (40, 170, 60) if shown else (210, 40, 40)
+            draw.rectangle([x, y, x + side + 3, y + side + 3], fill=frame)
+            sheet.paste(Image.fromarray(img).resize((side, side), Image.NEAREST), (x + 2, y + 2))
+    return sheet
 
 
 def wandb_table_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
