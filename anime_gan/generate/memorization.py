@@ -22,7 +22,7 @@ FeatureFn = Callable[[torch.Tensor], torch.Tensor]  # images [-1, 1] NCHW -> [N,
 
 
 def _embed(images: np.ndarray, resolution: int, features: FeatureFn | None) -> torch.Tensor:
-    x = to_model_range(nhwc_to_nchw(np.ascontiguousarray(images)))
+    x = to_model_range(nhwc_to_nchw(np.array(images)))  # a copy: memmap slices are read-only
     if x.shape[-1] != resolution:
         x = F.interpolate(x, size=resolution, mode="bilinear", antialias=True, align_corners=False)
     if features is None:

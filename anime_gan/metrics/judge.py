@@ -141,7 +141,7 @@ class I2VJudge:
 
 def dataset_images(ds: FaceDataset, index: np.ndarray | slice) -> Tensor:
     """Images of a dataset as float NCHW in [-1, 1] (the generator's range)."""
-    return to_model_range(nhwc_to_nchw(np.ascontiguousarray(ds.images[index])))
+    return to_model_range(nhwc_to_nchw(np.array(ds.images[index])))  # a copy: memmaps are read-only
 
 
 @torch.no_grad()
