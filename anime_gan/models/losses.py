@@ -35,23 +35,25 @@ def g_adversarial_loss(fake_logits: Tensor) -> Tensor:
 
 
 def classification_loss(logits: Tensor, labels: Tensor, known: Tensor | None = None) -> Tensor:
-    """L_cls: multi-label BCE of the classifier head against the tags, over known entries (SPEC 4).
+    """L_cls = -E[log P_D(c | x)]: multi-label BCE **summed over the tags**, averaged over images.
+
+    The paper's L_cls is the log-likelihood of the whole label vector, i.e. the sum of the 34
+    per-tag log-likelihoods; that is why lambda_adv equal to the number of tags balances it
+    (paper 4.3). Averaging over tags instead would make the class signal 34x weaker.
 
     ``logits`` and ``labels`` are ``[N, num_tags]``; ``known`` (bool or 0/1, same shape) marks the
-    entries whose label is known (an untagged entry of a real image); the others add exactly
-    nothing to the value or the gradient, whatever their label holds (NaN included). With no
-    known entry the result is a zero still attached to ``logits``, so backward runs.
+    entries whose label is known. An unknown entry is marginalised out (it contributes log 1 = 0):
+    it adds exactly nothing to the value or the gradient, whatever its label holds (NaN included).
+    With no known entry the result is a zero still attached to ``logits``, so backward runs.
     """
     logits = logits.float()
+    n = max(logits.shape[0], 1)
     if known is None:
-        return F.binary_cross_entropy_with_logits(logits, labels.float())
+        return F.binary_cross_entropy_with_logits(logits, labels.float(), reduction="sum") / n
     mask = known.bool()
-    count = mask.sum()
-    if count == 0:
-        return logits.sum() * 0.0
     safe_labels = torch.where(mask, labels.float(), torch.zeros_like(logits))
     per_entry = F.binary_cross_entropy_with_logits(logits, safe_labels, reduction="none")
-    return torch.where(mask, per_entry, torch.zeros_like(per_entry)).sum() / count
+    return torch.where(mask, per_entry, torch.zeros_like(per_entry)).sum() / n
 
 
 def dragan_penalty(

@@ -45,10 +45,11 @@ def test_classification_loss_by_hand() -> None:
     labels = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     sp = lambda x: math.log1p(math.exp(x))  # noqa: E731
     # entries: (0 -> 1) log 2, (2 -> 0) softplus(2), (-1 -> 0) softplus(-1), (0 -> 1) log 2
-    full = (LOG2 + sp(2.0) + sp(-1.0) + LOG2) / 4
+    # summed over tags, averaged over the 2 images (log P(c|x) of the whole label vector)
+    full = (LOG2 + sp(2.0) + sp(-1.0) + LOG2) / 2
     assert classification_loss(logits, labels).item() == pytest.approx(full, rel=1e-6)
     known = torch.tensor([[True, False], [True, True]])
-    partial = (LOG2 + sp(-1.0) + LOG2) / 3
+    partial = (LOG2 + sp(-1.0) + LOG2) / 2  # the unknown entry is marginalised out
     assert classification_loss(logits, labels, known).item() == pytest.approx(partial, rel=1e-6)
     assert classification_loss(logits, labels, known.float()).item() == pytest.approx(partial)
     assert classification_loss(logits, labels, torch.ones(2, 2)).item() == pytest.approx(full)
@@ -67,8 +68,8 @@ def test_classification_loss_ignores_unknown_entries() -> None:
     (v1, g1), (v2, g2) = results
     assert torch.equal(v1, v2) and torch.equal(g1, g2)
     assert torch.all(g1[known == 0] == 0) and torch.all(g1[known == 1] != 0)
-    # gradient of a known entry: (sigmoid(x) - y) / number of known entries
-    assert g1[0, 0].item() == pytest.approx((torch.sigmoid(torch.tensor(0.3)).item() - 1) / 4)
+    # gradient of a known entry: (sigmoid(x) - y) / number of images
+    assert g1[0, 0].item() == pytest.approx((torch.sigmoid(torch.tensor(0.3)).item() - 1) / 2)
 
 
 def test_classification_loss_with_nothing_known_is_zero_and_backward_runs() -> None:
