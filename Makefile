@@ -11,7 +11,7 @@ STAMP := $(VENV)/.anime-gan-installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate judge export serve report sweep bench clean web
+.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate judge export serve report sweep bench sr clean web
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,6 +84,11 @@ serve: $(STAMP) web ## serve the web page and the exported model on http://127.0
 
 bench: $(STAMP) ## speed, FLOPs and sizes -> runs/bench/bench.json: make bench ARGS="mode=full"
 	$(BIN)/anime-gan bench $(ARGS)
+
+sr: $(STAMP) ## 2x upscaler on 64 px demo faces + adv_weight sweep -> runs/sr/sweep (table, figure, sheet)
+	$(BIN)/anime-gan render n=2000 resolution=64 out=data/demo64
+	$(BIN)/anime-gan sr-train experiment=sr_demo hydra.run.dir=runs/sr/pixel $(ARGS)
+	$(BIN)/anime-gan sr-train -m experiment=sr_demo sr.adv_weight=0,1e-3,1e-2,1e-1 sr.init_from=runs/sr/pixel/checkpoints/last.ckpt hydra.sweep.dir=runs/sr/sweep $(ARGS)
 
 clean: ## remove run outputs (keeps data/ and the environment)
 	rm -rf runs outputs multirun wandb lightning_logs

@@ -29,6 +29,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "export": ("export", "export the generator to ONNX with the tag schema and prior"),
     "serve": ("serve", "serve the web page that generates in the browser"),
     "bench": ("bench", "speed of training and generation, FLOPs and model sizes (JSON + table)"),
+    "sr-train": ("sr_train", "train the 2x upscaler (SRGAN: pixel + adversarial loss) and measure it"),
+    "upscale": ("upscale", "2x-upscale images with a trained upscaler, or export it to ONNX"),
 }
 #: Small utilities that take plain arguments rather than Hydra overrides.
 UTILITIES: dict[str, str] = {
