@@ -13,13 +13,13 @@ from typing import Any
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
+from anime_gan.errors import UserError
 
 
 def real_images(cfg: DictConfig):
     """The dataset's images chosen by ``cfg.split``."""
     from anime_gan.data.datamodule import split_by_hash
     from anime_gan.data.dataset import load_dataset
-    from anime_gan.errors import UserError
 
     ds = load_dataset(cfg.data.path)
     if cfg.split == "all":
@@ -55,6 +55,20 @@ def build_context(cfg: DictConfig):
     return ctx, meta
 
 
+def check_inputs(cfg: DictConfig, protocols: list) -> None:
+    """Each protocol's inputs are configured (before a checkpoint is even read)."""
+    from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol
+
+    for protocol in protocols:
+        if isinstance(protocol, FIDProtocol) and not cfg.i2v_features:
+            raise UserError(f"{protocol.name} needs Illustration2Vec features: set i2v_features="
+                            f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v), or use "
+                            f"swd2k.")
+        if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
+            raise UserError(f"{protocol.name} needs a judge: judge=<folder from anime-gan "
+                            f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>.")
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run every protocol of ``cfg.metrics``; returns {protocol: numbers}."""
     from anime_gan.metrics.precision_table import (
@@ -65,6 +79,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     from anime_gan.metrics.protocols import PrecisionProtocol, get_protocol
 
     protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
+    check_inputs(cfg, protocols)
     ctx, meta = build_context(cfg)
     out = Path(cfg.out)
     results: dict[str, Any] = {}
