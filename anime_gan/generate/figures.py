@@ -119,15 +119,22 @@ def tag_sweep(sampler: Sampler, tag: str, steps: int = 6, rows: int = 4,
     c = torch.stack([(1 - a) * base + a * target for a in t], dim=1).reshape(-1, base.shape[1])
     z = sampler.noise(rows, seed).repeat_interleave(steps, dim=0)
     images = sampler.images(z, c)
-    grid = labelled_grid(images, steps, [f"row {r}" for r in range(rows)], _scale(images))
-    return titled(grid, f"{TAG_NAMES[i]}: " + "  ".join(f"{a:.2f}" for a in t.tolist()))
+    scale = _scale(images)
+    grid = labelled_grid(images, steps, [f"row {r}" for r in range(rows)], scale)
+    width = images.shape[2] + 2  # labelled_grid: an 80 px margin, then tiles padded by 2 px
+    heads = [(80 + (2 + k * width) * scale, f"{a:.2f}") for k, a in enumerate(t.tolist())]
+    return titled(grid, f"{TAG_NAMES[i]} from 0 to 1", heads)
 
 
-def titled(image: Image.Image, title: str) -> Image.Image:
-    """The image with a line of text above it."""
-    out = Image.new("RGB", (image.width, image.height + 16), "white")
-    out.paste(image, (0, 16))
-    ImageDraw.Draw(out).text((4, 2), title, fill="black", font=ImageFont.load_default())
+def titled(image: Image.Image, title: str, heads: Sequence[tuple[int, str]] = ()) -> Image.Image:
+    """The image under a title line and, if given, a line of column headings (x, text)."""
+    top = 16 + (14 if heads else 0)
+    out = Image.new("RGB", (image.width, image.height + top), "white")
+    out.paste(image, (0, top))
+    draw, font = ImageDraw.Draw(out), ImageFont.load_default()
+    draw.text((4, 2), title, fill="black", font=font)
+    for x, text in heads:
+        draw.text((x, 16), text, fill="black", font=font)
     return out
 
 
