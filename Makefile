@@ -90,5 +90,13 @@ sr: $(STAMP) ## 2x upscaler on 64 px demo faces + adv_weight sweep -> runs/sr/sw
 	$(BIN)/anime-gan sr-train experiment=sr_demo hydra.run.dir=runs/sr/pixel $(ARGS)
 	$(BIN)/anime-gan sr-train -m experiment=sr_demo sr.adv_weight=0,1e-3,1e-2,1e-1 sr.init_from=runs/sr/pixel/checkpoints/last.ckpt hydra.sweep.dir=runs/sr/sweep $(ARGS)
 
+.PHONY: notebooks notebooks-clean
+notebooks: $(STAMP) ## open notebooks/ in JupyterLab (installs it once): make demo first
+	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install -q -e ".[notebooks]"
+	$(BIN)/jupyter lab notebooks
+
+notebooks-clean: $(STAMP) ## strip outputs and widget state from notebooks/*.ipynb before a commit
+	$(PY) notebooks/strip_outputs.py
+
 clean: ## remove run outputs (keeps data/ and the environment)
 	rm -rf runs outputs multirun wandb lightning_logs

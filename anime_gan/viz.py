@@ -25,6 +25,22 @@ def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, fill: 
     return grid
 
 
+def labelled_grid(images: np.ndarray, ncol: int, row_labels: list[str], scale: int = 1) -> Image.Image:
+    """A grid with a text label at the left of each row."""
+    grid = image_grid(images, ncol=ncol)
+    img = Image.fromarray(grid)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    margin = 80
+    out = Image.new("RGB", (img.width + margin, img.height), "white")
+    out.paste(img, (margin, 0))
+    draw, font = ImageDraw.Draw(out), ImageFont.load_default()
+    row_h = img.height / len(row_labels)
+    for r, label in enumerate(row_labels):
+        draw.text((4, int(r * row_h + row_h / 2 - 5)), label, fill="black", font=font)
+    return out
+
+
 def contact_sheet(
     images: np.ndarray,
     captions: Sequence[str],

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
-import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, TAG_NAMES
 from anime_gan.data.transforms import nchw_to_nhwc, to_uint8
-from anime_gan.viz import image_grid, save_png
+from anime_gan.viz import labelled_grid, save_png
 
 
 def hair_color_conditions(num_cols: int, z_dim: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -35,22 +34,6 @@ def hair_color_conditions(num_cols: int, z_dim: int = 128, seed: int = 0) -> tup
         zs.append(z_cols)
         names.append(TAG_NAMES[int(i)])
     return torch.cat(zs), torch.cat(cs), names
-
-
-def labelled_grid(images: np.ndarray, ncol: int, row_labels: list[str], scale: int = 1) -> Image.Image:
-    """A grid with a text label at the left of each row."""
-    grid = image_grid(images, ncol=ncol)
-    img = Image.fromarray(grid)
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    margin = 80
-    out = Image.new("RGB", (img.width + margin, img.height), "white")
-    out.paste(img, (margin, 0))
-    draw, font = ImageDraw.Draw(out), ImageFont.load_default()
-    row_h = img.height / len(row_labels)
-    for r, label in enumerate(row_labels):
-        draw.text((4, int(r * row_h + row_h / 2 - 5)), label, fill="black", font=font)
-    return out
 
 
 class SampleGrid(L.Callback):

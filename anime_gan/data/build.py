@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from anime_gan.data.dataset import FaceDataset, save_dataset
 from anime_gan.data.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
-from anime_gan.data.report import UNKNOWN_YEAR, write_report, year_key
+from anime_gan.data.report import UNKNOWN_YEAR, default_report_dir, write_report, year_key
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.data.tsne import tsne
 from anime_gan.errors import UserError
@@ -199,8 +199,7 @@ def build_dataset(
     ``<out>/report``, or ``<out stem>_report`` beside a ``.zip``)."""
     p = params or BuildParams()
     faces_dir, out = Path(faces_dir), Path(out)
-    report_dir = Path(report_dir) if report_dir else (
-        out.with_name(f"{out.stem}_report") if out.suffix == ".zip" else out / "report")
+    report_dir = Path(report_dir) if report_dir else default_report_dir(out)
     rows = read_faces(faces_dir)
     rejected, unknown = resolve_rejects(review_dir, {r["id"] for r in rows})
     available = [r for r in rows if r["id"] not in rejected]

@@ -59,6 +59,35 @@ def tags_markdown(counts: dict[str, dict[str, Any]], total: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tags_chart(counts: dict[str, dict[str, Any]], total: int) -> Image.Image:
+    """Table 1 as a bar chart (images per tag, one colour per tag group) from :func:`tag_counts`."""
+    colors = [GROUP_COLORS[next(g.name for g in GROUPS if n in g.tags)] for n in TAG_NAMES]
+    legend = [(k.replace("_", " "), c) for k, c in GROUP_COLORS.items()]
+    return horizontal_bars(list(TAG_NAMES), [counts[n]["count"] for n in TAG_NAMES],
+                           f"Images per estimated tag, {total} images (Table 1)",
+                           xlabel="images", colors=colors, legend=legend)
+
+
+def default_report_dir(dataset: str | Path) -> Path:
+    """Where the build stage writes a dataset's report: ``<dataset>/report``, or
+    ``<stem>_report`` beside a ``.zip``."""
+    dataset = Path(dataset)
+    if dataset.suffix == ".zip":
+        return dataset.with_name(f"{dataset.stem}_report")
+    return dataset / "report"
+
+
+def report_figures(report_dir: str | Path) -> list[Path]:
+    """The figures of a report folder in the order report.json lists them; [] when there is
+    no report."""
+    index = Path(report_dir) / "report.json"
+    if not index.is_file():
+        return []
+    files = json.loads(index.read_text(encoding="utf-8")).get("files", [])
+    return [Path(report_dir) / f for f in files
+            if f.endswith(".png") and (Path(report_dir) / f).is_file()]
+
+
 def year_key(year: Any) -> str:
     return UNKNOWN_YEAR if year is None else str(int(year))
 
@@ -124,11 +153,7 @@ def write_report(
     total = len(labels)
     counts = tag_counts(labels, known)
     (out / "tags.md").write_text(tags_markdown(counts, total), encoding="utf-8")
-    colors = [GROUP_COLORS[next(g.name for g in GROUPS if n in g.tags)] for n in TAG_NAMES]
-    legend = [(k.replace("_", " "), c) for k, c in GROUP_COLORS.items()]
-    save_png(horizontal_bars(list(TAG_NAMES), [counts[n]["count"] for n in TAG_NAMES],
-                             f"Images per estimated tag, {total} images (Table 1)",
-                             xlabel="images", colors=colors, legend=legend), out / "tags.png")
+    save_png(tags_chart(counts, total), out / "tags.png")
     save_png(years_chart(years_available, years_passing), out / "years.png")
     starts, hist, width = edge_histogram(short_edges)
     save_png(vertical_bars(
