@@ -8,6 +8,7 @@ loop), so the difference between the two is the overhead of everything around th
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 import warnings
@@ -90,9 +91,15 @@ def measure_fit(name: str, model: dict[str, Any], batch: int, variant_name: str,
         enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
         num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=tempfile.gettempdir())
     reset_peak_memory(device)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        trainer.fit(module, datamodule=synthetic_datamodule(int(model["resolution"]), batch))
+    lightning_log = logging.getLogger("lightning.pytorch")
+    level = lightning_log.level
+    lightning_log.setLevel(logging.WARNING)  # no "GPU available" banners in the bench's output
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trainer.fit(module, datamodule=synthetic_datamodule(int(model["resolution"]), batch))
+    finally:
+        lightning_log.setLevel(level)
     its = clock.iterations / clock.seconds
     return {"model": name, "resolution": int(model["resolution"]), "device": device.type,
             "variant": variant_name, "batch": batch, "iterations_per_s": its, "images_per_s": its * batch,

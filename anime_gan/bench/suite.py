@@ -130,6 +130,10 @@ def format_table(result: Mapping[str, Any]) -> str:
              f"{m['torch_threads']} threads, load {m['loadavg_1_5_15'][0]:.2f} -> "
              f"{m.get('loadavg_end', [0])[0]:.2f}, torch {m['torch']}, {result['seconds']:.0f} s",
              "", "networks at 128 px (counted from the models)    params   GFLOP/image"]
+    load = max(m["loadavg_1_5_15"][0], m.get("loadavg_end", [0])[0])
+    if m["device"] == "cpu" and load > 0.75 * (m["cpu_count"] or 1):
+        lines[1:1] = [f"warning: load {load:.1f} on {m['cpu_count']} cores: other processes shared the "
+                      f"CPU, so its figures are low and noisy; rerun on an idle machine."]
     for name, row in cost["sizes"].items():
         lines.append(f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}")
     ratio = cost["sizes"]["dcgan_generator"]["params_vs_srresnet"]

@@ -103,6 +103,7 @@ def test_quick_bench_at_a_tiny_size_writes_every_field(tmp_path):
     for t in result["training"]:
         assert t["iterations_per_s"] > 0 and t["images_per_s"] == pytest.approx(t["iterations_per_s"] * t["batch"])
         assert t["peak_mib"] > 0 and t["tflop_per_iteration"] > 0 and t["utilisation"] > 0
+        assert t["host_syncs_per_iteration"] is None  # counted on a GPU only
     (fit,) = result["fit"]
     assert fit["timed_iterations"] == 2 and fit["iterations_per_s"] > 0 and fit["peak_mib"] > 0
     seen = {(g["model"], g["variant"], g["batch"]) for g in result["generator"]}
