@@ -4,7 +4,7 @@ The downscaling kernel is **bicubic with antialiasing, exactly as Pillow's**
 ``Image.resize(size, Image.BICUBIC)`` (Keys cubic with a = -0.5, the filter support widened by
 the scale factor, a horizontal pass then a vertical one, each rounded to uint8). It is written
 in PyTorch so that it runs batched; :func:`resize_bicubic` matches Pillow to within one grey
-level (tests/unit/test_sr_data.py). The low-resolution inputs are rounded to uint8, like any
+level, two in rare pixels (tests/unit/test_sr_data.py). The low-resolution inputs are rounded to uint8, like any
 stored image a user would upscale. The same function upscaling by 2 is the *bicubic baseline*
 the measurements compare with; Lanczos (Pillow's, a = 3) is the other baseline.
 """

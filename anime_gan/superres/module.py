@@ -38,7 +38,8 @@ class SuperResolutionGAN(L.LightningModule):
 
     Args:
         upscaler, discriminator: the networks.
-        optimizer_g, optimizer_d: partial optimizers (Adam 1e-4, betas (0.9, 0.999) as SRGAN).
+        optimizer_g, optimizer_d: partial optimizers (Adam, betas (0.9, 0.999) as SRGAN; G 1e-4 as
+            SRGAN, D 4e-4 so that the critic keeps up in short runs).
         adv_weight: weight of the adversarial term in L(G) (SRGAN: 1e-3); 0 = pixel loss only.
         pixel_loss: "l1" or "mse".
         init_from: an ``sr-train`` checkpoint whose upscaler weights start this run (SRGAN starts
@@ -50,7 +51,7 @@ class SuperResolutionGAN(L.LightningModule):
         upscaler: nn.Module,
         discriminator: nn.Module,
         optimizer_g: OptimizerFactory = partial(torch.optim.Adam, lr=1e-4, betas=(0.9, 0.999)),
-        optimizer_d: OptimizerFactory = partial(torch.optim.Adam, lr=1e-4, betas=(0.9, 0.999)),
+        optimizer_d: OptimizerFactory = partial(torch.optim.Adam, lr=4e-4, betas=(0.9, 0.999)),
         adv_weight: float = 0.0,
         pixel_loss: str = "l1",
         init_from: str | None = None,

@@ -7,7 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from anime_gan.data.render import render_dataset
+from anime_gan.data.transforms import to_model_range
 from anime_gan.errors import UserError
+from anime_gan.models.losses import d_adversarial_loss
+from anime_gan.superres.data import downscale_2x, resize_bicubic
 from anime_gan.superres.export import export_upscaler, parity
 from anime_gan.superres.model import SRDiscriminator, SRResNet2x, load_upscaler, upscale_images
 
@@ -34,6 +38,22 @@ def test_output_is_twice_the_input_at_any_size(shape, residual):
 def test_discriminator_reads_any_resolution(side):
     d = SRDiscriminator(channels=4)
     assert d(torch.rand(3, 3, side, side)).shape == (3,)
+
+
+def test_critic_learns_to_tell_bicubic_upscales_from_originals():
+    """40 steps on 16 faces. With the N(0, 0.02) init this loss stayed at 2 log 2 = 1.386."""
+    hi = render_dataset(16, 32, seed=4).images
+    real = to_model_range(torch.from_numpy(hi).permute(0, 3, 1, 2))
+    fake = to_model_range(torch.from_numpy(resize_bicubic(downscale_2x(hi), 32)).permute(0, 3, 1, 2))
+    torch.manual_seed(0)
+    d = SRDiscriminator(channels=8)
+    opt = torch.optim.Adam(d.parameters(), 4e-4, betas=(0.9, 0.999))
+    for _ in range(40):
+        loss = d_adversarial_loss(d(real), d(fake))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.8
 
 
 def test_untrained_residual_model_is_exactly_bicubic():
