@@ -62,6 +62,7 @@ class ResNetDiscriminator(nn.Module):
         num_tags: int = NUM_TAGS,
         channels: int = 32,
         num_stages: int | None = None,
+        init: str = "paper",
     ) -> None:
         super().__init__()
         if num_stages is None:
@@ -85,7 +86,8 @@ class ResNetDiscriminator(nn.Module):
         self.num_features = width * side * side
         self.adv_head = nn.Linear(self.num_features, 1)
         self.cls_head = nn.Linear(self.num_features, num_tags)
-        init_weights(self)
+        self.init = init
+        init_weights(self, scheme=init, slope=_SLOPE)
 
     def features(self, x: Tensor) -> Tensor:
         """The flattened last feature map ``[N, num_features]`` that both heads read."""
@@ -104,6 +106,7 @@ class ResNetDiscriminator(nn.Module):
             "num_tags": self.num_tags,
             "channels": self.channels,
             "num_stages": self.num_stages,
+            "init": self.init,
         }
 
 

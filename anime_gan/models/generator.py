@@ -67,6 +67,7 @@ class SRResNetGenerator(nn.Module):
         channels: int = 64,
         num_res_blocks: int = 16,
         variant: str = "paper",
+        init: str = "paper",
     ) -> None:
         super().__init__()
         num_upsamplings = doublings(resolution, _BASE, "SRResNet generator")
@@ -87,7 +88,8 @@ class SRResNetGenerator(nn.Module):
         )
         self.upsample = nn.Sequential(*(_upsample_block(channels) for _ in range(num_upsamplings)))
         self.to_rgb = nn.Sequential(nn.Conv2d(channels, 3, 9, 1, 4), nn.Tanh())  # k9n3s1 -> tanh
-        init_weights(self)
+        self.init = init  # "paper": N(0, 0.02); "scaled": He init (see models/init.py)
+        init_weights(self, scheme=init, slope=0.0)
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
         """Images ``[N, 3, R, R]`` in [-1, 1] from noise ``z [N, z_dim]`` and tags ``c [N, T]``."""
@@ -111,6 +113,7 @@ class SRResNetGenerator(nn.Module):
             "channels": self.channels,
             "num_res_blocks": self.num_res_blocks,
             "variant": self.variant,
+            "init": self.init,
         }
 
 
