@@ -24,9 +24,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create/refresh the virtual environment and install the project (quick when nothing changed)
 
-demo: $(STAMP) ## the main job on the embedded demo data: render -> train -> samples, metrics, export
-	$(BIN)/anime-gan render out=data/demo $(ARGS)
-	$(BIN)/anime-gan train experiment=demo hydra.run.dir=runs/demo $(ARGS)
+demo: $(STAMP) ## the main job on the embedded demo data: render -> train -> samples, metrics, ONNX export
+	$(BIN)/anime-gan render out=data/demo
+	$(BIN)/anime-gan train experiment=demo hydra.run.dir=runs/demo ckpt_path=last $(ARGS)
+	$(BIN)/anime-gan evaluate hydra.run.dir=runs/demo/evaluate
+	$(BIN)/anime-gan export
 
 test: $(STAMP) ## run the test suite (CPU, no network)
 	$(BIN)/pytest $(ARGS)
