@@ -93,9 +93,11 @@ def test_variants_are_smaller_and_close(exported):
     fp32 = models["fp32"]["bytes"]
     assert 0.45 < models["fp16"]["bytes"] / fp32 < 0.55
     assert models["int8"]["bytes"] / fp32 < 0.3 and models["int8-dynamic"]["bytes"] / fp32 < 0.3
-    assert models["fp16"]["parity"]["max_abs"] < 1e-3
-    assert models["int8"]["parity"]["max_abs"] < 2e-2 and models["int8"]["parity"]["psnr_db"] > 40
-    assert models["int8-dynamic"]["parity"]["max_abs"] < 5e-2
+    level = 2 / 255  # one 8-bit pixel level in the output's [-1, 1] units
+    fp16, int8, dynamic = (models[k]["parity"] for k in ("fp16", "int8", "int8-dynamic"))
+    assert fp16["max_abs"] < level and fp16["psnr_db"] > 60
+    assert int8["mean_abs"] < level and int8["psnr_db"] > 40  # visually lossless on average
+    assert dynamic["mean_abs"] < 2 * level and dynamic["psnr_db"] > 35
 
 
 def test_int8_weights_become_float_constants_at_load(exported, tmp_path):
