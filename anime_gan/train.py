@@ -14,6 +14,7 @@ from typing import Any
 import hydra
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
 from anime_gan.models.checkpoint import AtomicCheckpointIO
@@ -52,12 +53,22 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        _save_final_checkpoint(trainer, callbacks)
     finally:
         _finish_loggers(loggers)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     log.info("finished at iteration %d; checkpoints in %s", model.iteration,
              Path(trainer.default_root_dir) / "checkpoints")
     return metrics
+
+
+def _save_final_checkpoint(trainer: L.Trainer, callbacks: list[Any]) -> None:
+    """Write last.ckpt at the end of training too: ModelCheckpoint saves only every N steps, so a
+    run whose length is not a multiple of N would otherwise end with an older last.ckpt."""
+    for cb in callbacks:
+        if isinstance(cb, ModelCheckpoint) and cb.save_last and cb.dirpath:
+            last = Path(cb.dirpath) / f"{cb.CHECKPOINT_NAME_LAST}{cb.FILE_EXTENSION}"
+            trainer.save_checkpoint(last)  # every rank calls it; rank 0 writes (atomically)
 
 
 def _finish_loggers(loggers: list[Any]) -> None:

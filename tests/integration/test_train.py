@@ -35,6 +35,12 @@ def test_short_run_leaves_checkpoints_samples_and_metrics(data, tmp_path):
     assert not list((tmp_path / "checkpoints").glob(".*tmp"))  # atomic writes leave no temp files
 
 
+def test_last_checkpoint_is_the_final_iteration(data, tmp_path):
+    """3 iterations with checkpoints every 2: last.ckpt must still hold iteration 3."""
+    train(train_config(data, tmp_path, "iterations=3"))
+    assert read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["anime_gan"]["iteration"] == 3
+
+
 def test_generator_rebuilds_from_checkpoint_alone(data, tmp_path):
     train(train_config(data, tmp_path, "iterations=2"))
     ckpt = read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")  # weights_only: no pickled code
