@@ -23,6 +23,16 @@ from anime_gan.data.render import render_dataset
 from anime_gan.models.checkpoint import read_checkpoint
 from anime_gan.superres.train import sr_train
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: one thread is faster than two contending ones (and leaves a core free)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["model.upscaler.channels=8", "model.upscaler.num_res_blocks=1", "model.discriminator.channels=4"]
 
