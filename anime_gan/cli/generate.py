@@ -36,6 +36,7 @@ def run(cfg: DictConfig) -> list[Path]:
     from anime_gan.viz import save_png
 
     tags = check_tags(cfg)
+    upscaler = load_upscaler_option(cfg)
     sampler = Sampler.from_checkpoint(cfg.ckpt, ema=cfg.ema, device=cfg.device,
                                       batch_size=cfg.batch_size)
     out, seed = Path(cfg.out), cfg.seed
@@ -43,6 +44,11 @@ def run(cfg: DictConfig) -> list[Path]:
         images, sheet = figures.samples_sheet(sampler, cfg.n, tags, seed)
         files = [save_png(img, out / "samples" / f"{seed:04d}_{k:03d}.png")
                  for k, img in enumerate(images)]
+        if upscaler is not None:  # each face 2x, e.g. 128 -> 256 (anime_gan.superres)
+            from anime_gan.superres.model import upscale_images
+
+            files += [save_png(img, out / "samples_2x" / f"{seed:04d}_{k:03d}.png")
+                      for k, img in enumerate(upscale_images(upscaler, images))]
         return [save_png(sheet, out / "samples.png"), *files]
     if cfg.mode == "grid_random_tags":
         grid = figures.random_tags_grid(sampler, cfg.rows, cfg.cols, seed)
@@ -61,6 +67,18 @@ def run(cfg: DictConfig) -> list[Path]:
         grid = figures.tag_sweep(sampler, cfg.sweep_tag, cfg.steps, cfg.rows, seed)
         return [save_png(grid, out / f"sweep_{cfg.sweep_tag.replace(' ', '_')}.png")]
     return [memorization(cfg, sampler, tags)]
+
+
+def load_upscaler_option(cfg: DictConfig):
+    """The 2x upscaler of ``upscale=<sr-train checkpoint>`` (mode=samples only), or None."""
+    if not cfg.get("upscale"):
+        return None
+    if cfg.mode != "samples":
+        raise UserError(f"upscale applies to mode=samples (each face file), not mode={cfg.mode}: "
+                        f"drop upscale, or upscale the pictures with `anime-gan upscale`.")
+    from anime_gan.superres.model import load_upscaler
+
+    return load_upscaler(cfg.upscale)[0]
 
 
 def memorization(cfg: DictConfig, sampler, tags: list[str]) -> Path:

@@ -151,3 +151,23 @@ def test_sweep_over_adv_weight_writes_the_report_and_upscale_uses_it(data, tmp_p
     res = _cli(["upscale", f"ckpt={ckpt}", f"input={images}", f"hydra.run.dir={tmp_path / 'run'}"])
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "c.png has 4 channel(s) (RGBA)" in res.stderr
+
+
+def test_generate_writes_upscaled_samples(data, tmp_path):
+    """`generate upscale=<sr-train checkpoint>`: each face also 2x in samples_2x/ (16 -> 32 px)."""
+    from anime_gan.cli.generate import run
+    from anime_gan.errors import UserError
+    from anime_gan.train import train
+    from tests.helpers import tiny_dataset, train_config
+
+    train(train_config(tiny_dataset(tmp_path / "gan_data", n=16), tmp_path / "gan", "iterations=1"))
+    sr_train(sr_config(data, tmp_path / "sr", "iterations=2", "measure=false"))
+    base = [f"ckpt={tmp_path / 'gan/checkpoints/last.ckpt'}", f"out={tmp_path / 'out'}", "n=3",
+            f"upscale={tmp_path / 'sr/checkpoints/last.ckpt'}"]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        paths = run(compose("generate", overrides=base))
+        with pytest.raises(UserError, match="upscale applies to mode=samples"):
+            run(compose("generate", overrides=[*base, "mode=grid_random_tags"]))
+    upscaled = sorted(p for p in paths if p.parent.name == "samples_2x")
+    assert len(upscaled) == 3 and Image.open(upscaled[0]).size == (32, 32)
+    assert Image.open(tmp_path / "out" / "samples" / upscaled[0].name).size == (16, 16)
