@@ -71,7 +71,7 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path: Path) -> None
         f"/brandnew/{2000 + g}/c{2000 + g}chara{n}.jpg" for g in range(6) for n in range(1, 7)
     }
     out = tmp_path / "crawl"
-    with FakeSite(games, image_delay_s=0.15) as site:  # slow enough to stop mid-crawl
+    with FakeSite(games, image_delay_s=0.3) as site:  # slow enough to stop mid-crawl
         killed = _start_and_stop(_command(site, out, tmp_path / "run1"), out, 6, signal.SIGKILL)
         assert killed.returncode == -signal.SIGKILL
         after_kill = _records(out)
