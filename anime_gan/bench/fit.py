@@ -84,17 +84,17 @@ def measure_fit(name: str, model: dict[str, Any], batch: int, variant_name: str,
     module = ConditionalGAN(g, d, optimizer_g=adam, optimizer_d=adam)
     clock = IterationClock(warmup)
     callbacks: list[L.Callback] = [clock] + ([ChannelsLast()] if variant.channels_last else [])
-    trainer = L.Trainer(
-        accelerator="gpu" if device.type == "cuda" else "cpu", devices=1,
-        precision="bf16-mixed" if variant.precision == "bf16" else "32-true",
-        max_steps=2 * (warmup + iterations), logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
-        num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=tempfile.gettempdir())
-    reset_peak_memory(device)
     lightning_log = logging.getLogger("lightning.pytorch")
     level = lightning_log.level
     lightning_log.setLevel(logging.WARNING)  # no "GPU available" banners in the bench's output
     try:
+        trainer = L.Trainer(
+            accelerator="gpu" if device.type == "cuda" else "cpu", devices=1,
+            precision="bf16-mixed" if variant.precision == "bf16" else "32-true",
+            max_steps=2 * (warmup + iterations), logger=False, enable_checkpointing=False,
+            enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
+            num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=tempfile.gettempdir())
+        reset_peak_memory(device)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             trainer.fit(module, datamodule=synthetic_datamodule(int(model["resolution"]), batch))
