@@ -68,6 +68,11 @@ class FakeSite:
         self.accept_cookie, self.accept_gc, self.sql_error = accept_cookie, accept_gc, sql_error
         self.stall_s, self.retry_after, self.oversize_bytes = stall_s, retry_after, oversize_bytes
         self.image_delay_s = image_delay_s
+        # Serve at most image_limit pictures, then hold further picture requests until the limit
+        # is raised or cleared: lets a test stop a crawl at a known point, whatever the timing.
+        self.image_limit: int | None = None
+        self.images_served = 0
+        self.images_held = 0  # requests waiting at the gate now (a killed client's included)
         self.requests: list[LoggedRequest] = []
         self.hits: Counter[str] = Counter()
         self.stopping = threading.Event()
@@ -189,6 +194,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _image(self, image: FakeImage | None, n: int) -> None:
         site = self.site
+        held = False
+        while True:  # the image_limit gate (bounded: ends when the site stops)
+            with site._lock:
+                if site.image_limit is None or site.images_served < site.image_limit:
+                    site.images_served += 1
+                    site.images_held -= held
+                    break
+                if not held:
+                    site.images_held, held = site.images_held + 1, True
+            if site.stopping.wait(0.02):
+                return
         if site.image_delay_s:
             site.stopping.wait(site.image_delay_s)
         mode = image.mode if image else "missing"

@@ -71,13 +71,18 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path: Path) -> None
         f"/brandnew/{2000 + g}/c{2000 + g}chara{n}.jpg" for g in range(6) for n in range(1, 7)
     }
     out = tmp_path / "crawl"
-    with FakeSite(games, image_delay_s=0.3) as site:  # slow enough to stop mid-crawl
+    with FakeSite(games, image_delay_s=0.02) as site:
+        # the site holds pictures past a limit, so each stop lands mid-crawl at a known point
+        site.image_limit = 6
         killed = _start_and_stop(_command(site, out, tmp_path / "run1"), out, 6, signal.SIGKILL)
         assert killed.returncode == -signal.SIGKILL
         after_kill = _records(out)
+        # the killed run's held requests pass the gate first (to dead sockets): count them in
+        site.image_limit = site.images_served + site.images_held + 8
         interrupted = _start_and_stop(
             _command(site, out, tmp_path / "run2"), out, after_kill + 8, signal.SIGINT
         )
+        site.image_limit = None
         assert interrupted.returncode == 130, interrupted.stderr
         assert "run the same command to resume" in interrupted.stderr
         after_interrupt = _records(out)
