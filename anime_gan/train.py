@@ -28,8 +28,11 @@ def _instantiate_list(cfg: DictConfig | None) -> list[Any]:
     return [hydra.utils.instantiate(c) for c in cfg.values() if isinstance(c, DictConfig) and "_target_" in c]
 
 
-def train(cfg: DictConfig) -> dict[str, Any]:
-    """Train the model the config describes; returns the callback metrics (floats)."""
+def build_run(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, list[Any], list[Any], L.Trainer]:
+    """Seed, then instantiate data -> model -> callbacks -> loggers -> trainer from ``cfg``.
+
+    Shared by the GAN's :func:`train` and the upscaler's ``sr_train``.
+    """
     # Lightning's notes that do not apply here: checkpoints after the step are what we want,
     # and the EMA generator is in eval mode on purpose.
     warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
@@ -50,7 +53,23 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     )
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    return datamodule, model, callbacks, loggers, trainer
 
+
+def optimized_metric(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
+    """The value of ``cfg.optimized_metric`` (what a Hydra sweep optimises), or None."""
+    name = cfg.get("optimized_metric")
+    if not name:
+        return None
+    if name not in metrics:
+        print(f"warning: optimized_metric {name!r} was not logged; logged: {sorted(metrics)}")
+        return None
+    return metrics[name]
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train the model the config describes; returns the callback metrics (floats)."""
+    datamodule, model, callbacks, loggers, trainer = build_run(cfg)
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         _save_final_checkpoint(trainer, callbacks)

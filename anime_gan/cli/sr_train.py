@@ -32,15 +32,10 @@ class SweepReport(Callback):
 @stage("sr_train")
 def main(cfg: DictConfig) -> float | None:
     from anime_gan.superres.train import sr_train
+    from anime_gan.train import optimized_metric
 
     metrics = sr_train(cfg)
-    name = cfg.get("optimized_metric")
-    if name:  # what a Hydra sweep optimises
-        if name not in metrics:
-            print(f"warning: optimized_metric {name!r} was not logged; logged: {sorted(metrics)}")
-            return None
-        return metrics[name]
-    return None
+    return optimized_metric(cfg, metrics)
 
 
 if __name__ == "__main__":

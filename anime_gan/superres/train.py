@@ -7,43 +7,23 @@ report of :mod:`anime_gan.superres.report` on the held-out pairs, logged under `
 from __future__ import annotations
 
 import logging
-import os
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
-import hydra
 import lightning as L
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from anime_gan.models.checkpoint import AtomicCheckpointIO
 from anime_gan.superres.report import model_label, run_report
-from anime_gan.train import _finish_loggers, _instantiate_list
+from anime_gan.train import _finish_loggers, build_run
 
 log = logging.getLogger(__name__)
 
 
 def sr_train(cfg: DictConfig) -> dict[str, float]:
     """Train the upscaler the config describes; returns the callback and measure metrics."""
-    warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
-    if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True)
-    if cfg.get("matmul_precision"):
-        torch.set_float32_matmul_precision(cfg.matmul_precision)
-    if cfg.get("logger") and any("Wandb" in str(c.get("_target_", "")) for c in cfg.logger.values()):
-        os.environ.setdefault("WANDB_MODE", "offline")
-
-    datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    model: L.LightningModule = hydra.utils.instantiate(cfg.model)
-    callbacks = _instantiate_list(cfg.get("callbacks"))
-    loggers = _instantiate_list(cfg.get("logger"))
-    trainer: L.Trainer = hydra.utils.instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()],
-    )
-    for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    datamodule, model, _, loggers, trainer = build_run(cfg)
 
     start, seconds = time.perf_counter(), 0.0
     try:
