@@ -50,6 +50,9 @@ class ConditionalGAN(L.LightningModule):
         lr_half_life: ... halving every this many iterations.
         ema_decay: decay of the generator's EMA copy (0 disables the averaging).
         perturb_scale: DRAGAN's perturbation 0.5 * std(x).
+        fake_cls_weight: weight of D's classification loss on fakes with their sampled c (the
+            paper: 1). At 0 D's classifier learns from real labels only, so G cannot make the
+            tags readable by a pattern D was taught on fakes (an ACGAN failure: see conf/experiment/demo.yaml).
         max_nonfinite: consecutive non-finite iterations tolerated (skipped) before stopping.
         seed: seed of the module's own random stream (z, c, penalty), saved in checkpoints.
     """
@@ -66,6 +69,7 @@ class ConditionalGAN(L.LightningModule):
         lr_half_life: int = 50_000,
         ema_decay: float = 0.999,
         perturb_scale: float = 0.5,
+        fake_cls_weight: float = 1.0,
         max_nonfinite: int = 20,
         seed: int = 0,
     ) -> None:
@@ -130,7 +134,9 @@ class ConditionalGAN(L.LightningModule):
         real_adv, real_cls = self.discriminator(real)
         fake_adv, fake_cls = self.discriminator(fake.detach())
         d_adv = d_adversarial_loss(real_adv, fake_adv)
-        d_cls = classification_loss(real_cls, labels, known) + classification_loss(fake_cls, c)
+        d_cls = classification_loss(real_cls, labels, known)
+        if hp.fake_cls_weight:
+            d_cls = d_cls + hp.fake_cls_weight * classification_loss(fake_cls, c)
         d_gp = dragan_penalty(lambda x: self.discriminator(x)[0], real, hp.perturb_scale, self.rng)
         loss_d = d_cls + hp.lambda_adv * d_adv + hp.lambda_gp * d_gp
         d_ok = self._step_if_finite(opt_d, loss_d, "discriminator")

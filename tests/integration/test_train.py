@@ -80,8 +80,19 @@ def test_nonfinite_steps_are_skipped_then_training_stops(data, tmp_path):
 
 def test_lr_decays_exponentially_after_start(data, tmp_path):
     metrics = train(train_config(data, tmp_path, "iterations=3", "model.lr_decay_start=1",
-                                 "model.lr_half_life=1"))
-    assert metrics["train/lr"] == pytest.approx(2e-4 * 0.5 ** 1, rel=1e-6)  # lr used at iteration 2
+                                 "model.lr_half_life=1", "model.optimizer_g.lr=3e-4"))
+    assert metrics["train/lr"] == pytest.approx(3e-4 * 0.5 ** 1, rel=1e-6)  # lr used at iteration 2
+
+
+def test_fake_cls_weight_zero_trains_the_classifier_on_real_labels_only(data, tmp_path):
+    """One iteration from the same seed: D's L_cls with the paper's fakes term exceeds the
+    real-only L_cls by the (positive) fake term; G's L_cls is unchanged (same first G output)."""
+    paper = train(train_config(data, tmp_path / "paper", "iterations=1", "model.fake_cls_weight=1"))
+    real_only = train(train_config(data, tmp_path / "real", "iterations=1", "model.fake_cls_weight=0"))
+    assert paper["train/d_cls"] > real_only["train/d_cls"] > 0
+    half = train(train_config(data, tmp_path / "half", "iterations=1", "model.fake_cls_weight=0.5"))
+    fake_term = paper["train/d_cls"] - real_only["train/d_cls"]
+    assert half["train/d_cls"] == pytest.approx(real_only["train/d_cls"] + 0.5 * fake_term, rel=1e-5)
 
 
 def _cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
