@@ -36,6 +36,19 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
+@torch.no_grad()
+def icnr_(weight: Tensor, upscale: int = 2) -> Tensor:
+    """ICNR in place on a conv weight ``[C * r^2, C_in, k, k]`` that feeds ``PixelShuffle(r)``.
+
+    PixelShuffle puts input channel ``c * r^2 + i`` at sub-pixel position ``i`` of output channel
+    ``c``; copying one kernel per ``c`` to its ``r^2`` rows makes every sub-pixel equal at the start.
+    """
+    groups = upscale * upscale
+    base = weight[::groups].clone()  # one kernel per output channel, from the chosen init
+    weight.copy_(base.repeat_interleave(groups, dim=0))
+    return weight
+
+
 def _upsample_block(channels: int) -> nn.Sequential:
     """``k3n{4C}s1 -> PixelShuffle(2) -> BN -> ReLU``: a sub-pixel 2x upscaling, C -> C channels."""
     return nn.Sequential(
@@ -57,6 +70,11 @@ class SRResNetGenerator(nn.Module):
     ``variant="site"`` is the model the authors deployed on their web page: the same layers but
     no long skip, and a per-feature ``BatchNorm1d(C*16*16)`` right after the dense layer instead
     of the per-channel BatchNorm2d (32,640 more parameters). SPEC 3 accepts either.
+
+    ``icnr=True`` initialises each sub-pixel conv as ICNR does (Aitken et al. 2017): the four
+    sub-pixel outputs of a channel start with the same kernel, so each upscaling starts as a
+    nearest-neighbour resize instead of a per-pixel random pattern (the checkerboard noise that
+    short runs otherwise never train away). The weights keep the ``init`` distribution.
     """
 
     def __init__(
@@ -68,6 +86,7 @@ class SRResNetGenerator(nn.Module):
         num_res_blocks: int = 16,
         variant: str = "paper",
         init: str = "paper",
+        icnr: bool = False,
     ) -> None:
         super().__init__()
         num_upsamplings = doublings(resolution, _BASE, "SRResNet generator")
@@ -88,8 +107,11 @@ class SRResNetGenerator(nn.Module):
         )
         self.upsample = nn.Sequential(*(_upsample_block(channels) for _ in range(num_upsamplings)))
         self.to_rgb = nn.Sequential(nn.Conv2d(channels, 3, 9, 1, 4), nn.Tanh())  # k9n3s1 -> tanh
-        self.init = init  # "paper": N(0, 0.02); "scaled": He init (see models/init.py)
+        self.init, self.icnr = init, icnr  # "paper": N(0, 0.02); "scaled": He init (models/init.py)
         init_weights(self, scheme=init, slope=0.0)
+        if icnr:
+            for block in self.upsample:
+                icnr_(block[0].weight, upscale=2)
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
         """Images ``[N, 3, R, R]`` in [-1, 1] from noise ``z [N, z_dim]`` and tags ``c [N, T]``."""
@@ -114,6 +136,7 @@ class SRResNetGenerator(nn.Module):
             "num_res_blocks": self.num_res_blocks,
             "variant": self.variant,
             "init": self.init,
+            "icnr": self.icnr,
         }
 
 

@@ -170,6 +170,22 @@ def test_init_follows_the_paper() -> None:
     assert abs(lin.weight.std().item() - 0.1) < 0.002
 
 
+def test_icnr_makes_each_upscaling_start_as_nearest_neighbour() -> None:
+    g = SRResNetGenerator(64, icnr=True, **TINY_G)
+    x = torch.randn(2, TINY_G["channels"], 16, 16)
+    for block in g.upsample:
+        y = block[1](block[0](x))  # sub-pixel conv + PixelShuffle, before BN and ReLU
+        nearest = torch.nn.functional.interpolate(y[..., ::2, ::2], scale_factor=2, mode="nearest")
+        assert torch.allclose(y, nearest, atol=1e-6)
+        x = block(x)
+    plain = SRResNetGenerator(64, **TINY_G).upsample[0]
+    y = plain[1](plain[0](torch.randn(2, TINY_G["channels"], 16, 16)))
+    assert not torch.allclose(y[..., ::2, ::2], y[..., 1::2, ::2])  # the default: no such start
+    w = SRResNetGenerator(32, icnr=True, channels=64, num_res_blocks=1).upsample[0][0].weight
+    assert abs(w.std().item() - 0.02) < 0.001  # still the paper's N(0, 0.02) values
+    assert g.config()["icnr"] is True and build_generator(g.config()).icnr is True
+
+
 @pytest.mark.parametrize("make", [
     lambda: SRResNetGenerator(100),
     lambda: SRResNetGenerator(8),
