@@ -26,7 +26,7 @@ import torch
 from anime_gan.metrics.context import EvalContext
 from anime_gan.metrics.curve import save_curve
 from anime_gan.metrics.features import StatsCache, load_i2v_features
-from anime_gan.metrics.judge import load_i2v_judge, load_judge
+from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
 from anime_gan.metrics.precision_table import (
     precision_rows,
     wandb_table_rows,
@@ -119,18 +119,23 @@ class SWDCallback(MetricCallback):
 
 
 class FIDCallback(MetricCallback):
-    """FID on Illustration2Vec features (``weights``: illust2vec_ver200.safetensors), or on any
-    ``extractor`` with the torchmetrics contract: logs ``val/fid_i2v`` (and its KID)."""
+    """FID on Illustration2Vec features (``weights``: illust2vec_ver200.safetensors), on a trained
+    judge's pooled features (``judge``: a folder from ``anime-gan judge-train``), or on any
+    ``extractor`` with the torchmetrics contract: logs ``key`` (``val/fid_i2v`` by default;
+    conf/callbacks/fid_judge.yaml logs ``val/fid_judge``) and its KID."""
 
     main = "fid"
 
     def __init__(self, weights: str | None = None, extractor: torch.nn.Module | None = None,
-                 every_n_iterations: int = 1000, protocol: str = "fid2k", key: str = "val/fid_i2v",
-                 **kwargs: Any) -> None:
+                 judge: str | None = None, every_n_iterations: int = 1000,
+                 protocol: str = "fid2k", key: str = "val/fid_i2v", **kwargs: Any) -> None:
         super().__init__(protocol, key, every_n_iterations, **kwargs)
-        if extractor is None:
-            if not weights:
-                raise ValueError("FIDCallback needs weights (a safetensors path) or an extractor")
+        if sum(x is not None and x != "" for x in (weights, extractor, judge)) != 1:
+            raise ValueError("FIDCallback needs exactly one of weights (a safetensors path), "
+                             "judge (a judge folder) or extractor")
+        if judge:
+            extractor = load_judge_features(judge)
+        elif extractor is None:
             extractor = load_i2v_features(weights)
         self.extractor = extractor
 

@@ -39,12 +39,14 @@ def build_context(cfg: DictConfig):
     from anime_gan.cli.judge_train import device_of
     from anime_gan.metrics.context import EvalContext
     from anime_gan.metrics.features import StatsCache, load_i2v_features
-    from anime_gan.metrics.judge import load_i2v_judge, load_judge
+    from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
     from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 
     device = device_of(cfg.device)
     generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
-    extractor = load_i2v_features(cfg.i2v_features, device) if cfg.i2v_features else None
+    extractor = (load_i2v_features(cfg.i2v_features, device) if cfg.i2v_features else
+                 load_judge_features(cfg.judge_features, device) if cfg.get("judge_features")
+                 else None)
     judge = load_judge(cfg.judge, device) if cfg.judge else (
         load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
     ctx = EvalContext.from_generator(
@@ -60,10 +62,13 @@ def check_inputs(cfg: DictConfig, protocols: list) -> None:
     from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol
 
     for protocol in protocols:
-        if isinstance(protocol, FIDProtocol) and not cfg.i2v_features:
-            raise UserError(f"{protocol.name} needs Illustration2Vec features: set i2v_features="
-                            f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v), or use "
-                            f"swd2k.")
+        if isinstance(protocol, FIDProtocol) and not (cfg.i2v_features or cfg.get("judge_features")):
+            raise UserError(f"{protocol.name} needs features: set i2v_features="
+                            f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v) or "
+                            f"judge_features=<folder from anime-gan judge-train>, or use swd2k.")
+        if isinstance(protocol, FIDProtocol) and cfg.i2v_features and cfg.get("judge_features"):
+            raise UserError("set one of i2v_features and judge_features: their FIDs are on "
+                            "different feature spaces.")
         if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
             raise UserError(f"{protocol.name} needs a judge: judge=<folder from anime-gan "
                             f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>.")
@@ -96,6 +101,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         print(f"{protocol.name}: {format_numbers(results[protocol.name])}")
     summary = {"checkpoint": str(cfg.ckpt), "iteration": meta.get("iteration"),
                "data": str(cfg.data.path), "split": cfg.split, "real_images": len(ctx.real),
+               "fid_features": (f"illustration2vec {cfg.i2v_features}" if cfg.i2v_features else
+                                f"judge {cfg.judge_features}" if cfg.get("judge_features") else None),
                **results}
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -109,7 +116,10 @@ def metrics_markdown(summary: dict[str, Any]) -> str:
     """One table row per protocol number (the precision rows are in precision.md)."""
     lines = [f"# {summary['checkpoint']} (iteration {summary['iteration']})", "",
              f"Real images: {summary['real_images']} from {summary['data']} ({summary['split']}).",
-             "", "| protocol | number | value |", "|---|---|---|"]
+             ""]
+    if summary.get("fid_features"):
+        lines += [f"FID features: {summary['fid_features']}.", ""]
+    lines += ["| protocol | number | value |", "|---|---|---|"]
     for name, values in summary.items():
         if isinstance(values, dict):
             numbers = [(k, v) for k, v in values.items() if isinstance(v, float)]

@@ -123,6 +123,40 @@ class TrainedJudge:
         return self
 
 
+class JudgeFeatures(nn.Module):
+    """A trained judge's pooled features as an FID extractor (``num_features``-d, NCHW in [-1, 1]).
+
+    The paper's FID reads Illustration2Vec's ``encode1``; where those weights are not at hand, a
+    judge trained on the same images gives a feature space that knows the set's tags (hair and
+    eye color, hair length). Its FID is comparable only with others from the same judge: the
+    key is ``val/fid_judge``, never ``val/fid_i2v``.
+    """
+
+    def __init__(self, model: TagJudge, fingerprint: str | None = None) -> None:
+        super().__init__()
+        self.model = model.eval().requires_grad_(False)
+        self.num_features = model.num_features
+        self.eval()
+        if fingerprint:
+            self.fingerprint = fingerprint  # the weights file's hash: real-set statistics cache key
+
+    def train(self, mode: bool = True) -> "JudgeFeatures":
+        return super().train(False)  # batch norm stays in eval mode: features are deterministic
+
+    @torch.no_grad()
+    def forward(self, images: Tensor) -> Tensor:
+        return self.model.features(images.float())
+
+
+def load_judge_features(folder: str | Path, device: torch.device | str = "cpu") -> JudgeFeatures:
+    """The pooled features of the judge in ``folder`` (``anime-gan judge-train``) for FID."""
+    import hashlib
+
+    judge = load_judge(folder, device)
+    digest = hashlib.blake2b(Path(folder, "judge.safetensors").read_bytes(), digest_size=8)
+    return JudgeFeatures(judge.model, digest.hexdigest())
+
+
 class I2VJudge:
     """Illustration2Vec's tagger as a judge: the 34 tags' probabilities out of its 1,539."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 from PIL import Image
 
 from anime_gan.cli._hydra import CONF_DIR
@@ -149,6 +149,44 @@ def test_evaluate_runs_fid_kid_swd_and_precision_with_a_cache(setup, tmp_path):
     ).is_file()
     again = run(_compose("evaluate", *overrides, "metrics=[fid256]"))  # reals from the cache
     assert again["fid256"]["fid"] == pytest.approx(first["fid256"]["fid"], rel=1e-6)
+
+
+def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
+    """Without Illustration2Vec's weights, FID runs on a trained judge's pooled features: real
+    images against themselves score ~0, the untrained generator far more; the callback logs
+    val/fid_judge from conf/callbacks/fid_judge.yaml."""
+    from anime_gan.cli.evaluate import run
+    from anime_gan.data.dataset import load_dataset
+    from anime_gan.metrics.fid import FrechetDistance
+    from anime_gan.metrics.judge import dataset_images, load_judge_features
+
+    features = load_judge_features(setup["judge"])
+    assert features.num_features == 8 and not features.training
+    real = dataset_images(load_dataset(setup["data"]), slice(None))
+    fid = FrechetDistance(num_features=8)
+    fid.update(features(real[:32]), real=True)
+    fid.update(features(real[32:]), real=False)
+    real_vs_real = float(fid.compute())
+    overrides = [f"ckpt={setup['ckpt']}", f"data.path={setup['data']}", "metrics=[fid256]",
+                 f"judge_features={setup['judge']}", "device=cpu",
+                 f"cache_dir={tmp_path / 'cache'}", f"out={tmp_path / 'out'}"]
+    result = run(_compose("evaluate", *overrides))
+    assert result["fid256"]["fid"] > 2 * real_vs_real  # 2 iterations of training: far from real
+    assert f"judge {setup['judge']}" in (tmp_path / "out" / "metrics.md").read_text()
+    both = _compose("evaluate", *overrides, "i2v_features=x.safetensors")
+    with pytest.raises(Exception, match="set one of i2v_features and judge_features"):
+        run(both)
+
+    cfg = train_config(setup["data"], tmp_path / "run", "iterations=2",
+                       "callbacks.swd.protocol=swd256")
+    fid_cfg = OmegaConf.load(CONF_DIR / "callbacks" / "fid_judge.yaml").fid
+    with open_dict(cfg):
+        cfg.callbacks.fid = fid_cfg
+        cfg.callbacks.fid.judge = str(setup["judge"])
+        cfg.callbacks.fid.protocol = "fid256"
+        cfg.callbacks.fid.every_n_iterations = 2
+    metrics = train(cfg)
+    assert metrics["val/fid_judge"] > 0 and "val/fid_i2v" not in metrics
 
 
 def test_generate_modes_write_their_files(setup, tmp_path):
