@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,3 +21,13 @@ def shared_dir() -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (set ANIME_GAN_SHARED to the shared folder)")
     return path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models on a shared 2-core machine run faster on one thread than on two competing ones
+    (and leave a core free). Use it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -54,7 +54,7 @@ def _crawl_folder(root: Path, assets: Path) -> Path:
 @pytest.mark.slow
 def test_detect_review_build_end_to_end(tmp_path, shared_dir):
     assets = shared_dir / "assets"
-    crawl = _crawl_folder(tmp_path / "data" / "crawl", assets)
+    _crawl_folder(tmp_path / "data" / "crawl", assets)
     res = _cli(["detect", f"cascade.path={assets / 'lbpcascade_animeface.xml'}", "progress=false"], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "6 images in the input, 0 already done, 6 processed now: 4 faces" in res.stdout

@@ -24,13 +24,7 @@ from anime_gan.models.checkpoint import read_checkpoint
 from anime_gan.superres.train import sr_train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster than two contending ones (and leaves a core free)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 REPO = Path(__file__).resolve().parents[2]

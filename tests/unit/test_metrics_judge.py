@@ -20,14 +20,7 @@ from anime_gan.metrics.judge_training import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions on a shared 2-core machine run far faster on one thread than on two
-    competing ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_judge_on_demo_faces_reaches_high_held_out_accuracy(tmp_path):

@@ -15,13 +15,7 @@ from anime_gan.superres.data import SRDataModule, downscale_2x, resize_bicubic, 
 from tests.helpers import tiny_dataset
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster than two contending ones (and leaves a core free)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

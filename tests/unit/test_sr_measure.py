@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from anime_gan.data.render import render_dataset
 from anime_gan.superres.data import downscale_2x
@@ -14,13 +13,7 @@ from anime_gan.superres.measure import (PSNR_CAP_DB, baselines, format_table, gr
                                         measure, psnr, ssim)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster than two contending ones (and leaves a core free)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _images(n: int = 3, side: int = 16, seed: int = 0) -> np.ndarray:
