@@ -11,13 +11,7 @@ from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from anime_gan.viz import save_png
-
-
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    if hi <= lo:
-        return [lo]
-    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+from anime_gan.viz import plot_frame, save_png
 
 
 def plot_curve(points: Sequence[tuple[int, float]], title: str, ylabel: str,
@@ -28,30 +22,17 @@ def plot_curve(points: Sequence[tuple[int, float]], title: str, ylabel: str,
     img = Image.new("RGB", size, "white")
     draw, font = ImageDraw.Draw(img), ImageFont.load_default()
     draw.text((left, 8), title, fill="black", font=font)
-    draw.rectangle([left, top, w - right, h - bottom], outline="black")
     draw.text((w // 2 - 24, h - 16), "iteration", fill="black", font=font)
     draw.text((4, top - 16), ylabel, fill="black", font=font)
     if not points:
+        draw.rectangle([left, top, w - right, h - bottom], outline="black")
         draw.text((left + 10, h // 2), "no values yet", fill="gray", font=font)
         return img
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
     y0, y1 = min(ys), max(ys)
     pad = (y1 - y0) * 0.08 or max(abs(y0) * 0.1, 1e-3)
-    y0, y1 = y0 - pad, y1 + pad
-
-    def to_px(x: float, y: float) -> tuple[float, float]:
-        return (left + (x - x0) / (x1 - x0) * (w - left - right),
-                h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom))
-
-    for y in _ticks(y0, y1):
-        _, py = to_px(x0, y)
-        draw.line([left - 4, py, left, py], fill="black")
-        draw.text((4, py - 5), f"{y:.4g}", fill="black", font=font)
-    for x in sorted({int(round(t)) for t in _ticks(x0, x1)}):
-        px, _ = to_px(x, y0)
-        draw.line([px, h - bottom, px, h - bottom + 4], fill="black")
-        draw.text((px - 12, h - bottom + 6), str(x), fill="black", font=font)
+    to_px = plot_frame(draw, font, size, (left, right, top, bottom), (min(xs), max(xs)),
+                       (y0 - pad, y1 + pad), integer_x=True)
     pts = [to_px(x, y) for x, y in points]
     if len(pts) > 1:
         draw.line(pts, fill=(31, 119, 180), width=2)

@@ -5,13 +5,13 @@ Drawn with Pillow (no plotting library is a dependency).
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from anime_gan.data.charts import font
+from anime_gan.viz import plot_frame
 
 Point = tuple[str, float, float]  # (label, x, y)
 Color = tuple[int, int, int]
@@ -43,15 +43,6 @@ def comparison_sheet(columns: Sequence[tuple[str, np.ndarray]], scale: int = 2,
     return sheet
 
 
-def _ticks(lo: float, hi: float, target: int = 5) -> list[float]:
-    """Round tick values (steps of 1, 2 or 5 x 10^k) inside [lo, hi]."""
-    raw = (hi - lo) / target
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
 def scatter(points: Sequence[Point], title: str, xlabel: str, colors: Sequence[Color],
             vline: float | None = None, connect: bool = False,
             size: tuple[int, int] = (400, 360)) -> Image.Image:
@@ -62,26 +53,13 @@ def scatter(points: Sequence[Point], title: str, xlabel: str, colors: Sequence[C
     img = Image.new("RGB", size, "white")
     draw, f = ImageDraw.Draw(img), font(12)
     draw.text((left, 6), title, fill="black", font=f)
-    draw.rectangle([left, top, w - right, h - bottom], outline="black")
     draw.text((left + 4, h - 16), xlabel, fill="black", font=f)
     xs = [p[1] for p in points] + ([vline] if vline is not None else [])
     ys = [p[2] for p in points]
     (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
     xpad, ypad = (x1 - x0) * 0.1 or 0.05, (y1 - y0) * 0.15 or 0.05
     x0, x1, y0, y1 = x0 - xpad, x1 + 2.5 * xpad, y0 - ypad, y1 + ypad  # room for labels
-
-    def px(x: float, y: float) -> tuple[float, float]:
-        return (left + (x - x0) / (x1 - x0) * (w - left - right),
-                h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom))
-
-    for t in _ticks(y0, y1):
-        _, py = px(x0, t)
-        draw.line([left - 4, py, left, py], fill="black")
-        draw.text((4, py - 6), f"{t:.4g}", fill="black", font=f)
-    for t in _ticks(x0, x1):
-        qx, _ = px(t, y0)
-        draw.line([qx, h - bottom, qx, h - bottom + 4], fill="black")
-        draw.text((qx - 10, h - bottom + 6), f"{t:.3g}", fill="black", font=f)
+    px = plot_frame(draw, f, size, (left, right, top, bottom), (x0, x1), (y0, y1))
     if vline is not None:
         qx, _ = px(vline, y0)
         for y in range(top, h - bottom, 8):
