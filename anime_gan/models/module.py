@@ -81,6 +81,7 @@ class ConditionalGAN(L.LightningModule):
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
+        self.use_tags = True  # off when the training set has no known tag (on_fit_start)
         self.nonfinite_in_a_row = 0
         self.nonfinite_total = 0
         self._nonfinite_counts: torch.Tensor | None = None  # the fused path's device-side count
@@ -104,6 +105,13 @@ class ConditionalGAN(L.LightningModule):
         if dm is not None and hasattr(dm, "empirical_prior"):
             # saved in checkpoints for generate/evaluate/export (SPEC 2: the generation prior)
             self.export_prior = dm.empirical_prior.to_dict()
+        train_set = getattr(dm, "train_set", None)
+        if train_set is not None and not train_set.known.any():
+            # No tag is known (e.g. getchu64): D's classifier could only learn from the fakes'
+            # sampled c, or not at all, and G would chase an arbitrary head. Train unconditionally.
+            self.use_tags = False
+            log.warning("the training set has no known tag: the classification losses are off and "
+                        "the model trains unconditionally (its tag inputs will have no effect)")
 
     @property
     def rng(self) -> torch.Generator:
@@ -135,7 +143,7 @@ class ConditionalGAN(L.LightningModule):
         fake_adv, fake_cls = self.discriminator(fake.detach())
         d_adv = d_adversarial_loss(real_adv, fake_adv)
         d_cls = classification_loss(real_cls, labels, known)
-        if hp.fake_cls_weight:
+        if hp.fake_cls_weight and self.use_tags:
             d_cls = d_cls + hp.fake_cls_weight * classification_loss(fake_cls, c)
         d_gp = dragan_penalty(lambda x: self.discriminator(x)[0], real, hp.perturb_scale, self.rng)
         loss_d = d_cls + hp.lambda_adv * d_adv + hp.lambda_gp * d_gp
@@ -146,7 +154,7 @@ class ConditionalGAN(L.LightningModule):
         self.toggle_optimizer(opt_g)
         g_adv_logits, g_cls_logits = self.discriminator(fake)
         g_adv = g_adversarial_loss(g_adv_logits)
-        g_cls = classification_loss(g_cls_logits, c)
+        g_cls = classification_loss(g_cls_logits, c) if self.use_tags else g_cls_logits.sum() * 0.0
         loss_g = hp.lambda_adv * g_adv + g_cls
         g_ok = self._step_if_finite(opt_g, loss_g, "generator")
         self.untoggle_optimizer(opt_g)

@@ -95,6 +95,19 @@ def test_fake_cls_weight_zero_trains_the_classifier_on_real_labels_only(data, tm
     assert half["train/d_cls"] == pytest.approx(real_only["train/d_cls"] + 0.5 * fake_term, rel=1e-5)
 
 
+def test_a_set_without_known_tags_trains_unconditionally(tmp_path):
+    """No known tag (getchu64): D's classifier has nothing real to learn, so both L_cls terms are
+    off, whatever fake_cls_weight says, instead of G chasing an untrained head."""
+    from anime_gan.data.dataset import load_dataset, save_dataset
+
+    ds = load_dataset(tiny_dataset(tmp_path / "tagged", n=24), mmap=False)
+    ds.known[:] = 0
+    untagged = save_dataset(ds, tmp_path / "untagged")
+    metrics = train(train_config(untagged, tmp_path / "run", "iterations=2", "model.fake_cls_weight=1"))
+    assert metrics["train/d_cls"] == 0 and metrics["train/g_cls"] == 0
+    assert metrics["train/d_adv"] > 0 and metrics["train/g_adv"] > 0
+
+
 def _cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", "PYTHONWARNINGS": "ignore"}
     return subprocess.run([sys.executable, "-m", "anime_gan.cli.main", *args], cwd=cwd, env=env,
