@@ -16,22 +16,40 @@ from anime_gan.cli._hydra import stage
 from anime_gan.errors import UserError
 
 
-def real_images(cfg: DictConfig):
-    """The dataset's images chosen by ``cfg.split``."""
+def real_images(cfg: DictConfig, split: str | None = None):
+    """The dataset's images chosen by ``split`` (default ``cfg.split``)."""
     from anime_gan.data.datamodule import split_by_hash
     from anime_gan.data.dataset import load_dataset
 
+    split = split or cfg.split
     ds = load_dataset(cfg.data.path)
-    if cfg.split == "all":
+    if split == "all":
         return ds
-    if cfg.split not in ("train", "val"):
-        raise UserError(f"split={cfg.split!r}: choose all, train or val.")
+    if split not in ("train", "val"):
+        raise UserError(f"split={split!r}: choose all, train or val.")
     train, val = split_by_hash(ds.ids, cfg.data.val_fraction, cfg.data.split_seed)
-    chosen = ds.subset(train if cfg.split == "train" else val)
+    chosen = ds.subset(train if split == "train" else val)
     if len(chosen) < 2:
-        raise UserError(f"the {cfg.split} split of {cfg.data.path} has {len(chosen)} images: "
+        raise UserError(f"the {split} split of {cfg.data.path} has {len(chosen)} images: "
                         f"use split=all.")
     return chosen
+
+
+def reference_context(cfg: DictConfig, device, extractor):
+    """Real images of ``cfg.reference_split`` in place of a generator (real-vs-real reference)."""
+    from anime_gan.data.priors import LabelPrior
+    from anime_gan.metrics.context import EvalContext, real_image_source
+    from anime_gan.metrics.features import StatsCache
+
+    if cfg.reference_split not in ("train", "val") or cfg.reference_split == cfg.split:
+        raise UserError(f"reference_split={cfg.reference_split!r} must be train or val and differ "
+                        f"from split={cfg.split!r} (e.g. split=val reference_split=train).")
+    real = real_images(cfg)
+    other = real_images(cfg, cfg.reference_split)
+    return EvalContext(real_image_source(other, cfg.seed), 128,
+                       LabelPrior.empirical(real.labels, real.known), real, device=device,
+                       batch_size=cfg.batch_size, seed=cfg.seed, extractor=extractor,
+                       cache=StatsCache(cfg.cache_dir))
 
 
 def build_context(cfg: DictConfig):
@@ -43,10 +61,13 @@ def build_context(cfg: DictConfig):
     from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 
     device = device_of(cfg.device)
-    generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
     extractor = (load_i2v_features(cfg.i2v_features, device) if cfg.i2v_features else
                  load_judge_features(cfg.judge_features, device) if cfg.get("judge_features")
                  else None)
+    if cfg.get("reference_split"):
+        return reference_context(cfg, device, extractor), {
+            "iteration": None, "reference": f"real images of the {cfg.reference_split} split"}
+    generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
     judge = load_judge(cfg.judge, device) if cfg.judge else (
         load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
     ctx = EvalContext.from_generator(
@@ -69,6 +90,9 @@ def check_inputs(cfg: DictConfig, protocols: list) -> None:
         if isinstance(protocol, FIDProtocol) and cfg.i2v_features and cfg.get("judge_features"):
             raise UserError("set one of i2v_features and judge_features: their FIDs are on "
                             "different feature spaces.")
+        if isinstance(protocol, PrecisionProtocol) and cfg.get("reference_split"):
+            raise UserError(f"{protocol.name} judges generated tags: it has no real-vs-real "
+                            f"reference; drop it or reference_split.")
         if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
             raise UserError(f"{protocol.name} needs a judge: judge=<folder from anime-gan "
                             f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>.")
@@ -99,7 +123,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         else:
             results[protocol.name] = protocol.run(ctx)
         print(f"{protocol.name}: {format_numbers(results[protocol.name])}")
-    summary = {"checkpoint": str(cfg.ckpt), "iteration": meta.get("iteration"),
+    source = meta.get("reference") or str(cfg.ckpt)
+    summary = {"checkpoint": source, "iteration": meta.get("iteration"),
                "data": str(cfg.data.path), "split": cfg.split, "real_images": len(ctx.real),
                "fid_features": (f"illustration2vec {cfg.i2v_features}" if cfg.i2v_features else
                                 f"judge {cfg.judge_features}" if cfg.get("judge_features") else None),

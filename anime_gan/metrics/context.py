@@ -23,6 +23,23 @@ from anime_gan.metrics.features import StatsCache
 GenerateFn = Callable[[Tensor, Tensor], Tensor]  # (z, c) -> images in [-1, 1], NCHW
 
 
+def real_image_source(ds: FaceDataset, seed: int = 0) -> GenerateFn:
+    """A stand-in generator that ignores (z, c) and returns real images of ``ds`` in a shuffled
+    order without repeats (until all were used): run against another split of the same set, a
+    protocol then gives its real-vs-real reference value, the floor a generator can reach."""
+    order = np.random.default_rng(seed).permutation(len(ds))
+    position = 0
+
+    def generate(z: Tensor, c: Tensor) -> Tensor:
+        nonlocal position
+        index = order[np.arange(position, position + len(z)) % len(order)]
+        position += len(z)
+        images = to_model_range(nhwc_to_nchw(np.ascontiguousarray(ds.images[np.sort(index)])))
+        return images.to(z.device)
+
+    return generate
+
+
 @dataclass
 class EvalContext:
     """Inputs of a metric protocol.

@@ -181,6 +181,26 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
     assert metrics["val/fid_judge"] > 0 and "val/fid_i2v" not in metrics
 
 
+def test_reference_split_gives_the_real_vs_real_floor(setup, tmp_path):
+    """split=val against the train split's real images: far below the 2-iteration generator on
+    the same held-out images, for SWD and for judge-feature FID; precision is refused."""
+    from anime_gan.cli.evaluate import run
+
+    common = [f"data.path={setup['data']}", "data.val_fraction=0.5", "split=val",
+              "metrics=[swd256,fid256]", f"judge_features={setup['judge']}", "device=cpu",
+              f"cache_dir={tmp_path / 'cache'}"]
+    floor = run(_compose("evaluate", *common, "reference_split=train", f"out={tmp_path / 'ref'}"))
+    model = run(_compose("evaluate", *common, f"ckpt={setup['ckpt']}", f"out={tmp_path / 'gen'}"))
+    assert floor["checkpoint"] == "real images of the train split" and floor["iteration"] is None
+    assert 0 <= floor["swd256"]["swd"] < model["swd256"]["swd"]
+    assert 0 <= floor["fid256"]["fid"] < model["fid256"]["fid"]
+    with pytest.raises(Exception, match="no real-vs-real reference"):
+        run(_compose("evaluate", *common, "reference_split=train", "metrics=[precision8]",
+                     f"judge={setup['judge']}"))
+    with pytest.raises(Exception, match="must be train or val and differ"):
+        run(_compose("evaluate", *common, "reference_split=val"))
+
+
 def test_generate_modes_write_their_files(setup, tmp_path):
     from anime_gan.cli.generate import run
 
