@@ -258,4 +258,8 @@ def test_per_host_delay_spaces_all_workers(tmp_path: Path) -> None:
         run_crawl(site.crawl_settings(tmp_path, per_host_delay_s=0.1, concurrency=4))
         times = sorted(r.time for r in site.requests)
     assert len(times) == 7  # the query, the page, 5 pictures
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.08
+    # One throttle for all 4 workers books 6 gaps of 0.1 s: the last request cannot reach the
+    # server before 0.6 s after the first one's slot. Per-worker throttles would send the
+    # pictures side by side (~0.3 s in all). The span, unlike the smallest gap, does not depend
+    # on how promptly a loaded machine runs the server's threads.
+    assert times[-1] - times[0] >= 0.45
