@@ -81,7 +81,8 @@ class ConditionalGAN(L.LightningModule):
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
-        self.use_tags = True  # off when the training set has no known tag (on_fit_start)
+        # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
+        self.tag_mask: torch.Tensor | None = None
         self.nonfinite_in_a_row = 0
         self.nonfinite_total = 0
         self._nonfinite_counts: torch.Tensor | None = None  # the fused path's device-side count
@@ -106,12 +107,29 @@ class ConditionalGAN(L.LightningModule):
             # saved in checkpoints for generate/evaluate/export (SPEC 2: the generation prior)
             self.export_prior = dm.empirical_prior.to_dict()
         train_set = getattr(dm, "train_set", None)
-        if train_set is not None and not train_set.known.any():
-            # No tag is known (e.g. getchu64): D's classifier could only learn from the fakes'
-            # sampled c, or not at all, and G would chase an arbitrary head. Train unconditionally.
-            self.use_tags = False
+        if train_set is not None:
+            self.set_tag_mask(torch.as_tensor(train_set.known.any(axis=0)))
+
+    def set_tag_mask(self, labelled: torch.Tensor) -> None:
+        """Keep the classification losses on fakes to the tags the training set labels.
+
+        D's classifier learns a tag from real labels; a tag no real image labels (18 of the 34
+        in mlds96, all in getchu64) could only be learnt from the fakes' sampled c (G and D
+        agreeing on an arbitrary pattern), or not at all (G chasing an untrained head). Its
+        L_cls terms on fakes are masked out, for D and G. With no labelled tag the model trains
+        unconditionally.
+        """
+        labelled = labelled.bool().flatten()
+        if labelled.all():
+            self.tag_mask = None
+            return
+        self.tag_mask = labelled.to(self.device)
+        if not labelled.any():
             log.warning("the training set has no known tag: the classification losses are off and "
                         "the model trains unconditionally (its tag inputs will have no effect)")
+        else:
+            log.info("the training set labels %d of %d tags: L_cls on fakes covers only those",
+                     int(labelled.sum()), labelled.numel())
 
     @property
     def rng(self) -> torch.Generator:
@@ -142,9 +160,10 @@ class ConditionalGAN(L.LightningModule):
         real_adv, real_cls = self.discriminator(real)
         fake_adv, fake_cls = self.discriminator(fake.detach())
         d_adv = d_adversarial_loss(real_adv, fake_adv)
+        fake_known = None if self.tag_mask is None else self.tag_mask.expand_as(c)
         d_cls = classification_loss(real_cls, labels, known)
-        if hp.fake_cls_weight and self.use_tags:
-            d_cls = d_cls + hp.fake_cls_weight * classification_loss(fake_cls, c)
+        if hp.fake_cls_weight:
+            d_cls = d_cls + hp.fake_cls_weight * classification_loss(fake_cls, c, fake_known)
         d_gp = dragan_penalty(lambda x: self.discriminator(x)[0], real, hp.perturb_scale, self.rng)
         loss_d = d_cls + hp.lambda_adv * d_adv + hp.lambda_gp * d_gp
         d_ok = self._step_if_finite(opt_d, loss_d, "discriminator")
@@ -154,7 +173,7 @@ class ConditionalGAN(L.LightningModule):
         self.toggle_optimizer(opt_g)
         g_adv_logits, g_cls_logits = self.discriminator(fake)
         g_adv = g_adversarial_loss(g_adv_logits)
-        g_cls = classification_loss(g_cls_logits, c) if self.use_tags else g_cls_logits.sum() * 0.0
+        g_cls = classification_loss(g_cls_logits, c, fake_known)
         loss_g = hp.lambda_adv * g_adv + g_cls
         g_ok = self._step_if_finite(opt_g, loss_g, "generator")
         self.untoggle_optimizer(opt_g)

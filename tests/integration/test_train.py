@@ -108,6 +108,24 @@ def test_a_set_without_known_tags_trains_unconditionally(tmp_path):
     assert metrics["train/d_adv"] > 0 and metrics["train/g_adv"] > 0
 
 
+def test_tags_no_image_labels_are_left_out_of_the_fakes_classification(data, tmp_path):
+    """A set that labels only some tags (mlds96: 16 of 34): D's and G's L_cls on fakes cover
+    those tags only; G's L_cls then equals the masked loss computed by hand."""
+    from anime_gan.models.losses import classification_loss
+    from anime_gan.models.module import ConditionalGAN
+
+    g = torch.nn.Linear(1, 1)
+    module = ConditionalGAN(g, g)
+    labelled = torch.zeros(34, dtype=torch.bool)
+    labelled[:13] = True  # the hair colors only
+    module.set_tag_mask(labelled)
+    logits, c = torch.randn(4, 34), torch.randint(0, 2, (4, 34)).float()
+    masked = classification_loss(logits, c, module.tag_mask.expand_as(c))
+    assert torch.allclose(masked, classification_loss(logits[:, :13], c[:, :13]))
+    module.set_tag_mask(torch.ones(34, dtype=torch.bool))
+    assert module.tag_mask is None  # all labelled: the paper's path, nothing masked
+
+
 def _cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", "PYTHONWARNINGS": "ignore"}
     return subprocess.run([sys.executable, "-m", "anime_gan.cli.main", *args], cwd=cwd, env=env,
