@@ -101,7 +101,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
     """Round tick values (steps of 1, 2 or 5 x 10^k) inside [lo, hi]; ``[lo]`` for an empty range."""
     if not hi > lo:
         return [lo]
-    raw = (hi - lo) / target
+    raw = (hi - lo) / (target + 1)  # at most about target + 2 ticks
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
     first = math.ceil(lo / step) * step

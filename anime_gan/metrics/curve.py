@@ -21,7 +21,7 @@ def plot_curve(points: Sequence[tuple[int, float]], title: str, ylabel: str,
     left, right, top, bottom = 64, 16, 28, 40
     img = Image.new("RGB", size, "white")
     draw, font = ImageDraw.Draw(img), ImageFont.load_default()
-    draw.text((left, 8), title, fill="black", font=font)
+    draw.text((left, 1), title, fill="black", font=font)  # a line above the y label
     draw.text((w // 2 - 24, h - 16), "iteration", fill="black", font=font)
     draw.text((4, top - 16), ylabel, fill="black", font=font)
     if not points:
