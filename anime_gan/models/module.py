@@ -113,11 +113,11 @@ class ConditionalGAN(L.LightningModule):
     def set_tag_mask(self, labelled: torch.Tensor) -> None:
         """Keep the classification losses on fakes to the tags the training set labels.
 
-        D's classifier learns a tag from real labels; a tag no real image labels (18 of the 34
-        in mlds96, all in getchu64) could only be learnt from the fakes' sampled c (G and D
-        agreeing on an arbitrary pattern), or not at all (G chasing an untrained head). Its
-        L_cls terms on fakes are masked out, for D and G. With no labelled tag the model trains
-        unconditionally.
+        D's classifier learns a tag from real labels. A tag no real image labels (9 of the 34
+        in mlds96: styles, expressions, accessories; all 34 in getchu64) could only be learnt
+        from the fakes' sampled c (G and D agreeing on an arbitrary pattern), or not at all (G
+        chasing an untrained head). Its L_cls terms on fakes are masked out, for D and G. With
+        no labelled tag the model trains unconditionally.
         """
         labelled = labelled.bool().flatten()
         if labelled.all():

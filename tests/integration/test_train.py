@@ -109,7 +109,7 @@ def test_a_set_without_known_tags_trains_unconditionally(tmp_path):
 
 
 def test_tags_no_image_labels_are_left_out_of_the_fakes_classification(data, tmp_path):
-    """A set that labels only some tags (mlds96: 16 of 34): D's and G's L_cls on fakes cover
+    """A set that labels only some tags (mlds96: 25 of 34): D's and G's L_cls on fakes cover
     those tags only; G's L_cls then equals the masked loss computed by hand."""
     from anime_gan.models.losses import classification_loss
     from anime_gan.models.module import ConditionalGAN
