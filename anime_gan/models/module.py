@@ -52,7 +52,8 @@ class ConditionalGAN(L.LightningModule):
         perturb_scale: DRAGAN's perturbation 0.5 * std(x).
         fake_cls_weight: weight of D's classification loss on fakes with their sampled c (the
             paper: 1). At 0 D's classifier learns from real labels only, so G cannot make the
-            tags readable by a pattern D was taught on fakes (an ACGAN failure: see conf/experiment/demo.yaml).
+            tags readable by a pattern D was taught on fakes (an ACGAN failure in short runs:
+            docs/training_notes.md; conf/model/small.yaml uses 0).
         max_nonfinite: consecutive non-finite iterations tolerated (skipped) before stopping.
         seed: seed of the module's own random stream (z, c, penalty), saved in checkpoints.
     """
