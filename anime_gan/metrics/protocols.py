@@ -31,6 +31,7 @@ from anime_gan.metrics.features import cache_key, dataset_fingerprint, module_fi
 from anime_gan.metrics.fid import FrechetDistance
 from anime_gan.metrics.kid import KernelDistance
 from anime_gan.metrics.precision import PrecisionResult, run_precision
+from anime_gan.metrics.smoothness import NeighbourDifference
 from anime_gan.metrics.swd import SlicedWassersteinDistance
 
 
@@ -100,7 +101,8 @@ class FIDProtocol:
 
 @dataclass(frozen=True)
 class SWDProtocol:
-    """Multi-scale SWD between ``num_images`` real images and as many fakes with their tags."""
+    """Multi-scale SWD between ``num_images`` real images and as many fakes with their tags,
+    and on the same images the neighbour difference of each set (``nd``, ``nd_real``)."""
 
     name: str
     num_images: int
@@ -113,14 +115,18 @@ class SWDProtocol:
         metric = SlicedWassersteinDistance(ctx.real.resolution, self.descriptors_per_image,
                                            self.directions, self.repeats, seed=ctx.seed)
         metric = metric.to(ctx.device)
+        smooth = NeighbourDifference().to(ctx.device)
         index = ctx.choose_real(self.num_images, ctx.seed)
         mine = ctx.shard(index)
         for images in ctx.real_batches(mine):
             metric.update(images, real=True)
+            smooth.update(images, real=True)
         for images in ctx.fake_batches(ctx.complete_labels(mine, ctx.seed), ctx.seed):
             metric.update(images, real=False)
-        values = metric.compute()
-        out = {"swd": float(values["avg"]), "real_images": float(len(index))}
+            smooth.update(images, real=False)
+        values, nd = metric.compute(), smooth.compute()
+        out = {"swd": float(values["avg"]), "real_images": float(len(index)),
+               "nd": float(nd["fake"]), "nd_real": float(nd["real"])}
         out.update({f"swd_{k}": float(v) for k, v in values.items() if k != "avg"})
         return out
 

@@ -25,6 +25,10 @@ class DCGANGenerator(nn.Module):
     classic b = 64 gives 13.8 M parameters (3.2x); the default b = 72 gives 17,113,899
     (3.93x the SRResNet G's 4.35 M), the closest plain width to 4x, so b = 72 is chosen.
     Resolutions follow the SRResNet G (16 * 2^k) so the two are interchangeable in a config.
+
+    ``rgb_conv=True`` is the SN-GAN paper's layout (the textbook baseline, ``model=baseline``):
+    widths 8b, 4b, 2b, b from 4x4 to full resolution (a transposed conv per doubling), then a
+    ``k3n3s1`` conv makes the colours.
     """
 
     def __init__(
@@ -33,12 +37,16 @@ class DCGANGenerator(nn.Module):
         z_dim: int = 128,
         num_tags: int = NUM_TAGS,
         base_channels: int = 72,
+        rgb_conv: bool = False,
     ) -> None:
         super().__init__()
         num_upsamplings = doublings(resolution, 16, "DCGAN generator") + 2  # 4 -> 16 is 2 more
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.base_channels = base_channels
-        widths = [base_channels * 2 ** (num_upsamplings - 1 - i) for i in range(num_upsamplings)]
+        if rgb_conv:  # SN-GAN: 8b at 4x4 ... b at full resolution, then k3n3s1
+            widths = [base_channels * 2 ** (num_upsamplings - i) for i in range(num_upsamplings + 1)]
+        else:
+            widths = [base_channels * 2 ** (num_upsamplings - 1 - i) for i in range(num_upsamplings)]
         self.start_channels = widths[0]
         self.dense = nn.Linear(z_dim + num_tags, widths[0] * _BASE * _BASE)
         self.dense_norm = nn.BatchNorm2d(widths[0])
@@ -46,8 +54,12 @@ class DCGANGenerator(nn.Module):
         for c_in, c_out in zip(widths[:-1], widths[1:]):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out)]
             layers.append(nn.ReLU(inplace=True))
-        layers += [nn.ConvTranspose2d(widths[-1], 3, 4, 2, 1), nn.Tanh()]
+        if rgb_conv:
+            layers += [nn.Conv2d(widths[-1], 3, 3, 1, 1), nn.Tanh()]
+        else:
+            layers += [nn.ConvTranspose2d(widths[-1], 3, 4, 2, 1), nn.Tanh()]
         self.deconvs = nn.Sequential(*layers)
+        self.rgb_conv = rgb_conv
         init_weights(self)
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
@@ -64,4 +76,5 @@ class DCGANGenerator(nn.Module):
             "z_dim": self.z_dim,
             "num_tags": self.num_tags,
             "base_channels": self.base_channels,
+            "rgb_conv": self.rgb_conv,
         }

@@ -1,14 +1,23 @@
-"""The ResNet discriminator of the paper (Fig. 4, SPEC 3) with its two heads.
+"""The ResNet discriminator of the paper (Fig. 4) with its two heads, and its options.
 
 No normalization layers at all: batch statistics would couple the samples of a batch, which is
-wrong for the per-sample gradient norm of the DRAGAN penalty (paper 5.1.1).
+wrong for the per-sample gradient norm of the DRAGAN penalty (paper 5.1.1). Spectral
+normalisation (Miyato et al. 2018) is a per-layer weight reparametrisation, not a batch
+statistic, so it is compatible with the penalty; it is an option beyond the paper.
+
+Beyond the paper, the condition can also enter the adversarial logit through a projection
+(Miyato & Koyama 2018): ``D_adv(x, y) = w^T h + y^T V h`` where ``h`` is the feature vector and
+``y`` the signed tag vector (+1 present, -1 absent, 0 unknown: :func:`signed_condition`), so D
+judges "a real face with these tags" in one number instead of in a separate classifier head.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.models.init import init_weights
@@ -19,6 +28,27 @@ _SLOPE = 0.2  # LeakyReLU negative slope
 # Padding 1 with stride 2 halves an even side exactly for both k4 and k3.
 _DOWN_KERNELS = (4, 4, 3, 3, 3)
 _MAX_STAGES = len(_DOWN_KERNELS)
+STEMS = ("paper", "conv3")  # the first layers: k4n{C}s2 (Fig. 4), or k3n{C}s1 then k4n{C}s2
+
+
+def signed_condition(labels: Tensor, known: Tensor | None = None) -> Tensor:
+    """The projection's input: +1 for a present tag, -1 for an absent one, 0 where unknown.
+
+    An unknown tag (a partially labelled set, or a tag no image labels) adds nothing to the
+    projection, as it adds nothing to L_cls.
+    """
+    signed = labels.float() * 2.0 - 1.0
+    return signed if known is None else torch.where(known.bool(), signed, torch.zeros_like(signed))
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (one power iteration per forward) on every conv and linear layer."""
+    for name, child in module.named_children():
+        if isinstance(child, (nn.Conv2d, nn.Linear, nn.Embedding)):
+            setattr(module, name, _spectral_norm(child))
+        else:
+            apply_spectral_norm(child)
+    return module
 
 
 class DResBlock(nn.Module):
@@ -53,7 +83,11 @@ class ResNetDiscriminator(nn.Module):
     the paper), each two DResBlocks and a stride-2 conv doubling the width, + LReLU; flatten;
     ``Dense(-> 1)`` (adversarial) and ``Dense(-> num_tags)`` (classifier). Both heads return
     logits: the losses apply the sigmoid. At 128 px: 1024x2x2 = 4,096 features and
-    19,078,531 parameters (SPEC 3: about 19.1 M).
+    19,078,531 parameters (the paper's Fig. 4: about 19.1 M).
+
+    Options beyond the paper (both off in ``model=gan``): ``spectral_norm`` on every layer, and
+    ``projection``, a ``[num_tags -> num_features]`` map whose inner product with the features
+    is added to the adversarial logit (see the module docstring).
     """
 
     def __init__(
@@ -63,6 +97,10 @@ class ResNetDiscriminator(nn.Module):
         channels: int = 32,
         num_stages: int | None = None,
         init: str = "paper",
+        spectral_norm: bool = False,
+        projection: bool = False,
+        stem: str = "paper",
+        down_kernel: int | None = None,
     ) -> None:
         super().__init__()
         if num_stages is None:
@@ -76,9 +114,17 @@ class ResNetDiscriminator(nn.Module):
             )
         self.resolution, self.num_tags = resolution, num_tags
         self.channels, self.num_stages = channels, num_stages
-        layers: list[nn.Module] = [nn.Conv2d(3, channels, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
+        if stem not in STEMS:
+            raise ValueError(f"Discriminator stem must be one of {STEMS}, got {stem!r}.")
+        self.stem = stem
+        layers: list[nn.Module] = []
+        if stem == "conv3":  # a full-resolution k3n{C}s1 before the first downsampling
+            layers += [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+        layers += [nn.Conv2d(3 if stem == "paper" else channels, channels, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
         width = channels
-        for kernel in _DOWN_KERNELS[:num_stages]:
+        self.down_kernel = down_kernel
+        kernels = _DOWN_KERNELS if down_kernel is None else (down_kernel,) * _MAX_STAGES
+        for kernel in kernels[:num_stages]:
             layers += [DResBlock(width), DResBlock(width)]
             layers += [nn.Conv2d(width, 2 * width, kernel, 2, 1), nn.LeakyReLU(_SLOPE)]
             width *= 2
@@ -86,17 +132,23 @@ class ResNetDiscriminator(nn.Module):
         self.num_features = width * side * side
         self.adv_head = nn.Linear(self.num_features, 1)
         self.cls_head = nn.Linear(self.num_features, num_tags)
-        self.init = init
+        self.projection = nn.Linear(num_tags, self.num_features, bias=False) if projection else None
+        self.init, self.spectral_norm = init, spectral_norm
         init_weights(self, scheme=init, slope=_SLOPE)
+        if spectral_norm:
+            apply_spectral_norm(self)
 
     def features(self, x: Tensor) -> Tensor:
         """The flattened last feature map ``[N, num_features]`` that both heads read."""
         return self.body(x).flatten(1)
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``(adv_logits [N], cls_logits [N, num_tags])`` for images ``x [N, 3, R, R]``."""
-        h = self.features(x)
-        return self.adv_head(h).squeeze(1), self.cls_head(h)
+    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(adv_logits [N], cls_logits [N, num_tags])`` for images ``x [N, 3, R, R]``.
+
+        ``y`` (signed tags ``[N, num_tags]``, :func:`signed_condition`) feeds the projection;
+        without a projection, or with ``y`` None, the adversarial logit ignores the tags.
+        """
+        return heads(self, self.features(x), y)
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
@@ -107,13 +159,29 @@ class ResNetDiscriminator(nn.Module):
             "channels": self.channels,
             "num_stages": self.num_stages,
             "init": self.init,
+            "spectral_norm": self.spectral_norm,
+            "projection": self.projection is not None,
+            "stem": self.stem,
+            "down_kernel": self.down_kernel,
         }
 
 
-def build_discriminator(config: dict[str, Any]) -> ResNetDiscriminator:
+def heads(d: nn.Module, h: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Both heads on features ``h``: the adversarial logit (+ the projection of ``y``) and the
+    tag logits. Shared by every discriminator with ``adv_head``, ``cls_head`` and ``projection``."""
+    adv = d.adv_head(h).squeeze(1)
+    if d.projection is not None and y is not None:
+        adv = adv + (d.projection(y.to(h.dtype)) * h).sum(1)
+    return adv, d.cls_head(h)
+
+
+def build_discriminator(config: dict[str, Any]) -> nn.Module:
     """A discriminator from a ``config()`` dict (e.g. one stored in a checkpoint), without Hydra."""
+    from anime_gan.models.sndcgan import SNDCGANDiscriminator
+
     kwargs = dict(config)
     name = kwargs.pop("name", "resnet")
-    if name != "resnet":
-        raise ValueError(f"Unknown discriminator {name!r}; the only one is 'resnet'.")
-    return ResNetDiscriminator(**kwargs)
+    classes = {"resnet": ResNetDiscriminator, "sndcgan": SNDCGANDiscriminator}
+    if name not in classes:
+        raise ValueError(f"Unknown discriminator {name!r}; choose one of {sorted(classes)}.")
+    return classes[name](**kwargs)

@@ -49,14 +49,20 @@ def icnr_(weight: Tensor, upscale: int = 2) -> Tensor:
     return weight
 
 
-def _upsample_block(channels: int) -> nn.Sequential:
-    """``k3n{4C}s1 -> PixelShuffle(2) -> BN -> ReLU``: a sub-pixel 2x upscaling, C -> C channels."""
-    return nn.Sequential(
-        nn.Conv2d(channels, 4 * channels, 3, 1, 1),
-        nn.PixelShuffle(2),
-        nn.BatchNorm2d(channels),
-        nn.ReLU(inplace=True),
-    )
+UPSAMPLINGS = ("subpixel", "nearest")
+
+
+def _upsample_block(channels: int, kind: str = "subpixel") -> nn.Sequential:
+    """A 2x upscaling, C -> C channels, then BN -> ReLU.
+
+    ``subpixel`` (the paper): ``k3n{4C}s1 -> PixelShuffle(2)``. ``nearest``: a nearest-neighbour
+    resize then ``k3n{C}s1`` (Odena et al. 2016: no checkerboard by construction).
+    """
+    if kind == "subpixel":
+        up = [nn.Conv2d(channels, 4 * channels, 3, 1, 1), nn.PixelShuffle(2)]
+    else:
+        up = [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(channels, channels, 3, 1, 1)]
+    return nn.Sequential(*up, nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
 
 
 class SRResNetGenerator(nn.Module):
@@ -87,14 +93,24 @@ class SRResNetGenerator(nn.Module):
         variant: str = "paper",
         init: str = "paper",
         icnr: bool = False,
+        upsample: str = "subpixel",
+        rgb_kernel: int = 9,
+        base: int = _BASE,
     ) -> None:
         super().__init__()
-        num_upsamplings = doublings(resolution, _BASE, "SRResNet generator")
+        if base not in (4, 8, 16):
+            raise ValueError(f"Generator base must be 4, 8 or 16 (the first map's side), got {base!r}.")
+        num_upsamplings = doublings(resolution, base, "SRResNet generator")
         if variant not in _VARIANTS:
             raise ValueError(f"Generator variant must be one of {_VARIANTS}, got {variant!r}.")
+        if upsample not in UPSAMPLINGS:
+            raise ValueError(f"Generator upsample must be one of {UPSAMPLINGS}, got {upsample!r}.")
+        if rgb_kernel not in (1, 3, 5, 7, 9):
+            raise ValueError(f"Generator rgb_kernel must be an odd size from 1 to 9, got {rgb_kernel!r}.")
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
-        features = channels * _BASE * _BASE
+        self.base = base
+        features = channels * base * base
         self.dense = nn.Linear(z_dim + num_tags, features)
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
         norm = nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
@@ -105,11 +121,13 @@ class SRResNetGenerator(nn.Module):
             nn.BatchNorm2d(channels),
             nn.ReLU(inplace=True),
         )
-        self.upsample = nn.Sequential(*(_upsample_block(channels) for _ in range(num_upsamplings)))
-        self.to_rgb = nn.Sequential(nn.Conv2d(channels, 3, 9, 1, 4), nn.Tanh())  # k9n3s1 -> tanh
+        self.upsample = nn.Sequential(*(_upsample_block(channels, upsample) for _ in range(num_upsamplings)))
+        # k9n3s1 -> tanh in the paper
+        self.to_rgb = nn.Sequential(nn.Conv2d(channels, 3, rgb_kernel, 1, rgb_kernel // 2), nn.Tanh())
         self.init, self.icnr = init, icnr  # "paper": N(0, 0.02); "scaled": He init (models/init.py)
+        self.upsample_kind, self.rgb_kernel = upsample, rgb_kernel
         init_weights(self, scheme=init, slope=0.0)
-        if icnr:
+        if icnr and upsample == "subpixel":
             for block in self.upsample:
                 icnr_(block[0].weight, upscale=2)
 
@@ -117,9 +135,9 @@ class SRResNetGenerator(nn.Module):
         """Images ``[N, 3, R, R]`` in [-1, 1] from noise ``z [N, z_dim]`` and tags ``c [N, T]``."""
         x = self.dense(torch.cat([z, c.to(z.dtype)], dim=1))
         if self.variant == "paper":
-            h0 = torch.relu(self.dense_norm(x.view(-1, self.channels, _BASE, _BASE)))
+            h0 = torch.relu(self.dense_norm(x.view(-1, self.channels, self.base, self.base)))
         else:
-            h0 = torch.relu(self.dense_norm(x)).view(-1, self.channels, _BASE, _BASE)
+            h0 = torch.relu(self.dense_norm(x)).view(-1, self.channels, self.base, self.base)
         h = self.trunk_out(self.res_blocks(h0))
         if self.variant == "paper":
             h = h + h0  # the long skip of Fig. 3
@@ -137,6 +155,9 @@ class SRResNetGenerator(nn.Module):
             "variant": self.variant,
             "init": self.init,
             "icnr": self.icnr,
+            "upsample": self.upsample_kind,
+            "rgb_kernel": self.rgb_kernel,
+            "base": self.base,
         }
 
 

@@ -1,4 +1,4 @@
-"""The losses of the paper (section 4.3, SPEC 4) as small pure functions on logits.
+"""The losses of the paper (section 4.3) as small pure functions on logits.
 
     L(D) = L_cls(D) + lambda_adv * L_adv(D) + lambda_gp * L_gp(D)
     L(G) = lambda_adv * L_adv(G) + L_cls(G)
@@ -82,3 +82,31 @@ def dragan_penalty(
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     norm = grad.float().flatten(1).norm(2, dim=1)
     return ((norm - 1.0) ** 2).mean()
+
+
+# -- beyond the paper (model=plus; docs/ablation.md) ------------------------------------------
+def d_hinge_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Hinge L_adv(D) = E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z, c)))] (Lim & Ye 2017; SN-GAN)."""
+    return F.relu(1.0 - real_logits.float()).mean() + F.relu(1.0 + fake_logits.float()).mean()
+
+
+def g_hinge_loss(fake_logits: Tensor) -> Tensor:
+    """Hinge L_adv(G) = -E[D(G(z, c))]: G raises the critic's raw score of its samples."""
+    return -fake_logits.float().mean()
+
+
+ADVERSARIAL_LOSSES: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
+    "bce": (d_adversarial_loss, g_adversarial_loss),  # the paper's
+    "hinge": (d_hinge_loss, g_hinge_loss),
+}
+
+
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018): E_x[||grad_x D(x)||_2^2] on the real images themselves.
+
+    Zero-centred, where DRAGAN pulls the norm towards 1 around perturbed reals; the caller's
+    weight is gamma / 2 in the R1 paper's notation. Double backprop, as the DRAGAN penalty.
+    """
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return grad.float().flatten(1).pow(2).sum(1).mean()

@@ -1,6 +1,7 @@
-"""The conditional DRAGAN + ACGAN training module (paper section 4.3, SPEC 4).
+"""The conditional DRAGAN + ACGAN training module (paper section 4.3).
 
-Per batch (manual optimisation, as Lightning's GAN example):
+Per batch (manual optimisation, as Lightning's GAN example), with the objective of
+:mod:`anime_gan.models.objective`:
 
 - D step: L(D) = L_cls(D) + lambda_adv * L_adv(D) + lambda_gp * L_gp(D)
 - G step: L(G) = lambda_adv * L_adv(G) + L_cls(G)
@@ -23,12 +24,7 @@ from torch import nn
 
 from anime_gan.data.priors import LabelPrior
 from anime_gan.models.ema import EMA
-from anime_gan.models.losses import (
-    classification_loss,
-    d_adversarial_loss,
-    dragan_penalty,
-    g_adversarial_loss,
-)
+from anime_gan.models.objective import Objective
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +50,8 @@ class ConditionalGAN(L.LightningModule):
             paper: 1). At 0 D's classifier learns from real labels only, so G cannot make the
             tags readable by a pattern D was taught on fakes (an ACGAN failure in short runs:
             docs/training_notes.md; conf/model/small.yaml uses 0).
+        adv_loss, penalty, cls_weight, augment: options beyond the paper (``bce``, ``dragan``,
+            1 and none in the paper): see :class:`anime_gan.models.objective.Objective`.
         max_nonfinite: consecutive non-finite iterations tolerated (skipped) before stopping.
         seed: seed of the module's own random stream (z, c, penalty), saved in checkpoints.
     """
@@ -73,6 +71,10 @@ class ConditionalGAN(L.LightningModule):
         fake_cls_weight: float = 1.0,
         max_nonfinite: int = 20,
         seed: int = 0,
+        adv_loss: str = "bce",
+        penalty: str = "dragan",
+        cls_weight: float = 1.0,
+        augment: str | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -80,6 +82,8 @@ class ConditionalGAN(L.LightningModule):
         self.generator, self.discriminator = generator, discriminator
         self.generator_ema = EMA(generator, ema_decay)
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
+        self.objective = Objective(lambda_adv, lambda_gp, perturb_scale, adv_loss, penalty,
+                                   cls_weight, fake_cls_weight, augment or "")
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
@@ -152,30 +156,20 @@ class ConditionalGAN(L.LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         real, labels, known = batch
         opt_g, opt_d = self.optimizers()
-        hp = self.hparams
         z, c = self.sample_inputs(real.shape[0])
         fake = self.generator(z, c)
-
-        # D step: real -> 1 with its known tags, fake -> 0 with its sampled tags, DRAGAN penalty.
-        self.toggle_optimizer(opt_d)
-        real_adv, real_cls = self.discriminator(real)
-        fake_adv, fake_cls = self.discriminator(fake.detach())
-        d_adv = d_adversarial_loss(real_adv, fake_adv)
         fake_known = None if self.tag_mask is None else self.tag_mask.expand_as(c)
-        d_cls = classification_loss(real_cls, labels, known)
-        if hp.fake_cls_weight:
-            d_cls = d_cls + hp.fake_cls_weight * classification_loss(fake_cls, c, fake_known)
-        d_gp = dragan_penalty(lambda x: self.discriminator(x)[0], real, hp.perturb_scale, self.rng)
-        loss_d = d_cls + hp.lambda_adv * d_adv + hp.lambda_gp * d_gp
+
+        # D step: real -> 1 with its known tags, fake -> 0 with its sampled tags, the penalty.
+        self.toggle_optimizer(opt_d)
+        loss_d, d_terms = self.objective.discriminator_loss(
+            self.discriminator, real, labels, known, fake, c, fake_known, self.rng)
         d_ok = self._step_if_finite(opt_d, loss_d, "discriminator")
         self.untoggle_optimizer(opt_d)
 
         # G step: fake -> 1 and classified as its c.
         self.toggle_optimizer(opt_g)
-        g_adv_logits, g_cls_logits = self.discriminator(fake)
-        g_adv = g_adversarial_loss(g_adv_logits)
-        g_cls = classification_loss(g_cls_logits, c, fake_known)
-        loss_g = hp.lambda_adv * g_adv + g_cls
+        loss_g, g_terms = self.objective.generator_loss(self.discriminator, fake, c, fake_known, self.rng)
         g_ok = self._step_if_finite(opt_g, loss_g, "generator")
         self.untoggle_optimizer(opt_g)
 
@@ -186,11 +180,8 @@ class ConditionalGAN(L.LightningModule):
         for sched in self.lr_schedulers():
             sched.step()
         self.iteration += 1
-        self.log_dict(
-            {"train/d_adv": d_adv, "train/d_cls": d_cls, "train/d_gp": d_gp, "train/d_loss": loss_d,
-             "train/g_adv": g_adv, "train/g_cls": g_cls, "train/g_loss": loss_g},
-            on_step=True, on_epoch=False, prog_bar=False,
-        )
+        self.log_dict({f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()},
+                      on_step=True, on_epoch=False, prog_bar=False)
         self.log("train/lr", lr_used, on_step=True, on_epoch=False)
         self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
 

@@ -1,4 +1,4 @@
-"""The networks of SPEC 3: sizes, shapes, variants, gradient flow, initialization, rebuilding."""
+"""The networks of the paper (Fig. 3, 4) and the options beyond it: sizes, shapes, variants, gradient flow, initialization, rebuilding."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from anime_gan.models.discriminator import (
 from anime_gan.models.generator import SRResNetGenerator, build_generator
 from anime_gan.models.init import count_parameters, init_weights
 from anime_gan.models.resolution import ResolutionError
+from anime_gan.models.sndcgan import SNDCGANDiscriminator
 
 RESOLUTIONS = (16, 32, 64, 128)
 TINY_G = dict(channels=8, num_res_blocks=2)
@@ -211,7 +212,9 @@ def test_unknown_names_are_rejected() -> None:
 
 @pytest.mark.parametrize("g", [
     SRResNetGenerator(32, z_dim=16, variant="site", **TINY_G),
+    SRResNetGenerator(32, z_dim=16, upsample="nearest", rgb_kernel=3, base=4, **TINY_G),
     DCGANGenerator(32, z_dim=16, base_channels=4),
+    DCGANGenerator(32, z_dim=16, base_channels=4, rgb_conv=True),
 ])
 def test_generator_rebuilds_from_its_config(g: nn.Module) -> None:
     g2 = build_generator(g.config())
@@ -223,10 +226,39 @@ def test_generator_rebuilds_from_its_config(g: nn.Module) -> None:
     assert torch.equal(g(z, c), g2(z, c))
 
 
-def test_discriminator_rebuilds_from_its_config() -> None:
-    d = ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3)
+@pytest.mark.parametrize("d", [
+    ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3),
+    ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3, spectral_norm=True,
+                        projection=True, stem="conv3", down_kernel=4),
+    SNDCGANDiscriminator(64, num_tags=5, channels=4),
+])
+def test_discriminator_rebuilds_from_its_config(d: nn.Module) -> None:
     d2 = build_discriminator(d.config())
     d2.load_state_dict(d.state_dict())
-    x = torch.rand(2, 3, 64, 64)
-    assert d2.config() == d.config() and d2.num_features == 32 * 4 * 4
-    assert all(torch.equal(a, b) for a, b in zip(d(x), d2(x)))
+    d.eval(), d2.eval()  # spectral norm: no power iteration, the same estimate in both
+    x, y = torch.rand(2, 3, 64, 64), torch.sign(torch.randn(2, 5))
+    assert d2.config() == d.config() and d2.num_features == d.num_features
+    assert all(torch.equal(a, b) for a, b in zip(d(x, y), d2(x, y)))
+
+
+def test_options_beyond_the_paper_change_the_layers_they_name() -> None:
+    nearest = SRResNetGenerator(64, upsample="nearest", **TINY_G)
+    assert not any(isinstance(m, nn.PixelShuffle) for m in nearest.modules())
+    assert sum(isinstance(m, nn.Upsample) for m in nearest.modules()) == 2
+    assert SRResNetGenerator(64, rgb_kernel=3, **TINY_G).to_rgb[0].kernel_size == (3, 3)
+    small_start = SRResNetGenerator(32, base=4, **TINY_G)
+    assert len(small_start.upsample) == 3 and small_start.dense.out_features == 8 * 4 * 4
+    z, c = _inputs(2)
+    assert small_start(z, c).shape == (2, 3, 32, 32)
+    stem = ResNetDiscriminator(32, channels=4, stem="conv3")
+    first = stem.body[0]
+    assert (first.kernel_size, first.stride) == ((3, 3), (1, 1))
+    k4 = ResNetDiscriminator(128, channels=4, down_kernel=4)
+    assert all(m.kernel_size == (4, 4) for m in k4.body if isinstance(m, nn.Conv2d) and m.stride == (2, 2))
+    baseline = DCGANGenerator(32, base_channels=8, rgb_conv=True)
+    assert baseline.start_channels == 64 and baseline.deconvs[-2].kernel_size == (3, 3)
+    assert baseline(z, c).shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match="upsample"):
+        SRResNetGenerator(32, upsample="bilinear")
+    with pytest.raises(ValueError, match="stem"):
+        ResNetDiscriminator(32, stem="patch")

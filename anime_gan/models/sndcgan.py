@@ -1,0 +1,65 @@
+"""The textbook conditional GAN's discriminator: SN-DCGAN (Miyato et al. 2018) with a projection.
+
+Not the paper's: it is the baseline row of the ablation (``model=baseline``, docs/ablation.md),
+the standard recipe a reader would try first, so the paper's recipe and ours are measured
+against it on the same data and budget. Layout of the SN-GAN paper's "standard CNN", widths
+scaled by ``channels`` (64 there): per stage ``k3s1 -> LReLU(0.1) -> k4s2 -> LReLU(0.1)``
+until a 4x4 map, then ``k3s1`` at 8x the width, LReLU, flatten, the adversarial head (plus the
+projection of the tags) and a tag classifier head (used only when an ACGAN loss is switched on).
+Spectral normalisation on every layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+
+from anime_gan.data.tags import NUM_TAGS
+from anime_gan.models.discriminator import apply_spectral_norm, heads
+from anime_gan.models.init import init_weights
+from anime_gan.models.resolution import doublings
+
+_SLOPE = 0.1  # the SN-GAN paper's LeakyReLU slope
+_LAST = 4  # side of the last feature map
+
+
+class SNDCGANDiscriminator(nn.Module):
+    """D(x, y) -> (adversarial logit + projection, tag logits), the baseline's discriminator."""
+
+    def __init__(self, resolution: int = 32, num_tags: int = NUM_TAGS, channels: int = 32,
+                 projection: bool = True, spectral_norm: bool = True) -> None:
+        super().__init__()
+        stages = doublings(resolution, _LAST, "SN-DCGAN discriminator")
+        self.resolution, self.num_tags, self.channels = resolution, num_tags, channels
+        layers: list[nn.Module] = []
+        width_in = 3
+        for i in range(stages):
+            width = channels * 2**i
+            layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+            layers += [nn.Conv2d(width, width, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
+            width_in = width
+        width = channels * 2**stages
+        layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+        self.body = nn.Sequential(*layers)
+        self.num_features = width * _LAST * _LAST
+        self.adv_head = nn.Linear(self.num_features, 1)
+        self.cls_head = nn.Linear(self.num_features, num_tags)
+        self.projection = nn.Linear(num_tags, self.num_features, bias=False) if projection else None
+        self.spectral_norm = spectral_norm
+        init_weights(self, scheme="scaled", slope=_SLOPE)
+        if spectral_norm:
+            apply_spectral_norm(self)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x).flatten(1)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(adv_logits [N], cls_logits [N, num_tags])``; ``y``: signed tags for the projection."""
+        return heads(self, self.features(x), y)
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
+        return {"name": "sndcgan", "resolution": self.resolution, "num_tags": self.num_tags,
+                "channels": self.channels, "projection": self.projection is not None,
+                "spectral_norm": self.spectral_norm}
