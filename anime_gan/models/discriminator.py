@@ -67,13 +67,16 @@ class DResBlock(nn.Module):
         return self.act(x + self.body(x))
 
 
-def default_num_stages(resolution: int) -> int:
-    """Stages for a resolution: 5 as in Fig. 4, fewer when the map would shrink below 1x1.
+def default_num_stages(resolution: int, final_side: int = 1) -> int:
+    """Stages for a resolution: 5 as in Fig. 4, fewer when the map would shrink below
+    ``final_side`` (1: as small as 1x1; 2: the 2x2 map the paper's D ends on at 128 px).
 
     The first conv halves the side and each stage halves it again: 128 -> 5 (2x2 map),
-    64 -> 5 (1x1), 32 -> 4 (1x1), 16 -> 3 (1x1).
+    64 -> 5 (1x1), 32 -> 4 (1x1), 16 -> 3 (1x1); with ``final_side=2``: 64 -> 4, 32 -> 3.
     """
-    return min(_MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - 1)
+    if final_side not in (1, 2):
+        raise ValueError(f"Discriminator final_side must be 1 or 2, got {final_side!r}.")
+    return min(_MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - final_side)
 
 
 class ResNetDiscriminator(nn.Module):
@@ -101,10 +104,11 @@ class ResNetDiscriminator(nn.Module):
         projection: bool = False,
         stem: str = "paper",
         down_kernel: int | None = None,
+        final_side: int = 1,
     ) -> None:
         super().__init__()
         if num_stages is None:
-            num_stages = default_num_stages(resolution)
+            num_stages = default_num_stages(resolution, final_side)
         side = resolution >> (num_stages + 1)
         if not 1 <= num_stages <= _MAX_STAGES or side < 1 or side << (num_stages + 1) != resolution:
             raise ResolutionError(
