@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
 from anime_gan.errors import UserError
+from anime_gan.outputs import EVALUATE, check_output
 
 
 def real_images(cfg: DictConfig, split: str | None = None):
@@ -110,7 +111,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
     check_inputs(cfg, protocols)
     ctx, meta = build_context(cfg)
-    out = Path(cfg.out)
+    out = check_output(cfg.out, EVALUATE)
     results: dict[str, Any] = {}
     for protocol in protocols:
         if isinstance(protocol, PrecisionProtocol):

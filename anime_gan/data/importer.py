@@ -29,7 +29,7 @@ from PIL import ImageFile
 from tqdm import tqdm
 
 from anime_gan.data import tags_csv
-from anime_gan.data.dataset import FaceDataset, save_dataset
+from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
 from anime_gan.data.image_decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
 from anime_gan.data.image_source import IMAGE_EXTENSIONS, ImageSource, is_image_name
 from anime_gan.data.import_report import EXAMPLES, add_tags_report, format_counts
@@ -97,7 +97,7 @@ def import_images(
     info = {"source": str(source), "created_by": "anime-gan import", "report": report}
     ds = FaceDataset(images, labels, known, metadata, info)
     if out is not None:
-        save_dataset(ds, out)
+        save_dataset(ds, out, inputs={"source": source})
     return ds, report
 
 
@@ -127,8 +127,8 @@ def _check_arguments(resolution: Any, crop: str, out: str | Path | None, source:
     if crop not in CROP_MODES:
         raise UserError(f"crop={crop!r} is not one of {', '.join(CROP_MODES)}: use crop=center "
                         f"(crop to a square) or crop=pad (white borders).")
-    if out is not None and Path(out).resolve() == Path(source).resolve():
-        raise UserError(f"out={out} is the source itself: write the dataset somewhere else.")
+    if out is not None:  # refused now rather than after the whole import
+        check_dataset_output(out, {"source": source})
     return value
 
 

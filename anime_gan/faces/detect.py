@@ -35,6 +35,8 @@ from anime_gan.faces.records import (
     CROPS_DIR, DONE_FILE, FACES_FILE, SUMMARY_FILE, append_jsonl, read_done,
 )
 from anime_gan.faces.sources import Source, list_sources
+from anime_gan.jsonl import repair_tail
+from anime_gan.outputs import DETECT, check_output, write_json_atomic
 from anime_gan.viz import save_png
 
 log = logging.getLogger(__name__)
@@ -135,7 +137,8 @@ def _process_source(src: Source) -> dict[str, Any]:
         rgb = read_rgb(src.path)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         error = f"{type(e).__name__}: {e}"[:300]
-        return {**done, "status": "unreadable", "error": error, "rows": []}
+        return {**done, "status": "unreadable", "error": error, "file_stat": _file_stat(src.path),
+                "rows": []}
     height, width = rgb.shape[:2]
     rows, dropped = [], {"border": 0, "small": 0}
     for k, box in enumerate(detector.detect(rgb)):
@@ -175,14 +178,21 @@ def run_detect(
 
     ``workers``: processes (0 = one per CPU core, 1 = in this process). ``limit`` caps the
     number of sources handled in this run (for a quick look); the next run goes on from there.
+    ``out_dir`` must be new or a detect folder made from the same input with the same settings
+    (recorded in ``detect.json``); a source once unreadable is tried again when its file changed.
     """
     params = params or DetectParams()
-    out = Path(out_dir)
-    (out / CROPS_DIR).mkdir(parents=True, exist_ok=True)
+    out = check_output(out_dir, DETECT, {"input": input_dir})
+    settings = _settings(input_dir, params, year_regex)
     sources, missing = list_sources(input_dir, year_regex, exclude=[out])
+    _check_same_settings(out, settings)
+    (out / CROPS_DIR).mkdir(parents=True, exist_ok=True)
+    for name in (FACES_FILE, DONE_FILE):  # a kill mid-line: the next row must not glue onto it
+        repair_tail(out / name)
     done = read_done(out)
-    todo = [s for s in sources if s.key not in done]
+    todo = [s for s in sources if _needs_work(s, done.get(s.key))]
     result = DetectResult(out, len(sources), len(sources) - len(todo), missing=missing)
+    _write_summary(out, result, settings, cascade_path)  # the manifest, before any crop
     if limit is not None:
         todo = todo[:limit]
     workers = workers or os.cpu_count() or 1
@@ -199,8 +209,50 @@ def run_detect(
                 _collect(pool.imap_unordered(_process_source, todo, chunksize=4),
                          faces_f, done_f, result, bar)
         bar.close()
-    _write_summary(out, result, params, cascade_path, input_dir)
+    _write_summary(out, result, settings, cascade_path)
     return result
+
+
+def _settings(input_dir: str | Path, params: DetectParams, year_regex: str | None) -> dict:
+    """What the crops of a detect folder depend on: a rerun must use the same."""
+    return {"input": str(Path(input_dir).resolve()), "year_regex": year_regex,
+            "params": asdict(params)}
+
+
+def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume ``out`` with other settings than the ones its crops were made with."""
+    try:
+        before = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if "input" in before and Path(before["input"]).resolve() != Path(settings["input"]):
+        raise UserError(f"{out} holds the faces of input={before['input']}, not of "
+                        f"input={settings['input']}: give that input to resume, or choose a new "
+                        f"out= folder.")
+    old = {"year_regex": before.get("year_regex", settings["year_regex"]),
+           **{f"detector.{k}": v for k, v in (before.get("params") or {}).items()}}
+    new = {"year_regex": settings["year_regex"],
+           **{f"detector.{k}": v for k, v in settings["params"].items()}}
+    for key, value in old.items():
+        if key in new and new[key] != value:
+            raise UserError(f"{out} was made with {key}={value}, not {new[key]}: rerun with "
+                            f"{key}={value} to resume, or choose a new out= folder for the new "
+                            f"settings.")
+
+
+def _file_stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _needs_work(src: Source, done: dict[str, Any] | None) -> bool:
+    """Not done yet, or unreadable last time and the file has changed since (or is unknown)."""
+    if done is None:
+        return True
+    return done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
 
 
 def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar: tqdm) -> None:
@@ -219,11 +271,12 @@ def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar:
         bar.update(1)
 
 
-def _write_summary(out: Path, result: DetectResult, params: DetectParams,
-                   cascade_path: str | Path, input_dir: str | Path) -> None:
+def _write_summary(out: Path, result: DetectResult, settings: dict[str, Any],
+                   cascade_path: str | Path) -> None:
+    """detect.json: the folder's manifest (the settings its crops were made with) and counts."""
     done = read_done(out)
     summary = {
-        "input": str(input_dir), "cascade": str(cascade_path), "params": asdict(params),
+        "stage": "detect", **settings, "cascade": str(cascade_path),
         "last_run": {k: v for k, v in asdict(result).items() if k != "out"},
         "total": {
             "sources_done": len(done),
@@ -232,6 +285,4 @@ def _write_summary(out: Path, result: DetectResult, params: DetectParams,
             "no_face": sum(r.get("status") == "ok" and not r.get("faces") for r in done.values()),
         },
     }
-    tmp = out / f".{SUMMARY_FILE}.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    os.replace(tmp, out / SUMMARY_FILE)
+    write_json_atomic(out / SUMMARY_FILE, summary)

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.errors import UserError
+from anime_gan.outputs import TAG, check_output
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger
 from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
@@ -149,6 +150,7 @@ def tag_folder(input_dir: str | Path, out: str | Path, weights: str | Path, batc
     root, run, weights = Path(input_dir), TagRun(Path(out)), Path(weights)
     if batch_size < 1:
         raise UserError(f"batch_size must be at least 1, got {batch_size}: fix batch_size=... .")
+    check_output(run.out, TAG, {"input": root})
     images = list_images(root)
     dev = resolve_device(device)
     net = load_tagger(weights, dev)
