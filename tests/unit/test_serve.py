@@ -212,4 +212,4 @@ def test_cli_refuses_a_port_out_of_range(folders, tmp_path):
     proc = _cli(f"page_dir={page}", f"model_dir={model}", "port=99999", f"hydra.run.dir={tmp_path}")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "Traceback" not in err
-    assert "error: port=99999 is not an integer from 0 to 65535: use e.g. port=8000." in err
+    assert "error: port=99999 is not an integer from 0 to 65,535: use e.g. port=8000." in err
