@@ -36,6 +36,7 @@ from anime_gan.data.import_report import EXAMPLES, add_tags_report, format_count
 from anime_gan.data.parallel import ordered_map
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.errors import UserError
+from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def import_images(
     crop: str = "center",
     workers: int = 2,
     progress: bool = True,
+    max_member_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[FaceDataset, dict[str, Any]]:
     """Build a dataset from ``source`` (folder or zip), save it to ``out`` unless None.
 
@@ -60,7 +63,9 @@ def import_images(
     file on disk; None uses the source's only ``tags.csv`` if it has exactly one.
     ``year_regex``: searched in each file stem, group 1 is the year (None: no years).
     ``assume_complete``: the CSV lists every one of the 34 tags an image shows, so an absent
-    tag is false rather than unknown. Returns the dataset and its report.
+    tag is false rather than unknown. A file (or zip member) over ``max_member_bytes`` or an
+    image over ``max_pixels`` is skipped as ``too_large`` without being read whole. Returns the
+    dataset and its report.
     """
     resolution = _check_arguments(resolution, crop, out, source)
     source = Path(source)
@@ -72,13 +77,13 @@ def import_images(
     truncated_flag = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is skipped, never padded with grey
     try:
-        with ImageSource(source) as src:
+        with ImageSource(source, max_member_bytes) as src:
             paths = _image_paths(src, report)
             table, csv_dir = _load_tags(src, tags_csv_path, report, warnings)
             years = [_parse_year(posixpath.basename(p), year_pattern) for p in paths]
             selected = _filter_years(years, min_year, year_regex, report, warnings)
             images, kept = _decode_all(src, [paths[i] for i in selected], resolution, crop,
-                                       workers, progress, report)
+                                       workers, progress, report, max_pixels)
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = truncated_flag
     if not kept:
@@ -196,7 +201,12 @@ def _load_tags(src: ImageSource, tags_csv_path: str | Path | None, report: dict[
         if member not in src.files:
             return _load_tags_file(path, src, report)
         report["tags_csv"] = member
-    table = tags_csv.parse_tags_csv(src.read(member), f"{src.path}:{member}")
+    try:
+        data = src.read(member)
+    except TooLarge as e:
+        raise UserError(f"the tags CSV is too large to read ({e}): raise max_member_bytes or "
+                        f"give a smaller tags=...") from None
+    table = tags_csv.parse_tags_csv(data, f"{src.path}:{member}")
     return table, posixpath.dirname(member)
 
 
@@ -217,7 +227,7 @@ def _load_tags_file(path: Path, src: ImageSource,
 
 def _decode_all(
     src: ImageSource, paths: list[str], resolution: int, crop: str, workers: int, progress: bool,
-    report: dict[str, Any],
+    report: dict[str, Any], max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """Decode ``paths`` in parallel, in order: the images, and (position, width, height) of each.
 
@@ -232,10 +242,12 @@ def _decode_all(
     def work(rel: str) -> Any:  # a DecodedImage, or the DecodeError that skips the file
         try:
             data = src.read(rel)
+        except TooLarge as e:
+            return DecodeError("too_large", str(e))
         except Exception as e:  # a zip CRC error, a permission error, a vanished file
             return DecodeError("unreadable", str(e))
         try:
-            return decode_face(data, resolution, crop)
+            return decode_face(data, resolution, crop, max_pixels)
         except DecodeError as e:
             return e
 

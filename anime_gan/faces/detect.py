@@ -36,6 +36,7 @@ from anime_gan.faces.records import (
 )
 from anime_gan.faces.sources import Source, list_sources
 from anime_gan.jsonl import repair_tail
+from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import DETECT, check_output, write_json_atomic
 from anime_gan.viz import save_png
 
@@ -107,10 +108,11 @@ class FaceDetector:
         return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: (b[1], b[0]))
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
+def read_rgb(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """An image file as RGB uint8 [H, W, 3] (transparency composited on white); raises OSError
-    (or ValueError) for a file that is not a readable image."""
+    (or ValueError, e.g. over ``max_pixels``) for a file that is not a usable image."""
     with Image.open(path) as image:
+        check_pixels(image, max_pixels)  # refused from the header, before decoding
         image.load()
         image = ImageOps.exif_transpose(image)
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
@@ -123,9 +125,11 @@ def read_rgb(path: str | Path) -> np.ndarray:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str) -> None:
+def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     cv2.setNumThreads(1)  # one image per process; OpenCV's own threads would oversubscribe
-    _WORKER.update(detector=FaceDetector(cascade_path, params), crops_dir=Path(crops_dir))
+    _WORKER.update(detector=FaceDetector(cascade_path, params), crops_dir=Path(crops_dir),
+                   max_pixels=max_pixels)
 
 
 def _process_source(src: Source) -> dict[str, Any]:
@@ -134,7 +138,7 @@ def _process_source(src: Source) -> dict[str, Any]:
     params, crops_dir = detector.params, _WORKER["crops_dir"]
     done: dict[str, Any] = {"source_path": src.key, "id": src.id, "faces": 0, "status": "ok"}
     try:
-        rgb = read_rgb(src.path)
+        rgb = read_rgb(src.path, _WORKER["max_pixels"])
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         error = f"{type(e).__name__}: {e}"[:300]
         return {**done, "status": "unreadable", "error": error, "file_stat": _file_stat(src.path),
@@ -173,12 +177,13 @@ def run_detect(
     year_regex: str | None = None,
     limit: int | None = None,
     progress: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> DetectResult:
     """Detect faces in every source under ``input_dir`` not yet done in ``out_dir``.
 
     ``workers``: processes (0 = one per CPU core, 1 = in this process). ``limit`` caps the
     number of sources handled in this run (for a quick look); the next run goes on from there.
-    ``out_dir`` must be new or a detect folder made from the same input with the same settings
+    An image over ``max_pixels`` is recorded as unreadable without being decoded. ``out_dir`` must be new or a detect folder made from the same input with the same settings
     (recorded in ``detect.json``); a source once unreadable is tried again when its file changed.
     """
     params = params or DetectParams()
@@ -196,7 +201,7 @@ def run_detect(
     if limit is not None:
         todo = todo[:limit]
     workers = workers or os.cpu_count() or 1
-    init = (str(cascade_path), params, str(out / CROPS_DIR))
+    init = (str(cascade_path), params, str(out / CROPS_DIR), max_pixels)
     with open(out / FACES_FILE, "a", encoding="utf-8") as faces_f, \
             open(out / DONE_FILE, "a", encoding="utf-8") as done_f:
         bar = tqdm(total=len(todo), desc="detect", unit="img", disable=not progress)

@@ -241,11 +241,11 @@ def test_interrupted_import_leaves_the_previous_dataset_untouched(
     write(src, {f"new{i}.png": solid(RED) for i in range(40)})
     calls = []
 
-    def flaky(data: bytes, resolution: int, crop: str = "center"):
+    def flaky(data: bytes, resolution: int, crop: str = "center", *limits: int):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(data, resolution, crop)
+        return real(data, resolution, crop, *limits)
 
     real = importer.decode_face
     monkeypatch.setattr(importer, "decode_face", flaky)
