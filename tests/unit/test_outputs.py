@@ -183,3 +183,19 @@ def test_tag_and_export_refuse_before_reading_anything(tmp_path):
         export_bundle(tmp_path / "no.ckpt", mine)
     assert snapshot(mine) == {"notes.txt": b"mine"}
     assert sorted(snapshot(src)) == ["img0.png", "img1.png", "img2.png"]
+
+
+def test_render_and_build_refuse_a_foreign_folder_before_any_work(tmp_path):
+    from anime_gan.data.build import build_dataset
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    cmd = [sys.executable, "-m", "anime_gan.cli.main", "render", "n=8", f"out={mine}",
+           f"hydra.run.dir={tmp_path / 'run'}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "already holds notes.txt" in done.stderr.strip().splitlines()[-1]
+    with pytest.raises(UserError, match="already holds notes.txt"):
+        build_dataset(tmp_path / "no-faces", tmp_path / "tags.jsonl", mine)
+    assert snapshot(mine) == {"notes.txt": b"mine"}
