@@ -44,9 +44,15 @@ def gan_cases() -> list[tuple[str, ...]]:
     return list(dict.fromkeys(cases))
 
 
-def composed(config: str, overrides: tuple[str, ...]):
+@pytest.fixture(scope="module", autouse=True)
+def hydra_conf():
+    """One Hydra initialisation for the whole module (each composition then takes ~0.1 s)."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config, overrides=list(overrides))
+        yield
+
+
+def composed(config: str, overrides: tuple[str, ...]):
+    return compose(config, overrides=list(overrides))
 
 
 def test_the_configs_are_found():
