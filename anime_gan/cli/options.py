@@ -90,7 +90,12 @@ DATA = {"data.batch_size": _i(1, 65536, example=32), "data.resolution": _i(8, 40
 MODEL = {"model.lambda_adv": WEIGHT, "model.lambda_gp": WEIGHT, "model.lr_decay_start": _i(0),
          "model.lr_half_life": POSITIVE, "model.ema_decay": Num(0, 1, example=0.999),
          "model.perturb_scale": WEIGHT, "model.fake_cls_weight": WEIGHT,
-         "model.max_nonfinite": _i(1, example=20), **OPTIMIZERS}
+         "model.max_nonfinite": _i(1, example=20), "model.cls_weight": WEIGHT,
+         "model.generator.channels": _i(1, example=64),
+         "model.generator.num_res_blocks": _i(0, example=16),
+         "model.generator.base_channels": _i(1, example=72),
+         "model.discriminator.channels": _i(1, example=32),
+         "model.discriminator.num_stages": _i(1, null=True, example=5), **OPTIMIZERS}
 TRAINING = {"iterations": _i(1, 10**9, example=1000), "seed": SEED, **DATA,
             "trainer.num_nodes": _i(1), "callbacks.every_n_iterations": _i(1, example=500)}
 
