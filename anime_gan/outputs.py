@@ -64,6 +64,9 @@ class OutputKind:
     unmarked: tuple[str, ...] = ()
 
     def owns(self, name: str) -> bool:
+        """Whether the stage makes an entry of this name (or its ``.<name>.tmp`` on the way)."""
+        if name.startswith(".") and name.endswith(".tmp") and self.owns(name[1:-4]):
+            return True
         return any(fnmatch.fnmatchcase(name, p) for p in (*self.names, *self.unmarked))
 
 
@@ -73,18 +76,18 @@ DATASET = OutputKind(
     "dataset.json", _has_json("dataset.json", format="anime-gan-dataset"))
 BUILD_REPORT = OutputKind(
     "`anime-gan build`", ("report.json", "tags.md", "tags.png", "years.png", "short_edge.png",
-                          "mean_faces.png", "tsne.png", ".report.json.tmp"),
+                          "mean_faces.png", "tsne.png"),
     "report.json", _exists("report.json"))
-DETECT = OutputKind("`anime-gan detect`", ("crops", "faces.jsonl", "done.jsonl", "detect.json",
-                                           ".detect.json.tmp"), "detect.json", _exists("detect.json"))
+DETECT = OutputKind("`anime-gan detect`", ("crops", "faces.jsonl", "done.jsonl", "detect.json"),
+                    "detect.json", _exists("detect.json"))
 CRAWL = OutputKind(
     "`anime-gan crawl`",
     ("images", "manifest.jsonl", "games.jsonl", "games.sql", "pages.jsonl", "skipped.jsonl",
      "failures.jsonl", "summary.json", "*.jsonl.part"),
     "manifest.jsonl", _exists("manifest.jsonl"), unmarked=(".lock",))
-TAG = OutputKind("`anime-gan tag`", ("tags.jsonl", "tags.json", "skipped.jsonl", ".tags.json.tmp"),
+TAG = OutputKind("`anime-gan tag`", ("tags.jsonl", "tags.json", "skipped.jsonl"),
                  "tags.json", _has_json("tags.json", format="anime-gan-tags"))
-REVIEW = OutputKind("`anime-gan review`", ("sheets", "index.tsv", ".index.tsv.tmp"), "index.tsv",
+REVIEW = OutputKind("`anime-gan review`", ("sheets", "index.tsv"), "index.tsv",
                     _exists("index.tsv"), unmarked=("rejects.txt",))
 EXPORT = OutputKind("`anime-gan export`", ("model.json", "*.onnx", "*.onnx.data"), "model.json",
                     _has_json("model.json", format="anime-gan/model"))
@@ -201,10 +204,12 @@ def _hydra_entries(entries: Iterable[Path]) -> list[str]:
     return [e.name for e in entries if any(fnmatch.fnmatchcase(e.name, p) for p in HYDRA_ENTRIES)]
 
 
-def write_json_atomic(path: str | Path, data: Any) -> Path:
+def write_json_atomic(path: str | Path, data: Any,
+                      default: Callable[[Any], Any] | None = None) -> Path:
     """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=default)
+    tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path

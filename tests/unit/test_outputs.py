@@ -199,3 +199,14 @@ def test_render_and_build_refuse_a_foreign_folder_before_any_work(tmp_path):
     with pytest.raises(UserError, match="already holds notes.txt"):
         build_dataset(tmp_path / "no-faces", tmp_path / "tags.jsonl", mine)
     assert snapshot(mine) == {"notes.txt": b"mine"}
+
+
+def test_a_temporary_file_left_by_a_kill_is_the_stages_own(tmp_path):
+    out = tmp_path / "faces"
+    out.mkdir()
+    (out / "detect.json").write_text("{}")
+    (out / ".detect.json.tmp").write_text("{")  # killed between the write and the rename
+    check_output(out, outputs.DETECT)
+    (out / ".notes.txt.tmp").write_text("")
+    with pytest.raises(UserError, match=r"already holds \.notes\.txt\.tmp"):
+        check_output(out, outputs.DETECT)
