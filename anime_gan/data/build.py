@@ -39,7 +39,7 @@ from anime_gan.data.report import UNKNOWN_YEAR, default_report_dir, write_report
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.data.tsne import tsne
 from anime_gan.errors import UserError
-from anime_gan.faces.records import crop_path, iter_jsonl, read_faces
+from anime_gan.faces.records import crop_path, read_faces
 from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, load_index, read_rejects
 from anime_gan.outputs import BUILD_REPORT, check_output
 
@@ -85,25 +85,14 @@ class BuildResult:
 
 
 def load_tags(path: str | Path) -> dict[str, np.ndarray]:
-    """Face id -> uint8 [34] hard labels from the tag stage's ``tags.jsonl`` (via its reader
-    when installed). A missing file is an empty mapping."""
+    """Face id -> uint8 [34] hard labels from the tag stage's ``tags.jsonl`` (its reader checks
+    every row). A missing file is an empty mapping."""
+    from anime_gan.tagging.tagger import read_tags  # torch: imported only when there are tags
+
     path = Path(path)
     if not path.exists():
         return {}
-    try:
-        from anime_gan.tagging.tagger import read_tags  # type: ignore[attr-defined]
-
-        pairs = {str(k): v[1] for k, v in read_tags(path).items()}
-    except ImportError:
-        pairs = {str(r["id"]): r["labels"] for r in iter_jsonl(path) if "id" in r and "labels" in r}
-    out = {}
-    for face_id, labels in pairs.items():
-        arr = np.asarray(labels).reshape(-1)
-        if arr.shape[0] != NUM_TAGS:
-            raise UserError(f"{path} has {arr.shape[0]} labels for {face_id}, not {NUM_TAGS}: "
-                            f"re-run `make tag` with this version.")
-        out[face_id] = (arr > 0).astype(np.uint8)
-    return out
+    return {str(k): (v[1] > 0).astype(np.uint8) for k, v in read_tags(path).items()}
 
 
 def resolve_rejects(review_dir: str | Path | None, ids: set[str]) -> tuple[set[str], list[str]]:

@@ -97,12 +97,11 @@ def import_images(
     metadata = _metadata(source, paths, years, kept_index, kept, match)
     if table:
         add_tags_report(report, table, match, kept_index, warnings)
-    report["imported"] = len(kept)
-    report["warnings"] = warnings
+    report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)
-    info = {"source": str(source), "created_by": "anime-gan import", "report": report}
-    ds = FaceDataset(images, labels, known, metadata, info)
+    ds = FaceDataset(images, labels, known, metadata,
+                     {"source": str(source), "created_by": "anime-gan import", "report": report})
     if out is not None:
         save_dataset(ds, out, inputs={"source": source})
     return ds, report
