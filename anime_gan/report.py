@@ -32,6 +32,7 @@ from anime_gan.metrics.context import EvalContext
 from anime_gan.metrics.features import StatsCache, load_i2v_features
 from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol, SWDProtocol, get_protocol
 from anime_gan.metrics.swd import SlicedWassersteinDistance
+from anime_gan.outputs import REPORT, check_output
 from anime_gan.viz import save_png
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) 
 def build_report(opts: ReportOptions) -> Path:
     """Write every section into ``opts.out``; returns the index.md path."""
     start = time.time()
-    out = Path(opts.out)
+    out = check_output(opts.out, REPORT)
     out.mkdir(parents=True, exist_ok=True)
     get_protocol(opts.precision)  # names are checked before any work
     sampler = Sampler.from_checkpoint(opts.ckpt, device=opts.device, batch_size=opts.batch_size)

@@ -17,7 +17,9 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from anime_gan.models.checkpoint import AtomicCheckpointIO
+from anime_gan.models.checkpoint import (
+    AtomicCheckpointIO, remove_stale_temporaries, resumable_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Train the model the config describes; returns the callback metrics (floats)."""
     datamodule, model, callbacks, loggers, trainer = build_run(cfg)
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        fit(trainer, model, datamodule, cfg.get("ckpt_path"), callbacks)
         _save_final_checkpoint(trainer, callbacks)
     finally:
         _finish_loggers(loggers)
@@ -81,13 +83,46 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
+def fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.LightningDataModule,
+        ckpt_path: str | None, callbacks: list[Any]) -> None:
+    """``trainer.fit``, resuming from ``ckpt_path`` (a path, or ``last``) loaded with
+    ``weights_only=True``: a checkpoint can carry tensors and plain data, never code."""
+    folder = _checkpoint_dir(callbacks)
+    if folder is not None:
+        for tmp in remove_stale_temporaries(folder):
+            log.info("removed %s, left by a save that was killed", tmp)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=resume_path(ckpt_path, folder),
+                weights_only=True)
+
+
+def resume_path(ckpt_path: str | None, folder: Path | None) -> str | None:
+    """The checkpoint to resume from, checked: ``last`` is the run folder's last.ckpt, and
+    without one the run starts from iteration 0 (said in one log line); None: no resume."""
+    if not ckpt_path:
+        return None
+    if str(ckpt_path) == "last":
+        last = folder / "last.ckpt" if folder is not None else None
+        if last is None or not last.exists():
+            log.info("ckpt_path=last: no checkpoint in %s yet, so training starts from "
+                     "iteration 0.", folder)
+            return None
+        return str(resumable_checkpoint(last))
+    return str(resumable_checkpoint(Path(ckpt_path)))
+
+
+def _checkpoint_dir(callbacks: list[Any]) -> Path | None:
+    return next((Path(cb.dirpath) for cb in callbacks
+                 if isinstance(cb, ModelCheckpoint) and cb.dirpath), None)
+
+
 def _save_final_checkpoint(trainer: L.Trainer, callbacks: list[Any]) -> None:
     """Write last.ckpt at the end of training too: ModelCheckpoint saves only every N steps, so a
     run whose length is not a multiple of N would otherwise end with an older last.ckpt."""
     for cb in callbacks:
         if isinstance(cb, ModelCheckpoint) and cb.save_last and cb.dirpath:
             last = Path(cb.dirpath) / f"{cb.CHECKPOINT_NAME_LAST}{cb.FILE_EXTENSION}"
-            trainer.save_checkpoint(last)  # every rank calls it; rank 0 writes (atomically)
+            # every rank calls it; rank 0 writes (atomically), with the optimizer states
+            trainer.save_checkpoint(last, weights_only=False)
 
 
 def _finish_loggers(loggers: list[Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from anime_gan.cli.options import check_options
 from anime_gan.errors import UserError
 
 #: The project's Hydra configs: the repository's conf/ (override with ANIME_GAN_CONF).
@@ -27,8 +28,9 @@ if not OmegaConf.has_resolver("mul"):
 def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
     """Decorate a stage function ``fn(cfg)`` as a Hydra entry point.
 
-    A :class:`UserError` ends the command with its one-sentence message and exit status 2,
-    never a traceback.
+    Every numeric and list-valued option is checked first (:mod:`anime_gan.cli.options`). A
+    :class:`UserError` ends the command with its one-sentence message and exit status 2, never
+    a traceback.
     """
     if not (CONF_DIR / f"{config_name}.yaml").exists():
         raise RuntimeError(f"no Hydra config {config_name}.yaml in {CONF_DIR}: set ANIME_GAN_CONF")
@@ -37,6 +39,7 @@ def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[
         @functools.wraps(fn)
         def task(cfg: DictConfig) -> Any:
             try:
+                check_options(config_name, cfg)
                 return fn(cfg)
             except UserError as e:
                 print(f"error: {e}", file=sys.stderr)

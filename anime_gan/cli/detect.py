@@ -37,7 +37,8 @@ def main(cfg: DictConfig) -> DetectResult:
     c = cfg.cascade
     cascade = locate_cascade(c.path, c.cache_dir, c.url, c.sha256, c.download)
     result = run_detect(cfg.input, cfg.out, cascade, instantiate(cfg.detector), workers=cfg.workers,
-                        year_regex=cfg.year_regex, limit=cfg.limit, progress=cfg.progress)
+                        year_regex=cfg.year_regex, limit=cfg.limit, progress=cfg.progress,
+                        max_pixels=cfg.max_pixels)
     print(format_result(result))
     return result
 

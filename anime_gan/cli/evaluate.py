@@ -6,7 +6,6 @@ Writes ``metrics.json`` and ``metrics.md`` to ``out``; a precision protocol also
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
 from anime_gan.errors import UserError
+from anime_gan.outputs import EVALUATE, check_output, write_json_atomic
 
 
 def real_images(cfg: DictConfig, split: str | None = None):
@@ -110,7 +110,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
     check_inputs(cfg, protocols)
     ctx, meta = build_context(cfg)
-    out = Path(cfg.out)
+    out = check_output(cfg.out, EVALUATE)
     results: dict[str, Any] = {}
     for protocol in protocols:
         if isinstance(protocol, PrecisionProtocol):
@@ -130,7 +130,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                                 f"judge {cfg.judge_features}" if cfg.get("judge_features") else None),
                **results}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_json_atomic(out / "metrics.json", summary, default=str)
     (out / "metrics.md").write_text(metrics_markdown(summary))
     if cfg.wandb:
         log_wandb(cfg, results)

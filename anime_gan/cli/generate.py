@@ -8,6 +8,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from anime_gan.cli._hydra import stage
 from anime_gan.errors import UserError
+from anime_gan.outputs import GENERATE, check_output
 
 MODES = ("samples", "grid_random_tags", "grid_fixed_tags", "interpolate", "tag_sweep",
          "memorization")
@@ -36,6 +37,7 @@ def run(cfg: DictConfig) -> list[Path]:
     from anime_gan.viz import save_png
 
     tags = check_tags(cfg)
+    check_output(cfg.out, GENERATE)
     upscaler = load_upscaler_option(cfg)
     sampler = Sampler.from_checkpoint(cfg.ckpt, ema=cfg.ema, device=cfg.device,
                                       batch_size=cfg.batch_size)

@@ -19,7 +19,8 @@ def main(cfg: DictConfig) -> None:
     ds, report = import_images(
         cfg.source, cfg.out, cfg.resolution, tags_csv_path=cfg.tags, year_regex=cfg.year_regex,
         min_year=cfg.min_year, assume_complete=cfg.assume_complete, crop=cfg.crop,
-        workers=cfg.workers, progress=cfg.progress,
+        workers=cfg.workers, progress=cfg.progress, max_member_bytes=cfg.max_member_bytes,
+        max_pixels=cfg.max_pixels,
     )
     summary = summarize(ds)
     summary["extra"] = {}  # the report is printed below, readably, instead of as raw dicts

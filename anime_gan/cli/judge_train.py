@@ -8,6 +8,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
+from anime_gan.outputs import JUDGE, check_output
 
 
 def device_of(name: str) -> str:
@@ -24,6 +25,7 @@ def run(cfg: DictConfig) -> Path:
     from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
 
     data = cfg.data
+    check_output(cfg.out, JUDGE)
     dm = FaceDataModule(str(data.path), val_fraction=data.val_fraction, split_seed=data.split_seed)
     dm.setup()
     assert dm.train_set is not None

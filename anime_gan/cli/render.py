@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 from PIL import Image
 
 from anime_gan.cli._hydra import stage
-from anime_gan.data.dataset import FaceDataset, save_dataset
+from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
 from anime_gan.data.render import render_dataset
 from anime_gan.data.summary import format_summary, summarize
 from anime_gan.data.tags import from_multi_hot
@@ -32,6 +32,7 @@ def write_sheet(ds: FaceDataset, path: str) -> None:
 @stage("render")
 def main(cfg: DictConfig) -> None:
     """Render ``cfg.n`` faces, save them to ``cfg.out``, print the summary, draw the sheet."""
+    check_dataset_output(cfg.out)  # before the work: a folder that is not a dataset is refused
     start = time.perf_counter()
     ds = render_dataset(cfg.n, cfg.resolution, cfg.seed, workers=cfg.workers)
     seconds = time.perf_counter() - start

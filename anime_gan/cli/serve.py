@@ -22,7 +22,8 @@ def main(cfg: DictConfig) -> None:
         raise UserError(f"{model} holds no exported model (no model.json): run `anime-gan export` "
                         f"(or `make export`) first, or set model_dir=<the export folder>.")
     try:
-        server = make_server(page, model, cfg.host, cfg.port)
+        server = make_server(page, model, cfg.host, cfg.port, max_body_bytes=cfg.max_body_bytes,
+                             idle_timeout_s=cfg.idle_timeout_s)
     except OSError as e:
         raise UserError(f"cannot listen on {cfg.host}:{cfg.port} ({e.strerror}): pick another port=...") from None
     host, port = server.server_address[:2]

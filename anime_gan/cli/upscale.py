@@ -7,6 +7,7 @@ from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
 from anime_gan.errors import UserError
+from anime_gan.outputs import UPSCALE, check_output
 
 
 @stage("upscale")
@@ -18,6 +19,8 @@ def main(cfg: DictConfig) -> None:
         raise UserError("nothing to do: give input=<image file or folder> (and out=<folder>) to "
                         "upscale, and/or export_onnx=<path.onnx> to export the upscaler.")
     inputs = list_inputs(cfg.input) if cfg.get("input") else []  # checked before the model loads
+    if inputs:
+        check_output(cfg.out, UPSCALE, {"input": cfg.input})
     model, meta = load_upscaler(cfg.ckpt)
     print(f"upscaler from {cfg.ckpt}: adv_weight {meta.get('adv_weight')}, "
           f"iteration {meta.get('iteration')}")

@@ -2,7 +2,9 @@
 
 Standard library only (urllib). One client is shared by all worker threads of a crawl, so the
 per-host delay holds for the crawl as a whole, not per thread. Every loop here is bounded: at
-most ``max_attempts`` tries per request, each limited by ``timeout_s``, and every wait capped.
+most ``max_attempts`` tries per request, each limited by ``timeout_s`` per read and by
+``deadline_s`` in all (a body sent a byte at a time), and every wait capped. Each host's
+robots.txt is read first and obeyed (:mod:`anime_gan.crawl.robots`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
+from anime_gan.crawl.robots import RobotsRules
+
 DEFAULT_USER_AGENT = (
     "anime-gan/0.1 (MakeGirlsMoe reproduction, research crawler; one request per second per host)"
 )
@@ -36,11 +40,13 @@ class HttpSettings:
     concurrency: int = 2  # worker threads; the per-host delay still spaces their requests
     per_host_delay_s: float = 1.0  # minimum gap between two requests to one host
     timeout_s: float = 30.0  # connect and per-read timeout of one try
+    deadline_s: float = 120.0  # wall-clock limit of one try, however the body trickles in
     max_attempts: int = 4  # tries per request, the first one included
     backoff_base_s: float = 2.0  # wait before try k+1: base * 2**(k-1), jittered, capped
     backoff_max_s: float = 60.0
     jitter: float = 0.5  # the wait is scaled by a uniform factor in [1 - jitter, 1]
-    max_retry_after_s: float = 300.0  # cap on a server's Retry-After
+    max_retry_after_s: float = 300.0  # a longer Retry-After: give the request up for this run
+    obey_robots: bool = True  # read each host's robots.txt and never fetch what it disallows
 
 
 @dataclass
@@ -124,6 +130,7 @@ class PoliteClient:
         self._sleep: Callable[[float], object] = self.sleep or self._cancelled.wait
         self.throttle = HostThrottle(self.settings.per_host_delay_s, self.clock, self._sleep)
         self._opener = urllib.request.build_opener()
+        self.robots = RobotsRules(self._fetch_robots, self.settings.user_agent)
 
     def cancel(self) -> None:
         """Stop: waits end now, and every request not yet sent fails with cause "cancelled"."""
@@ -150,7 +157,14 @@ class PoliteClient:
     def request(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
-        """One request with up to ``max_attempts`` tries."""
+        """One request with up to ``max_attempts`` tries (none where robots.txt says no)."""
+        if self.settings.obey_robots and not self.robots.allowed(url):
+            raise FetchError("robots", url, "disallowed by the host's robots.txt")
+        return self._tries(url, data, headers, max_bytes)
+
+    def _tries(
+        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
+    ) -> Response:
         host = urllib.parse.urlsplit(url).netloc
         attempts = max(1, self.settings.max_attempts)
         for attempt in range(1, attempts + 1):
@@ -160,7 +174,7 @@ class PoliteClient:
             try:
                 response = self._once(url, data, headers, max_bytes)
             except FetchError as error:
-                if error.cause == "too_large" or attempt == attempts:
+                if error.cause in ("too_large", "deadline") or attempt == attempts:
                     raise
                 self._sleep(self.backoff(attempt))
                 continue
@@ -171,11 +185,19 @@ class PoliteClient:
                     f"http_{response.status}", url, "retries exhausted", response.status
                 )
             retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            if retry_after is not None and retry_after > self.settings.max_retry_after_s:
+                raise FetchError("retry_after", url, f"asked to wait {retry_after:.0f} s, over "
+                                 f"max_retry_after_s={self.settings.max_retry_after_s:g}",
+                                 response.status)
             if retry_after is not None:
-                self.throttle.defer(host, min(retry_after, self.settings.max_retry_after_s))
+                self.throttle.defer(host, retry_after)
             else:
                 self._sleep(self.backoff(attempt))
         raise AssertionError("unreachable")
+
+    def _fetch_robots(self, url: str) -> tuple[int, str]:
+        response = self._tries(url, None, {}, 500_000)
+        return response.status, response.text("utf-8")
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter before try ``attempt + 1``."""
@@ -215,12 +237,28 @@ class PoliteClient:
         length = _int_or_none(resp.headers.get("Content-Length"))
         if length is not None and length > max_bytes:
             raise FetchError("too_large", url, f"Content-Length {length} > {max_bytes}", status)
-        body = resp.read(max_bytes + 1)
+        body = self._body(resp, url, status, max_bytes, start)
         if len(body) > max_bytes:
             raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
         if length is not None and len(body) < length:
             raise FetchError("truncated", url, f"{len(body)} of {length} bytes", status)
         return Response(url, status, resp.headers, body, self.clock() - start)
+
+
+    def _body(self, resp, url: str, status: int, max_bytes: int, start: float) -> bytes:  # noqa: ANN001
+        """At most ``max_bytes + 1`` bytes of the body, read before ``deadline_s`` runs out."""
+        read = getattr(resp, "read1", None) or resp.read
+        parts, total, deadline = [], 0, start + self.settings.deadline_s
+        while total <= max_bytes:
+            if self.clock() > deadline:
+                raise FetchError("deadline", url, f"{total} bytes after deadline_s="
+                                 f"{self.settings.deadline_s:g}", status)
+            chunk = read(min(1 << 16, max_bytes + 1 - total))
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+        return b"".join(parts)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

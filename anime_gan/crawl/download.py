@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from anime_gan.crawl.client import FetchError, PoliteClient
+from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 
 #: Rejections that another try would not change (a rerun skips them).
 FINAL_IMAGE_CAUSES = frozenset({"placeholder", "duplicate", "too_large", "not_found"})
@@ -33,6 +34,7 @@ class ImageSettings:
 
     max_bytes: int = 5_000_000  # Getchu character pictures are ~20-200 kB
     placeholder_max_side: int = 1  # a picture this small on both sides is a placeholder
+    max_pixels: int = DEFAULT_MAX_PIXELS  # larger pictures are not decoded (too_large)
 
 
 @dataclass
@@ -68,7 +70,8 @@ def sniff(body: bytes) -> tuple[str, str] | None:
 
 
 def inspect_image(
-    body: bytes, content_type: str, url: str, placeholder_max_side: int = 1
+    body: bytes, content_type: str, url: str, placeholder_max_side: int = 1,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ImageInfo:
     """Check a downloaded body; raise :class:`ImageRejected` with the reason when it is no good."""
     if content_type and not content_type.startswith(_ACCEPTED_TYPES):
@@ -80,8 +83,11 @@ def inspect_image(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(body)) as im:
+                check_pixels(im, max_pixels, "images.max_pixels")
                 im.load()  # decodes everything: a body cut short fails here
                 width, height = im.size
+    except TooLarge as e:
+        raise ImageRejected("too_large", url, str(e)) from e
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         cause = "truncated" if "truncated" in str(e).lower() else "bad_image"
         raise ImageRejected(cause, url, str(e)) from e
@@ -102,5 +108,6 @@ def fetch_image(
         raise ImageRejected("not_found", url, f"HTTP {response.status}")
     if response.status != 200:
         raise ImageRejected(f"http_{response.status}", url)
-    info = inspect_image(response.body, response.content_type, url, settings.placeholder_max_side)
+    info = inspect_image(response.body, response.content_type, url, settings.placeholder_max_side,
+                         settings.max_pixels)
     return response.body, info

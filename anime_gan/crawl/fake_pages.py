@@ -29,6 +29,8 @@ IMAGE_MODES = {
     "unavailable_once": "503 with Retry-After, then the picture",
     "stall_once": "no answer past the client's timeout, then the picture",
     "stall": "no answer past the client's timeout, every time",
+    "error_always": "500 on every try",
+    "slow_drip": "the JPEG's Content-Length, then one byte every drip_s",
 }
 #: What a page does, by FakeGame.mode.
 PAGE_MODES = {

@@ -2,8 +2,9 @@
 
 It serves the pages of :mod:`anime_gan.crawl.fake_pages` and misbehaves on request: per page and
 per image a ``mode`` picks a fault (404, 500 once, 429/503 with Retry-After, a stall past the
-client's timeout, a body cut short, HTML served as an image, a 1x1 placeholder, an oversize
-body). Every request is logged with its time and headers so tests can check politeness::
+client's timeout, a body cut short or sent a byte at a time, HTML served as an image, a 1x1
+placeholder, an oversize body, 500 on every try); the query form can fail with ``sql_status``
+and ``robots_txt`` is served at /robots.txt (404 when None). Every request is logged with its time and headers so tests can check politeness::
 
     with FakeSite([FakeGame(1291, 1, "name", "2005-03-25", [FakeImage(1, "character")])]) as site:
         run_crawl(site.crawl_settings("data/crawl-demo"))
@@ -63,11 +64,15 @@ class FakeSite:
         retry_after: str = "1",
         oversize_bytes: int = 300_000,
         image_delay_s: float = 0.0,
+        sql_status: int | None = None,
+        robots_txt: str | None = None,
+        drip_s: float = 0.05,
     ) -> None:
         self.games = {g.getchu_id: g for g in games}
         self.accept_cookie, self.accept_gc, self.sql_error = accept_cookie, accept_gc, sql_error
         self.stall_s, self.retry_after, self.oversize_bytes = stall_s, retry_after, oversize_bytes
-        self.image_delay_s = image_delay_s
+        self.image_delay_s, self.sql_status, self.robots_txt = image_delay_s, sql_status, robots_txt
+        self.drip_s = drip_s
         # Serve at most image_limit pictures, then hold further picture requests until the limit
         # is raised or cleared: lets a test stop a crawl at a known point, whatever the timing.
         self.image_limit: int | None = None
@@ -152,6 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
         form = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"))
         if self.path != SQL_PATH:
             return self._send(404, b"not found", "text/plain")
+        if self.site.sql_status is not None:
+            return self._send(self.site.sql_status, b"<html>down</html>", "text/html")
         sql = form.get("sql", [""])[0]
         bad = self.site.sql_error or "FROM" not in sql.upper()
         self._send(
@@ -166,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if url.path == "/soft.phtml":
                 return self._page(url, n)
+            if url.path == "/robots.txt" and self.site.robots_txt is not None:
+                return self._send(200, self.site.robots_txt.encode(), "text/plain")
             parts = url.path.strip("/").split("/")
             if len(parts) == 3 and parts[0] == "brandnew" and parts[1].isdigit():
                 return self._image(self.site.image(int(parts[1]), parts[2]), n)
@@ -212,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
             site.stopping.wait(site.stall_s)
         if mode == "missing":
             return self._send(404, b"<html>404 Not Found</html>", "text/html")
-        if mode == "error_once" and n == 1:
+        if mode == "error_always" or (mode == "error_once" and n == 1):
             return self._send(500, b"<html>error</html>", "text/html")
         if mode in ("busy_once", "unavailable_once") and n == 1:
             status = 429 if mode == "busy_once" else 503
@@ -227,11 +236,26 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 200, jpeg[: len(jpeg) // 2], "image/jpeg", {"Content-Length": str(len(jpeg))}
             )
+        if mode == "slow_drip":
+            return self._drip(jpeg)
         if mode in ("oversize", "oversize_unsized"):
             big = jpeg + b"\0" * (site.oversize_bytes - len(jpeg))
             length = None if mode == "oversize_unsized" else str(len(big))
             return self._send(200, big, "image/jpeg", {"Content-Length": length})
         self._send(200, jpeg, "image/jpeg")
+
+    def _drip(self, body: bytes) -> None:
+        """The whole Content-Length, then the body one byte per ``drip_s`` (bounded by its
+        length; ends early when the client hangs up or the site stops)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for k in range(len(body)):
+            if self.site.stopping.wait(self.site.drip_s):
+                return
+            self.wfile.write(body[k:k + 1])
+            self.wfile.flush()
 
     def _send(
         self, status: int, body: bytes, ctype: str, headers: dict[str, str | None] | None = None

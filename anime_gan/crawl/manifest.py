@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from anime_gan.errors import UserError
+from anime_gan.jsonl import repair_tail
 
 MANIFEST = "manifest.jsonl"
 
@@ -58,24 +59,6 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         if isinstance(record, dict):
             records.append(record)
     return records
-
-
-def repair_tail(path: Path) -> bool:
-    """Make ``path`` end with a complete line: cut a torn last line off. True if it changed."""
-    if not path.exists() or path.stat().st_size == 0:
-        return False
-    with open(path, "rb+") as f:
-        data = f.read()
-        if data.endswith(b"\n"):
-            return False
-        cut = data.rfind(b"\n") + 1
-        try:
-            json.loads(data[cut:])
-        except ValueError:
-            f.truncate(cut)
-        else:  # a whole record that only lacks its newline
-            f.write(b"\n")
-    return True
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

@@ -8,7 +8,6 @@ final (failed, age_gate) and images that are neither in the manifest nor finally
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +34,7 @@ from anime_gan.crawl.getchu import FINAL_PAGE_STATUSES, GetchuSettings, fetch_pa
 from anime_gan.crawl.manifest import latest_by
 from anime_gan.crawl.store import CrawlStore
 from anime_gan.errors import UserError
+from anime_gan.outputs import write_json_atomic
 
 log = logging.getLogger("anime_gan.crawl")
 T = TypeVar("T")
@@ -68,9 +68,7 @@ def run_crawl(settings: CrawlSettings, client: PoliteClient | None = None) -> di
         crawl_images(client, settings, store, selected, pages, summary)
         summary["manifest"] = {"images": len(store.records), "repaired": store.cleaned}
     summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    (Path(settings.out) / "summary.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False)
-    )
+    write_json_atomic(Path(settings.out) / "summary.json", summary)
     print(format_summary(summary, Path(settings.out)))
     return summary
 

@@ -33,6 +33,7 @@ from typing import Any
 from anime_gan.crawl.download import ImageInfo
 from anime_gan.crawl.manifest import MANIFEST, JsonlAppender, read_jsonl, repair_tail, write_jsonl
 from anime_gan.errors import UserError
+from anime_gan.outputs import CRAWL, check_output
 
 try:
     import fcntl
@@ -58,7 +59,12 @@ class CrawlStore:
         self.cleaned: dict[str, int] = {}
 
     def open(self) -> CrawlStore:
-        """Lock the folder, repair what a kill left, load what is done, open the appenders."""
+        """Lock the folder, repair what a kill left, load what is done, open the appenders.
+
+        The folder must be new, empty or a crawl folder (:mod:`anime_gan.outputs`): the repair
+        deletes files under ``images/`` that the manifest does not list.
+        """
+        check_output(self.out, CRAWL)
         self.out.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         try:

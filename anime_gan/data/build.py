@@ -33,14 +33,15 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from anime_gan.data.dataset import FaceDataset, save_dataset
+from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
 from anime_gan.data.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
 from anime_gan.data.report import UNKNOWN_YEAR, default_report_dir, write_report, year_key
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.data.tsne import tsne
 from anime_gan.errors import UserError
-from anime_gan.faces.records import crop_path, iter_jsonl, read_faces
+from anime_gan.faces.records import crop_path, read_faces
 from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, load_index, read_rejects
+from anime_gan.outputs import BUILD_REPORT, check_output
 
 #: Maps uint8 images [N, R, R, 3] to features [N, D] (Illustration2Vec's encode1 for Fig. 2).
 FeatureFn = Callable[[np.ndarray], np.ndarray]
@@ -84,25 +85,14 @@ class BuildResult:
 
 
 def load_tags(path: str | Path) -> dict[str, np.ndarray]:
-    """Face id -> uint8 [34] hard labels from the tag stage's ``tags.jsonl`` (via its reader
-    when installed). A missing file is an empty mapping."""
+    """Face id -> uint8 [34] hard labels from the tag stage's ``tags.jsonl`` (its reader checks
+    every row). A missing file is an empty mapping."""
+    from anime_gan.tagging.tagger import read_tags  # torch: imported only when there are tags
+
     path = Path(path)
     if not path.exists():
         return {}
-    try:
-        from anime_gan.tagging.tagger import read_tags  # type: ignore[attr-defined]
-
-        pairs = {str(k): v[1] for k, v in read_tags(path).items()}
-    except ImportError:
-        pairs = {str(r["id"]): r["labels"] for r in iter_jsonl(path) if "id" in r and "labels" in r}
-    out = {}
-    for face_id, labels in pairs.items():
-        arr = np.asarray(labels).reshape(-1)
-        if arr.shape[0] != NUM_TAGS:
-            raise UserError(f"{path} has {arr.shape[0]} labels for {face_id}, not {NUM_TAGS}: "
-                            f"re-run `make tag` with this version.")
-        out[face_id] = (arr > 0).astype(np.uint8)
-    return out
+    return {str(k): (v[1] > 0).astype(np.uint8) for k, v in read_tags(path).items()}
 
 
 def resolve_rejects(review_dir: str | Path | None, ids: set[str]) -> tuple[set[str], list[str]]:
@@ -200,6 +190,10 @@ def build_dataset(
     p = params or BuildParams()
     faces_dir, out = Path(faces_dir), Path(out)
     report_dir = Path(report_dir) if report_dir else default_report_dir(out)
+    inputs = {"faces": faces_dir, "tags": tags_path, "review": review_dir}
+    check_dataset_output(out, inputs)
+    if report_dir.parent != out:  # <out>/report is part of the dataset folder
+        check_output(report_dir, BUILD_REPORT, inputs, option="report")
     rows = read_faces(faces_dir)
     rejected, unknown = resolve_rejects(review_dir, {r["id"] for r in rows})
     available = [r for r in rows if r["id"] not in rejected]
@@ -230,7 +224,7 @@ def build_dataset(
                          for j, k in list(dupes.items())[:1000]},
     }
     summary = {k: stats[k] for k in ("faces", "rejected", "year_filtered", "duplicates", "count")}
-    save_dataset(ds, out, source="build", faces=str(faces_dir), tags=str(tags_path),
+    save_dataset(ds, out, inputs, source="build", faces=str(faces_dir), tags=str(tags_path),
                  report=summary, build=asdict(p))
     years = Counter(year_key(r.get("year")) for r in available)
     passing = [k for k in years if k != UNKNOWN_YEAR and _year_ok(int(k), p)]

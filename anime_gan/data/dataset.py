@@ -11,7 +11,8 @@ A dataset is a folder (or a zip of the same files, for moving it around)::
                      (original size before resizing), plus any stage-specific fields
 
 Writes are atomic: everything goes to a temporary sibling folder that is renamed into place,
-so an interrupted stage never leaves a half-written dataset.
+so an interrupted stage never leaves a half-written dataset; and a folder that holds anything
+but an earlier dataset is refused, never replaced (:mod:`anime_gan.outputs`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ import numpy as np
 
 from anime_gan.data.tags import NUM_TAGS, TAG_NAMES
 from anime_gan.errors import UserError
+from anime_gan.outputs import DATASET, check_output, check_output_file, staged_folder
 
 FORMAT = "anime-gan-dataset"
 VERSION = 1
@@ -78,51 +79,62 @@ class FaceDataset:
         )
 
 
-def save_dataset(ds: FaceDataset, path: str | Path, **info: Any) -> Path:
-    """Write ``ds`` to ``path`` (a folder, or a ``.zip`` file) atomically; returns the path."""
+def save_dataset(ds: FaceDataset, path: str | Path, inputs: dict[str, str | Path] | None = None,
+                 **info: Any) -> Path:
+    """Write ``ds`` to ``path`` (a folder, or a ``.zip`` file) atomically; returns the path.
+
+    ``path`` must be new, empty or an earlier dataset (:mod:`anime_gan.outputs`): anything else
+    is refused, never deleted. ``inputs`` (option -> path) are what the stage read from, which
+    ``path`` may be neither nor contain.
+    """
     path = Path(path)
     header = {
         **ds.info, **info,
         "format": FORMAT, "version": VERSION, "resolution": ds.resolution, "count": len(ds),
         "tags": list(TAG_NAMES),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        folder = tmp / "ds"
-        folder.mkdir()
-        (folder / "dataset.json").write_text(json.dumps(header, indent=2, default=_jsonable))
-        for name in _ARRAYS:
-            np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(ds, name)))
-        with open(folder / "metadata.jsonl", "w") as f:
-            for row in ds.metadata:
-                f.write(json.dumps(row, default=_jsonable) + "\n")
-        if path.suffix == ".zip":
-            staged = tmp / "ds.zip"
+    if path.suffix == ".zip":
+        check_output_file(path, is_dataset_zip, "an anime-gan dataset zip")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
+            folder = Path(tmp) / "ds"
+            _write_files(ds, header, folder)
+            staged = Path(tmp) / "ds.zip"
             with zipfile.ZipFile(staged, "w", zipfile.ZIP_STORED) as zf:
                 for file in sorted(folder.iterdir()):
                     zf.write(file, file.name)
             os.replace(staged, path)
-        else:
-            _replace_dir(folder, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        return path
+    with staged_folder(path, DATASET, inputs) as folder:
+        _write_files(ds, header, folder)
     return path
 
 
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move folder ``src`` to ``dst``; an existing ``dst`` is replaced only once ``src`` is in place."""
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-    os.replace(dst, old)
+def _write_files(ds: FaceDataset, header: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "dataset.json").write_text(json.dumps(header, indent=2, default=_jsonable))
+    for name in _ARRAYS:
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(ds, name)))
+    with open(folder / "metadata.jsonl", "w") as f:
+        for row in ds.metadata:
+            f.write(json.dumps(row, default=_jsonable) + "\n")
+
+
+def is_dataset_zip(path: Path) -> bool:
+    """Whether ``path`` is a zip holding an anime-gan ``dataset.json``."""
     try:
-        os.replace(src, dst)
-    except BaseException:
-        os.replace(old, dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(zf.read("dataset.json")).get("format") == FORMAT
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, AttributeError):
+        return False
+
+
+def check_dataset_output(path: str | Path, inputs: dict[str, str | Path] | None = None) -> Path:
+    """Refuse, before any work, an ``out=`` that :func:`save_dataset` would refuse at the end."""
+    path = Path(path)
+    if path.suffix == ".zip":
+        return check_output_file(path, is_dataset_zip, "an anime-gan dataset zip")
+    return check_output(path, DATASET, inputs)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
+
 #: Why a file is skipped, in the order reports list them ("unreadable": the file or archive
 #: member could not be read at all, e.g. a zip CRC error; the importer assigns that one).
 SKIP_REASONS = ("empty", "unreadable", "not_an_image", "truncated", "corrupt", "too_large")
@@ -40,19 +42,22 @@ class DecodedImage:
     converted_from: str | None  # the original mode when not RGB ("P+transparency": such a palette)
 
 
-def decode_face(data: bytes, resolution: int, crop: str = "center") -> DecodedImage:
-    """Decode encoded image bytes into a ``resolution`` x ``resolution`` RGB array."""
+def decode_face(data: bytes, resolution: int, crop: str = "center",
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
+    """Decode encoded image bytes into a ``resolution`` x ``resolution`` RGB array; an image of
+    more than ``max_pixels`` is refused from its header, before it is decoded."""
     if not data:
         raise DecodeError("empty", "zero bytes")
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # a truncated file must be skipped, not half-grey
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must be False while importing")
     try:
         image = Image.open(io.BytesIO(data))
+        check_pixels(image, max_pixels)
         image.load()  # the first frame of an animation
         image = ImageOps.exif_transpose(image)
     except UnidentifiedImageError as e:
         raise DecodeError("not_an_image", str(e)) from None
-    except Image.DecompressionBombError as e:
+    except (Image.DecompressionBombError, TooLarge) as e:
         raise DecodeError("too_large", str(e)) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as e:
         reason = "truncated" if "truncated" in str(e).lower() else "corrupt"

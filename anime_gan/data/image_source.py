@@ -4,7 +4,7 @@ One interface for both, so a stage can take ``source=`` pointing at either. Path
 paths relative to the folder or the archive root, sorted, so every run sees the same order.
 Hidden files and folders (``.name``) and macOS archive debris (``__MACOSX/``, ``._name``) are
 left out and counted in ``ignored``. :meth:`ImageSource.read` may be called from several
-threads at once.
+threads at once, and never reads more than ``max_bytes`` of a file or member.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from anime_gan.errors import UserError
+from anime_gan.limits import DEFAULT_MAX_BYTES, TooLarge, read_capped, read_file_capped
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
 
@@ -32,8 +33,8 @@ def _is_ignored(rel: str) -> bool:
 class ImageSource:
     """Files of a folder or a ``.zip``; raises :class:`UserError` when ``path`` is neither."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.path, self.max_bytes = Path(path), max_bytes
         self._zip: zipfile.ZipFile | None = None
         self._lock = threading.Lock()
         if not self.path.exists():
@@ -70,11 +71,17 @@ class ImageSource:
         return self._zip is not None
 
     def read(self, rel: str) -> bytes:
-        """The bytes of one file (raises ``OSError``/``zipfile.BadZipFile`` when unreadable)."""
+        """The bytes of one file (raises ``OSError``/``zipfile.BadZipFile`` when unreadable, and
+        :class:`~anime_gan.limits.TooLarge` over ``max_bytes``, without reading it whole)."""
         if self._zip is None:
-            return (self.path / rel).read_bytes()
+            return read_file_capped(self.path / rel, self.max_bytes)
         with self._lock:  # one ZipFile handle shared by the decode threads
-            return self._zip.read(rel)
+            info = self._zip.getinfo(rel)
+            if info.file_size > self.max_bytes:
+                raise TooLarge(f"{rel} unpacks to {info.file_size:,} bytes, over "
+                               f"max_member_bytes={self.max_bytes:,}")
+            with self._zip.open(info) as member:  # the header may lie: read at most the cap
+                return read_capped(member, self.max_bytes, rel)
 
     def close(self) -> None:
         if self._zip is not None:

@@ -39,6 +39,12 @@ def add_tags_report(report: dict[str, Any], table: tags_csv.TagsTable, match: ta
     if unknown:  # listed under unknown_tags, which format_report prints
         log.warning("%d tags in the CSV are not among the 34 and were not used as labels: %s.",
                     len(unknown), format_counts(unknown))
+    warnings += table.notes
+    if match.duplicate_rows:
+        warnings.append(
+            f"{match.duplicate_rows} CSV rows name an image that an earlier row already named "
+            f"(e.g. {match.duplicate_examples[0]}): their tags were merged into that image's."
+        )
     if match.ambiguous:
         warnings.append(
             f"{len(match.ambiguous)} CSV rows name a file by a base name that several images "

@@ -6,20 +6,21 @@ robustly (:mod:`anime_gan.data.image_decode`: unusable files are skipped and cou
 reason, any mode becomes RGB), made square and resized, and labelled from the tags CSV
 (:mod:`anime_gan.data.tags_csv`); an image without a CSV row is unlabelled (known all 0). The
 release year comes from the file name (``<id>_<year>.jpg`` by default, as in getchu64) and
-``min_year`` keeps only recent images, as the paper does (after 2005: ``min_year=2006``).
+``min_year`` keeps only recent images, as the paper does (after 2005: ``min_year=2006``;
+:mod:`anime_gan.data.import_years`).
 
 Everything worth checking ends in the report (returned, and stored as ``info["report"]``):
 skips by reason with example names, mode conversions, the year filter, raw tag counts as read
 from the CSV, tags that are not among the 34, and the partial-label decisions. The output is
 written atomically (:func:`save_dataset`), so an interrupted import leaves the previous dataset
-at ``out`` as it was.
+at ``out`` as it was, and ``out`` must be new, empty or an earlier dataset (never the source or
+a folder holding it): anything else is refused before any work (:mod:`anime_gan.outputs`).
 """
 
 from __future__ import annotations
 
 import logging
 import posixpath
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -29,18 +30,19 @@ from PIL import ImageFile
 from tqdm import tqdm
 
 from anime_gan.data import tags_csv
-from anime_gan.data.dataset import FaceDataset, save_dataset
+from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
 from anime_gan.data.image_decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
 from anime_gan.data.image_source import IMAGE_EXTENSIONS, ImageSource, is_image_name
 from anime_gan.data.import_report import EXAMPLES, add_tags_report, format_counts
+from anime_gan.data.import_years import (
+    DEFAULT_YEAR_REGEX, compile_year_regex, count_years, filter_years, parse_year,
+)
 from anime_gan.data.parallel import ordered_map
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.errors import UserError
+from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
 
 log = logging.getLogger(__name__)
-
-DEFAULT_YEAR_REGEX = r"_(\d{4})$"
-
 
 def import_images(
     source: str | Path,
@@ -53,6 +55,8 @@ def import_images(
     crop: str = "center",
     workers: int = 2,
     progress: bool = True,
+    max_member_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[FaceDataset, dict[str, Any]]:
     """Build a dataset from ``source`` (folder or zip), save it to ``out`` unless None.
 
@@ -60,11 +64,13 @@ def import_images(
     file on disk; None uses the source's only ``tags.csv`` if it has exactly one.
     ``year_regex``: searched in each file stem, group 1 is the year (None: no years).
     ``assume_complete``: the CSV lists every one of the 34 tags an image shows, so an absent
-    tag is false rather than unknown. Returns the dataset and its report.
+    tag is false rather than unknown. A file (or zip member) over ``max_member_bytes`` or an
+    image over ``max_pixels`` is skipped as ``too_large`` without being read whole. Returns the
+    dataset and its report.
     """
     resolution = _check_arguments(resolution, crop, out, source)
     source = Path(source)
-    year_pattern = _compile_year_regex(year_regex)
+    year_pattern = compile_year_regex(year_regex)
     report: dict[str, Any] = {"source": str(source), "resolution": resolution, "crop": crop}
     warnings: list[str] = []
     if resolution & (resolution - 1):
@@ -72,32 +78,32 @@ def import_images(
     truncated_flag = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is skipped, never padded with grey
     try:
-        with ImageSource(source) as src:
+        with ImageSource(source, max_member_bytes) as src:
             paths = _image_paths(src, report)
             table, csv_dir = _load_tags(src, tags_csv_path, report, warnings)
-            years = [_parse_year(posixpath.basename(p), year_pattern) for p in paths]
-            selected = _filter_years(years, min_year, year_regex, report, warnings)
+            years = [parse_year(posixpath.basename(p), year_pattern) for p in paths]
+            selected = filter_years(years, min_year, year_regex, report, warnings)
             images, kept = _decode_all(src, [paths[i] for i in selected], resolution, crop,
-                                       workers, progress, report)
+                                       workers, progress, report, max_pixels)
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = truncated_flag
     if not kept:
         raise UserError(f"none of the {len(selected)} images selected in {source} could be "
                         f"decoded ({format_counts(report['skipped'])}): check the files.")
     kept_index = [selected[k] for k, _, _ in kept]
+    report["years"].update(count_years(years, kept_index))  # the imported images only
     match = tags_csv.match_rows(table, paths, csv_dir) if table else tags_csv.RowMatch()
     labels, known = _label(kept_index, match, assume_complete)
     metadata = _metadata(source, paths, years, kept_index, kept, match)
     if table:
         add_tags_report(report, table, match, kept_index, warnings)
-    report["imported"] = len(kept)
-    report["warnings"] = warnings
+    report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)
-    info = {"source": str(source), "created_by": "anime-gan import", "report": report}
-    ds = FaceDataset(images, labels, known, metadata, info)
+    ds = FaceDataset(images, labels, known, metadata,
+                     {"source": str(source), "created_by": "anime-gan import", "report": report})
     if out is not None:
-        save_dataset(ds, out)
+        save_dataset(ds, out, inputs={"source": source})
     return ds, report
 
 
@@ -127,54 +133,9 @@ def _check_arguments(resolution: Any, crop: str, out: str | Path | None, source:
     if crop not in CROP_MODES:
         raise UserError(f"crop={crop!r} is not one of {', '.join(CROP_MODES)}: use crop=center "
                         f"(crop to a square) or crop=pad (white borders).")
-    if out is not None and Path(out).resolve() == Path(source).resolve():
-        raise UserError(f"out={out} is the source itself: write the dataset somewhere else.")
+    if out is not None:  # refused now rather than after the whole import
+        check_dataset_output(out, {"source": source})
     return value
-
-
-def _compile_year_regex(year_regex: str | None) -> re.Pattern[str] | None:
-    if not year_regex:
-        return None
-    try:
-        return re.compile(year_regex)
-    except re.error as e:
-        raise UserError(f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
-                        f"fix it or set year_regex=null.") from None
-
-
-def _parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
-    """The year in a file's stem: ``pattern``'s group 1 (or whole match) when it is all digits."""
-    match = pattern.search(posixpath.splitext(name)[0]) if pattern else None
-    if match is None:
-        return None
-    text = match.group(1) if match.groups() else match.group(0)
-    return int(text) if text and text.isdigit() else None
-
-
-def _filter_years(years: list[int | None], min_year: int | None, year_regex: str | None,
-                  report: dict[str, Any], warnings: list[str]) -> list[int]:
-    """Indices of the images kept by ``min_year`` (an unknown year is not kept)."""
-    with_year = sum(y is not None for y in years)
-    report["years"] = {"year_regex": year_regex, "with_year": with_year,
-                       "without_year": len(years) - with_year}
-    if min_year is None:
-        return list(range(len(years)))
-    if with_year == 0:
-        raise UserError(
-            f"min_year={min_year} was given but no file name matches year_regex={year_regex!r}: "
-            f"set year_regex to match your file names or drop min_year."
-        )
-    selected = [i for i, y in enumerate(years) if y is not None and y >= int(min_year)]
-    removed_old = sum(y is not None and y < int(min_year) for y in years)
-    report["years"].update(min_year=int(min_year), removed_before_min_year=removed_old,
-                           removed_without_year=len(years) - with_year)
-    if not selected:
-        raise UserError(f"min_year={min_year} leaves no image (the latest year found is "
-                        f"{max(y for y in years if y is not None)}): lower min_year or drop it.")
-    if len(years) > with_year:
-        warnings.append(f"{len(years) - with_year} images without a year in their name were "
-                        f"left out by min_year.")
-    return selected
 
 
 def _load_tags(src: ImageSource, tags_csv_path: str | Path | None, report: dict[str, Any],
@@ -196,7 +157,12 @@ def _load_tags(src: ImageSource, tags_csv_path: str | Path | None, report: dict[
         if member not in src.files:
             return _load_tags_file(path, src, report)
         report["tags_csv"] = member
-    table = tags_csv.parse_tags_csv(src.read(member), f"{src.path}:{member}")
+    try:
+        data = src.read(member)
+    except TooLarge as e:
+        raise UserError(f"the tags CSV is too large to read ({e}): raise max_member_bytes or "
+                        f"give a smaller tags=...") from None
+    table = tags_csv.parse_tags_csv(data, f"{src.path}:{member}")
     return table, posixpath.dirname(member)
 
 
@@ -217,7 +183,7 @@ def _load_tags_file(path: Path, src: ImageSource,
 
 def _decode_all(
     src: ImageSource, paths: list[str], resolution: int, crop: str, workers: int, progress: bool,
-    report: dict[str, Any],
+    report: dict[str, Any], max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """Decode ``paths`` in parallel, in order: the images, and (position, width, height) of each.
 
@@ -232,10 +198,12 @@ def _decode_all(
     def work(rel: str) -> Any:  # a DecodedImage, or the DecodeError that skips the file
         try:
             data = src.read(rel)
+        except TooLarge as e:
+            return DecodeError("too_large", str(e))
         except Exception as e:  # a zip CRC error, a permission error, a vanished file
             return DecodeError("unreadable", str(e))
         try:
-            return decode_face(data, resolution, crop)
+            return decode_face(data, resolution, crop, max_pixels)
         except DecodeError as e:
             return e
 

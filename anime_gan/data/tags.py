@@ -14,7 +14,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from anime_gan.errors import UnknownTagError
+from anime_gan.errors import UnknownTagError, UserError
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,9 @@ def fixed_tags(spec: Mapping[str, bool] | Iterable[str] | None) -> dict[int, boo
         return {}
     if isinstance(spec, Mapping):
         return {tag_index(k): bool(v) for k, v in spec.items()}
+    if isinstance(spec, str):
+        raise UserError(f"tags={spec!r} is one string, not a list of tags: write it as a list, "
+                        f"e.g. tags='[{spec}]'.")
     out: dict[int, bool] = {}
     for item in spec:
         text = str(item).strip()
@@ -176,5 +179,9 @@ def fixed_tags(spec: Mapping[str, bool] | Iterable[str] | None) -> dict[int, boo
             text, value = text[1:], False
         elif text.lower().startswith("no "):
             text, value = text[3:], False
-        out[tag_index(text)] = value
+        index = tag_index(text)
+        if out.get(index, value) != value:
+            raise UserError(f"the tag {TAG_NAMES[index]!r} is asked both on and off ({item!r} "
+                            f"and its opposite): keep one of the two.")
+        out[index] = value
     return out

@@ -1,7 +1,11 @@
 """A tags CSV beside imported images: reading it, matching its rows to images, counting it.
 
 Format: a header with (at least) the columns ``file`` and ``tags``; ``tags`` holds tag names
-separated by ``;`` or ``,`` (quote the field for ``,``). Names are normalised with
+separated by ``;`` or ``,`` (quote the field for ``,``). Nothing is dropped without a word:
+other columns are named in a warning; a row with more cells than the header (an unquoted
+``b.png,blue hair,red eyes``) gets its extra cells read as more tags when ``tags`` is the last
+column, with a warning, and is refused in one sentence otherwise; several rows for one image
+are merged with a warning. Names are normalised with
 :func:`normalize_tag_name` (case, ``_``/``-``, grey/gray). A row names its image by its path
 relative to the CSV's folder or to the source root, or by its base name alone when that is
 unique among the images. Tags outside the 34 are kept in the counts (never silently dropped)
@@ -43,6 +47,7 @@ class TagsTable:
     name: str
     rows: list[tuple[str, list[str]]]
     rows_without_file: int = 0
+    notes: list[str] = field(default_factory=list)  # warnings about what was read how
 
 
 @dataclass
@@ -53,6 +58,7 @@ class RowMatch:
     without_image: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
     duplicate_rows: int = 0
+    duplicate_examples: list[str] = field(default_factory=list)
 
 
 def parse_tags_csv(data: bytes, name: str) -> TagsTable:
@@ -74,16 +80,31 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
         )
     i_file, i_tags = header.index("file"), header.index("tags")
     table = TagsTable(name, [])
-    for row in reader:
+    other = [h for h in header if h not in REQUIRED_COLUMNS]
+    if other:
+        table.notes.append(f"tags CSV {name} has columns that import does not read: "
+                           f"{', '.join(other)}.")
+    overflow = []
+    for line, row in enumerate(reader, 2):
         if not any(cell.strip() for cell in row):
             continue
         file = row[i_file].strip() if i_file < len(row) else ""
         if not file:
             table.rows_without_file += 1
             continue
-        cells = row[i_tags] if i_tags < len(row) else ""
+        if len(row) > len(header):
+            if i_tags != len(header) - 1:
+                raise UserError(f"line {line} of tags CSV {name} has {len(row)} cells for "
+                                f"{len(header)} columns: quote its tags field (tags separated by "
+                                f"',' need quotes) and import again.")
+            overflow.append(line)
+        cells = ",".join(row[i_tags:]) if i_tags < len(row) else ""
         tags = [normalize_tag_name(t) for t in _SEPARATORS.split(cells) if t.strip()]
         table.rows.append((file, list(dict.fromkeys(tags))))
+    if overflow:
+        table.notes.append(f"{len(overflow)} rows of tags CSV {name} have more cells than the "
+                           f"header (e.g. line {overflow[0]}): their extra cells were read as "
+                           f"more tags; quote the tags field to say so.")
     return table
 
 
@@ -119,6 +140,7 @@ def match_rows(table: TagsTable, image_paths: list[str], csv_dir: str = "") -> R
             match.without_image.append(file)
         elif index in match.tags_by_image:
             match.duplicate_rows += 1
+            match.duplicate_examples.append(file)
             merged = match.tags_by_image[index] + tags
             match.tags_by_image[index] = list(dict.fromkeys(merged))
         else:

@@ -23,6 +23,7 @@ from anime_gan.data.tags import GROUPS, NUM_TAGS, TAG_NAMES
 from anime_gan.errors import UserError
 from anime_gan.export.onnx import INT8_SESSION_CONFIG, OPSET, VARIANTS, export_fp32, parity
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
+from anime_gan.outputs import EXPORT, check_output, staged_folder
 
 log = logging.getLogger("anime_gan.export")
 
@@ -103,15 +104,15 @@ def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, s
     if default_variant not in variants:
         raise UserError(f"default_variant {default_variant!r} is not among the exported variants "
                         f"{list(variants)}: add it to variants or pick one of them.")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    z, c = parity_inputs(generator, prior, samples, seed)
-    models = export_variants(generator.eval(), out, list(variants), z, c)
-    if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
-        raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by {models['fp32']['parity']['max_abs']:.2e}")
-    source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
-    card = model_card(generator, prior.to_dict(), models, default_variant, source)
-    (out / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
+    with staged_folder(out, EXPORT) as staged:  # the page never sees half an export
+        z, c = parity_inputs(generator, prior, samples, seed)
+        models = export_variants(generator.eval(), staged, list(variants), z, c)
+        if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
+            raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by "
+                               f"{models['fp32']['parity']['max_abs']:.2e}")
+        source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
+        card = model_card(generator, prior.to_dict(), models, default_variant, source)
+        (staged / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 
 
@@ -119,6 +120,7 @@ def export_bundle(ckpt: str | Path, out: str | Path, variants: Sequence[str] = (
                   default_variant: str = "int8", samples: int = 16, seed: int = 0,
                   ema: bool = True) -> dict[str, Any]:
     """Export a checkpoint's (EMA) generator, with the checkpoint's prior, into ``out``."""
+    check_output(out, EXPORT, {"ckpt": ckpt})  # before the checkpoint is even read
     generator, meta = load_generator(ckpt, ema=ema)
     ckpt_path = Path(ckpt).resolve()
     source = {

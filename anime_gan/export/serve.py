@@ -4,7 +4,10 @@ Two roots: the built page (web/dist) at ``/`` and the exported model folder at `
 The server computes nothing: the browser runs the generator. What it takes care of:
 
 - only files under a root are served (``..`` segments, encoded or not, backslashes, NUL bytes
-  and symlinks that lead outside a root are refused);
+  and symlinks that lead outside a root are refused), checked on the file actually sent (the
+  plain file or its ``.gz``); a path segment over 255 characters is answered 414;
+- bounded resources: a request body over ``max_body_bytes`` is answered 413, a connection idle
+  for ``idle_timeout_s`` is closed;
 - MIME types the browser insists on (``.wasm`` application/wasm for streaming compilation,
   ``.mjs``/``.js`` text/javascript for module workers), ``.onnx`` application/octet-stream;
 - ``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy: require-corp``,
@@ -24,6 +27,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger("anime_gan.serve")
@@ -51,24 +55,54 @@ ISOLATION_HEADERS = {
 CHUNK = 1 << 20
 
 
+#: The longest path segment a file system takes (NAME_MAX): a longer one is answered 414.
+MAX_SEGMENT = 255
+
+
 def resolve(roots: dict[str, Path], url_path: str) -> Path | None:
-    """The file a URL path names under one of ``roots`` (URL prefix -> folder), or None when the
-    path leaves its root, names nothing, or is malformed. ``/`` and folders mean index.html."""
+    """The file a URL path names under one of ``roots`` (URL prefix -> folder), or None when
+    the path leaves its root, names nothing, or is malformed. ``/`` and folders mean index.html."""
+    chosen = choose_file(roots, url_path, gzip_ok=False)
+    return chosen[0] if chosen else None
+
+
+class Chosen(NamedTuple):
+    path: Path  # the resolved file to send
+    gzipped: bool  # it is the precompressed <name>.gz of the file the URL names
+    name: str  # the name the URL names (its suffix gives the MIME type)
+
+
+def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool) -> Chosen | None:
+    """The file to send for a URL path (the precompressed ``<name>.gz`` only with ``gzip_ok``),
+    or None. Whichever file is chosen, its resolved path lies under the
+    root: a ``.gz`` symlink that leads outside is ignored and the plain file sent."""
     path = unquote(urlsplit(url_path).path)
     if "\x00" in path or "\\" in path or not path.startswith("/"):
         return None
-    if any(part in ("..", ".") for part in path.split("/")):
+    if any(part in ("..", ".") or len(part) > MAX_SEGMENT for part in path.split("/")):
         return None
     for prefix in sorted(roots, key=len, reverse=True):  # the longest prefix wins: /model/ before /
         if path == prefix.rstrip("/") or path.startswith(prefix):
             root = roots[prefix].resolve()
-            candidate = (root / path[len(prefix):].lstrip("/")).resolve()
-            if candidate != root and root not in candidate.parents:
-                return None  # a symlink that leads outside the root
-            if candidate.is_dir():
-                candidate = candidate / "index.html"
-            return candidate if candidate.is_file() else None
+            try:
+                return _inside(root, root / path[len(prefix):].lstrip("/"), gzip_ok)
+            except OSError:  # a name the file system refuses
+                return None
     return None
+
+
+def _inside(root: Path, candidate: Path, gzip_ok: bool) -> Chosen | None:
+    def within(p: Path) -> Path | None:
+        p = p.resolve()
+        return p if (p == root or root in p.parents) and p.is_file() else None
+
+    if candidate.resolve().is_dir():
+        candidate = candidate / "index.html"
+    plain = within(candidate)
+    if plain is None:
+        return None  # a symlink that leads outside the root, or nothing there
+    gz = within(candidate.with_name(candidate.name + ".gz")) if gzip_ok else None
+    return Chosen(gz or plain, gz is not None, candidate.name)
 
 
 class StaticHandler(BaseHTTPRequestHandler):
@@ -77,8 +111,10 @@ class StaticHandler(BaseHTTPRequestHandler):
     server_version = "anime-gan"
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, *args, roots: dict[str, Path], **kwargs) -> None:
-        self.roots = roots
+    def __init__(self, *args, roots: dict[str, Path], max_body_bytes: int = 65536,
+                 idle_timeout_s: float | None = 30.0, **kwargs) -> None:
+        self.roots, self.max_body_bytes = roots, max_body_bytes
+        self.timeout = idle_timeout_s  # socketserver: a connection idle this long is closed
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -101,14 +137,16 @@ class StaticHandler(BaseHTTPRequestHandler):
         raw = unquote(urlsplit(self.path).path)
         if any(part == ".." for part in raw.replace("\\", "/").split("/")):
             return self._refuse(HTTPStatus.FORBIDDEN, "paths outside the served folders are refused")
-        path = resolve(self.roots, self.path)
-        if path is None:
+        if any(len(part) > MAX_SEGMENT for part in raw.split("/")):
+            return self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG, "a path segment is too long")
+        if not self._discard_body():
+            return None
+        chosen = choose_file(self.roots, self.path, "gzip" in self.headers.get("Accept-Encoding", ""))
+        if chosen is None:
             return self._refuse(HTTPStatus.NOT_FOUND, "not found")
-        mime = MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        encoding = {}
-        gz = path.with_name(path.name + ".gz")
-        if "gzip" in self.headers.get("Accept-Encoding", "") and gz.is_file():
-            path, encoding = gz, {"Content-Encoding": "gzip"}
+        path = chosen.path
+        mime = MIME_TYPES.get(Path(chosen.name).suffix.lower(), "application/octet-stream")
+        encoding = {"Content-Encoding": "gzip"} if chosen.gzipped else {}
         stat = path.stat()
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         headers = {
@@ -136,25 +174,45 @@ class StaticHandler(BaseHTTPRequestHandler):
                 while chunk := f.read(CHUNK):
                     self.wfile.write(chunk)
 
+    def _discard_body(self) -> bool:
+        """Read and drop a request body (GET and HEAD need none) up to ``max_body_bytes``; a
+        larger one is answered 413 and the connection closed. False when refused."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > self.max_body_bytes:
+            self.close_connection = True
+            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > 0 else HTTPStatus.BAD_REQUEST,
+                         f"request bodies are limited to {self.max_body_bytes} bytes")
+            return False
+        while length > 0 and (chunk := self.rfile.read(min(length, CHUNK))):
+            length -= len(chunk)
+        return True
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
         log.debug("%s %s", self.address_string(), format % args)
 
 
 def make_server(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
-                port: int = 8000) -> ThreadingHTTPServer:
+                port: int = 8000, max_body_bytes: int = 65536,
+                idle_timeout_s: float | None = 30.0) -> ThreadingHTTPServer:
     """A threaded server (not yet serving) for the page at / and the model at /model/;
-    port 0 picks a free one (``server.server_address`` says which)."""
+    port 0 picks a free one (``server.server_address`` says which). A connection that sends
+    nothing for ``idle_timeout_s`` is closed, so idle clients do not hold threads."""
     roots = {"/model/": Path(model_dir), "/": Path(page_dir)}
-    server = ThreadingHTTPServer((host, port), partial(StaticHandler, roots=roots))
+    handler = partial(StaticHandler, roots=roots, max_body_bytes=max_body_bytes,
+                      idle_timeout_s=idle_timeout_s)
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 
 
 def serve_in_background(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
-                        port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+                        port: int = 0, **limits: float) -> tuple[ThreadingHTTPServer, str]:
     """Start a server in a daemon thread; returns it and its base URL. ``server.shutdown()``
-    stops it (tests and benchmarks)."""
-    server = make_server(page_dir, model_dir, host, port)
+    stops it (tests and benchmarks). ``limits``: ``max_body_bytes``, ``idle_timeout_s``."""
+    server = make_server(page_dir, model_dir, host, port, **limits)  # type: ignore[arg-type]
     threading.Thread(target=server.serve_forever, name="anime-gan-serve", daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
     return server, f"http://{bound_host}:{bound_port}/"

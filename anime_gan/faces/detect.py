@@ -35,6 +35,9 @@ from anime_gan.faces.records import (
     CROPS_DIR, DONE_FILE, FACES_FILE, SUMMARY_FILE, append_jsonl, read_done,
 )
 from anime_gan.faces.sources import Source, list_sources
+from anime_gan.jsonl import repair_tail
+from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
+from anime_gan.outputs import DETECT, check_output, write_json_atomic
 from anime_gan.viz import save_png
 
 log = logging.getLogger(__name__)
@@ -105,10 +108,11 @@ class FaceDetector:
         return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: (b[1], b[0]))
 
 
-def read_rgb(path: str | Path) -> np.ndarray:
+def read_rgb(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """An image file as RGB uint8 [H, W, 3] (transparency composited on white); raises OSError
-    (or ValueError) for a file that is not a readable image."""
+    (or ValueError, e.g. over ``max_pixels``) for a file that is not a usable image."""
     with Image.open(path) as image:
+        check_pixels(image, max_pixels)  # refused from the header, before decoding
         image.load()
         image = ImageOps.exif_transpose(image)
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
@@ -121,9 +125,11 @@ def read_rgb(path: str | Path) -> np.ndarray:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str) -> None:
+def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     cv2.setNumThreads(1)  # one image per process; OpenCV's own threads would oversubscribe
-    _WORKER.update(detector=FaceDetector(cascade_path, params), crops_dir=Path(crops_dir))
+    _WORKER.update(detector=FaceDetector(cascade_path, params), crops_dir=Path(crops_dir),
+                   max_pixels=max_pixels)
 
 
 def _process_source(src: Source) -> dict[str, Any]:
@@ -132,10 +138,11 @@ def _process_source(src: Source) -> dict[str, Any]:
     params, crops_dir = detector.params, _WORKER["crops_dir"]
     done: dict[str, Any] = {"source_path": src.key, "id": src.id, "faces": 0, "status": "ok"}
     try:
-        rgb = read_rgb(src.path)
+        rgb = read_rgb(src.path, _WORKER["max_pixels"])
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         error = f"{type(e).__name__}: {e}"[:300]
-        return {**done, "status": "unreadable", "error": error, "rows": []}
+        return {**done, "status": "unreadable", "error": error, "file_stat": _file_stat(src.path),
+                "rows": []}
     height, width = rgb.shape[:2]
     rows, dropped = [], {"border": 0, "small": 0}
     for k, box in enumerate(detector.detect(rgb)):
@@ -170,23 +177,31 @@ def run_detect(
     year_regex: str | None = None,
     limit: int | None = None,
     progress: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> DetectResult:
     """Detect faces in every source under ``input_dir`` not yet done in ``out_dir``.
 
     ``workers``: processes (0 = one per CPU core, 1 = in this process). ``limit`` caps the
     number of sources handled in this run (for a quick look); the next run goes on from there.
+    An image over ``max_pixels`` is recorded as unreadable without being decoded. ``out_dir`` must be new or a detect folder made from the same input with the same settings
+    (recorded in ``detect.json``); a source once unreadable is tried again when its file changed.
     """
     params = params or DetectParams()
-    out = Path(out_dir)
-    (out / CROPS_DIR).mkdir(parents=True, exist_ok=True)
+    out = check_output(out_dir, DETECT, {"input": input_dir})
+    settings = _settings(input_dir, params, year_regex)
     sources, missing = list_sources(input_dir, year_regex, exclude=[out])
+    _check_same_settings(out, settings)
+    (out / CROPS_DIR).mkdir(parents=True, exist_ok=True)
+    for name in (FACES_FILE, DONE_FILE):  # a kill mid-line: the next row must not glue onto it
+        repair_tail(out / name)
     done = read_done(out)
-    todo = [s for s in sources if s.key not in done]
+    todo = [s for s in sources if _needs_work(s, done.get(s.key))]
     result = DetectResult(out, len(sources), len(sources) - len(todo), missing=missing)
+    _write_summary(out, result, settings, cascade_path)  # the manifest, before any crop
     if limit is not None:
         todo = todo[:limit]
     workers = workers or os.cpu_count() or 1
-    init = (str(cascade_path), params, str(out / CROPS_DIR))
+    init = (str(cascade_path), params, str(out / CROPS_DIR), max_pixels)
     with open(out / FACES_FILE, "a", encoding="utf-8") as faces_f, \
             open(out / DONE_FILE, "a", encoding="utf-8") as done_f:
         bar = tqdm(total=len(todo), desc="detect", unit="img", disable=not progress)
@@ -199,8 +214,50 @@ def run_detect(
                 _collect(pool.imap_unordered(_process_source, todo, chunksize=4),
                          faces_f, done_f, result, bar)
         bar.close()
-    _write_summary(out, result, params, cascade_path, input_dir)
+    _write_summary(out, result, settings, cascade_path)
     return result
+
+
+def _settings(input_dir: str | Path, params: DetectParams, year_regex: str | None) -> dict:
+    """What the crops of a detect folder depend on: a rerun must use the same."""
+    return {"input": str(Path(input_dir).resolve()), "year_regex": year_regex,
+            "params": asdict(params)}
+
+
+def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume ``out`` with other settings than the ones its crops were made with."""
+    try:
+        before = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if "input" in before and Path(before["input"]).resolve() != Path(settings["input"]):
+        raise UserError(f"{out} holds the faces of input={before['input']}, not of "
+                        f"input={settings['input']}: give that input to resume, or choose a new "
+                        f"out= folder.")
+    old = {"year_regex": before.get("year_regex", settings["year_regex"]),
+           **{f"detector.{k}": v for k, v in (before.get("params") or {}).items()}}
+    new = {"year_regex": settings["year_regex"],
+           **{f"detector.{k}": v for k, v in settings["params"].items()}}
+    for key, value in old.items():
+        if key in new and new[key] != value:
+            raise UserError(f"{out} was made with {key}={value}, not {new[key]}: rerun with "
+                            f"{key}={value} to resume, or choose a new out= folder for the new "
+                            f"settings.")
+
+
+def _file_stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _needs_work(src: Source, done: dict[str, Any] | None) -> bool:
+    """Not done yet, or unreadable last time and the file has changed since (or is unknown)."""
+    if done is None:
+        return True
+    return done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
 
 
 def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar: tqdm) -> None:
@@ -219,11 +276,12 @@ def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar:
         bar.update(1)
 
 
-def _write_summary(out: Path, result: DetectResult, params: DetectParams,
-                   cascade_path: str | Path, input_dir: str | Path) -> None:
+def _write_summary(out: Path, result: DetectResult, settings: dict[str, Any],
+                   cascade_path: str | Path) -> None:
+    """detect.json: the folder's manifest (the settings its crops were made with) and counts."""
     done = read_done(out)
     summary = {
-        "input": str(input_dir), "cascade": str(cascade_path), "params": asdict(params),
+        "stage": "detect", **settings, "cascade": str(cascade_path),
         "last_run": {k: v for k, v in asdict(result).items() if k != "out"},
         "total": {
             "sources_done": len(done),
@@ -232,6 +290,4 @@ def _write_summary(out: Path, result: DetectResult, params: DetectParams,
             "no_face": sum(r.get("status") == "ok" and not r.get("faces") for r in done.values()),
         },
     }
-    tmp = out / f".{SUMMARY_FILE}.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    os.replace(tmp, out / SUMMARY_FILE)
+    write_json_atomic(out / SUMMARY_FILE, summary)

@@ -5,11 +5,13 @@
     <faces>/crops/<id>.png   one face per file, square, at the master resolution
     <faces>/faces.jsonl      one row per face: id, file, source_path, source, box, crop_box, ...
     <faces>/done.jsonl       one row per processed source image (faces found, or why none)
-    <faces>/detect.json      the parameters and counts of the last run
+    <faces>/detect.json      the manifest: the input and settings the crops were made with (a
+                             rerun must use the same), and the counts of the last run
 
 A source is finished once its ``done`` row is written, after its crops and face rows. Readers
 therefore keep only the face rows of finished sources (the last row per id wins), and skip a
-torn last line, so an interrupted run leaves nothing half-counted and resumes cleanly.
+torn last line, which the next run cuts off before it appends (:mod:`anime_gan.jsonl`), so an
+interrupted run leaves nothing half-counted and resumes cleanly.
 """
 
 from __future__ import annotations

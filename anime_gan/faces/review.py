@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw
 
 from anime_gan.errors import UserError
 from anime_gan.faces.records import crop_path, read_faces
+from anime_gan.outputs import REVIEW, check_output
 from anime_gan.viz import contact_sheet, save_png
 
 INDEX_FILE = "index.tsv"
@@ -131,6 +132,7 @@ def write_review(
 ) -> ReviewResult:
     """(Re)write the numbered contact sheets, ``index.tsv`` and (if absent) ``rejects.txt``."""
     faces_dir, review_dir = Path(faces_dir), Path(review_dir)
+    check_output(review_dir, REVIEW, {"faces": faces_dir})
     rows = {r["id"]: r for r in read_faces(faces_dir)}
     if not rows:
         raise UserError(f"{faces_dir} has no face crops yet: run `make detect` on a folder of "

@@ -46,11 +46,63 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return ckpt
 
 
+def resumable_checkpoint(path: Path) -> Path:
+    """``path`` if it is a whole checkpoint that loads with ``weights_only=True`` (tensors and
+    plain data, never code), else a UserError that names the newest earlier one that does."""
+    if not path.is_file():
+        raise UserError(f"ckpt_path={path} does not exist: give a .ckpt written by `anime-gan "
+                        f"train`, or ckpt_path=last to resume a run folder's last checkpoint.")
+    if _loads(path):
+        return path
+    earlier = [p for p in sorted(path.parent.glob("iter*.ckpt"), reverse=True) if p != path]
+    intact = next((p for p in earlier if _loads(p)), None)
+    hint = (f"resume from the newest intact one with ckpt_path={intact}" if intact else
+            "start afresh without ckpt_path, in a new run folder")
+    raise UserError(f"{path} is not a whole checkpoint of `anime-gan train` (truncated, corrupt "
+                    f"or holding code), so training cannot resume from it: {hint}.")
+
+
+def _loads(path: Path) -> bool:
+    try:
+        read_checkpoint(path)
+    except UserError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete ``.<name>.ckpt.<pid>.tmp`` files that a kill during a save left in ``folder``
+    (those of a process that still runs are kept); returns the deleted paths."""
+    removed = []
+    for tmp in folder.glob(".*.ckpt.*.tmp") if folder.is_dir() else []:
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
 def load_generator(path: str | Path, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
     """The (EMA) generator of a checkpoint, in eval mode on the CPU, and the checkpoint's
     ``anime_gan`` section (generator config, iteration, empirical prior)."""
     ckpt = read_checkpoint(path)
     meta = ckpt["anime_gan"]
+    if "generator_config" not in meta:
+        what = "an upscaler's (anime-gan sr-train)" if "upscaler_config" in meta else "another model's"
+        raise UserError(f"{path} is {what} checkpoint, not a face generator's: give a checkpoint "
+                        f"written by `anime-gan train`, e.g. runs/demo/checkpoints/last.ckpt.")
     generator = build_generator(meta["generator_config"])
     prefix = "generator_ema.module." if ema else "generator."
     state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}

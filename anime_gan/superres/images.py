@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from anime_gan.errors import UserError
+from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 _LOSSLESS_TO_RGB = ("L", "P")  # one channel / a palette: RGB without loss
@@ -38,6 +39,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
     path = Path(path)
     try:
         with Image.open(path) as image:
+            check_pixels(image, DEFAULT_MAX_PIXELS)  # before decoding a huge picture
             image.load()
             mode, channels = image.mode, len(image.getbands())
             if mode in _LOSSLESS_TO_RGB and "transparency" not in image.info:

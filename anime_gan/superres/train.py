@@ -16,18 +16,18 @@ import torch
 from omegaconf import DictConfig
 
 from anime_gan.superres.report import model_label, run_report
-from anime_gan.train import _finish_loggers, build_run
+from anime_gan.train import _finish_loggers, build_run, fit
 
 log = logging.getLogger(__name__)
 
 
 def sr_train(cfg: DictConfig) -> dict[str, float]:
     """Train the upscaler the config describes; returns the callback and measure metrics."""
-    datamodule, model, _, loggers, trainer = build_run(cfg)
+    datamodule, model, callbacks, loggers, trainer = build_run(cfg)
 
     start, seconds = time.perf_counter(), 0.0
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        fit(trainer, model, datamodule, cfg.get("ckpt_path"), callbacks)
         seconds = time.perf_counter() - start
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         if cfg.get("measure", True) and trainer.is_global_zero and len(datamodule.val_hi):

@@ -23,6 +23,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.errors import UserError
+from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
+from anime_gan.outputs import TAG, check_output
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger
 from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
@@ -80,8 +82,9 @@ def list_images(folder: Path) -> list[tuple[str, Path]]:
 class _ImageFiles(Dataset):
     """Decoded and preprocessed images; an unreadable file yields its error instead."""
 
-    def __init__(self, items: list[tuple[str, Path]], size: int) -> None:
-        self.items, self.size = items, size
+    def __init__(self, items: list[tuple[str, Path]], size: int,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.items, self.size, self.max_pixels = items, size, max_pixels
 
     def __len__(self) -> int:
         return len(self.items)
@@ -89,6 +92,7 @@ class _ImageFiles(Dataset):
     def __getitem__(self, i: int) -> tuple[int, torch.Tensor | None, str]:
         try:
             with Image.open(self.items[i][1]) as image:
+                check_pixels(image, self.max_pixels)  # before decoding a huge picture
                 rgb = np.asarray(image.convert("RGB"))  # grey -> 3 channels, alpha dropped
         except Exception as e:  # PIL's decoders fail in many ways; each is this one file's problem
             return i, None, f"{type(e).__name__}: {e}"
@@ -144,11 +148,14 @@ def _tag_batches(loader: DataLoader, items: list[tuple[str, Path]], root: Path,
 
 
 def tag_folder(input_dir: str | Path, out: str | Path, weights: str | Path, batch_size: int = 32,
-               device: str = "auto", num_workers: int = 0, progress: bool = True) -> TagRun:
-    """Tag every image under ``input_dir`` into ``out`` (resuming what a previous run finished)."""
+               device: str = "auto", num_workers: int = 0, progress: bool = True,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> TagRun:
+    """Tag every image under ``input_dir`` into ``out`` (resuming what a previous run finished);
+    an image over ``max_pixels`` is skipped (listed in skipped.jsonl) without being decoded."""
     root, run, weights = Path(input_dir), TagRun(Path(out)), Path(weights)
     if batch_size < 1:
         raise UserError(f"batch_size must be at least 1, got {batch_size}: fix batch_size=... .")
+    check_output(run.out, TAG, {"input": root})
     images = list_images(root)
     dev = resolve_device(device)
     net = load_tagger(weights, dev)
@@ -158,7 +165,7 @@ def tag_folder(input_dir: str | Path, out: str | Path, weights: str | Path, batc
     pending = [(k, p) for k, p in images if k not in done]
     run.already_done = len(images) - len(pending)
     _write_manifest(run.out, weights, net, len(done))
-    loader = DataLoader(_ImageFiles(pending, net.arch.input_size), batch_size=batch_size,
+    loader = DataLoader(_ImageFiles(pending, net.arch.input_size, max_pixels), batch_size=batch_size,
                         num_workers=num_workers, collate_fn=_collate, pin_memory=dev.type == "cuda")
     try:
         _tag_batches(loader, pending, root, net, dev, run, progress)

@@ -23,6 +23,7 @@ import torch
 
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, I2V_INDICES, NUM_TAGS
 from anime_gan.errors import UserError
+from anime_gan.jsonl import repair_tail
 from anime_gan.tagging.illust2vec import NUM_I2V_TAGS
 
 THRESHOLD = 0.25
@@ -116,11 +117,8 @@ def finished_ids(path: str | Path) -> set[str]:
     path = _tags_path(path)
     if not path.exists():
         return set()
-    rows, good_end = _parse_rows(path)
-    if good_end < path.stat().st_size:
-        with open(path, "r+b") as f:
-            f.truncate(good_end)
-    return {str(row["id"]) for row in rows}
+    repair_tail(path)
+    return {str(row["id"]) for row in _parse_rows(path)[0]}
 
 
 def read_tags(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -177,6 +177,7 @@ def test_rerun_fetches_only_what_failed(crawled) -> None:  # noqa: ANN001
         "/brandnew/1294/c1294chara4.jpg": 1,
         "/brandnew/1294/c1294chara5.jpg": 3,
         "/brandnew/483285/c483285chara2.jpg": 3,
+        "/robots.txt": 1,  # read once per run and host
     }  # html, truncated, stalled: tried again
     assert again == retried  # no page, no done image, no placeholder/duplicate/404/oversize again
     assert summary["pages"]["fetched"] == 0
@@ -257,7 +258,7 @@ def test_per_host_delay_spaces_all_workers(tmp_path: Path) -> None:
     with FakeSite(games) as site:
         run_crawl(site.crawl_settings(tmp_path, per_host_delay_s=0.1, concurrency=4))
         times = sorted(r.time for r in site.requests)
-    assert len(times) == 7  # the query, the page, 5 pictures
+    assert len(times) == 8  # robots.txt, the query, the page, 5 pictures
     # One throttle for all 4 workers books 6 gaps of 0.1 s: the last request cannot reach the
     # server before 0.6 s after the first one's slot. Per-worker throttles would send the
     # pictures side by side (~0.3 s in all). The span, unlike the smallest gap, does not depend

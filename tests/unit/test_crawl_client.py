@@ -81,3 +81,33 @@ def test_unreachable_host_fails_after_bounded_tries() -> None:
         1.0,
         2.0,
     ]  # one per failed try before the last (the 1 s host delay is used up)
+
+
+def test_robots_txt_is_read_once_per_host_and_its_answer_decides() -> None:
+    from anime_gan.crawl.client import FetchError
+    from anime_gan.crawl.robots import RobotsRules
+
+    answers = {
+        "http://a.test/robots.txt": (200, "User-agent: *\nDisallow: /private/\n"),
+        "http://b.test/robots.txt": (404, ""),
+        "http://c.test/robots.txt": (403, ""),
+        "http://d.test/robots.txt": FetchError("http_503", "d", "retries exhausted", 503),
+        "http://e.test/robots.txt": FetchError("connection", "e", "refused"),
+    }
+    asked: list[str] = []
+
+    def fetch(url: str) -> tuple[int, str]:
+        asked.append(url)
+        answer = answers[url]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    rules = RobotsRules(fetch, "anime-gan/0.1")
+    assert rules.allowed("http://a.test/x.jpg") and not rules.allowed("http://a.test/private/y")
+    assert rules.allowed("http://b.test/anything")
+    assert not rules.allowed("http://c.test/x") and not rules.allowed("http://d.test/x")
+    for _ in range(2):  # no answer at all: that request fails, the next one asks again
+        with pytest.raises(FetchError, match="connection"):
+            rules.allowed("http://e.test/x")
+    assert asked == [f"http://{h}.test/robots.txt" for h in "abcdee"]

@@ -145,3 +145,71 @@ def test_cli_says_what_is_missing(folders, tmp_path):
     proc = _cli(f"page_dir={page}", f"model_dir={tmp_path}", f"hydra.run.dir={tmp_path}")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "anime-gan export" in err
+
+
+# --- reliability: the file actually sent, long segments, bodies, idle connections ----------
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory) -> tuple[str, Path]:
+    """A page whose main.js.gz is a symlink to a gzip file outside the roots."""
+    root = tmp_path_factory.mktemp("leaky")
+    page, model = root / "page", root / "model"
+    page.mkdir()
+    model.mkdir()
+    (page / "index.html").write_text("<!doctype html>")
+    (page / "main.js").write_text("export {};")
+    (root / "secret.gz").write_bytes(gzip.compress(b"outside the roots"))
+    (page / "main.js.gz").symlink_to(root / "secret.gz")
+    srv, url = serve_in_background(page, model, max_body_bytes=1024, idle_timeout_s=0.5)
+    yield urlsplit(url).netloc, page
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_a_gz_sibling_leading_outside_is_never_sent(leaky):
+    netloc, _ = leaky
+    response, body = request(netloc, "/main.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200 and response.getheader("Content-Encoding") is None
+    assert body == b"export {};"
+
+
+def test_a_path_segment_over_255_characters_gets_414_not_a_dropped_connection(leaky):
+    netloc, _ = leaky
+    conn = http.client.HTTPConnection(netloc, timeout=5)
+    conn.request("GET", "/" + "a" * 300 + ".js")
+    response = conn.getresponse()
+    assert response.status == 414 and b"too long" in response.read()
+    conn.request("GET", "/main.js")  # the same connection still serves
+    assert conn.getresponse().read() == b"export {};"
+    conn.close()
+
+
+def test_a_large_request_body_is_refused_with_413(leaky):
+    netloc, _ = leaky
+    response, body = request(netloc, "/main.js", headers={"Content-Length": str(10**9)})
+    assert response.status == 413 and b"limited to 1024 bytes" in body
+    conn = http.client.HTTPConnection(netloc, timeout=5)  # a small body is read and dropped
+    conn.request("GET", "/main.js", body=b"x" * 100)
+    assert conn.getresponse().read() == b"export {};"
+    conn.close()
+
+
+def test_an_idle_connection_is_closed_after_the_timeout(leaky):
+    import socket
+    import time
+
+    netloc, _ = leaky
+    host, port = netloc.split(":")
+    start = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        assert sock.recv(1) == b""  # the server hangs up: nothing was sent for 0.5 s
+    assert time.monotonic() - start < 4
+
+
+def test_cli_refuses_a_port_out_of_range(folders, tmp_path):
+    page, model, _ = folders
+    proc = _cli(f"page_dir={page}", f"model_dir={model}", "port=99999", f"hydra.run.dir={tmp_path}")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in err
+    assert "error: port=99999 is not an integer from 0 to 65,535: use e.g. port=8000." in err

@@ -1,0 +1,70 @@
+"""Release years of imported images, read from their file names, and the ``min_year`` filter.
+
+The year is group 1 of ``year_regex`` searched in the file stem (``<id>_<year>.jpg`` by
+default, as in getchu64); ``min_year`` keeps the images of that year and later, as the paper
+keeps games released after 2005 (``min_year=2006``). The report's counts are of the images
+that were imported: a file skipped as undecodable is counted among the skipped files only.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from anime_gan.errors import UserError
+
+DEFAULT_YEAR_REGEX = r"_(\d{4})$"
+
+
+def count_years(years: list[int | None], index: Iterable[int]) -> dict[str, int]:
+    """How many of the images at ``index`` have a year in their name, and how many not."""
+    chosen = [years[i] for i in index]
+    with_year = sum(y is not None for y in chosen)
+    return {"with_year": with_year, "without_year": len(chosen) - with_year}
+
+
+def compile_year_regex(year_regex: str | None) -> re.Pattern[str] | None:
+    """The compiled ``year_regex`` (None: no years); a bad pattern is one sentence."""
+    if not year_regex:
+        return None
+    try:
+        return re.compile(year_regex)
+    except re.error as e:
+        raise UserError(f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
+                        f"fix it or set year_regex=null.") from None
+
+
+def parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
+    """The year in a file's stem: ``pattern``'s group 1 (or whole match) when it is all digits."""
+    match = pattern.search(posixpath.splitext(name)[0]) if pattern else None
+    if match is None:
+        return None
+    text = match.group(1) if match.groups() else match.group(0)
+    return int(text) if text and text.isdigit() else None
+
+
+def filter_years(years: list[int | None], min_year: int | None, year_regex: str | None,
+                  report: dict[str, Any], warnings: list[str]) -> list[int]:
+    """Indices of the images kept by ``min_year`` (an unknown year is not kept)."""
+    with_year = sum(y is not None for y in years)
+    report["years"] = {"year_regex": year_regex, **count_years(years, range(len(years)))}
+    if min_year is None:
+        return list(range(len(years)))
+    if with_year == 0:
+        raise UserError(
+            f"min_year={min_year} was given but no file name matches year_regex={year_regex!r}: "
+            f"set year_regex to match your file names or drop min_year."
+        )
+    selected = [i for i, y in enumerate(years) if y is not None and y >= int(min_year)]
+    removed_old = sum(y is not None and y < int(min_year) for y in years)
+    report["years"].update(min_year=int(min_year), removed_before_min_year=removed_old,
+                           removed_without_year=len(years) - with_year)
+    if not selected:
+        raise UserError(f"min_year={min_year} leaves no image (the latest year found is "
+                        f"{max(y for y in years if y is not None)}): lower min_year or drop it.")
+    if len(years) > with_year:
+        warnings.append(f"{len(years) - with_year} images without a year in their name were "
+                        f"left out by min_year.")
+    return selected
