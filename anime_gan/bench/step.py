@@ -1,11 +1,11 @@
 """One training iteration of the GAN without Lightning, for FLOP counts and timings.
 
-It does what ``ConditionalGAN.training_step`` does (SPEC 4), in the same order: G forward once;
-D step (real -> 1 with its tags, fake.detach() -> 0 with its sampled tags, DRAGAN penalty with
-double backprop, one backward of L(D), Adam step); G step (D frozen as Lightning's
-``toggle_optimizer`` freezes it, L(G) backward through D into G, Adam step). It leaves out what
-is not compute: logging, the EMA copy, the lr schedule and the non-finite guard. The networks
-and optimizers are the project's own, so the figures are those of the real models.
+It does what ``ConditionalGAN.training_step`` does, in the same order, with the same objective
+(:class:`anime_gan.models.objective.Objective`, the paper's by default): G forward once; D step
+(L(D), one backward, Adam step); G step (D frozen as Lightning's ``toggle_optimizer`` freezes
+it, L(G) backward through D into G, Adam step). It leaves out what is not compute: logging, the
+EMA copy, the lr schedule and the non-finite guard. The networks and optimizers are the
+project's own, so the figures are those of the real models.
 """
 
 from __future__ import annotations
@@ -20,12 +20,7 @@ from torch import Tensor, nn
 from anime_gan.data.priors import LabelPrior
 from anime_gan.models.discriminator import ResNetDiscriminator
 from anime_gan.models.generator import SRResNetGenerator
-from anime_gan.models.losses import (
-    classification_loss,
-    d_adversarial_loss,
-    dragan_penalty,
-    g_adversarial_loss,
-)
+from anime_gan.models.objective import Objective
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -93,19 +88,18 @@ class TrainStep:
         generator, discriminator: the networks, already on their device.
         variant: precision, memory format and optimizer flavour (see :class:`Variant`).
         optimize: False leaves out the Adam steps (for FLOP counts on the meta device).
-        lambda_adv, lambda_gp, perturb_scale: the loss settings of SPEC 4.
+        objective: the loss settings (default: the paper's).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, variant: Variant = Variant(),
-                 optimize: bool = True, lambda_adv: float = 34.0, lambda_gp: float = 0.5,
-                 perturb_scale: float = 0.5, seed: int = 0) -> None:
+                 optimize: bool = True, objective: Objective = Objective(), seed: int = 0) -> None:
         self.device = next(generator.parameters()).device
         self.variant = variant
         if variant.channels_last:
             generator = generator.to(memory_format=torch.channels_last)
             discriminator = discriminator.to(memory_format=torch.channels_last)
         self.g, self.d = generator.train(), discriminator.train()
-        self.lambda_adv, self.lambda_gp, self.perturb_scale = lambda_adv, lambda_gp, perturb_scale
+        self.objective = objective
         self.opt_g = self.opt_d = None
         if optimize:
             kind = {"fused": True} if variant.fused else {"foreach": True}
@@ -131,24 +125,20 @@ class TrainStep:
     def penalty(self, real: Tensor) -> Tensor:
         """L_gp(D) around the real images (forward and the first backward, graph kept)."""
         with self.variant.autocast(self.device):
-            return dragan_penalty(lambda x: self.d(x)[0], real, self.perturb_scale, self.rng)
+            return self.objective.gradient_penalty(self.d, real, None, self.rng)
 
     def d_step(self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor) -> Tensor:
-        """L(D) = L_cls(D) + lambda_adv L_adv(D) + lambda_gp L_gp(D); backward and Adam step."""
+        """L(D) (with its penalty: double backprop); backward and Adam step."""
         with frozen(self.g), self.variant.autocast(self.device):
-            real_adv, real_cls = self.d(real)
-            fake_adv, fake_cls = self.d(fake.detach())
-            d_adv = d_adversarial_loss(real_adv, fake_adv)
-            d_cls = classification_loss(real_cls, labels, known) + classification_loss(fake_cls, c)
-        loss = d_cls + self.lambda_adv * d_adv + self.lambda_gp * self.penalty(real)
+            loss, _ = self.objective.discriminator_loss(self.d, real, labels, known, fake, c, None,
+                                                        self.rng)
         self._backward_and_step(self.opt_d, loss)
         return loss.detach()
 
     def g_step(self, fake: Tensor, c: Tensor) -> Tensor:
-        """L(G) = lambda_adv L_adv(G) + L_cls(G) through the frozen D; backward and Adam step."""
+        """L(G) through the frozen D; backward and Adam step."""
         with frozen(self.d), self.variant.autocast(self.device):
-            adv, cls = self.d(fake)
-            loss = self.lambda_adv * g_adversarial_loss(adv) + classification_loss(cls, c)
+            loss, _ = self.objective.generator_loss(self.d, fake, c, None, self.rng)
         self._backward_and_step(self.opt_g, loss)
         return loss.detach()
 

@@ -63,7 +63,8 @@ class Objective:
         """What D sees of an image: the image itself, or its augmentation."""
         return diff_augment(x, self._policy, rng) if self._policy else x
 
-    def _penalty(self, d: nn.Module, real: Tensor, y: Tensor, rng: torch.Generator | None) -> Tensor:
+    def gradient_penalty(self, d: nn.Module, real: Tensor, y: Tensor | None, rng: torch.Generator | None) -> Tensor:
+        """L_gp(D) at the real images D sees (its adversarial logit, with the tags y)."""
         critic: Callable[[Tensor], Tensor] = lambda x: d(x, y)[0]  # noqa: E731
         if self.penalty == "dragan":
             return dragan_penalty(critic, real, self.perturb_scale, rng)
@@ -87,7 +88,7 @@ class Objective:
             d_cls = d_cls + self.cls_weight * classification_loss(real_cls, labels, known)
         if self.fake_cls_weight:
             d_cls = d_cls + self.fake_cls_weight * classification_loss(fake_cls, c, fake_known)
-        d_gp = self._penalty(d, real_in, y_real, rng)
+        d_gp = self.gradient_penalty(d, real_in, y_real, rng)
         loss = d_cls + self.lambda_adv * d_adv + self.lambda_gp * d_gp
         return loss, {"d_adv": d_adv, "d_cls": d_cls, "d_gp": d_gp, "d_loss": loss}
 
