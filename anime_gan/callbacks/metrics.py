@@ -11,12 +11,14 @@ real images; the states add up in ``compute``), and then
   ``<run>/metrics/<name>.png`` + ``.csv`` (the paper's Fig. 10).
 
 Real images are the DataModule's held-out split, or its training split when fewer than two
-images per process are held out.
+images per process are held out (``data.val_fraction=0``: the paper trains on every image).
+Fakes come from the EMA generator, or with ``ema=False`` from the raw one (as the paper samples).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +41,17 @@ log = logging.getLogger(__name__)
 
 class MetricCallback(L.Callback):
     """Runs a named protocol every ``every_n_iterations`` and at the last iteration; logs
-    ``key`` (the protocol's ``main`` value) and ``key/<name>`` for its other numbers."""
+    ``key`` (the protocol's ``main`` value) and ``key/<name>`` for its other numbers; ``ema``:
+    measure the EMA generator (True) or the raw one."""
 
     main = ""
 
     def __init__(self, protocol: str, key: str, every_n_iterations: int = 1000,
-                 batch_size: int = 64, seed: int = 0, dirpath: str | None = None) -> None:
+                 batch_size: int = 64, seed: int = 0, dirpath: str | None = None,
+                 ema: bool = True) -> None:
         self.protocol = get_protocol(protocol)
         self.key, self.every, self.batch_size, self.seed = key, every_n_iterations, batch_size, seed
+        self.ema = ema
         self.dirpath = dirpath
         self.curve: list[tuple[int, float]] = []
         self._last = -1
@@ -66,7 +71,8 @@ class MetricCallback(L.Callback):
         held_out = dm.val_set is not None and len(dm.val_set) >= 2 * trainer.world_size
         real = dm.val_set if held_out else dm.train_set
         return EvalContext(
-            pl_module.generate, int(pl_module.generator.z_dim), dm.empirical_prior, real,
+            partial(pl_module.generate, ema=self.ema), int(pl_module.generator.z_dim),
+            dm.empirical_prior, real,
             device=pl_module.device, batch_size=self.batch_size, seed=self.seed, cache=self.cache,
             rank=trainer.global_rank, world_size=trainer.world_size, **self.extras(pl_module),
         )

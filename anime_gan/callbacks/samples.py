@@ -37,18 +37,20 @@ def hair_color_conditions(num_cols: int, z_dim: int = 128, seed: int = 0) -> tup
 
 
 class SampleGrid(L.Callback):
-    """Every ``every_n_iterations``, draw the hair-color grid with the EMA generator, save it as
-    ``<run>/samples/iter_XXXXXXX.png`` and log it through the logger's image API."""
+    """Every ``every_n_iterations``, draw the hair-color grid with the EMA generator (``ema=False``:
+    the raw one, as the paper samples), save it as ``<run>/samples/iter_XXXXXXX.png`` and log it
+    through the logger's image API."""
 
     def __init__(self, every_n_iterations: int = 1000, num_cols: int = 8, seed: int = 0,
-                 dirpath: str | None = None, scale: int = 2) -> None:
+                 dirpath: str | None = None, scale: int = 2, ema: bool = True) -> None:
         self.every, self.num_cols, self.seed, self.scale = every_n_iterations, num_cols, seed, scale
+        self.ema = ema
         self.dirpath = dirpath
         self._last = -1
 
     def render(self, pl_module: L.LightningModule) -> Image.Image:
         z, c, names = hair_color_conditions(self.num_cols, pl_module.generator.z_dim, self.seed)
-        images = nchw_to_nhwc(to_uint8(pl_module.generate(z, c)))
+        images = nchw_to_nhwc(to_uint8(pl_module.generate(z, c, ema=self.ema)))
         return labelled_grid(images, self.num_cols, names, self.scale)
 
     def _save(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
