@@ -43,6 +43,8 @@ def build_run(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule
         L.seed_everything(cfg.seed, workers=True)
     if cfg.get("matmul_precision"):
         torch.set_float32_matmul_precision(cfg.matmul_precision)
+    if cfg.get("cudnn_tf32") is not None:  # the legacy flag (PyTorch refuses a mix of its two APIs)
+        torch.backends.cudnn.allow_tf32 = bool(cfg.cudnn_tf32)
     if cfg.get("logger") and any("Wandb" in str(c.get("_target_", "")) for c in cfg.logger.values()):
         os.environ.setdefault("WANDB_MODE", "offline")  # no account or network needed
 
