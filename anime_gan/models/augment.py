@@ -3,7 +3,7 @@
 The same random transform family is applied to real and fake images every time D sees them
 (D step, penalty and G step), and gradients flow through it to G, so D cannot memorise the
 few thousand training images and G is not taught to produce augmented faces. Images are in
-[-1, 1]; a policy is a comma-separated list of
+[-1, 1]; a policy is a list (or a comma-separated string) of
 
 - ``color``: brightness (+U[-0.5, 0.5]), saturation (x U[0, 2]) and contrast (x U[0.5, 1.5]);
 - ``translation``: an integer shift of up to 1/8 of the side on each axis, zero padded;
@@ -15,15 +15,19 @@ and white hair, which is why the ablation measures each policy separately (docs/
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import Tensor
 
 POLICIES = ("color", "translation", "cutout")
 
 
-def parse_policy(policy: str | None) -> tuple[str, ...]:
-    """``"translation,cutout"`` -> ("translation", "cutout"); empty or None -> ()."""
-    names = tuple(p.strip() for p in (policy or "").split(",") if p.strip())
+def parse_policy(policy: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``"translation,cutout"`` or ``["translation", "cutout"]`` -> ("translation", "cutout");
+    empty or None -> ()."""
+    parts = (policy or "").split(",") if isinstance(policy, str) or policy is None else list(policy)
+    names = tuple(str(p).strip() for p in parts if str(p).strip())
     unknown = [p for p in names if p not in POLICIES]
     if unknown:
         raise ValueError(f"unknown augmentation {unknown[0]!r} in model.augment={policy!r}: use a "

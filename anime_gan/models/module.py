@@ -74,9 +74,11 @@ class ConditionalGAN(L.LightningModule):
         adv_loss: str = "bce",
         penalty: str = "dragan",
         cls_weight: float = 1.0,
-        augment: str | None = None,
+        augment: str | list[str] | None = None,
     ) -> None:
         super().__init__()
+        if augment is not None and not isinstance(augment, str):  # a config list: kept as text,
+            augment = ",".join(str(a) for a in augment)  # so checkpoints load with weights_only
         self.automatic_optimization = False
         self.save_hyperparameters(ignore=["generator", "discriminator", "optimizer_g", "optimizer_d"])
         self.generator, self.discriminator = generator, discriminator

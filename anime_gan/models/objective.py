@@ -49,7 +49,7 @@ class Objective:
     penalty: str = "dragan"
     cls_weight: float = 1.0
     fake_cls_weight: float = 1.0
-    augment: str = ""
+    augment: str | tuple[str, ...] = ""
 
     def __post_init__(self) -> None:
         if self.adv_loss not in ADVERSARIAL_LOSSES:

@@ -111,6 +111,7 @@ def test_augmentation_passes_gradients_and_is_reproducible() -> None:
     a.sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     assert parse_policy(None) == () and parse_policy("") == ()
+    assert parse_policy(["translation", "cutout"]) == ("translation", "cutout")
     with pytest.raises(ValueError, match="unknown augmentation 'flip'"):
         parse_policy("translation,flip")
 
