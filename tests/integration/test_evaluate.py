@@ -98,6 +98,8 @@ def test_callbacks_log_swd_fid_and_precision_during_training(setup, tmp_path):
     assert float(swd_rows[0]["val/swd/swd_16"]) == pytest.approx(
         float(swd_rows[0]["val/swd"])
     )  # one level
+    # the neighbour difference of the same fakes and reals, beside SWD
+    assert 0 < float(swd_rows[0]["val/swd/nd"]) and 0 < float(swd_rows[0]["val/swd/nd_real"])
     assert [float(r["val/fid_i2v/kid"]) for r in logged if r["val/fid_i2v"]]
     assert [int(r["step"]) for r in logged if r["val/precision"]] == [
         8

@@ -88,3 +88,40 @@ def test_uint8_input_and_128_px_work_and_results_are_reproducible():
     m = SlicedWassersteinDistance(32)
     with pytest.raises(ValueError, match="32 px"):
         m.update(torch.zeros(2, 3, 16, 16), real=True)
+
+
+def test_neighbour_difference_by_hand_and_across_batches():
+    from anime_gan.metrics.smoothness import NeighbourDifference
+
+    flat = torch.full((2, 3, 8, 8), 0.3)
+    stripes = torch.ones(1, 3, 8, 8)
+    stripes[..., 1::2, :] = -1.0  # every vertical neighbour differs by 2
+    m = NeighbourDifference()
+    m.update(flat, real=True)
+    m.update(stripes, real=False)
+    out = m.compute()
+    assert out["real"].item() == 0.0 and out["fake"].item() == pytest.approx(2.0)
+    # two batches average as one: sums and counts, not a mean of means
+    m2 = NeighbourDifference()
+    m2.update(_faces(3, 16, 0), real=True)
+    m2.update(_faces(5, 16, 1), real=True)
+    m2.update(_faces(4, 16, 2), real=False)
+    whole = torch.cat([_faces(3, 16, 0), _faces(5, 16, 1)])
+    expected = (whole[..., 1:, :] - whole[..., :-1, :]).abs().mean()
+    assert m2.compute()["real"].item() == pytest.approx(expected.item(), rel=1e-6)
+    # uint8 images read on the same [-1, 1] scale
+    m3 = NeighbourDifference()
+    m3.update(((stripes + 1) * 127.5).to(torch.uint8), real=True)
+    m3.update(stripes, real=False)
+    assert m3.compute()["ratio"].item() == pytest.approx(1.0)
+
+
+def test_pixel_noise_raises_the_neighbour_difference_far_more_than_swd_sees_it():
+    from anime_gan.metrics.smoothness import NeighbourDifference
+
+    clean = _faces(16, 32, 0)
+    noisy = (clean + 0.2 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(1))).clamp(-1, 1)
+    m = NeighbourDifference()
+    m.update(clean, real=True)
+    m.update(noisy, real=False)
+    assert m.compute()["ratio"].item() > 3.0
