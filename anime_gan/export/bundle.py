@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.tags import GROUPS, NUM_TAGS, TAG_NAMES
+from anime_gan.data.tags import GROUPS, NUM_TAGS, OPPOSITES, TAG_NAMES
 from anime_gan.errors import UserError
 from anime_gan.export.onnx import INT8_SESSION_CONFIG, OPSET, VARIANTS, export_fp32, parity
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
@@ -74,12 +74,14 @@ def model_card(generator: nn.Module, prior: dict, models: dict, default_variant:
             "output": {"image": ["N", 3, r, r]},
             "dtype": "float32",
             "range": [-1.0, 1.0],
+            "tag_range": [0.0, 1.0],  # c's values for absent and present (the page's sliders span it)
             "layout": "NCHW",
             "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
         },
         "schema": {
             "tags": list(TAG_NAMES),
             "groups": [{"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS],
+            "opposites": [list(pair) for pair in OPPOSITES],  # tags that are never both present
         },
         "prior": prior,
         "models": models,
