@@ -1,10 +1,13 @@
 // The generator, run by onnxruntime-web in this worker so the page stays responsive.
 //
-// Messages in:  {type: "init", modelUrl, threads, backend: "auto" | "wasm" | "webgpu"}
+// Messages in:  {type: "init", id: 0, modelUrl, threads, backend: "auto" | "wasm" | "webgpu"}
 //               {type: "run", id, z: Float32Array[n * zDim], c: Float32Array[n * 34], n}
-// Messages out: {type: "progress", loaded, total}  {type: "ready", backend, threads}
+// Messages out: {type: "progress", loaded, total}
+//               {type: "ready", id: 0, backend, threads, requested, fallback, bytes}: backend is
+//               the one actually running; fallback says why it is not the requested one
+//               ("unavailable": no hardware WebGPU adapter, "failed": WebGPU could not run the model)
 //               {type: "result", id, pixels: Uint8ClampedArray (RGBA, n images), ms}
-//               {type: "error", id?, message}
+//               {type: "error", id, message}
 // The runtime's .mjs/.wasm files are served with the page under ort/ (nothing from a CDN).
 
 let session = null;
@@ -50,25 +53,32 @@ async function createSession(bytes, backend, threads) {
   ort.env.wasm.wasmPaths = ortBase;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // this is already a worker
+  // one provider only: onnxruntime would fall back from webgpu to wasm silently
   return ort.InferenceSession.create(bytes, {
-    executionProviders: backend === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
+    executionProviders: [backend],
     graphOptimizationLevel: "all",
     // fold the int8 model's DequantizeLinear nodes into float32 weights once, at load time
     extra: { session: { disable_quant_qdq: "1" } },
   });
 }
 
-async function init({ modelUrl, threads, backend }) {
+async function init({ id, modelUrl, threads, backend }) {
   const bytes = await fetchWithProgress(modelUrl);
-  let chosen = backend === "auto" ? ((await webgpuAvailable()) ? "webgpu" : "wasm") : backend;
+  const gpu = backend !== "wasm" && (await webgpuAvailable());
+  let chosen = gpu ? "webgpu" : "wasm";
+  let fallback = backend === "webgpu" && !gpu ? "unavailable" : null;
   try {
     session = await createSession(bytes, chosen, threads);
   } catch (error) {
     if (chosen !== "webgpu") throw error;
     chosen = "wasm"; // a WebGPU adapter that cannot run the model: fall back to the CPU
+    fallback = backend === "webgpu" ? "failed" : null;
     session = await createSession(bytes, chosen, threads);
   }
-  postMessage({ type: "ready", backend: chosen, threads: chosen === "wasm" ? ort.env.wasm.numThreads : 0 });
+  postMessage({
+    type: "ready", id, backend: chosen, requested: backend, fallback, bytes: bytes.length,
+    threads: chosen === "wasm" ? ort.env.wasm.numThreads : 0,
+  });
 }
 
 /** NCHW floats in [-1, 1] -> RGBA bytes, image after image. */
