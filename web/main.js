@@ -129,7 +129,14 @@ async function start() {
   catalog = await fetchCatalog();
   page.wire();
   wire();
-  await useModel(params.get("model") ?? catalog.default, params.get("variant"));
+  const wanted = params.get("model") ?? catalog.default;
+  if (catalog.models.some((m) => m.name === wanted && !m.error)) {
+    await useModel(wanted, params.get("variant"));
+  } else {
+    const names = catalog.models.filter((m) => !m.error).map((m) => m.name).join(", ");
+    await useModel(catalog.default);
+    page.showMessage(t("msg.modelFallback", { name: wanted, names, fallback: catalog.default }));
+  }
   page.setEnabled(true);
   await page.firstFace(location.hash);
 }
@@ -137,6 +144,7 @@ async function start() {
 window.animeGan = {
   state: page.state,
   get info() { return info; },
+  get schema() { return page.schema; },
   ready: start().catch((error) => {
     $("status").textContent = t("load.notReady");
     page.showMessage(t("msg.startFailed", { reason: errorText(error) }));
