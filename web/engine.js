@@ -25,8 +25,13 @@ export class Engine {
   }
 
   /** Download and open the model; resolves {backend, threads, requested, fallback, bytes}. */
-  load(modelUrl, threads, backend) {
-    return this.#call(0, { type: "init", modelUrl, threads, backend });
+  load(modelUrl, threads, backend, sessionConfig, profile = false) {
+    return this.#call(0, { type: "init", modelUrl, threads, backend, sessionConfig, profile });
+  }
+
+  /** Print onnxruntime's profile of the runs so far to the worker's console. */
+  endProfiling() {
+    return this.#call(this.nextId++, { type: "endProfiling" });
   }
 
   /** n faces: z [n * zDim], c [n * tags] -> {pixels (RGBA, n images), size, ms}. */

@@ -41,7 +41,7 @@ function showProgress(loaded, total) {
  * Load model `entry` (from the catalog) with `variant` (null: its default): resolves
  * {card, engine, variant, ready, asked, progress}. `previous` (an Engine) is stopped once the new one runs.
  */
-export async function loadModel(entry, variant, { threads, backend, previous }) {
+export async function loadModel(entry, variant, { threads, backend, previous, profile }) {
   const response = await fetch(`${entry.path}model.json`);
   if (!response.ok) throw new LocalizedError("load.noModelJson", { path: `${entry.path}model.json` });
   const card = await response.json();
@@ -59,7 +59,8 @@ export async function loadModel(entry, variant, { threads, backend, previous }) 
     showProgress(loaded, total || file.bytes);
   });
   try {
-    const ready = await engine.load(`${entry.path}${file.file}`, threads, backend);
+    const config = file.session_config ?? card.session_config;
+    const ready = await engine.load(`${entry.path}${file.file}`, threads, backend, config, profile);
     previous?.terminate(); // only now: until the new model runs, the old one keeps the page working
     return { card, engine, variant, ready, asked: consent.asked, progress };
   } catch (error) {

@@ -1,5 +1,6 @@
 // The page: start-up, the model list, the status line, languages, and the test/benchmark hooks.
-// Query options: ?model=<name> ?variant=fp32|fp16|int8 ?threads=N ?backend=auto|wasm|webgpu ?lang=en|ja
+// Query options: ?model=<name> ?variant=fp32|fp16|int8|int8-static ?threads=N ?backend=auto|wasm|webgpu
+// ?lang=en|ja ?profile=1 (onnxruntime's per-operator profile: animeGan.endProfiling())
 
 import { LANGUAGES, currentLanguage, errorText, pickLanguage, setLanguage, storedLanguage, t, translatePage } from "./i18n.js";
 import { loadModel } from "./loader.js";
@@ -65,7 +66,9 @@ async function useModel(name, variant = null) {
   }
   const cores = navigator.hardwareConcurrency || 1;
   const threads = Number(params.get("threads")) || (crossOriginIsolated ? Math.min(cores, 4) : 1);
-  const loaded = await loadModel(entry, variant, { threads, backend: params.get("backend") ?? "auto", previous: page.engine });
+  const loaded = await loadModel(entry, variant, {
+    threads, backend: params.get("backend") ?? "auto", previous: page.engine, profile: params.get("profile") === "1",
+  });
   const { card, ready } = loaded;
   info = {
     model: name, backend: ready.backend, threads: ready.threads, requested_backend: ready.requested,
@@ -153,4 +156,5 @@ window.animeGan = {
   idle: () => page.idle(),
   settings: () => settingsObject(page.schema, page.state),
   benchmark,
+  endProfiling: () => page.engine.endProfiling(),
 };

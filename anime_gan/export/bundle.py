@@ -21,7 +21,7 @@ from torch import nn
 from anime_gan.data.priors import LabelPrior
 from anime_gan.data.tags import GROUPS, NUM_TAGS, OPPOSITES, TAG_NAMES
 from anime_gan.errors import UserError
-from anime_gan.export.onnx import INT8_SESSION_CONFIG, OPSET, VARIANTS, export_fp32, parity
+from anime_gan.export.onnx import INT8_SESSION_CONFIG, VARIANTS, export_fp32, parity, session_config
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 
 log = logging.getLogger("anime_gan.export")
@@ -29,6 +29,8 @@ log = logging.getLogger("anime_gan.export")
 MODEL_FORMAT = "anime-gan/model"
 #: fp32 must match PyTorch to this (max abs difference in [-1, 1] units), else the export is wrong.
 FP32_TOLERANCE = 1e-4
+#: Prior-drawn inputs on which the int8-static variant's activation ranges are calibrated.
+CALIBRATION_SAMPLES = 64
 
 
 def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -37,9 +39,19 @@ def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) ->
     return torch.randn(n, generator.z_dim, generator=rng), prior.sample(n, generator=rng)
 
 
+def calibration_feeds(generator: nn.Module, prior: LabelPrior, n: int = CALIBRATION_SAMPLES,
+                      seed: int = 1) -> list[dict[str, Any]]:
+    """Single-face input feeds for int8-static's calibration (another seed than the parity set's)."""
+    z, c = parity_inputs(generator, prior, n, seed)
+    return [{"z": z[i:i + 1].numpy(), "c": c[i:i + 1].float().numpy()} for i in range(n)]
+
+
 def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z: torch.Tensor,
-                    c: torch.Tensor) -> dict[str, dict[str, Any]]:
-    """Write the fp32 file and the requested variants into ``out``; size and parity of each."""
+                    c: torch.Tensor, prior: LabelPrior | None = None) -> dict[str, dict[str, Any]]:
+    """Write the fp32 file and the requested variants into ``out``; size, parity and session
+    options of each."""
+    from anime_gan.export.graph import int8_static
+
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise UserError(f"unknown export variant(s) {unknown}: choose from {list(VARIANTS)}.")
@@ -47,8 +59,13 @@ def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z:
     models = {}
     for name in ["fp32", *[v for v in variants if v != "fp32"]]:
         file, writer = VARIANTS[name]
-        path = fp32 if writer is None else writer(fp32, out / file)
-        models[name] = {"file": file, "bytes": path.stat().st_size, "parity": parity(generator, path, z, c)}
+        if name == "int8-static":
+            path = int8_static(fp32, out / file, calibration_feeds(generator, prior or LabelPrior.training()))
+        else:
+            path = fp32 if writer is None else writer(fp32, out / file)
+        config = session_config(name)
+        models[name] = {"file": file, "bytes": path.stat().st_size, "parity": parity(generator, path, z, c, config),
+                        "session_config": config}
         log.info("%s: %s, %.2f MB, parity %s", name, file, models[name]["bytes"] / 1e6, models[name]["parity"])
     if "fp32" not in variants:
         del models["fp32"]
@@ -57,7 +74,7 @@ def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z:
 
 
 def model_card(generator: nn.Module, prior: dict, models: dict, default_variant: str,
-               source: dict[str, Any]) -> dict[str, Any]:
+               source: dict[str, Any], opset: int) -> dict[str, Any]:
     """The contents of model.json (everything the page needs besides the ONNX file)."""
     import onnx
     import onnxruntime
@@ -86,8 +103,8 @@ def model_card(generator: nn.Module, prior: dict, models: dict, default_variant:
         "prior": prior,
         "models": models,
         "default_variant": default_variant,
-        "session_config": INT8_SESSION_CONFIG,
-        "opset": OPSET,
+        "session_config": INT8_SESSION_CONFIG,  # of variants without their own (exports before int8-static)
+        "opset": opset,
         "source": source,
         "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
@@ -108,11 +125,15 @@ def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, s
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     z, c = parity_inputs(generator, prior, samples, seed)
-    models = export_variants(generator.eval(), out, list(variants), z, c)
+    models = export_variants(generator.eval(), out, list(variants), z, c, prior)
     if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
         raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by {models['fp32']['parity']['max_abs']:.2e}")
     source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
-    card = model_card(generator, prior.to_dict(), models, default_variant, source)
+    import onnx
+
+    first = onnx.load(str(out / next(iter(models.values()))["file"]), load_external_data=False)
+    opset = next(o.version for o in first.opset_import if o.domain in ("", "ai.onnx"))
+    card = model_card(generator, prior.to_dict(), models, default_variant, source, opset)
     (out / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 

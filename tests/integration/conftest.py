@@ -71,7 +71,7 @@ def built_page() -> Path:
 
 
 def _exports(root: Path) -> Path:
-    """Two exports: ``tiny`` (16 px, trained 2 iterations) and ``small32`` (the demo's 32 px
+    """Two exports: ``tiny`` (16 px, trained 2 iterations, int8-static by default) and ``small32`` (the demo's 32 px
     model=small generator, random weights: 6 MB in fp32, large enough for the download warning)."""
     import torch
 
@@ -83,7 +83,8 @@ def _exports(root: Path) -> Path:
 
     exports = root / "exports"
     train(train_config(tiny_dataset(root / "data", n=16), root / "run", "iterations=2"))
-    export_bundle(root / "run/checkpoints/last.ckpt", exports / "tiny", variants=["fp32", "int8"], samples=4)
+    export_bundle(root / "run/checkpoints/last.ckpt", exports / "tiny", variants=["fp32", "int8", "int8-static"],
+                  default_variant="int8-static", samples=4)
     torch.manual_seed(0)
     g = SRResNetGenerator(32, channels=32, num_res_blocks=4).eval()
     export_generator(g, exports / "small32", LabelPrior.training(),

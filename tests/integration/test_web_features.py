@@ -31,7 +31,8 @@ def test_the_page_lists_the_exports_and_switches_model(page):
     assert options == [["small32", "small32 · 32 px"], ["tiny", "tiny · 16 px"]]
     assert re.search(r"16×16 px · 2 iterations · srresnet 8ch × 1 · exported \d{4}-\d\d-\d\d", page.inner_text("#model-desc"))
     variants = page.eval_on_selector_all("#variant-select option", "os => os.map(o => o.textContent)")
-    assert [v.split(" · ")[0] for v in variants] == ["fp32", "int8"] and all(" MB · " in v and "dB" in v for v in variants)
+    assert [v.split(" · ")[0] for v in variants] == ["fp32", "int8", "int8-static"]
+    assert all(" MB · " in v and "dB" in v for v in variants)
     seed = page.evaluate("animeGan.state.face.seed")
     tags = settings(page)["face"]["tags"]
     page.select_option("#model-select", "small32")
@@ -44,6 +45,15 @@ def test_the_page_lists_the_exports_and_switches_model(page):
     page.select_option("#variant-select", "fp32")
     page.wait_for_function("animeGan.info.variant === 'fp32'")
     assert "fp32 model 6.0 MB" in page.inner_text("#status") and "variant=fp32" in page.url
+
+
+def test_the_int8_static_variant_draws_the_fp32_face(open_page):
+    """int8-static (the default: int8 arithmetic in its largest convolutions) against fp32."""
+    link = "#seed=11&tags=aqua+hair,smile,red+eyes"
+    fast, exact = open_page(link), open_page("?variant=fp32" + link)
+    assert fast.evaluate("animeGan.info.variant") == "int8-static" and "int8-static model" in fast.inner_text("#status")
+    diff = np.abs(pixels(fast).astype(int) - pixels(exact).astype(int))[:, :3]
+    assert diff.mean() < 2.0 and diff.max() < 40  # 8-bit levels
 
 
 def test_a_link_with_a_model_opens_that_model(open_page):
