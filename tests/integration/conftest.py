@@ -94,10 +94,15 @@ def _exports(root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served(built_page, tmp_path_factory) -> str:
+def exports(tmp_path_factory) -> Path:
+    """A folder with the two exports of :func:`_exports`."""
+    return _exports(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="session")
+def served(built_page, exports, tmp_path_factory) -> str:
     """`anime-gan serve` (a subprocess on a free port) with the two exports, tiny the default."""
-    root = tmp_path_factory.mktemp("web")
-    exports = _exports(root)
+    root = tmp_path_factory.mktemp("serve")
     proc = subprocess.Popen(
         [sys.executable, "-m", "anime_gan.cli.main", "serve", f"page_dir={built_page}",
          f"model_dir={exports}", "default_model=tiny", "port=0", "timeout=1200",

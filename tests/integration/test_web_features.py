@@ -424,3 +424,13 @@ def test_the_page_at_phone_width(open_page):
     page.click("#generate")
     idle(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_screenshot_command_shoots_the_docs_pictures(built_page, chromium, exports, tmp_path):
+    from anime_gan.export.screenshots import shoot
+
+    paths, seeds = shoot(exports / "tiny", tmp_path, count=4, ends=(1, 3))
+    assert [p.name for p in paths] == ["web_page.png", "web_expert.png"]
+    page, expert = (Image.open(p) for p in paths)
+    assert page.width == 1200 and page.height > 1000 and expert.width > 600
+    assert len(set(seeds)) == 4 and shoot(exports / "tiny", tmp_path / "again", count=4, ends=(1, 3))[1] == seeds
