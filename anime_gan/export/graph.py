@@ -107,6 +107,28 @@ def quantized_layers(model: onnx.ModelProto) -> list[str]:
     return layers
 
 
+#: Ops after a quantized convolution that stay in int8 with it (the ReLU is absorbed into the
+#: convolution's output range; DepthToSpace moves bytes instead of floats).
+FOLLOWERS = ("Relu", "DepthToSpace")
+
+
+def _followers(model: onnx.ModelProto, layers: Sequence[str]) -> list[str]:
+    """The Relu / DepthToSpace chain right after each of ``layers`` (names)."""
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for n in model.graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    out = []
+    for node in (n for n in model.graph.node if n.name in layers):
+        while True:
+            nxt = consumers.get(node.output[0], [])
+            if len(nxt) != 1 or nxt[0].op_type not in FOLLOWERS:
+                break
+            node = nxt[0]
+            out.append(node.name)
+    return out
+
+
 def int8_static(src: str | Path, dst: str | Path, calibration: Sequence[dict[str, np.ndarray]],
                 layers: Sequence[str] | None = None) -> Path:
     """Quantize ``layers`` (default :func:`quantized_layers`) of the fp32 file ``src`` with
@@ -125,7 +147,9 @@ def int8_static(src: str | Path, dst: str | Path, calibration: Sequence[dict[str
             return self.items.pop() if self.items else None
 
     dst = Path(dst)
-    layers = list(layers) if layers is not None else quantized_layers(onnx.load(str(src)))
+    model = onnx.load(str(src))
+    layers = list(layers) if layers is not None else quantized_layers(model)
+    layers += _followers(model, layers)
     tmp = dst.with_suffix(".qdq-tmp.onnx")
     root = logging.getLogger()
     level = root.level
@@ -134,7 +158,7 @@ def int8_static(src: str | Path, dst: str | Path, calibration: Sequence[dict[str
         quantize_static(str(src), str(tmp), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax, nodes_to_quantize=layers,
-                        op_types_to_quantize=["Conv"])
+                        op_types_to_quantize=["Conv", *FOLLOWERS])
         model = onnx.load(str(tmp))
     finally:
         root.setLevel(level)
