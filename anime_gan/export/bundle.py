@@ -31,6 +31,26 @@ MODEL_FORMAT = "anime-gan/model"
 FP32_TOLERANCE = 1e-4
 #: Prior-drawn inputs on which the int8-static variant's activation ranges are calibrated.
 CALIBRATION_SAMPLES = 64
+#: default_variant=auto takes int8-static from this resolution on (below it int8-static only
+#: quantizes the output convolution: no faster in WASM) and when its PSNR is within this many dB
+#: of int8's; else int8.
+AUTO_STATIC_RESOLUTION = 64
+AUTO_STATIC_PSNR_MARGIN_DB = 1.0
+
+
+def auto_default(models: dict[str, dict[str, Any]], resolution: int) -> str:
+    """The variant the page loads by default under ``default_variant=auto``: the fastest one
+    that keeps int8's quality (int8-static, see AUTO_STATIC_*), else int8, else the smallest."""
+    def psnr(name: str) -> float:
+        value = models[name]["parity"]["psnr_db"]
+        return float("inf") if value is None else value
+
+    if "int8-static" in models and resolution >= AUTO_STATIC_RESOLUTION and (
+            "int8" not in models or psnr("int8-static") >= psnr("int8") - AUTO_STATIC_PSNR_MARGIN_DB):
+        return "int8-static"
+    if "int8" in models:
+        return "int8"
+    return min(models, key=lambda name: models[name]["bytes"])
 
 
 def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,7 +139,7 @@ def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, s
     Raises :class:`UserError` for a bad variant name, and RuntimeError when the fp32 file does
     not reproduce PyTorch (an export bug, not user input).
     """
-    if default_variant not in variants:
+    if default_variant != "auto" and default_variant not in variants:
         raise UserError(f"default_variant {default_variant!r} is not among the exported variants "
                         f"{list(variants)}: add it to variants or pick one of them.")
     out = Path(out)
@@ -128,6 +148,8 @@ def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, s
     models = export_variants(generator.eval(), out, list(variants), z, c, prior)
     if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
         raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by {models['fp32']['parity']['max_abs']:.2e}")
+    if default_variant == "auto":
+        default_variant = auto_default(models, generator.resolution)
     source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
     import onnx
 

@@ -137,6 +137,19 @@ def test_model_json_has_schema_prior_and_provenance(exported):
     assert dt.datetime.fromisoformat(card["exported"]).tzinfo is not None
 
 
+def test_auto_default_takes_int8_static_where_it_is_faster_and_as_good():
+    from anime_gan.export.bundle import auto_default
+
+    def models(static_db, int8_db=40.0):
+        return {"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "int8": {"bytes": 1, "parity": {"psnr_db": int8_db}},
+                "int8-static": {"bytes": 2, "parity": {"psnr_db": static_db}}}
+
+    assert auto_default(models(39.5), 128) == "int8-static"
+    assert auto_default(models(38.0), 128) == "int8"  # more than 1 dB worse
+    assert auto_default(models(45.0), 32) == "int8"  # nothing to gain below 64 px
+    assert auto_default({"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "fp16": {"bytes": 2, "parity": {}}}, 128) == "fp16"
+
+
 def test_user_errors_name_the_problem(exported, tmp_path):
     ckpt, _, _ = exported
     with pytest.raises(UserError, match="does not exist"):
