@@ -74,6 +74,7 @@ def shoot(export: Path, out: Path, seed: int = 1, count: int = 8, ends: tuple[in
             page.screenshot(path=str(paths[0]), full_page=True)
             page.check("#expert")
             idle()
+            page.mouse.move(0, 0)
             page.locator("main").screenshot(path=str(paths[1]))
             browser.close()
     finally:
