@@ -44,9 +44,7 @@ export class Interpolation {
   }
 
   steps() {
-    const n = Math.min(16, Math.max(3, Math.round(Number($("interp-steps").value)) || 8));
-    $("interp-steps").value = String(n);
-    return n;
+    return Math.min(16, Math.max(3, Math.round(Number($("interp-steps").value)) || 8));
   }
 
   /** The faces from A to B, ends included. */
@@ -98,7 +96,10 @@ export class Interpolation {
 
   wire() {
     $("interp-method").addEventListener("change", () => this.draw());
-    $("interp-steps").addEventListener("change", () => this.draw());
+    // on input, not change: a change would fire again on blur, redrawing the strip under the click
+    $("interp-steps").addEventListener("input", () => {
+      if ($("interp-steps").value !== "") this.draw();
+    });
     $("strip-png").addEventListener("click", () => this.save("png"));
     $("strip-gif").addEventListener("click", () => this.save("gif"));
     $("strip-webp").addEventListener("click", () => this.save("webp"));

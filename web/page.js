@@ -327,10 +327,9 @@ export class Page {
   wire() {
     const s = this.state;
     $("generate").addEventListener("click", () => { this.clearMessage(); this.generate(); });
-    $("count").addEventListener("change", (e) => {
-      s.count = Math.min(MAX_COUNT, Math.max(1, Math.round(Number(e.target.value)) || 1));
-      e.target.value = String(s.count);
-    });
+    const count = (e) => Math.min(MAX_COUNT, Math.max(1, Math.round(Number(e.target.value)) || 1));
+    $("count").addEventListener("input", (e) => { s.count = count(e); });
+    $("count").addEventListener("change", (e) => { e.target.value = String(count(e)); });
     $("keep-noise").addEventListener("change", (e) => { s.keepNoise = e.target.checked; });
     $("amount").addEventListener("input", (e) => {
       s.perturbAmount = Number(e.target.value);

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from anime_gan.export.bench_web import PAGE_DIR, launch
 from anime_gan.export.catalog import find_exports
@@ -36,50 +36,63 @@ SEEDED = """(() => {
 
 
 def shoot(export: Path, out: Path, seed: int = 1, count: int = 8, ends: tuple[int, int] = (1, 6),
-          method: str = "spherical", width: int = 1200, page_dir: Path = PAGE_DIR) -> tuple[list[Path], list[int]]:
+          method: str = "spherical", width: int = 1200, page_dir: Path = PAGE_DIR,
+          browser: Any = None) -> tuple[list[Path], list[int]]:
     """Write the screenshots of ``export`` (an export folder) into ``out``; returns their paths
-    and the seeds of the grid's faces (the same for the same ``seed``)."""
+    and the seeds of the grid's faces (the same for the same ``seed``). ``browser``: a running
+    Playwright browser to use (else one is started)."""
     from playwright.sync_api import sync_playwright
 
+    if browser is None:
+        with sync_playwright() as p:
+            own = launch(p)
+            try:
+                return shoot(export, out, seed, count, ends, method, width, page_dir, own)
+            finally:
+                own.close()
     from anime_gan.export.serve import serve_in_background
 
     name = next(iter(find_exports(export)))
     out.mkdir(parents=True, exist_ok=True)
     server, url = serve_in_background(page_dir, export)
-    paths = [out / "web_page.png", out / "web_expert.png"]
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
     try:
-        with sync_playwright() as p:
-            browser = launch(p)
-            context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
-            context.add_init_script(SEEDED % seed)
-            page = context.new_page()
-            page.goto(f"{url}?model={name}&lang=en")
-            page.evaluate("animeGan.ready")
-            idle = lambda: page.evaluate("animeGan.idle()")  # noqa: E731
-            idle()
-            page.fill("#count", str(count))
-            page.dispatch_event("#count", "change")
-            page.click("#generate")
-            idle()
-            seeds = page.evaluate("animeGan.state.grid.map((f) => f.seed)")
-            for k in ends:
-                page.click(f"#grid .cell:nth-child({k}) .keep")
-            page.click("#history .thumb-item:nth-child(2) .pick-a")  # kept first: the older one
-            page.click("#history .thumb-item:nth-child(1) .pick-b")
-            page.select_option("#interp-method", method)
-            idle()
-            page.click(f"#grid .cell:nth-child({ends[0]}) .open")
-            idle()
-            page.mouse.move(0, 0)
-            page.screenshot(path=str(paths[0]), full_page=True)
-            page.check("#expert")
-            idle()
-            page.mouse.move(0, 0)
-            page.locator("main").screenshot(path=str(paths[1]))
-            browser.close()
+        context.add_init_script(SEEDED % seed)
+        page = context.new_page()
+        page.goto(f"{url}?model={name}&lang=en")
+        page.evaluate("animeGan.ready")
+        return _shoot_page(page, out, count, ends, method)
     finally:
+        context.close()
         server.shutdown()
         server.server_close()
+
+
+def _shoot_page(page: Any, out: Path, count: int, ends: tuple[int, int], method: str) -> tuple[list[Path], list[int]]:
+    def idle() -> None:
+        page.evaluate("animeGan.idle()")
+
+    paths = [out / "web_page.png", out / "web_expert.png"]
+    idle()
+    page.fill("#count", str(count))
+    page.dispatch_event("#count", "change")
+    page.click("#generate")
+    idle()
+    seeds = page.evaluate("animeGan.state.grid.map((f) => f.seed)")
+    for k in ends:
+        page.click(f"#grid .cell:nth-child({k}) .keep")
+    page.click("#history .thumb-item:nth-child(2) .pick-a")  # kept first: the older one
+    page.click("#history .thumb-item:nth-child(1) .pick-b")
+    page.select_option("#interp-method", method)
+    idle()
+    page.click(f"#grid .cell:nth-child({ends[0]}) .open")
+    idle()
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(paths[0]), full_page=True)
+    page.check("#expert")
+    idle()
+    page.mouse.move(0, 0)
+    page.locator("main").screenshot(path=str(paths[1]))
     return paths, seeds
 
 

@@ -134,7 +134,7 @@ def test_interpolation_strip_between_two_history_faces(page):
         middles[method] = pixels(page, "#strip .frame:nth-child(4) canvas")
     assert len({m.tobytes() for m in middles.values()}) == 3  # three different paths
     page.fill("#interp-steps", "5")
-    page.dispatch_event("#interp-steps", "change")
+    page.dispatch_event("#interp-steps", "input")
     idle(page)
     assert frames.count() == 5
     page.click("#strip .frame:nth-child(3)")
@@ -426,11 +426,12 @@ def test_the_page_at_phone_width(open_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_the_screenshot_command_shoots_the_docs_pictures(built_page, chromium, exports, tmp_path):
+def test_the_screenshot_command_shoots_the_docs_pictures(built_page, browser, exports, tmp_path):
     from anime_gan.export.screenshots import shoot
 
-    paths, seeds = shoot(exports / "tiny", tmp_path, count=4, ends=(1, 3))
+    paths, seeds = shoot(exports / "tiny", tmp_path, count=4, ends=(1, 3), browser=browser)
     assert [p.name for p in paths] == ["web_page.png", "web_expert.png"]
     page, expert = (Image.open(p) for p in paths)
     assert page.width == 1200 and page.height > 1000 and expert.width > 600
-    assert len(set(seeds)) == 4 and shoot(exports / "tiny", tmp_path / "again", count=4, ends=(1, 3))[1] == seeds
+    assert len(set(seeds)) == 4 and shoot(exports / "tiny", tmp_path / "again", count=4, ends=(1, 3),
+                                          browser=browser)[1] == seeds
