@@ -9,6 +9,7 @@ import { noiseFromSeed } from "./noise.js";
 import { Page } from "./page.js";
 import { Schema } from "./schema.js";
 import { settingsObject } from "./settings.js";
+import { wirePage } from "./wiring.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -130,7 +131,7 @@ async function start() {
   await setLanguage(pickLanguage(params.get("lang"), storedLanguage(), navigator.languages));
   translateAll();
   catalog = await fetchCatalog();
-  page.wire();
+  wirePage(page);
   wire();
   const wanted = params.get("model") ?? catalog.default;
   if (catalog.models.some((m) => m.name === wanted && !m.error)) {

@@ -1,17 +1,17 @@
-// The faces: the current face, the grid, history, the tag controls, settings files and share
-// links. One queue runs the model: while a run is in flight, only the latest request of each
-// kind (face, grid, strip) waits behind it.
+// The faces: the current face, history, the tag controls, settings files and share links (the
+// grid: grid.js; the buttons: wiring.js). One queue runs the model: while a run is in flight,
+// only the latest request of each kind (face, grid, strip) waits behind it.
 
 import { buildControls, readControls, writeControls } from "./controls.js";
-import { canvasPixels, drawPixels, faceFileName, saveBlob } from "./faces.js";
-import { addHistory, gridCanvas, showGrid } from "./gallery.js";
+import { canvasPixels, drawPixels } from "./faces.js";
+import { addHistory } from "./gallery.js";
+import { Grid } from "./grid.js";
 import { errorText, t, tagLabel } from "./i18n.js";
 import { Interpolation } from "./interpolation.js";
-import { noiseFromSeed, perturb, randomSeed } from "./noise.js";
-import { parseSettings, parseShareHash, settingsObject, shareHash } from "./settings.js";
+import { noiseFromSeed, randomSeed } from "./noise.js";
+import { parseSettings, parseShareHash, shareHash } from "./settings.js";
 
 const $ = (id) => document.getElementById(id);
-const MAX_COUNT = 20;
 
 export class Page {
   constructor() {
@@ -24,6 +24,7 @@ export class Page {
     this.queue = new Map();
     this.running = null;
     this.timing = null; // what the timing line says: [key, vars]
+    this.grid = new Grid(this);
     this.interp = new Interpolation(this);
     this.onOpenOtherModel = null;
   }
@@ -145,33 +146,6 @@ export class Page {
     this.showFace(entry.face, entry.ms, "history");
   }
 
-  // ---- the grid
-
-  renderGrid(faces) {
-    return this.schedule("grid", () => this.guarded(async () => {
-      const { pixels, size, ms } = await this.infer(faces);
-      this.state.grid = faces;
-      $("grid-card").hidden = false;
-      showGrid($("grid"), faces, pixels, size, {
-        open: (k, canvas) => { this.state.gridOpen = k; this.openDrawn(faces[k], canvas, ms / faces.length); },
-        keep: (k, canvas) => this.remember(faces[k], ms / faces.length, canvas),
-        download: (k, canvas) => canvas.toBlob((blob) => saveBlob(blob, faceFileName(this.schema, this.state.model, faces[k]))),
-        share: (k) => this.copyLink(`${location.origin}${location.pathname}${location.search}${shareHash(this.schema, this.state, faces[k])}`),
-      });
-      const k = this.state.gridOpen;
-      if (k !== null && k < faces.length) this.openDrawn(faces[k], gridCanvas($("grid"), k), ms / faces.length, false);
-      this.timing = ["timing.grid", { n: faces.length, ms: ms.toFixed(1), per: (ms / faces.length).toFixed(1) }];
-      $("timing").textContent = t(...this.timing);
-    }));
-  }
-
-  hideGrid() {
-    this.state.grid = [];
-    this.state.gridOpen = null;
-    $("grid-card").hidden = true;
-    $("grid").replaceChildren();
-  }
-
   // ---- generating and the controls
 
   newFace(previous) {
@@ -183,12 +157,12 @@ export class Page {
 
   generate() {
     if (this.state.count === 1) {
-      this.hideGrid();
+      this.grid.hide();
       return this.render(this.newFace(this.state.face));
     }
     const faces = [...Array(this.state.count).keys()].map((k) => this.newFace(this.state.grid[k] ?? (k === 0 ? this.state.face : null)));
     this.state.gridOpen = 0;
-    return this.renderGrid(faces);
+    return this.grid.render(faces);
   }
 
   /** Draw again with the same noise: `changed` (a control) is drawn again, or every random
@@ -196,7 +170,7 @@ export class Page {
   refresh(changed, all = false) {
     const retag = (f) => ({ ...f, tags: this.schema.resolve(this.state.controls, Math.random, all ? null : f.tags, changed) });
     const jobs = [];
-    if (this.state.grid.length) jobs.push(this.renderGrid(this.state.grid.map(retag)));
+    if (this.state.grid.length) jobs.push(this.grid.render(this.state.grid.map(retag)));
     if (this.state.face && (this.state.gridOpen === null || !this.state.grid.length)) jobs.push(this.render(retag(this.state.face)));
     return Promise.all(jobs);
   }
@@ -309,8 +283,8 @@ export class Page {
     const fits = (f) => f.z.length === this.schema.zDim && f.tags.length === this.schema.tags.length;
     this.interp.clear();
     const jobs = [];
-    if (this.state.grid.length && this.state.grid.every(fits)) jobs.push(this.renderGrid(this.state.grid));
-    else this.hideGrid();
+    if (this.state.grid.length && this.state.grid.every(fits)) jobs.push(this.grid.render(this.state.grid));
+    else this.grid.hide();
     if (this.state.face && fits(this.state.face)) jobs.push(this.render(this.state.face));
     else jobs.push(this.generate());
     return Promise.all(jobs);
@@ -322,51 +296,5 @@ export class Page {
 
   setEnabled(on) {
     for (const id of ["generate", "perturb", "download", "share", "export", "model-select", "variant-select"]) $(id).disabled = !on;
-  }
-
-  wire() {
-    const s = this.state;
-    $("generate").addEventListener("click", () => { this.clearMessage(); this.generate(); });
-    const count = (e) => Math.min(MAX_COUNT, Math.max(1, Math.round(Number(e.target.value)) || 1));
-    $("count").addEventListener("input", (e) => { s.count = count(e); });
-    $("count").addEventListener("change", (e) => { e.target.value = String(count(e)); });
-    $("keep-noise").addEventListener("change", (e) => { s.keepNoise = e.target.checked; });
-    $("amount").addEventListener("input", (e) => {
-      s.perturbAmount = Number(e.target.value);
-      $("amount-out").value = s.perturbAmount.toFixed(2);
-    });
-    $("perturb").addEventListener("click", () => {
-      this.clearMessage();
-      if (s.face) this.render({ seed: null, z: perturb(s.face.z, s.perturbAmount), tags: s.face.tags });
-    });
-    $("download").addEventListener("click", () => $("face").toBlob((blob) => {
-      saveBlob(blob, faceFileName(this.schema, s.model, s.face));
-    }, "image/png"));
-    $("share").addEventListener("click", () => this.copyLink(location.href));
-    $("export").addEventListener("click", () => {
-      const text = JSON.stringify(settingsObject(this.schema, s), null, 2);
-      saveBlob(new Blob([text], { type: "application/json" }), `anime-gan-settings_${s.model}.json`);
-    });
-    $("import").addEventListener("change", async (e) => {
-      const file = e.target.files[0];
-      e.target.value = "";
-      if (file) await this.importFile(file);
-    });
-    $("all-random").addEventListener("click", () => {
-      this.clearMessage();
-      s.controls = this.schema.defaultControls();
-      writeControls($("controls"), this.schema, s.controls, s.face?.tags);
-      this.refresh(null, true);
-    });
-    $("reset").addEventListener("click", () => {
-      s.controls = this.schema.defaultControls();
-      writeControls($("controls"), this.schema, s.controls, s.face?.tags);
-    });
-    $("fix-all").addEventListener("click", () => this.fixAll());
-    $("expert").addEventListener("change", (e) => { s.expert = e.target.checked; this.rebuildControls(); });
-    $("smooth").addEventListener("change", (e) => $("face").classList.toggle("smooth", e.target.checked));
-    $("message-close").addEventListener("click", () => this.clearMessage());
-    window.addEventListener("hashchange", () => this.applyLink(location.hash));
-    this.interp.wire();
   }
 }

@@ -71,6 +71,8 @@ def test_a_link_with_a_model_opens_that_model(open_page):
 
 def test_grid_mode_faces_open_keep_download_and_share(open_page, tmp_path):
     page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    page.click('label[for="hair_color--blonde hair"]')  # so that blue hair, later, changes every face
+    idle(page)
     page.fill("#count", "5")
     page.dispatch_event("#count", "change")
     page.click("#generate")
@@ -80,6 +82,7 @@ def test_grid_mode_faces_open_keep_download_and_share(open_page, tmp_path):
     cells = [pixels(page, f"#grid .cell:nth-child({k}) canvas") for k in range(1, 6)]
     assert len({c.tobytes() for c in cells}) == 5  # five different faces
     before = page.locator("#history .thumb").count()
+    assert all("blonde hair" in page.evaluate(f"animeGan.schema.namesFromVector(animeGan.state.grid[{k}].tags)") for k in range(5))
     page.click("#grid .cell:nth-child(3) .open")
     assert np.array_equal(pixels(page), cells[2]) and page.locator("#history .thumb").count() == before + 1
     page.click("#grid .cell:nth-child(4) .keep")
