@@ -78,10 +78,10 @@ report: $(STAMP) ## figures and tables of a checkpoint into one folder (default:
 export: $(STAMP) ## export the generator to ONNX for the web page
 	$(BIN)/anime-gan export $(ARGS)
 
-web: ## build the page into web/dist: npm ci (when web/node_modules is missing) + copy the runtime
-	cd web && { test -d node_modules || npm ci --no-audit --no-fund; } && node build.mjs
+web: ## build the page into web/dist: npm ci (when web/node_modules is missing or older than the lockfile) + copy the runtime
+	cd web && { test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund; } && node build.mjs
 
-serve: $(STAMP) web ## serve the web page and the exported model on http://127.0.0.1:8000
+serve: $(STAMP) web ## serve the web page and every export in data/export on http://127.0.0.1:8000
 	$(BIN)/anime-gan serve $(ARGS)
 
 bench: $(STAMP) ## speed, FLOPs and sizes -> runs/bench/bench.json: make bench ARGS="mode=full"

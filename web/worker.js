@@ -1,10 +1,16 @@
 // The generator, run by onnxruntime-web in this worker so the page stays responsive.
 //
-// Messages in:  {type: "init", modelUrl, threads, backend: "auto" | "wasm" | "webgpu"}
+// Messages in:  {type: "init", id: 0, modelUrl, threads, backend: "auto" | "wasm" | "webgpu",
+//                sessionConfig: the variant's session options (model.json), profile: bool}
+//               {type: "endProfiling", id}: onnxruntime prints its per-operator profile (JSON
+//               lines) to this worker's console (anime_gan.export.bench_web --profile reads it)
 //               {type: "run", id, z: Float32Array[n * zDim], c: Float32Array[n * 34], n}
-// Messages out: {type: "progress", loaded, total}  {type: "ready", backend, threads}
+// Messages out: {type: "progress", loaded, total}
+//               {type: "ready", id: 0, backend, threads, requested, fallback, bytes}: backend is
+//               the one actually running; fallback says why it is not the requested one
+//               ("unavailable": no hardware WebGPU adapter, "failed": WebGPU could not run the model)
 //               {type: "result", id, pixels: Uint8ClampedArray (RGBA, n images), ms}
-//               {type: "error", id?, message}
+//               {type: "error", id, message}
 // The runtime's .mjs/.wasm files are served with the page under ort/ (nothing from a CDN).
 
 let session = null;
@@ -44,31 +50,42 @@ async function fetchWithProgress(url) {
   return bytes;
 }
 
-async function createSession(bytes, backend, threads) {
+async function createSession(bytes, backend, threads, sessionConfig, profile) {
   const ortBase = new URL("ort/", self.location.href).href;
   ort = await import(backend === "webgpu" ? "./ort/ort.webgpu.min.mjs" : "./ort/ort.wasm.min.mjs");
   ort.env.wasm.wasmPaths = ortBase;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false; // this is already a worker
+  // one provider only: onnxruntime would fall back from webgpu to wasm silently
   return ort.InferenceSession.create(bytes, {
-    executionProviders: backend === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
+    executionProviders: [backend],
     graphOptimizationLevel: "all",
-    // fold the int8 model's DequantizeLinear nodes into float32 weights once, at load time
-    extra: { session: { disable_quant_qdq: "1" } },
+    enableProfiling: Boolean(profile),
+    // int8: fold the DequantizeLinear nodes into float32 weights once, at load time;
+    // int8-static: keep the QDQ pairs, which become int8 convolutions (QLinearConv)
+    extra: { session: sessionConfig },
   });
 }
 
-async function init({ modelUrl, threads, backend }) {
+async function init({ id, modelUrl, threads, backend, sessionConfig, profile }) {
+  const config = Object.fromEntries(Object.entries(sessionConfig ?? { "session.disable_quant_qdq": "1" })
+    .map(([key, value]) => [key.replace(/^session\./, ""), value]));
   const bytes = await fetchWithProgress(modelUrl);
-  let chosen = backend === "auto" ? ((await webgpuAvailable()) ? "webgpu" : "wasm") : backend;
+  const gpu = backend !== "wasm" && (await webgpuAvailable());
+  let chosen = gpu ? "webgpu" : "wasm";
+  let fallback = backend === "webgpu" && !gpu ? "unavailable" : null;
   try {
-    session = await createSession(bytes, chosen, threads);
+    session = await createSession(bytes, chosen, threads, config, profile);
   } catch (error) {
     if (chosen !== "webgpu") throw error;
     chosen = "wasm"; // a WebGPU adapter that cannot run the model: fall back to the CPU
-    session = await createSession(bytes, chosen, threads);
+    fallback = backend === "webgpu" ? "failed" : null;
+    session = await createSession(bytes, chosen, threads, config, profile);
   }
-  postMessage({ type: "ready", backend: chosen, threads: chosen === "wasm" ? ort.env.wasm.numThreads : 0 });
+  postMessage({
+    type: "ready", id, backend: chosen, requested: backend, fallback, bytes: bytes.length,
+    threads: chosen === "wasm" ? ort.env.wasm.numThreads : 0,
+  });
 }
 
 /** NCHW floats in [-1, 1] -> RGBA bytes, image after image. */
@@ -104,6 +121,10 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") await init(data);
     else if (data.type === "run") await run(data);
+    else if (data.type === "endProfiling") {
+      session.endProfiling();
+      postMessage({ type: "profiled", id: data.id });
+    }
   } catch (error) {
     postMessage({ type: "error", id: data.id, message: String(error?.message ?? error) });
   }

@@ -1,12 +1,16 @@
 """Milliseconds per face in a real browser: headless Chromium runs the page against an export.
 
 ``python -m anime_gan.export.bench_web --models random:128 data/export/demo`` exports a randomly
-initialised paper generator (the speed does not depend on the weights) and/or takes export
-folders, serves each with the built page, and asks the page itself (``animeGan.benchmark``) for
-the time of each ``session.run`` at batch 1, per variant and thread count. Results go to a JSON
-file (default runs/bench/web.json) with the machine's load average: on a shared machine, read
-the minimum as the uncontended figure.
-Needs the built page (`make web`), Debian's chromium and the ``playwright`` package.
+initialised paper generator (the speed does not depend on the weights; its BatchNorm statistics
+are measured on a few batches, so every layer's activations have a trained network's scale and
+the parity of the quantized variants means something) and/or takes export folders, serves each
+with the built page, and asks the page itself (``animeGan.benchmark``) for the time of each
+``session.run`` at batch 1, per variant and thread count, beside each variant's size and parity
+with PyTorch. ``--profile`` adds onnxruntime-web's per-operator profile of each run
+(anime_gan.export.web_profile). Results go to a JSON file (default runs/bench/web.json) with the
+machine's load average before and after each measurement: on a shared machine, read the minimum
+as the uncontended figure. Needs the built page (`make web`), Debian's chromium and the
+``playwright`` package.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,22 +36,33 @@ def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
 
 
-def measure(browser: Any, url: str, variant: str, threads: int, n: int = 20, warmup: int = 3) -> dict:
+def measure(browser: Any, url: str, variant: str, threads: int, n: int = 20, warmup: int = 3,
+            profile: bool = False) -> dict:
     """Open the page with ``?variant=&threads=`` and return its benchmark (median ms etc.)."""
+    from anime_gan.export.web_profile import summarize
+
     page = browser.new_page()
+    lines: list[str] = []
+    page.on("console", lambda message: lines.append(message.text))
     try:
-        page.goto(f"{url}?variant={variant}&threads={threads}&backend=wasm")
+        load_before = os.getloadavg()[0]
+        page.goto(f"{url}?variant={variant}&threads={threads}&backend=wasm" + ("&profile=1" if profile else ""))
         page.evaluate("animeGan.ready")
         page.evaluate("animeGan.idle()")
         result = page.evaluate(f"animeGan.benchmark({n}, {warmup})")
         result["cross_origin_isolated"] = page.evaluate("crossOriginIsolated")
+        result["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        if profile:
+            page.evaluate("animeGan.endProfiling()")
+            page.wait_for_timeout(500)  # the worker's console lines arrive after the reply
+            result["profile"] = summarize(lines, skip=warmup + 1)
         return result
     finally:
         page.close()
 
 
 def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], n: int,
-              page_dir: Path = PAGE_DIR) -> list[dict]:
+              page_dir: Path = PAGE_DIR, profile: bool = False, rounds: int = 1) -> list[dict]:
     """Serve ``model_dir`` with the page and measure each (variant, threads) pair."""
     from playwright.sync_api import sync_playwright
 
@@ -57,11 +73,15 @@ def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], 
     try:
         with sync_playwright() as p:
             browser = launch(p)
-            for variant in variants:
+            for _ in range(rounds):  # interleaved: each round measures every pair back to back
                 for t in threads:
-                    r = measure(browser, url, variant, t, n)
-                    print(f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, min {r['min_ms']:.1f} ms")
-                    results.append(r)
+                    for variant in variants:
+                        r = measure(browser, url, variant, t, n, profile=profile)
+                        print(f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, min {r['min_ms']:.1f} ms "
+                              f"(load {r['load_average_1min'][0]:.1f}-{r['load_average_1min'][1]:.1f})", flush=True)
+                        if profile:
+                            print(r["profile"]["table"])
+                        results.append(r)
             browser.close()
     finally:
         server.shutdown()
@@ -69,22 +89,41 @@ def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], 
     return results
 
 
-def export_random(resolution: int, out: Path, variants: Sequence[str]) -> dict:
-    """Export a randomly initialised paper generator (BatchNorm statistics at their defaults)."""
+def random_generator(resolution: int, seed: int = 0) -> "torch.nn.Module":  # noqa: F821
+    """The paper generator with random weights and BatchNorm statistics measured on 4 batches of
+    16 prior-drawn inputs (at their defaults the output is nearly constant, std 0.01; measured,
+    about 0.5 as a trained generator's), in eval mode."""
     import torch
 
     from anime_gan.data.priors import LabelPrior
-    from anime_gan.export.bundle import export_generator
     from anime_gan.models.generator import SRResNetGenerator
 
-    torch.manual_seed(0)
-    g = SRResNetGenerator(resolution).eval()
+    torch.manual_seed(seed)
+    g = SRResNetGenerator(resolution).train()
+    for m in g.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.momentum = None  # a plain average over the batches
+            m.reset_running_stats()
+    prior = LabelPrior.training()
+    with torch.no_grad():
+        for _ in range(4):
+            g(torch.randn(16, g.z_dim), prior.sample(16).float())
+    return g.eval()
+
+
+def export_random(resolution: int, out: Path, variants: Sequence[str]) -> dict:
+    """Export :func:`random_generator` (parity measured on 16 faces)."""
+    from anime_gan.data.priors import LabelPrior
+    from anime_gan.export.bundle import export_generator
+
+    g = random_generator(resolution)
     source = {"checkpoint": None, "iteration": None, "generator_config": g.config(),
-              "note": "randomly initialised, for timing"}
-    return export_generator(g, out, LabelPrior.training(), source, variants, variants[0], samples=4)
+              "note": "random weights, BatchNorm statistics measured (for timing)"}
+    return export_generator(g, out, LabelPrior.training(), source, variants, variants[0], samples=16)
 
 
-def _model_entry(spec: str, variants: Sequence[str], threads: Sequence[int], n: int, tmp: Path) -> dict:
+def _model_entry(spec: str, variants: Sequence[str], threads: Sequence[int], n: int, tmp: Path,
+                 profile: bool = False, rounds: int = 1) -> dict:
     """Benchmark one model: ``random:<resolution>`` (a fresh paper generator) or an export folder."""
     if spec.startswith("random:"):
         model_dir = tmp / spec.replace(":", "_")
@@ -100,7 +139,7 @@ def _model_entry(spec: str, variants: Sequence[str], threads: Sequence[int], n: 
         "generator_config": card["source"].get("generator_config"),
         "sizes_bytes": {k: v["bytes"] for k, v in card["models"].items()},
         "parity": {k: v["parity"] for k, v in card["models"].items()},
-        "results": benchmark(model_dir, variants, threads, n),
+        "results": benchmark(model_dir, variants, threads, n, profile=profile, rounds=rounds),
     }
 
 
@@ -108,17 +147,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["random:128"],
                         help="random:<resolution> (the paper generator, random weights) or export folders")
-    parser.add_argument("--variants", nargs="+", default=["fp32", "int8"])
+    parser.add_argument("--variants", nargs="+", default=["int8-static", "int8", "fp32"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1, help="measure every (variant, threads) pair this many times, interleaved")
+    parser.add_argument("--profile", action="store_true", help="add onnxruntime-web's per-operator profile")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/web.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        entries = [_model_entry(m, args.variants, args.threads, args.n, Path(tmp)) for m in args.models]
+        entries = [_model_entry(m, args.variants, args.threads, args.n, Path(tmp), args.profile, args.rounds)
+                   for m in args.models]
     load = os.getloadavg()
     report = {
         "what": "ms per face (batch 1, session.run only) in headless Chromium, onnxruntime-web WASM",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": "python -m anime_gan.export.bench_web " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_average_1_5_15": [round(x, 2) for x in load]},
         "models": entries,

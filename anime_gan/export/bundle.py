@@ -19,9 +19,9 @@ import torch
 from torch import nn
 
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.tags import GROUPS, NUM_TAGS, TAG_NAMES
+from anime_gan.data.tags import GROUPS, NUM_TAGS, OPPOSITES, TAG_NAMES
 from anime_gan.errors import UserError
-from anime_gan.export.onnx import INT8_SESSION_CONFIG, OPSET, VARIANTS, export_fp32, parity
+from anime_gan.export.onnx import INT8_SESSION_CONFIG, VARIANTS, export_fp32, parity, session_config
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 from anime_gan.outputs import EXPORT, check_output, staged_folder
 
@@ -30,6 +30,28 @@ log = logging.getLogger("anime_gan.export")
 MODEL_FORMAT = "anime-gan/model"
 #: fp32 must match PyTorch to this (max abs difference in [-1, 1] units), else the export is wrong.
 FP32_TOLERANCE = 1e-4
+#: Prior-drawn inputs on which the int8-static variant's activation ranges are calibrated.
+CALIBRATION_SAMPLES = 64
+#: default_variant=auto takes int8-static from this resolution on (below it int8-static only
+#: quantizes the output convolution: no faster in WASM) and when its PSNR is within this many dB
+#: of int8's; else int8.
+AUTO_STATIC_RESOLUTION = 64
+AUTO_STATIC_PSNR_MARGIN_DB = 1.0
+
+
+def auto_default(models: dict[str, dict[str, Any]], resolution: int) -> str:
+    """The variant the page loads by default under ``default_variant=auto``: the fastest one
+    that keeps int8's quality (int8-static, see AUTO_STATIC_*), else int8, else the smallest."""
+    def psnr(name: str) -> float:
+        value = models[name]["parity"]["psnr_db"]
+        return float("inf") if value is None else value
+
+    if "int8-static" in models and resolution >= AUTO_STATIC_RESOLUTION and (
+            "int8" not in models or psnr("int8-static") >= psnr("int8") - AUTO_STATIC_PSNR_MARGIN_DB):
+        return "int8-static"
+    if "int8" in models:
+        return "int8"
+    return min(models, key=lambda name: models[name]["bytes"])
 
 
 def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -38,9 +60,19 @@ def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) ->
     return torch.randn(n, generator.z_dim, generator=rng), prior.sample(n, generator=rng)
 
 
+def calibration_feeds(generator: nn.Module, prior: LabelPrior, n: int = CALIBRATION_SAMPLES,
+                      seed: int = 1) -> list[dict[str, Any]]:
+    """Single-face input feeds for int8-static's calibration (another seed than the parity set's)."""
+    z, c = parity_inputs(generator, prior, n, seed)
+    return [{"z": z[i:i + 1].numpy(), "c": c[i:i + 1].float().numpy()} for i in range(n)]
+
+
 def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z: torch.Tensor,
-                    c: torch.Tensor) -> dict[str, dict[str, Any]]:
-    """Write the fp32 file and the requested variants into ``out``; size and parity of each."""
+                    c: torch.Tensor, prior: LabelPrior | None = None) -> dict[str, dict[str, Any]]:
+    """Write the fp32 file and the requested variants into ``out``; size, parity and session
+    options of each."""
+    from anime_gan.export.graph import int8_static
+
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise UserError(f"unknown export variant(s) {unknown}: choose from {list(VARIANTS)}.")
@@ -48,8 +80,13 @@ def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z:
     models = {}
     for name in ["fp32", *[v for v in variants if v != "fp32"]]:
         file, writer = VARIANTS[name]
-        path = fp32 if writer is None else writer(fp32, out / file)
-        models[name] = {"file": file, "bytes": path.stat().st_size, "parity": parity(generator, path, z, c)}
+        if name == "int8-static":
+            path = int8_static(fp32, out / file, calibration_feeds(generator, prior or LabelPrior.training()))
+        else:
+            path = fp32 if writer is None else writer(fp32, out / file)
+        config = session_config(name)
+        models[name] = {"file": file, "bytes": path.stat().st_size, "parity": parity(generator, path, z, c, config),
+                        "session_config": config}
         log.info("%s: %s, %.2f MB, parity %s", name, file, models[name]["bytes"] / 1e6, models[name]["parity"])
     if "fp32" not in variants:
         del models["fp32"]
@@ -58,7 +95,7 @@ def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z:
 
 
 def model_card(generator: nn.Module, prior: dict, models: dict, default_variant: str,
-               source: dict[str, Any]) -> dict[str, Any]:
+               source: dict[str, Any], opset: int) -> dict[str, Any]:
     """The contents of model.json (everything the page needs besides the ONNX file)."""
     import onnx
     import onnxruntime
@@ -75,22 +112,32 @@ def model_card(generator: nn.Module, prior: dict, models: dict, default_variant:
             "output": {"image": ["N", 3, r, r]},
             "dtype": "float32",
             "range": [-1.0, 1.0],
+            "tag_range": [0.0, 1.0],  # c's values for absent and present (the page's sliders span it)
             "layout": "NCHW",
             "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
         },
         "schema": {
             "tags": list(TAG_NAMES),
             "groups": [{"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS],
+            "opposites": [list(pair) for pair in OPPOSITES],  # tags that are never both present
         },
         "prior": prior,
         "models": models,
         "default_variant": default_variant,
-        "session_config": INT8_SESSION_CONFIG,
-        "opset": OPSET,
+        "session_config": INT8_SESSION_CONFIG,  # of variants without their own (exports before int8-static)
+        "opset": opset,
         "source": source,
         "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
     }
+
+
+def onnx_opset(path: Path) -> int:
+    """The default-domain opset an ONNX file was written with (for the model card)."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
 
 
 def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, source: dict[str, Any],
@@ -101,17 +148,20 @@ def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, s
     Raises :class:`UserError` for a bad variant name, and RuntimeError when the fp32 file does
     not reproduce PyTorch (an export bug, not user input).
     """
-    if default_variant not in variants:
+    if default_variant != "auto" and default_variant not in variants:
         raise UserError(f"default_variant {default_variant!r} is not among the exported variants "
                         f"{list(variants)}: add it to variants or pick one of them.")
     with staged_folder(out, EXPORT) as staged:  # the page never sees half an export
         z, c = parity_inputs(generator, prior, samples, seed)
-        models = export_variants(generator.eval(), staged, list(variants), z, c)
+        models = export_variants(generator.eval(), staged, list(variants), z, c, prior)
         if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
             raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by "
                                f"{models['fp32']['parity']['max_abs']:.2e}")
+        if default_variant == "auto":
+            default_variant = auto_default(models, generator.resolution)
         source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
-        card = model_card(generator, prior.to_dict(), models, default_variant, source)
+        card = model_card(generator, prior.to_dict(), models, default_variant, source,
+                          onnx_opset(staged / next(iter(models.values()))["file"]))
         (staged / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 

@@ -1,7 +1,7 @@
 """The generator as ONNX for the web page: export, smaller variants, and parity with PyTorch.
 
-The graph (opset 17, which onnxruntime-web runs on every backend) has two inputs and one output,
-all float32 with a dynamic batch dimension N:
+The graph (opset 18: the output convolution is rewritten with Col2Im, anime_gan.export.graph)
+has two inputs and one output, all float32 with a dynamic batch dimension N:
 
 - ``z``     [N, z_dim]  noise, N(0, I);
 - ``c``     [N, 34]     tags in schema order (anime_gan.data.tags), 1 = present, 0 = absent;
@@ -16,6 +16,11 @@ Variants, all with the same inputs, outputs and fp32 arithmetic:
   ``DequantizeLinear`` in front of each, which onnxruntime folds into float32 constants when
   the session option ``session.disable_quant_qdq`` is "1": a quarter of the download, same speed.
   The paper's site served its weights the same way (8-bit, 3.9 MB);
+- ``int8-static``: the three largest convolutions quantized statically (calibrated on
+  prior-drawn inputs) and computed in int8 (``QLinearConv``), the other layers float
+  (anime_gan.export.graph.int8_static): about a third of the size and the fastest in WASM, with
+  the int8 variant's error. Its session must keep the QDQ nodes (``session.disable_quant_qdq``
+  "0": :data:`SESSION_CONFIGS`);
 - ``int8-dynamic``: onnxruntime.quantization's dynamic quantization (int8 arithmetic through
   ``ConvInteger``), kept for comparison: a quarter of the size but several times slower in WASM.
 """
@@ -33,7 +38,7 @@ from torch import nn
 
 from anime_gan.export.fold import inference_generator
 
-OPSET = 17
+OPSET = 17  # what torch.onnx writes; the output-conv rewrite raises the file to 18
 INPUTS = ("z", "c")
 OUTPUT = "image"
 #: Weight matrices and kernels with at least this many entries are re-stored; biases (1-D) and
@@ -41,10 +46,19 @@ OUTPUT = "image"
 MIN_QUANTIZED_SIZE = 256
 #: Session options under which the int8 variant's dequantization is folded at load time.
 INT8_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
+#: Session options per variant (the page passes them to onnxruntime-web); default INT8_SESSION_CONFIG.
+SESSION_CONFIGS = {"int8-static": {"session.disable_quant_qdq": "0"}}
+
+
+def session_config(variant: str) -> dict[str, str]:
+    return SESSION_CONFIGS.get(variant, INT8_SESSION_CONFIG)
 
 
 def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> Path:
-    """Write the (eval-mode) generator, BatchNorms folded, as ONNX with a dynamic batch."""
+    """Write the (eval-mode) generator, BatchNorms folded and its output convolution in the
+    Col2Im form (anime_gan.export.graph), as ONNX with a dynamic batch."""
+    from anime_gan.export.graph import output_conv_as_col2im
+
     import warnings
 
     path = Path(path)
@@ -61,23 +75,27 @@ def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> P
             dynamic_axes={"z": batch, "c": batch, OUTPUT: batch}, opset_version=opset,
             do_constant_folding=True, dynamo=False,
         )
-    model = onnx.load(str(path))
+    model = output_conv_as_col2im(onnx.load(str(path)))
     onnx.checker.check_model(model)
+    onnx.save(model, str(path))
     return path
 
 
 Encoded = tuple[list[onnx.NodeProto], list[TensorProto]]
 
 
-def _store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], Encoded]) -> onnx.ModelProto:
+def store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], Encoded]) -> onnx.ModelProto:
     """Re-store each large float initializer through ``encode``, which returns the nodes that
     rebuild the float32 tensor under its original name and the initializers those nodes read."""
     graph = model.graph
     keep, nodes, added = [], [], []
     for init in graph.initializer:
         array = numpy_helper.to_array(init)
+        encoded = None
         if init.data_type == TensorProto.FLOAT and array.ndim >= 2 and array.size >= MIN_QUANTIZED_SIZE:
-            new_nodes, new_inits = encode(init.name, array)
+            encoded = encode(init.name, array)
+        if encoded:
+            new_nodes, new_inits = encoded
             nodes += new_nodes
             added += new_inits
         else:
@@ -91,20 +109,21 @@ def _store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], E
     return model
 
 
+def fp16_encode(name: str, array: np.ndarray) -> Encoded:
+    """A float16 copy and a ``Cast`` to float32 (folded into a constant when the session loads)."""
+    stored = numpy_helper.from_array(array.astype(np.float16), f"{name}__fp16")
+    return [helper.make_node("Cast", [stored.name], [name], to=TensorProto.FLOAT)], [stored]
+
+
 def fp16_weights(src: str | Path, dst: str | Path) -> Path:
     """The fp16 variant: float16 weights and a ``Cast`` to float32 in front of each."""
-    def encode(name: str, array: np.ndarray) -> Encoded:
-        stored = numpy_helper.from_array(array.astype(np.float16), f"{name}__fp16")
-        return [helper.make_node("Cast", [stored.name], [name], to=TensorProto.FLOAT)], [stored]
-
-    onnx.save(_store_weights(onnx.load(str(src)), encode), str(dst))
+    onnx.save(store_weights(onnx.load(str(src)), fp16_encode), str(dst))
     return Path(dst)
 
 
-def int8_weights(src: str | Path, dst: str | Path) -> Path:
-    """The int8 variant: symmetric int8 weights, one scale per output channel (axis 0 of a conv
-    weight; axis 1 of a Gemm weight read without transB)."""
-    model = onnx.load(str(src))
+def int8_encoder(model: onnx.ModelProto) -> Callable[[str, np.ndarray], Encoded]:
+    """Symmetric int8 weights, one scale per output channel (axis 0 of a conv weight; axis 1 of
+    a Gemm weight read without transB), and a ``DequantizeLinear`` that rebuilds the float."""
     transposed = {n.input[1] for n in model.graph.node
                   if n.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in n.attribute)}
     gemm_b = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")} - transposed
@@ -122,7 +141,13 @@ def int8_weights(src: str | Path, dst: str | Path) -> Path:
         node = helper.make_node("DequantizeLinear", [i.name for i in inits], [name], axis=axis)
         return [node], inits
 
-    onnx.save(_store_weights(model, encode), str(dst))
+    return encode
+
+
+def int8_weights(src: str | Path, dst: str | Path) -> Path:
+    """The int8 variant: every large weight stored as int8 (:func:`int8_encoder`)."""
+    model = onnx.load(str(src))
+    onnx.save(store_weights(model, int8_encoder(model)), str(dst))
     return Path(dst)
 
 
@@ -147,30 +172,34 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
     "fp32": ("generator.onnx", None),
     "fp16": ("generator.fp16.onnx", fp16_weights),
     "int8": ("generator.int8.onnx", int8_weights),
+    "int8-static": ("generator.int8-static.onnx", None),  # written by bundle (needs calibration feeds)
     "int8-dynamic": ("generator.int8-dynamic.onnx", int8_dynamic),
 }
 
 
-def ort_session(path: str | Path, threads: int = 1) -> "onnxruntime.InferenceSession":  # noqa: F821
-    """An onnxruntime CPU session with the options the page uses (the int8 fold included)."""
+def ort_session(path: str | Path, threads: int = 1,
+                config: dict[str, str] | None = None) -> "onnxruntime.InferenceSession":  # noqa: F821
+    """An onnxruntime CPU session with the options the page uses (``config``: the variant's
+    session options, default the int8 fold)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    for key, value in INT8_SESSION_CONFIG.items():
+    for key, value in (INT8_SESSION_CONFIG if config is None else config).items():
         options.add_session_config_entry(key, value)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Tensor) -> dict[str, float | None]:
+def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Tensor,
+           config: dict[str, str] | None = None) -> dict[str, float | None]:
     """Differences between PyTorch's images and the ONNX file's on the same inputs, in [-1, 1]
     units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range (None when
     the images are identical: JSON has no infinity)."""
     with torch.no_grad():
         expected = generator.eval()(z, c).numpy()
-    got = ort_session(path).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
+    got = ort_session(path, config=config).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
     diff = np.abs(got.astype(np.float64) - expected)
     mse = float((diff ** 2).mean())
     psnr = None if mse == 0 else round(float(10 * np.log10(4.0 / mse)), 2)

@@ -1,6 +1,8 @@
 """A small static file server for the page and an exported model (``anime-gan serve``).
 
-Two roots: the built page (web/dist) at ``/`` and the exported model folder at ``/model/``.
+Roots: the built page (web/dist) at ``/``, each export folder at ``/models/<name>/`` (every
+folder with a model.json under ``model_dir``, or ``model_dir`` itself: anime_gan.export.catalog),
+the default one also at ``/model/``, and their list at ``/models/index.json``.
 The server computes nothing: the browser runs the generator. What it takes care of:
 
 - only files under a root are served (``..`` segments, encoded or not, backslashes, NUL bytes
@@ -21,6 +23,8 @@ The server computes nothing: the browser runs the generator. What it takes care 
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import json
 import logging
 import threading
 from functools import partial
@@ -194,25 +198,68 @@ class StaticHandler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
 
+class CatalogHandler(StaticHandler):
+    """StaticHandler plus ``/models/index.json``, the list of the exports (made at start)."""
+
+    INDEX = "/models/index.json"
+
+    def __init__(self, *args, index: bytes, **kwargs) -> None:
+        self.index = index
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:  # noqa: N802
+        if urlsplit(self.path).path == self.INDEX:
+            return self._index(body=True)
+        return super().do_GET()
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        if urlsplit(self.path).path == self.INDEX:
+            return self._index(body=False)
+        return super().do_HEAD()
+
+    def _index(self, body: bool) -> None:
+        etag = f'"{hashlib.sha256(self.index).hexdigest()[:16]}"'
+        fresh = etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]
+        self.send_response(HTTPStatus.NOT_MODIFIED if fresh else HTTPStatus.OK)
+        headers = {"Content-Type": MIME_TYPES[".json"], "ETag": etag, "Cache-Control": "no-cache",
+                   **ISOLATION_HEADERS}
+        if not fresh:
+            headers["Content-Length"] = str(len(self.index))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if body and not fresh:
+            self.wfile.write(self.index)
+
+
 def make_server(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
-                port: int = 8000, max_body_bytes: int = 65536,
+                port: int = 8000, default_model: str | None = None, max_body_bytes: int = 65536,
                 idle_timeout_s: float | None = 30.0) -> ThreadingHTTPServer:
-    """A threaded server (not yet serving) for the page at / and the model at /model/;
+    """A threaded server (not yet serving) for the page at /, each export found in ``model_dir``
+    at /models/<name>/ (the default one also at /model/) and their list at /models/index.json;
     port 0 picks a free one (``server.server_address`` says which). A connection that sends
     nothing for ``idle_timeout_s`` is closed, so idle clients do not hold threads."""
-    roots = {"/model/": Path(model_dir), "/": Path(page_dir)}
-    handler = partial(StaticHandler, roots=roots, max_body_bytes=max_body_bytes,
+    from anime_gan.export.catalog import catalog, find_exports, pick_default
+
+    exports = find_exports(model_dir)
+    default = pick_default(exports, default_model)
+    roots = {"/model/": exports[default], **{f"/models/{n}/": p for n, p in exports.items()},
+             "/": Path(page_dir)}
+    index = (json.dumps(catalog(exports, default), indent=1) + "\n").encode()
+    handler = partial(CatalogHandler, roots=roots, index=index, max_body_bytes=max_body_bytes,
                       idle_timeout_s=idle_timeout_s)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
+    server.exports = exports  # type: ignore[attr-defined]  (name -> folder, for the CLI's message)
     return server
 
 
 def serve_in_background(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
-                        port: int = 0, **limits: float) -> tuple[ThreadingHTTPServer, str]:
+                        port: int = 0, default_model: str | None = None,
+                        **limits: float) -> tuple[ThreadingHTTPServer, str]:
     """Start a server in a daemon thread; returns it and its base URL. ``server.shutdown()``
     stops it (tests and benchmarks). ``limits``: ``max_body_bytes``, ``idle_timeout_s``."""
-    server = make_server(page_dir, model_dir, host, port, **limits)  # type: ignore[arg-type]
+    server = make_server(page_dir, model_dir, host, port, default_model, **limits)  # type: ignore[arg-type]
     threading.Thread(target=server.serve_forever, name="anime-gan-serve", daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
     return server, f"http://{bound_host}:{bound_port}/"

@@ -23,7 +23,7 @@ from anime_gan.models.generator import SRResNetGenerator
 from anime_gan.train import train
 from tests.helpers import tiny_dataset, train_config
 
-VARIANTS = ["fp32", "fp16", "int8", "int8-dynamic"]
+VARIANTS = ["fp32", "fp16", "int8", "int8-static", "int8-dynamic"]
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +93,12 @@ def test_variants_are_smaller_and_close(exported):
     fp32 = models["fp32"]["bytes"]
     assert 0.45 < models["fp16"]["bytes"] / fp32 < 0.55
     assert models["int8"]["bytes"] / fp32 < 0.3 and models["int8-dynamic"]["bytes"] / fp32 < 0.3
+    assert models["int8-static"]["bytes"] / fp32 < 0.6
     level = 2 / 255  # one 8-bit pixel level in the output's [-1, 1] units
-    fp16, int8, dynamic = (models[k]["parity"] for k in ("fp16", "int8", "int8-dynamic"))
+    fp16, int8, dynamic, static = (models[k]["parity"] for k in ("fp16", "int8", "int8-dynamic", "int8-static"))
+    assert static["mean_abs"] < 2 * level and static["psnr_db"] > 35
+    assert models["int8-static"]["session_config"] == {"session.disable_quant_qdq": "0"}
+    assert models["int8"]["session_config"] == {"session.disable_quant_qdq": "1"}
     assert fp16["max_abs"] < level and fp16["psnr_db"] > 60
     assert int8["mean_abs"] < level and int8["psnr_db"] > 40  # visually lossless on average
     assert dynamic["mean_abs"] < 2 * level and dynamic["psnr_db"] > 35
@@ -133,6 +137,19 @@ def test_model_json_has_schema_prior_and_provenance(exported):
     assert dt.datetime.fromisoformat(card["exported"]).tzinfo is not None
 
 
+def test_auto_default_takes_int8_static_where_it_is_faster_and_as_good():
+    from anime_gan.export.bundle import auto_default
+
+    def models(static_db, int8_db=40.0):
+        return {"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "int8": {"bytes": 1, "parity": {"psnr_db": int8_db}},
+                "int8-static": {"bytes": 2, "parity": {"psnr_db": static_db}}}
+
+    assert auto_default(models(39.5), 128) == "int8-static"
+    assert auto_default(models(38.0), 128) == "int8"  # more than 1 dB worse
+    assert auto_default(models(45.0), 32) == "int8"  # nothing to gain below 64 px
+    assert auto_default({"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "fp16": {"bytes": 2, "parity": {}}}, 128) == "fp16"
+
+
 def test_user_errors_name_the_problem(exported, tmp_path):
     ckpt, _, _ = exported
     with pytest.raises(UserError, match="does not exist"):
@@ -168,8 +185,47 @@ def test_cli_exports_and_reports(exported, tmp_path):
     repo = Path(__file__).resolve().parents[2]
     res = subprocess.run(
         [sys.executable, "-m", "anime_gan.cli.main", "export", f"ckpt={ckpt}", f"out={tmp_path / 'out'}",
-         "variants=[fp32,int8]", "samples=2", f"hydra.run.dir={tmp_path / 'hydra'}"],
+         "variants=[fp32,int8]", "default_variant=int8", "samples=2", f"hydra.run.dir={tmp_path / 'hydra'}"],
         cwd=repo, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert res.returncode == 0, res.stderr[-2000:]
     assert "generator.int8.onnx" in res.stdout and "max |diff|" in res.stdout
     assert json.loads((tmp_path / "out" / "model.json").read_text())["default_variant"] == "int8"
+
+
+def test_int8_static_computes_its_largest_convolutions_in_int8(exported, tmp_path):
+    """The QDQ pairs of int8-static fuse into QLinearConv under its session options; the other
+    layers stay float convolutions with their weights folded to constants."""
+    import onnxruntime as ort
+
+    _, out, card = exported
+    options = ort.SessionOptions()
+    for key, value in card["models"]["int8-static"]["session_config"].items():
+        options.add_session_config_entry(key, value)
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(out / "generator.int8-static.onnx"), options, providers=["CPUExecutionProvider"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    # 16 px, no upsampling: only the output conv (the 1x1 of the Col2Im form) is quantized
+    assert ops.count("QLinearConv") == 1 and {"Conv", "FusedConv"} & set(ops) and "Col2Im" in ops
+
+
+@pytest.mark.parametrize("resolution", [16, 64, 128])
+def test_output_conv_as_col2im_is_the_same_function(resolution, tmp_path):
+    """The output convolution rewritten as 1x1 Conv + Col2Im (opset 18) computes the same images."""
+    from anime_gan.export.graph import quantized_layers
+    from anime_gan.export.onnx import export_fp32
+
+    g = SRResNetGenerator(resolution, channels=4, num_res_blocks=1)
+    _randomize_batchnorms(g)
+    g.eval()
+    path = export_fp32(g, tmp_path / "g.onnx")
+    model = onnx.load(str(path))
+    ops = [n.op_type for n in model.graph.node]
+    assert "Col2Im" in ops and model.opset_import[0].version == 18
+    z, c = torch.randn(3, 128), LabelPrior.training().sample(3)
+    with torch.no_grad():
+        expected = g(z, c).numpy()
+    got = ort_session(path).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
+    layers = quantized_layers(model)
+    expected_layers = {16: [], 64: ["/upsample.1/Conv"], 128: ["/upsample.1/Conv", "/upsample.2/Conv"]}[resolution]
+    assert layers == [*expected_layers, "/to_rgb/Conv/Conv1x1"]

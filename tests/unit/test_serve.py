@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from anime_gan.errors import UserError
+from anime_gan.export.catalog import find_exports, pick_default
 from anime_gan.export.serve import resolve, serve_in_background
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,6 +162,7 @@ def leaky(tmp_path_factory) -> tuple[str, Path]:
     model.mkdir()
     (page / "index.html").write_text("<!doctype html>")
     (page / "main.js").write_text("export {};")
+    (model / "model.json").write_text(_card(32, 1))
     (root / "secret.gz").write_bytes(gzip.compress(b"outside the roots"))
     (page / "main.js.gz").symlink_to(root / "secret.gz")
     srv, url = serve_in_background(page, model, max_body_bytes=1024, idle_timeout_s=0.5)
@@ -213,3 +217,68 @@ def test_cli_refuses_a_port_out_of_range(folders, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "Traceback" not in err
     assert "error: port=99999 is not an integer from 0 to 65,535: use e.g. port=8000." in err
+
+
+def _card(resolution: int, iteration: int | None) -> str:
+    return json.dumps({
+        "resolution": resolution, "z_dim": 128, "default_variant": "int8",
+        "models": {"int8": {"file": "generator.int8.onnx", "bytes": 4, "parity": {"psnr_db": 50.0}}},
+        "source": {"iteration": iteration, "generator_config": {"name": "srresnet", "channels": 64}},
+        "exported": "2026-01-01T00:00:00+00:00",
+    })
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("exports")
+    for name, resolution, iteration in (("demo", 32, 2500), ("paper128", 128, None)):
+        (root / name).mkdir()
+        (root / name / "model.json").write_text(_card(resolution, iteration))
+        (root / name / "generator.int8.onnx").write_bytes(name.encode())
+    (root / "broken").mkdir()
+    (root / "broken" / "model.json").write_text("{not json")
+    (root / "no-model").mkdir()  # no model.json: not an export
+    (root / "bad name!").mkdir()
+    (root / "bad name!" / "model.json").write_text(_card(64, 1))
+    return root
+
+
+def test_find_exports_lists_every_folder_with_a_model_json(exports):
+    assert list(find_exports(exports)) == ["broken", "demo", "paper128"]
+    assert list(find_exports(exports / "demo")) == ["demo"]  # an export folder itself
+    assert find_exports(exports / "no-model") == {} and find_exports(exports / "nowhere") == {}
+    assert pick_default(find_exports(exports)) == "demo"
+    assert pick_default({"b": exports, "a": exports}) == "b"  # no demo: the first
+    with pytest.raises(UserError, match="paper128"):
+        pick_default(find_exports(exports), "paper256")
+
+
+def test_several_exports_are_served_and_listed(folders, exports):
+    page, _, _ = folders
+    srv, url = serve_in_background(page, exports, default_model="paper128")
+    try:
+        netloc = urlsplit(url).netloc
+        response, body = request(netloc, "/models/index.json")
+        assert response.status == 200 and response.getheader("Content-Type") == "application/json"
+        assert response.getheader("Cross-Origin-Embedder-Policy") == "require-corp"
+        index = json.loads(body)
+        assert index["default"] == "paper128"
+        by_name = {m["name"]: m for m in index["models"]}
+        assert set(by_name) == {"broken", "demo", "paper128"}
+        assert by_name["demo"]["resolution"] == 32 and by_name["demo"]["source"]["iteration"] == 2500
+        assert by_name["demo"]["variants"]["int8"] == {"file": "generator.int8.onnx", "bytes": 4,
+                                                      "parity": {"psnr_db": 50.0}}
+        assert by_name["paper128"]["path"] == "models/paper128/" and "error" in by_name["broken"]
+        for name in ("demo", "paper128"):
+            response, body = request(netloc, f"/models/{name}/generator.int8.onnx")
+            assert response.status == 200 and body == name.encode()
+        _, body = request(netloc, "/model/generator.int8.onnx")
+        assert body == b"paper128"  # the default export, also at /model/
+        etag = request(netloc, "/models/index.json")[0].getheader("ETag")
+        again, body = request(netloc, "/models/index.json", headers={"If-None-Match": etag})
+        assert again.status == 304 and body == b""
+        for path in ("/models/../secret.txt", "/models/no-model/x", "/models/demo/../paper128/model.json"):
+            assert request(netloc, path)[0].status in (403, 404), path
+    finally:
+        srv.shutdown()
+        srv.server_close()
