@@ -24,21 +24,11 @@ from anime_gan.bench.generation import GeneratorRunner, measure_generator
 from anime_gan.bench.peaks import device_peaks
 from anime_gan.bench.timing import machine_info
 from anime_gan.bench.training import measure_training
+from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 
 SCHEMA_VERSION = 1
 
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> the GPU when there is one, else the CPU; ``cuda`` without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("device=cuda but torch sees no CUDA GPU: run with device=cpu or device=auto.")
-    if device.type not in ("cpu", "cuda"):
-        raise UserError(f"device={name!r} is not supported by the benchmark: use auto, cpu or cuda.")
-    return device
 
 
 def _settings(cfg: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -3,30 +3,11 @@ config conf/build.yaml."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.data.build import BuildResult, FeatureFn, build_dataset
-
-
-def illust2vec_features(weights: str | Path, device: str = "auto") -> FeatureFn:
-    """A :data:`FeatureFn` of Illustration2Vec's 4,096-d ``encode1`` features (Fig. 2)."""
-    import torch
-
-    from anime_gan.tagging.illust2vec import load_features
-
-    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    net = load_features(weights, dev)
-
-    def features(images: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return net(images).float().cpu().numpy()
-
-    return features
+from anime_gan.build.stage import BuildResult, build_dataset, illust2vec_features
 
 
 @stage("build")

@@ -7,8 +7,8 @@ import time
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.data.import_report import format_report
-from anime_gan.data.importer import import_images
+from anime_gan.reports.imports import format_report
+from anime_gan.importer.stage import import_images
 from anime_gan.data.summary import format_summary, summarize
 
 

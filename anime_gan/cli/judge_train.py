@@ -8,14 +8,9 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
+from anime_gan.device import resolve_device
 from anime_gan.outputs import JUDGE, check_output
 
-
-def device_of(name: str) -> str:
-    """``auto`` -> cuda when available, else cpu."""
-    import torch
-
-    return ("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name
 
 
 def run(cfg: DictConfig) -> Path:
@@ -32,7 +27,7 @@ def run(cfg: DictConfig) -> Path:
     size = cfg.model.input_size or dm.train_set.resolution
     model = TagJudge(size, cfg.model.channels, cfg.model.stages, cfg.model.depth)
     judge = train_judge(dm.train_set, dm.val_set, model, JudgeTraining(**cfg.training),
-                        device_of(cfg.device))
+                        resolve_device(cfg.device))
     judge.info["dataset"] = {"path": str(data.path), "val_fraction": data.val_fraction,
                              "split_seed": data.split_seed, "train_images": len(dm.train_set),
                              "held_out_images": len(dm.val_set or [])}

@@ -87,12 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except ModuleNotFoundError as e:
-        if e.name != f"anime_gan.cli.{STAGES[command][0]}":
-            raise
-        print(f"error: the {command} stage is not part of this version yet; see the README's "
-              f"stage table for what is available.", file=sys.stderr)
-        return 2
     # argv[0] is the stage's own file: Hydra names the job after it, and Lightning's DDP launcher
     # re-runs it (`python .../cli/train.py overrides...`) for the other ranks.
     sys.argv = [module.__file__, *rest]

@@ -12,7 +12,7 @@ from anime_gan.cli._hydra import stage
 def run(cfg: DictConfig) -> Path:
     """Build the report the config describes; returns the index.md path."""
     from anime_gan.data.tags import tag_index
-    from anime_gan.report import ReportOptions, build_report
+    from anime_gan.reports.checkpoint import ReportOptions, build_report
 
     options = {k: cfg[k] for k in ReportOptions.__dataclass_fields__ if k in cfg and k != "data"}
     opts = ReportOptions(data=str(cfg.data.path), val_fraction=cfg.data.val_fraction,

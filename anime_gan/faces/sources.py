@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from anime_gan.crawl.manifest import read_manifest
 from anime_gan.errors import UserError
 from anime_gan.faces.records import iter_jsonl
 
@@ -57,21 +58,9 @@ def list_sources(
     return _with_ids(rows), missing
 
 
-def _manifest_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a crawl manifest, through the crawl stage's reader when it is installed."""
-    try:
-        from anime_gan.crawl.manifest import read_manifest  # type: ignore[attr-defined]
-    except ImportError:
-        return list(iter_jsonl(path))
-    rows = []
-    for row in read_manifest(path):
-        rows.append(row if isinstance(row, dict) else dict(getattr(row, "__dict__", {})))
-    return rows
-
-
 def _from_manifest(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     rows, missing, seen = [], [], set()
-    for row in _manifest_rows(root / MANIFEST_NAME):
+    for row in read_manifest(root / MANIFEST_NAME):
         rel = row.get("path")
         if not rel or rel in seen:
             continue

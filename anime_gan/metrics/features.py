@@ -3,7 +3,7 @@
 A feature extractor follows the torchmetrics contract: an ``nn.Module`` that is frozen, in eval
 mode, has ``num_features``, and maps images in the generator's range [-1, 1] (NCHW float) to
 ``[N, num_features]``. The paper's is Illustration2Vec's ``encode1`` (4,096-d), loaded from its
-converted safetensors file; tests pass small random extractors.
+converted safetensors file, or a trained judge's pooled features.
 
 Real statistics are cached as ``<cache_dir>/<key>.npz`` where the key hashes the dataset
 (its pixels, labels and known-mask), the extractor's weights, and the protocol's choice of images,
@@ -107,35 +107,3 @@ def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> n
             h.update(block)
     net.fingerprint = h.hexdigest()
     return net
-
-
-class RandomFeatures(nn.Module):
-    """A frozen random conv net with the extractor contract: FID/KID without downloaded weights.
-
-    Its numbers are only comparable with others from the same ``seed`` and size; they serve tests
-    and smoke runs, never the paper's FID.
-    """
-
-    def __init__(self, num_features: int = 64, seed: int = 0, input_size: int = 32) -> None:
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.num_features, self.input_size = num_features, input_size
-        self.net = nn.Sequential(
-            nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(128, num_features),
-        )
-        for p in self.net.parameters():
-            with torch.no_grad():
-                p.copy_(torch.randn(p.shape, generator=gen) / max(1, p[0].numel()) ** 0.5)
-        self.requires_grad_(False).eval()
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = torch.nn.functional.interpolate(images.float(), size=self.input_size, mode="bilinear",
-                                            antialias=True, align_corners=False)
-        return self.net(x)
-
-
-def batches(n: int, size: int) -> Iterable[slice]:
-    """Consecutive slices of ``range(n)`` of at most ``size`` items."""
-    for start in range(0, n, size):
-        yield slice(start, min(n, start + size))

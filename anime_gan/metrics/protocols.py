@@ -171,7 +171,3 @@ def get_protocol(name: str) -> Protocol:
     hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
     raise UserError(f"unknown metric protocol {name!r}: {hint}known: {', '.join(PROTOCOLS)}.")
 
-
-def run_protocol(protocol: str | Protocol, ctx: EvalContext) -> dict[str, float]:
-    """Run a protocol (by name or object) and return its numbers."""
-    return (get_protocol(protocol) if isinstance(protocol, str) else protocol).run(ctx)

@@ -24,15 +24,12 @@ from torch import nn
 
 from anime_gan.data.priors import LabelPrior
 from anime_gan.models.ema import EMA
+from anime_gan.models.guard import NonFiniteGuard
 from anime_gan.models.objective import Objective
 
 log = logging.getLogger(__name__)
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
-
-
-class NonFiniteLossError(RuntimeError):
-    pass
 
 
 class ConditionalGAN(L.LightningModule):
@@ -90,9 +87,7 @@ class ConditionalGAN(L.LightningModule):
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
         self.tag_mask: torch.Tensor | None = None
-        self.nonfinite_in_a_row = 0
-        self.nonfinite_total = 0
-        self._nonfinite_counts: torch.Tensor | None = None  # the fused path's device-side count
+        self.guard = NonFiniteGuard(max_nonfinite)
         self._rng: torch.Generator | None = None
         self._rng_state: torch.Tensor | None = None
 
@@ -166,18 +161,17 @@ class ConditionalGAN(L.LightningModule):
         self.toggle_optimizer(opt_d)
         loss_d, d_terms = self.objective.discriminator_loss(
             self.discriminator, real, labels, known, fake, c, fake_known, self.rng)
-        d_ok = self._step_if_finite(opt_d, loss_d, "discriminator")
+        d_ok = self.guard.step(self, opt_d, loss_d)
         self.untoggle_optimizer(opt_d)
 
         # G step: fake -> 1 and classified as its c.
         self.toggle_optimizer(opt_g)
         loss_g, g_terms = self.objective.generator_loss(self.discriminator, fake, c, fake_known, self.rng)
-        g_ok = self._step_if_finite(opt_g, loss_g, "generator")
+        g_ok = self.guard.step(self, opt_g, loss_g)
         self.untoggle_optimizer(opt_g)
 
-        if g_ok is not False:  # a flag tensor (fused path): a skipped step left G unchanged
-            self.generator_ema.update(self.generator)
-        self._count_nonfinite(d_ok & g_ok)
+        self.generator_ema.update(self.generator)  # a skipped step left G unchanged
+        self.guard.count(self, d_ok & g_ok, self.iteration)
         lr_used = opt_g.param_groups[0]["lr"]
         for sched in self.lr_schedulers():
             sched.step()
@@ -186,73 +180,6 @@ class ConditionalGAN(L.LightningModule):
                       on_step=True, on_epoch=False, prog_bar=False)
         self.log("train/lr", lr_used, on_step=True, on_epoch=False)
         self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
-
-    def _step_if_finite(self, opt: torch.optim.Optimizer, loss: torch.Tensor, who: str) -> bool | torch.Tensor:
-        """Backward and step, unless the loss is NaN/inf: then the step is skipped and logged.
-
-        A fused optimizer (fused Adam, the GPU experiments) skips on the device, as GradScaler
-        has it do (``found_inf``: weights, moments and step count unchanged), and a flag tensor
-        is returned: no host sync. Other optimizers check the loss on the host (free on CPU).
-        """
-        opt.zero_grad(set_to_none=True)
-        inner = getattr(opt, "optimizer", opt)  # under Lightning's LightningOptimizer wrapper
-        if inner.defaults.get("fused"):
-            finite = torch.isfinite(loss.detach())
-            self.manual_backward(loss)
-            inner.found_inf = (~finite).float()
-            try:
-                opt.step()
-            finally:
-                del inner.found_inf
-            return finite
-        if not torch.isfinite(loss.detach()).item():
-            log.warning("iteration %d: non-finite %s loss (%s), step skipped", self.iteration, who, loss.item())
-            return False
-        self.manual_backward(loss)
-        opt.step()
-        return True
-
-    def _count_nonfinite(self, ok: bool | torch.Tensor) -> None:
-        if isinstance(ok, torch.Tensor):
-            return self._count_nonfinite_on_device(ok)
-        if ok:
-            self.nonfinite_in_a_row = 0
-            return
-        self.nonfinite_in_a_row += 1
-        self.nonfinite_total += 1
-        self.log("train/nonfinite_total", float(self.nonfinite_total), on_step=True, on_epoch=False)
-        if self.nonfinite_in_a_row >= self.hparams.max_nonfinite:
-            raise NonFiniteLossError(
-                f"{self.nonfinite_in_a_row} iterations in a row had non-finite losses (at iteration "
-                f"{self.iteration}): training diverged; lower the learning rate or raise "
-                f"model.lambda_gp, and resume from the last good checkpoint."
-            )
-
-    def _count_nonfinite_on_device(self, ok: torch.Tensor) -> None:
-        """The fused path's count: kept on the device and read every ``max_nonfinite`` iterations
-        (one host sync each), so a run of ``max_nonfinite`` skipped iterations stops training at
-        most ``max_nonfinite - 1`` iterations late; the skipped steps changed no weights."""
-        if self._nonfinite_counts is None:  # [current run, longest run, count] since the last read
-            self._nonfinite_counts = torch.zeros(3, dtype=torch.long, device=ok.device)
-        bad = (~ok).long()
-        run = (self._nonfinite_counts[0] + 1) * bad
-        self._nonfinite_counts = torch.stack([run, torch.maximum(self._nonfinite_counts[1], run),
-                                              self._nonfinite_counts[2] + bad])
-        if (self.iteration + 1) % self.hparams.max_nonfinite:
-            return
-        run, longest, count = self._nonfinite_counts.tolist()
-        self._nonfinite_counts = torch.tensor([run, 0, 0], device=ok.device)
-        if count:
-            log.warning("iterations up to %d: %d non-finite, steps skipped", self.iteration, count)
-            self.nonfinite_total += count
-            self.log("train/nonfinite_total", float(self.nonfinite_total), on_step=True, on_epoch=False)
-        self.nonfinite_in_a_row = run
-        if longest >= self.hparams.max_nonfinite:
-            raise NonFiniteLossError(
-                f"{longest} iterations in a row had non-finite losses (up to iteration "
-                f"{self.iteration}): training diverged; lower the learning rate or raise "
-                f"model.lambda_gp, and resume from the last good checkpoint."
-            )
 
     # -- sampling -----------------------------------------------------------------------------
     @torch.no_grad()
@@ -270,7 +197,7 @@ class ConditionalGAN(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["anime_gan"] = {
             "iteration": self.iteration,
-            "nonfinite_total": self.nonfinite_total,
+            "nonfinite_total": self.guard.total,
             "generator_config": self.generator.config(),
             "discriminator_config": self.discriminator.config(),
             "rng_state": self.rng.get_state().cpu(),
@@ -280,6 +207,6 @@ class ConditionalGAN(L.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("anime_gan", {})
         self.iteration = int(state.get("iteration", 0))
-        self.nonfinite_total = int(state.get("nonfinite_total", 0))
+        self.guard.total = int(state.get("nonfinite_total", 0))
         if state.get("rng_state") is not None:
             self._rng, self._rng_state = None, state["rng_state"]

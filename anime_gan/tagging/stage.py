@@ -22,6 +22,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
+from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import TAG, check_output
@@ -47,18 +48,6 @@ class TagRun:
     already_done: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> the GPU when there is one, else the CPU; anything else as torch spells it."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise UserError(f"unknown device {device!r}: use device=auto, cpu or cuda.") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device={device} but this torch sees no CUDA GPU: use device=auto or cpu.")
-    return dev
 
 
 def list_images(folder: Path) -> list[tuple[str, Path]]:

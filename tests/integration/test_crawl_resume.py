@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from anime_gan.crawl.fake_site import FakeGame, FakeImage, FakeSite
+from tests.fakes.site import FakeGame, FakeImage, FakeSite
 from anime_gan.crawl.manifest import read_jsonl, read_manifest
 
 pytestmark = pytest.mark.timeout(240)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anime_gan.crawl.fake_site import COOKIE, FakeGame, FakeImage, FakeSite
+from tests.fakes.site import COOKIE, FakeGame, FakeImage, FakeSite
 from anime_gan.crawl.manifest import read_jsonl, read_manifest
 from anime_gan.crawl.pipeline import run_crawl
 from anime_gan.errors import UserError

@@ -17,7 +17,7 @@ from PIL import Image
 
 from anime_gan.cli._hydra import CONF_DIR
 from anime_gan.data.dataset import save_dataset
-from anime_gan.data.render import render_dataset
+from anime_gan.demo.render import render_dataset
 from anime_gan.metrics.judge import TagJudge, save_judge
 from anime_gan.metrics.judge_training import JudgeTraining, train_judge
 from anime_gan.train import train
@@ -64,7 +64,7 @@ def test_callbacks_log_swd_fid_and_precision_during_training(setup, tmp_path):
             "protocol": "fid256",
             "every_n_iterations": 2,
             "extractor": {
-                "_target_": "anime_gan.metrics.features.RandomFeatures",
+                "_target_": "tests.fakes.features.RandomFeatures",
                 "num_features": 8,
             },
         }
@@ -112,8 +112,8 @@ def test_callbacks_log_swd_fid_and_precision_during_training(setup, tmp_path):
 
 
 def test_evaluate_runs_fid_kid_swd_and_precision_with_a_cache(setup, tmp_path):
-    from anime_gan.cli.evaluate import run
-    from anime_gan.tagging.caffe_writer import fabricate_illust2vec
+    from anime_gan.metrics.evaluate import run
+    from tests.fakes.caffe_writer import fabricate_illust2vec
     from anime_gan.tagging.convert import convert_caffemodel
     from anime_gan.tagging.illust2vec import Illust2VecArch
 
@@ -149,7 +149,7 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
     """Without Illustration2Vec's weights, FID runs on a trained judge's pooled features: real
     images against themselves score ~0, the untrained generator far more; the callback logs
     val/fid_judge from conf/callbacks/fid_judge.yaml."""
-    from anime_gan.cli.evaluate import run
+    from anime_gan.metrics.evaluate import run
     from anime_gan.data.dataset import load_dataset
     from anime_gan.metrics.fid import FrechetDistance
     from anime_gan.metrics.judge import dataset_images, load_judge_features
@@ -186,7 +186,7 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
 def test_reference_split_gives_the_real_vs_real_floor(setup, tmp_path):
     """split=val against the train split's real images: far below the 2-iteration generator on
     the same held-out images, for SWD and for judge-feature FID; precision is refused."""
-    from anime_gan.cli.evaluate import run
+    from anime_gan.metrics.evaluate import run
 
     common = [f"data.path={setup['data']}", "data.val_fraction=0.5", "split=val",
               "metrics=[swd256,fid256]", f"judge_features={setup['judge']}", "device=cpu",
@@ -204,7 +204,7 @@ def test_reference_split_gives_the_real_vs_real_floor(setup, tmp_path):
 
 
 def test_generate_modes_write_their_files(setup, tmp_path):
-    from anime_gan.cli.generate import run
+    from anime_gan.generate.stage import run
 
     base = [f"ckpt={setup['ckpt']}", f"out={tmp_path}", "n=4", "rows=2", "cols=3", "steps=4"]
     paths = run(_compose("generate", *base, "tags=[blue hair,smile,-hat]"))

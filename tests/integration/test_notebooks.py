@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from anime_gan.data.dataset import save_dataset
-from anime_gan.data.render import render_dataset
-from anime_gan.data.report import default_report_dir, write_report
+from anime_gan.demo.render import render_dataset
+from anime_gan.reports.dataset import default_report_dir, write_report
 from anime_gan.metrics.precision import PrecisionResult
 from anime_gan.metrics.precision_table import (
     precision_rows,

@@ -19,7 +19,7 @@ from PIL import Image
 
 from anime_gan.cli._hydra import CONF_DIR
 from anime_gan.data.dataset import FaceDataset, save_dataset
-from anime_gan.data.render import render_dataset
+from anime_gan.demo.render import render_dataset
 from anime_gan.models.checkpoint import read_checkpoint
 from anime_gan.superres.train import sr_train
 
@@ -149,7 +149,7 @@ def test_sweep_over_adv_weight_writes_the_report_and_upscale_uses_it(data, tmp_p
 
 def test_generate_writes_upscaled_samples(data, tmp_path):
     """`generate upscale=<sr-train checkpoint>`: each face also 2x in samples_2x/ (16 -> 32 px)."""
-    from anime_gan.cli.generate import run
+    from anime_gan.generate.stage import run
     from anime_gan.errors import UserError
     from anime_gan.train import train
     from tests.helpers import tiny_dataset, train_config

@@ -15,7 +15,7 @@ from PIL import Image
 
 from anime_gan.cli.main import main as cli
 from anime_gan.tagging import stage as tag_stage
-from anime_gan.tagging.caffe_writer import fabricate_illust2vec
+from tests.fakes.caffe_writer import fabricate_illust2vec
 from anime_gan.tagging.illust2vec import Illust2VecArch, Illust2VecTagger, load_tagger
 from anime_gan.tagging.tagger import read_tags, select_tags
 

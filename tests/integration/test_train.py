@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from anime_gan.models.checkpoint import load_generator, read_checkpoint
-from anime_gan.models.module import NonFiniteLossError
+from anime_gan.models.guard import NonFiniteLossError
 from anime_gan.train import train
 from tests.helpers import TINY_MODEL, tiny_dataset, train_config
 

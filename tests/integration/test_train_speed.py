@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 
 from anime_gan.cli._hydra import CONF_DIR
 from anime_gan.models.checkpoint import read_checkpoint
-from anime_gan.models.module import NonFiniteLossError
+from anime_gan.models.guard import NonFiniteLossError
 from anime_gan.train import train
 from tests.helpers import tiny_dataset, train_config
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anime_gan.data.build import BuildParams, build_dataset, load_tags
+from anime_gan.build.stage import BuildParams, build_dataset, load_tags
 from anime_gan.data.charts import nice_ticks
 from anime_gan.data.dataset import load_dataset
-from anime_gan.data.dedupe import dhash, find_duplicates, pixel_sha256
-from anime_gan.data.report import edge_histogram
+from anime_gan.build.dedupe import dhash, find_duplicates, pixel_sha256
+from anime_gan.reports.dataset import edge_histogram
 from anime_gan.data.tsne import tsne
 from anime_gan.errors import UserError
 from anime_gan.faces.review import write_review

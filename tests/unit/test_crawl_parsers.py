@@ -14,7 +14,7 @@ from PIL import Image
 from anime_gan.crawl.client import Response
 from anime_gan.crawl.download import ImageRejected, inspect_image, sniff
 from anime_gan.crawl.erogamescape import games_from_rows, parse_release_date, parse_result_page
-from anime_gan.crawl.fake_pages import (
+from tests.fakes.pages import (
     FakeGame,
     FakeImage,
     make_jpeg,

@@ -10,7 +10,7 @@ import pytest
 
 from anime_gan.crawl.download import inspect_image
 from anime_gan.crawl.erogamescape import Game
-from anime_gan.crawl.fake_pages import make_jpeg
+from tests.fakes.pages import make_jpeg
 from anime_gan.crawl.manifest import JsonlAppender, read_jsonl, read_manifest, repair_tail
 from anime_gan.crawl.pipeline import select_games
 from anime_gan.crawl.store import CrawlStore

@@ -10,7 +10,7 @@ from PIL import Image
 
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.examples import tag_examples, tag_examples_grid
-from anime_gan.data.report import (
+from anime_gan.reports.dataset import (
     default_report_dir,
     report_figures,
     tag_counts,

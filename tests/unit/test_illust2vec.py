@@ -15,7 +15,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from anime_gan.errors import UserError
-from anime_gan.tagging import caffe_writer as cw
+from tests.fakes import caffe_writer as cw
 from anime_gan.tagging.caffe import CaffeFormatError, parse_net, read_caffemodel
 from anime_gan.tagging.convert import convert_caffemodel
 from anime_gan.tagging.illust2vec import (

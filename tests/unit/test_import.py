@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anime_gan.data import importer
+from anime_gan.importer import stage as importer
 from anime_gan.data.dataset import load_dataset
-from anime_gan.data.import_report import format_report
-from anime_gan.data.importer import import_images
+from anime_gan.reports.imports import format_report
+from anime_gan.importer.stage import import_images
 from anime_gan.data.tags import NUM_TAGS, TAG_INDEX, to_multi_hot
 from anime_gan.errors import UserError
 

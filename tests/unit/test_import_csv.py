@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from anime_gan.data.importer import import_images
+from anime_gan.importer.stage import import_images
 from anime_gan.data.tags import TAG_INDEX
 from anime_gan.errors import UserError
 

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from anime_gan.crawl.download import ImageRejected, inspect_image
-from anime_gan.data.image_decode import DecodeError, decode_face
-from anime_gan.data.image_source import ImageSource
-from anime_gan.data.importer import import_images
+from anime_gan.importer.decode import DecodeError, decode_face
+from anime_gan.importer.source import ImageSource
+from anime_gan.importer.stage import import_images
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, read_capped
 

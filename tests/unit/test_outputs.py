@@ -14,7 +14,7 @@ from PIL import Image
 from anime_gan import outputs
 from anime_gan.crawl.store import CrawlStore
 from anime_gan.data.dataset import FaceDataset, load_dataset, save_dataset
-from anime_gan.data.importer import import_images
+from anime_gan.importer.stage import import_images
 from anime_gan.errors import UserError
 from anime_gan.outputs import OutputKind, check_output, staged_folder
 
@@ -186,7 +186,7 @@ def test_tag_and_export_refuse_before_reading_anything(tmp_path):
 
 
 def test_render_and_build_refuse_a_foreign_folder_before_any_work(tmp_path):
-    from anime_gan.data.build import build_dataset
+    from anime_gan.build.stage import build_dataset
 
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from anime_gan.cli.main import main as cli_main
-from anime_gan.data import render
+from anime_gan.demo import render
 from anime_gan.data.dataset import load_dataset
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.render import face_rng, render_dataset, render_face
-from anime_gan.data.render_params import FaceParams, sample_params
+from anime_gan.demo.render import face_rng, render_dataset, render_face
+from anime_gan.demo.params import FaceParams, sample_params
 from anime_gan.data.tags import (
     EXCLUSIVE_GROUPS, INDEPENDENT, NUM_TAGS, TAG_INDEX, TAG_NAMES, to_multi_hot,
 )

@@ -9,7 +9,7 @@ from PIL import Image
 
 from anime_gan.data.datamodule import split_by_hash
 from anime_gan.data.dataset import load_dataset
-from anime_gan.data.render import render_dataset
+from anime_gan.demo.render import render_dataset
 from anime_gan.errors import UserError
 from anime_gan.superres.data import SRDataModule, downscale_2x, resize_bicubic, resize_pil
 from tests.helpers import tiny_dataset

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from anime_gan.data.render import render_dataset
+from anime_gan.demo.render import render_dataset
 from anime_gan.superres.data import downscale_2x
 from anime_gan.superres.measure import (PSNR_CAP_DB, baselines, format_table, gradient_energy,
                                         measure, psnr, ssim)

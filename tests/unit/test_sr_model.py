@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from anime_gan.data.render import render_dataset
+from anime_gan.demo.render import render_dataset
 from anime_gan.data.transforms import to_model_range
 from anime_gan.errors import UserError
 from anime_gan.models.losses import d_adversarial_loss

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from anime_gan.data.render_params import RGB
+from anime_gan.demo.params import RGB
 
 Point = tuple[float, float]
 

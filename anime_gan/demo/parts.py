@@ -1,15 +1,15 @@
 """Face, body and accessories of a procedural face: eyes, mouth, blush, glasses, hat, ribbon.
 
 Positions are ``p.at(u, v)``: in head radii from the head centre; see
-:class:`~anime_gan.data.render_params.FaceParams` for the anchors (eyes, mouth, cheeks).
+:class:`~anime_gan.demo.params.FaceParams` for the anchors (eyes, mouth, cheeks).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from anime_gan.data.render_canvas import Canvas, Point, bezier, ellipse_points, profile, strand
-from anime_gan.data.render_params import RGB, FaceParams, mix, outline_of, shade
+from anime_gan.demo.canvas import Canvas, Point, bezier, ellipse_points, profile, strand
+from anime_gan.demo.params import RGB, FaceParams, mix, outline_of, shade
 
 WHITE: RGB = (255, 255, 255)
 COLLAR: RGB = (246, 246, 250)

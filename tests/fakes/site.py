@@ -1,6 +1,6 @@
 """A local stand-in for ErogameScape and Getchu, on 127.0.0.1, for tests and offline trials.
 
-It serves the pages of :mod:`anime_gan.crawl.fake_pages` and misbehaves on request: per page and
+It serves the pages of :mod:`tests.fakes.pages` and misbehaves on request: per page and
 per image a ``mode`` picks a fault (404, 500 once, 429/503 with Retry-After, a stall past the
 client's timeout, a body cut short or sent a byte at a time, HTML served as an image, a 1x1
 placeholder, an oversize body, 500 on every try); the query form can fail with ``sql_status``
@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anime_gan.crawl.fake_pages import (
+from tests.fakes.pages import (
     FakeGame,
     FakeImage,
     make_jpeg,

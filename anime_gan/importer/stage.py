@@ -2,12 +2,12 @@
 
 The quick way to a training set without crawling: the two shared face sets, a folder of one's
 own drawings, a Kaggle zip. Files are picked by extension (:data:`IMAGE_EXTENSIONS`), decoded
-robustly (:mod:`anime_gan.data.image_decode`: unusable files are skipped and counted by
+robustly (:mod:`anime_gan.importer.decode`: unusable files are skipped and counted by
 reason, any mode becomes RGB), made square and resized, and labelled from the tags CSV
-(:mod:`anime_gan.data.tags_csv`); an image without a CSV row is unlabelled (known all 0). The
+(:mod:`anime_gan.importer.tags_csv`); an image without a CSV row is unlabelled (known all 0). The
 release year comes from the file name (``<id>_<year>.jpg`` by default, as in getchu64) and
 ``min_year`` keeps only recent images, as the paper does (after 2005: ``min_year=2006``;
-:mod:`anime_gan.data.import_years`).
+:mod:`anime_gan.importer.years`).
 
 Everything worth checking ends in the report (returned, and stored as ``info["report"]``):
 skips by reason with example names, mode conversions, the year filter, raw tag counts as read
@@ -29,15 +29,15 @@ import numpy as np
 from PIL import ImageFile
 from tqdm import tqdm
 
-from anime_gan.data import tags_csv
+from anime_gan.importer import tags_csv
 from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
-from anime_gan.data.image_decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
-from anime_gan.data.image_source import IMAGE_EXTENSIONS, ImageSource, is_image_name
-from anime_gan.data.import_report import EXAMPLES, add_tags_report, format_counts
-from anime_gan.data.import_years import (
+from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
+from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource, is_image_name
+from anime_gan.reports.imports import EXAMPLES, format_counts
+from anime_gan.importer.years import (
     DEFAULT_YEAR_REGEX, compile_year_regex, count_years, filter_years, parse_year,
 )
-from anime_gan.data.parallel import ordered_map
+from anime_gan.importer.parallel import ordered_map
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
@@ -96,7 +96,7 @@ def import_images(
     labels, known = _label(kept_index, match, assume_complete)
     metadata = _metadata(source, paths, years, kept_index, kept, match)
     if table:
-        add_tags_report(report, table, match, kept_index, warnings)
+        tags_csv.add_tags_report(report, table, match, kept_index, warnings)
     report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)

@@ -2,7 +2,7 @@
 
 Reads the detect folder (``faces.jsonl`` + ``crops/``), the tag stage's ``tags.jsonl`` and the
 review folder's ``rejects.txt``, and writes one dataset in the project's format
-(:mod:`anime_gan.data.dataset`) plus a stats report (:mod:`anime_gan.data.report`). In order:
+(:mod:`anime_gan.data.dataset`) plus a stats report (:mod:`anime_gan.reports.dataset`). In order:
 
 1. crops named in the reject list are left out (so is a crop whose PNG was deleted);
 2. the release-year filter: the paper trains on games released after 2005 (``min_year=2006``);
@@ -13,7 +13,7 @@ review folder's ``rejects.txt``, and writes one dataset in the project's format
    known all zeros);
 4. each crop is resized from its master resolution (Lanczos, or ``resample="area"``);
 5. duplicates are dropped, the first (by id) kept: ``exact`` pixel copies, or also ``near``
-   copies by perceptual hash (:mod:`anime_gan.data.dedupe`).
+   copies by perceptual hash (:mod:`anime_gan.build.dedupe`).
 
 The face's release year, game, source URL and boxes travel from the crawl manifest through the
 detect stage's rows into each image's metadata.
@@ -34,10 +34,11 @@ from PIL import Image
 from tqdm import tqdm
 
 from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
-from anime_gan.data.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
-from anime_gan.data.report import UNKNOWN_YEAR, default_report_dir, write_report, year_key
+from anime_gan.build.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
+from anime_gan.reports.dataset import UNKNOWN_YEAR, default_report_dir, write_report, year_key
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.data.tsne import tsne
+from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.faces.records import crop_path, read_faces
 from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, load_index, read_rejects
@@ -45,6 +46,21 @@ from anime_gan.outputs import BUILD_REPORT, check_output
 
 #: Maps uint8 images [N, R, R, 3] to features [N, D] (Illustration2Vec's encode1 for Fig. 2).
 FeatureFn = Callable[[np.ndarray], np.ndarray]
+
+
+def illust2vec_features(weights: str | Path, device: str = "auto") -> FeatureFn:
+    """A :data:`FeatureFn` of Illustration2Vec's 4,096-d ``encode1`` features (Fig. 2)."""
+    import torch
+
+    from anime_gan.tagging.illust2vec import load_features
+
+    net = load_features(weights, resolve_device(device))
+
+    def features(images: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return net(images).float().cpu().numpy()
+
+    return features
 
 
 @dataclass

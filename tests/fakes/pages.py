@@ -1,4 +1,4 @@
-"""The pages and pictures of the fake ErogameScape + Getchu (see :mod:`anime_gan.crawl.fake_site`).
+"""The pages and pictures of the fake ErogameScape + Getchu (see :mod:`tests.fakes.site`).
 
 Built from the HTML facts of SPEC 8 and the real URL patterns of Getchu (``brandnew/<id>/
 c<id>chara<N>.jpg``): the SQL form's result table and error page, EUC-JP product pages with one

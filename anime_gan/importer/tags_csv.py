@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +37,9 @@ from anime_gan.data.tags import (
     normalize_tag_name,
 )
 from anime_gan.errors import UserError
+from anime_gan.reports.imports import EXAMPLES, format_counts
+
+log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("file", "tags")
 _SEPARATORS = re.compile(r"[;,]")
@@ -177,3 +182,38 @@ def label_decisions(tag_lists: Iterable[list[str]]) -> dict[str, int]:
 
 def _pair_key(a: str, b: str) -> str:
     return f"{a.replace(' ', '_')}_and_{b.replace(' ', '_')}"
+
+
+def add_tags_report(report: dict[str, Any], table: TagsTable, match: RowMatch,
+                    kept_index: list[int], warnings: list[str]) -> None:
+    """CSV counts: rows, matches, tags as read, tags outside the 34, partial-label decisions.
+
+    ``raw_tag_counts`` and ``unknown_tags`` count every CSV row (to compare with the CSV's own
+    documentation); ``with_csv_row``, ``without_csv_row`` (unlabelled: known all 0) and
+    ``label_decisions`` count the imported images.
+    """
+    labelled = [i for i in kept_index if i in match.tags_by_image]
+    raw = raw_tag_counts(table)
+    unknown = unknown_tag_counts(raw)
+    report.update(
+        with_csv_row=len(labelled), without_csv_row=len(kept_index) - len(labelled),
+        csv_rows=len(table.rows), csv_rows_without_image=len(match.without_image),
+        csv_rows_without_image_examples=match.without_image[:EXAMPLES],
+        csv_rows_ambiguous=len(match.ambiguous), csv_rows_duplicate=match.duplicate_rows,
+        csv_rows_without_file=table.rows_without_file, unknown_tags=unknown, raw_tag_counts=raw,
+        label_decisions=label_decisions(match.tags_by_image[i] for i in labelled),
+    )
+    if unknown:  # listed under unknown_tags, which format_report prints
+        log.warning("%d tags in the CSV are not among the 34 and were not used as labels: %s.",
+                    len(unknown), format_counts(unknown))
+    warnings += table.notes
+    if match.duplicate_rows:
+        warnings.append(
+            f"{match.duplicate_rows} CSV rows name an image that an earlier row already named "
+            f"(e.g. {match.duplicate_examples[0]}): their tags were merged into that image's."
+        )
+    if match.ambiguous:
+        warnings.append(
+            f"{len(match.ambiguous)} CSV rows name a file by a base name that several images "
+            f"share (e.g. {match.ambiguous[0]}) and were not used; write the relative path instead."
+        )

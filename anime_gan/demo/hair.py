@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from anime_gan.data.render_canvas import Canvas, bezier, ellipse_points, profile, strand
-from anime_gan.data.render_params import RGB, FaceParams, mix, outline_of, shade
+from anime_gan.demo.canvas import Canvas, bezier, ellipse_points, profile, strand
+from anime_gan.demo.params import RGB, FaceParams, mix, outline_of, shade
 
 WHITE: RGB = (255, 255, 255)
 

@@ -17,17 +17,19 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 
-from anime_gan.data import render_hair as hair
-from anime_gan.data import render_parts as parts
+from anime_gan.demo import hair
+from anime_gan.demo import parts
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.render_canvas import Canvas
-from anime_gan.data.render_params import (
+from anime_gan.demo.canvas import Canvas
+from anime_gan.demo.params import (
     EYE_COLORS, HAIR_COLORS, FaceParams, FaceTags, sample_params, shade,
 )
-from anime_gan.data.tags import NUM_TAGS
+from anime_gan.data.tags import NUM_TAGS, from_multi_hot
 from anime_gan.errors import UserError
+from anime_gan.viz import contact_sheet, save_png
 
 SUPERSAMPLE = 4
 POOL_MIN = 2000  # below this many faces a process pool costs more than it saves
@@ -160,5 +162,20 @@ def render_dataset(n: int, resolution: int = 32, seed: int = 0, prior: LabelPrio
         for i in range(int(n))
     ]
     info = {"source": "render", "seed": int(seed), "prior": prior.kind,
-            "notes": "procedural demo faces (anime_gan.data.render); all 34 labels known"}
+            "notes": "procedural demo faces (anime_gan.demo.render); all 34 labels known"}
     return FaceDataset(images, labels, np.ones_like(labels), metadata, info)
+
+
+SHEET_FACES = 64
+
+
+def write_sheet(ds: FaceDataset, path: str) -> None:
+    """Contact sheet of the first faces, each captioned with its tags in schema order."""
+    k = min(SHEET_FACES, len(ds))
+    captions = [", ".join(from_multi_hot(row)) for row in ds.labels[:k]]
+    cell = max(96, 2 * ds.resolution)
+    res, seed = ds.resolution, ds.info.get("seed")
+    title = f"anime-gan render: {k} of {len(ds)} faces, {res}x{res}, seed {seed}"
+    sheet = contact_sheet(ds.images[:k], captions, ncol=8, cell=cell, caption_lines=5, title=title)
+    # flat-colored drawings: a 256-color palette looks the same at a third of the file size
+    save_png(sheet.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE), path)

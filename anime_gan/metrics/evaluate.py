@@ -1,0 +1,176 @@
+"""The evaluate stage: FID / KID / SWD and per-label precision of a checkpoint.
+
+Writes ``metrics.json`` and ``metrics.md`` to ``out``; a precision protocol also writes its table
+(``precision.csv``, ``precision.md``) and contact sheets (``sheets/<tag>.png``, ``overview.png``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from anime_gan.device import resolve_device
+from anime_gan.errors import UserError
+from anime_gan.outputs import EVALUATE, check_output, write_json_atomic
+
+
+def real_images(cfg: DictConfig, split: str | None = None):
+    """The dataset's images chosen by ``split`` (default ``cfg.split``)."""
+    from anime_gan.data.datamodule import split_by_hash
+    from anime_gan.data.dataset import load_dataset
+
+    split = split or cfg.split
+    ds = load_dataset(cfg.data.path)
+    if split == "all":
+        return ds
+    if split not in ("train", "val"):
+        raise UserError(f"split={split!r}: choose all, train or val.")
+    train, val = split_by_hash(ds.ids, cfg.data.val_fraction, cfg.data.split_seed)
+    chosen = ds.subset(train if split == "train" else val)
+    if len(chosen) < 2:
+        raise UserError(f"the {split} split of {cfg.data.path} has {len(chosen)} images: "
+                        f"use split=all.")
+    return chosen
+
+
+def reference_context(cfg: DictConfig, device, extractor):
+    """Real images of ``cfg.reference_split`` in place of a generator (real-vs-real reference)."""
+    from anime_gan.data.priors import LabelPrior
+    from anime_gan.metrics.context import EvalContext, real_image_source
+    from anime_gan.metrics.features import StatsCache
+
+    if cfg.reference_split not in ("train", "val") or cfg.reference_split == cfg.split:
+        raise UserError(f"reference_split={cfg.reference_split!r} must be train or val and differ "
+                        f"from split={cfg.split!r} (e.g. split=val reference_split=train).")
+    real = real_images(cfg)
+    other = real_images(cfg, cfg.reference_split)
+    return EvalContext(real_image_source(other, cfg.seed), 128,
+                       LabelPrior.empirical(real.labels, real.known), real, device=device,
+                       batch_size=cfg.batch_size, seed=cfg.seed, extractor=extractor,
+                       cache=StatsCache(cfg.cache_dir))
+
+
+def build_context(cfg: DictConfig):
+    """An EvalContext from the config: checkpoint, reals, optional extractor and judge."""
+    from anime_gan.metrics.context import EvalContext
+    from anime_gan.metrics.features import StatsCache, load_i2v_features
+    from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
+    from anime_gan.models.checkpoint import checkpoint_prior, load_generator
+
+    device = resolve_device(cfg.device)
+    extractor = (load_i2v_features(cfg.i2v_features, device) if cfg.i2v_features else
+                 load_judge_features(cfg.judge_features, device) if cfg.get("judge_features")
+                 else None)
+    if cfg.get("reference_split"):
+        return reference_context(cfg, device, extractor), {
+            "iteration": None, "reference": f"real images of the {cfg.reference_split} split"}
+    generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
+    judge = load_judge(cfg.judge, device) if cfg.judge else (
+        load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
+    ctx = EvalContext.from_generator(
+        generator.to(device), checkpoint_prior(meta), real_images(cfg), device=device,
+        batch_size=cfg.batch_size, seed=cfg.seed, extractor=extractor, judge=judge,
+        cache=StatsCache(cfg.cache_dir),
+    )
+    return ctx, meta
+
+
+def check_inputs(cfg: DictConfig, protocols: list) -> None:
+    """Each protocol's inputs are configured (before a checkpoint is even read)."""
+    from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol
+
+    for protocol in protocols:
+        if isinstance(protocol, FIDProtocol) and not (cfg.i2v_features or cfg.get("judge_features")):
+            raise UserError(f"{protocol.name} needs features: set i2v_features="
+                            f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v) or "
+                            f"judge_features=<folder from anime-gan judge-train>, or use swd2k.")
+        if isinstance(protocol, FIDProtocol) and cfg.i2v_features and cfg.get("judge_features"):
+            raise UserError("set one of i2v_features and judge_features: their FIDs are on "
+                            "different feature spaces.")
+        if isinstance(protocol, PrecisionProtocol) and cfg.get("reference_split"):
+            raise UserError(f"{protocol.name} judges generated tags: it has no real-vs-real "
+                            f"reference; drop it or reference_split.")
+        if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
+            raise UserError(f"{protocol.name} needs a judge: judge=<folder from anime-gan "
+                            f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>.")
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Run every protocol of ``cfg.metrics``; returns {protocol: numbers}."""
+    from anime_gan.metrics.precision_table import (
+        precision_rows,
+        write_precision_sheets,
+        write_precision_table,
+    )
+    from anime_gan.metrics.protocols import PrecisionProtocol, get_protocol
+
+    protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
+    check_inputs(cfg, protocols)
+    ctx, meta = build_context(cfg)
+    out = check_output(cfg.out, EVALUATE)
+    results: dict[str, Any] = {}
+    for protocol in protocols:
+        if isinstance(protocol, PrecisionProtocol):
+            res = protocol.result(ctx)
+            rows = precision_rows(res, ctx.judge, protocol.per_tag)
+            write_precision_table(rows, out, ctx.judge.name)
+            write_precision_sheets(res, out)
+            results[protocol.name] = {"precision": res.mean, **res.precision}
+            results[protocol.name + "_rows"] = rows
+        else:
+            results[protocol.name] = protocol.run(ctx)
+        print(f"{protocol.name}: {format_numbers(results[protocol.name])}")
+    source = meta.get("reference") or str(cfg.ckpt)
+    summary = {"checkpoint": source, "iteration": meta.get("iteration"),
+               "data": str(cfg.data.path), "split": cfg.split, "real_images": len(ctx.real),
+               "fid_features": (f"illustration2vec {cfg.i2v_features}" if cfg.i2v_features else
+                                f"judge {cfg.judge_features}" if cfg.get("judge_features") else None),
+               **results}
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "metrics.json", summary, default=str)
+    (out / "metrics.md").write_text(metrics_markdown(summary))
+    if cfg.wandb:
+        log_wandb(cfg, results)
+    return summary
+
+
+def metrics_markdown(summary: dict[str, Any]) -> str:
+    """One table row per protocol number (the precision rows are in precision.md)."""
+    lines = [f"# {summary['checkpoint']} (iteration {summary['iteration']})", "",
+             f"Real images: {summary['real_images']} from {summary['data']} ({summary['split']}).",
+             ""]
+    if summary.get("fid_features"):
+        lines += [f"FID features: {summary['fid_features']}.", ""]
+    lines += ["| protocol | number | value |", "|---|---|---|"]
+    for name, values in summary.items():
+        if isinstance(values, dict):
+            numbers = [(k, v) for k, v in values.items() if isinstance(v, float)]
+            lines += [f"| {name} | {k} | {v:.6g} |" for k, v in numbers]
+    return "\n".join(lines) + "\n"
+
+
+def format_numbers(values: dict[str, Any], limit: int = 6) -> str:
+    items = [(k, v) for k, v in values.items() if isinstance(v, float)][:limit]
+    return ", ".join(f"{k}={v:.4g}" for k, v in items)
+
+
+def log_wandb(cfg: DictConfig, results: dict[str, Any]) -> None:
+    """The numbers and the precision table in an offline W&B run (``wandb sync`` later)."""
+    import os
+
+    import wandb
+
+    from anime_gan.metrics.precision_table import wandb_table_rows
+
+    os.environ.setdefault("WANDB_MODE", "offline")
+    run = wandb.init(project="anime-gan", job_type="evaluate", dir=str(cfg.out),
+                     config={"ckpt": str(cfg.ckpt)})
+    for name, values in results.items():
+        if name.endswith("_rows"):
+            columns, data = wandb_table_rows(values)
+            run.log({f"tables/{name[:-5]}": wandb.Table(columns=columns, data=data)})
+        else:
+            run.log({f"eval/{name}/{k}": v for k, v in values.items() if isinstance(v, float)})
+    run.finish()
