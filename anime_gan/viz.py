@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -95,45 +95,3 @@ def save_png(image: Image.Image | np.ndarray, path: str | Path) -> Path:
     img.save(tmp, format="PNG")
     os.replace(tmp, path)
     return path
-
-
-def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
-    """Round tick values (steps of 1, 2 or 5 x 10^k) inside [lo, hi]; ``[lo]`` for an empty range."""
-    if not hi > lo:
-        return [lo]
-    raw = (hi - lo) / (target + 1)  # at most about target + 2 ticks
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
-def plot_frame(draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
-               size: tuple[int, int], margins: tuple[int, int, int, int],
-               x_range: tuple[float, float], y_range: tuple[float, float],
-               integer_x: bool = False) -> Callable[[float, float], tuple[float, float]]:
-    """The frame of a plot with ticks and tick labels on both axes (Pillow, no plotting library).
-
-    ``margins`` are (left, right, top, bottom) pixels; ``integer_x`` keeps only whole x ticks
-    (iterations). Returns the data -> pixel mapping.
-    """
-    (w, h), (left, right, top, bottom) = size, margins
-    (x0, x1), (y0, y1) = x_range, y_range
-    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
-
-    def to_px(x: float, y: float) -> tuple[float, float]:
-        return (left + (x - x0) / (x1 - x0) * (w - left - right),
-                h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom))
-
-    draw.rectangle([left, top, w - right, h - bottom], outline="black")
-    for t in nice_ticks(y0, y1):
-        _, py = to_px(x0, t)
-        draw.line([left - 4, py, left, py], fill="black")
-        draw.text((4, py - 6), f"{t:.4g}", fill="black", font=font)
-    for t in nice_ticks(x0, x1):
-        if integer_x and not float(t).is_integer():
-            continue
-        px, _ = to_px(t, y0)
-        draw.line([px, h - bottom, px, h - bottom + 4], fill="black")
-        draw.text((px - 10, h - bottom + 6), f"{t:.6g}", fill="black", font=font)
-    return to_px

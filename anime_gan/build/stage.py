@@ -37,7 +37,6 @@ from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_datas
 from anime_gan.build.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
 from anime_gan.reports.dataset import UNKNOWN_YEAR, default_report_dir, write_report, year_key
 from anime_gan.data.tags import NUM_TAGS
-from anime_gan.data.tsne import tsne
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.faces.records import crop_path, read_faces
@@ -309,5 +308,18 @@ def _tsne(ds: FaceDataset, features: FeatureFn,
     images = np.asarray(ds.images[idx])
     feats = np.concatenate([np.asarray(features(images[k:k + 64]), np.float64).reshape(
         len(images[k:k + 64]), -1) for k in range(0, len(images), 64)])
-    return tsne(feats, seed=p.seed), images
+    return tsne_2d(feats, seed=p.seed), images
+
+
+def tsne_2d(x: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+    """2-D t-SNE of the rows of ``x`` (N >= 4) after PCA to 50 dimensions, as the paper's Fig. 2
+    maps 1,500 Illustration2Vec features."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    x = np.asarray(x, np.float64)
+    if x.shape[1] > 50:
+        x = PCA(min(50, len(x)), random_state=seed).fit_transform(x)
+    tsne = TSNE(2, perplexity=min(perplexity, (len(x) - 1) / 3), init="pca", random_state=seed)
+    return tsne.fit_transform(x)
 

@@ -26,7 +26,7 @@ import lightning as L
 import torch
 
 from anime_gan.metrics.context import EvalContext
-from anime_gan.metrics.curve import save_curve
+from anime_gan.charts import save_curve
 from anime_gan.metrics.features import StatsCache, load_i2v_features
 from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
 from anime_gan.metrics.precision_table import (

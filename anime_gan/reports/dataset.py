@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from anime_gan.data.charts import BLUE, GREY, horizontal_bars, nice_ticks, vertical_bars
+from anime_gan.charts import BLUE, GREY, bar_chart
 from anime_gan.data.tags import GROUPS, TAG_NAMES
 from anime_gan.viz import contact_sheet, save_png
 
@@ -35,8 +36,8 @@ PAPER_TABLE1: dict[str, int] = dict(zip(TAG_NAMES, (
     4926, 5583, 4192, 1403, 5360, 1683,
     8861, 4926, 5583, 4192, 4442, 1700, 319, 193, 990, 49,
 )))
-GROUP_COLORS = {"hair_color": (214, 96, 77), "hair_style": (66, 114, 196),
-                "other": (90, 160, 90), "eye_color": (150, 100, 190)}
+GROUP_COLORS = {"hair_color": "#d6604d", "hair_style": "#4272c4", "other": "#5aa05a",
+                "eye_color": "#9664be"}
 UNKNOWN_YEAR = "unknown"
 
 
@@ -63,9 +64,9 @@ def tags_chart(counts: dict[str, dict[str, Any]], total: int) -> Image.Image:
     """Table 1 as a bar chart (images per tag, one colour per tag group) from :func:`tag_counts`."""
     colors = [GROUP_COLORS[next(g.name for g in GROUPS if n in g.tags)] for n in TAG_NAMES]
     legend = [(k.replace("_", " "), c) for k, c in GROUP_COLORS.items()]
-    return horizontal_bars(list(TAG_NAMES), [counts[n]["count"] for n in TAG_NAMES],
-                           f"Images per estimated tag, {total} images (Table 1)",
-                           xlabel="images", colors=colors, legend=legend)
+    return bar_chart(list(TAG_NAMES), [counts[n]["count"] for n in TAG_NAMES],
+                     f"Images per estimated tag, {total} images (Table 1)", xlabel="images",
+                     colors=colors, legend=legend, horizontal=True)
 
 
 def default_report_dir(dataset: str | Path) -> Path:
@@ -97,9 +98,9 @@ def years_chart(available: Counter, passes: Sequence[str]) -> Image.Image:
     keys = sorted((k for k in available if k != UNKNOWN_YEAR), key=int)
     keys += [UNKNOWN_YEAR] if UNKNOWN_YEAR in available else []
     colors = [BLUE if k in passes else GREY for k in keys]
-    return vertical_bars(keys, [available[k] for k in keys], "Face crops by release year (Fig. 13)",
-                         xlabel="release year", ylabel="images", colors=colors,
-                         legend=[("kept by the year filter", BLUE), ("left out", GREY)])
+    return bar_chart(keys, [available[k] for k in keys], "Face crops by release year (Fig. 13)",
+                     xlabel="release year", ylabel="images", colors=colors,
+                     legend=[("kept by the year filter", BLUE), ("left out", GREY)])
 
 
 def edge_histogram(edges: Sequence[int], bins: int = 30) -> tuple[list[int], list[int], int]:
@@ -107,7 +108,8 @@ def edge_histogram(edges: Sequence[int], bins: int = 30) -> tuple[list[int], lis
     if not len(edges):
         return [], [], 1
     lo, hi = int(min(edges)), int(max(edges))
-    width = max(1, int(nice_ticks(max(hi - lo, 1), bins)[1]))
+    ticks = MaxNLocator(nbins=bins, steps=[1, 2, 5, 10], integer=True).tick_values(0, hi - lo)
+    width = max(1, int(ticks[1] - ticks[0]))
     start = lo // width * width
     n = (hi - start) // width + 1
     counts = np.bincount((np.asarray(edges, np.int64) - start) // width, minlength=n)
@@ -156,7 +158,7 @@ def write_report(
     save_png(tags_chart(counts, total), out / "tags.png")
     save_png(years_chart(years_available, years_passing), out / "years.png")
     starts, hist, width = edge_histogram(short_edges)
-    save_png(vertical_bars(
+    save_png(bar_chart(
         [str(s) for s in starts], hist,
         f"Training images by short edge of the source crop (Fig. 14), {width}-px bins",
         xlabel="short edge of the 1.5x box in the source image (px)", ylabel="images",

@@ -4,12 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anime_gan.build.stage import BuildParams, build_dataset, load_tags
-from anime_gan.data.charts import nice_ticks
+from anime_gan.build.stage import BuildParams, build_dataset, load_tags, tsne_2d
 from anime_gan.data.dataset import load_dataset
 from anime_gan.build.dedupe import dhash, find_duplicates, pixel_sha256
 from anime_gan.reports.dataset import edge_histogram
-from anime_gan.data.tsne import tsne
 from anime_gan.errors import UserError
 from anime_gan.faces.review import write_review
 from tests.unit.faces_fixture import crop_pixels, make_faces, write_tags
@@ -164,7 +162,6 @@ def test_hashes_and_small_helpers():
     a = crop_pixels(3)
     assert pixel_sha256(a) == pixel_sha256(a.copy()) != pixel_sha256(a[:, ::-1])
     assert bin(dhash(a) ^ dhash(np.clip(a.astype(int) + 1, 0, 255).astype(np.uint8))).count("1") <= 2
-    assert nice_ticks(87) == [0, 20, 40, 60, 80, 100]
     starts, counts, width = edge_histogram([36, 40, 59, 100])
     assert width == 5 and starts[0] == 35 and counts[:2] == [1, 1] and sum(counts) == 4  # 64 px in ~30 bins
 
@@ -172,7 +169,7 @@ def test_hashes_and_small_helpers():
 def test_tsne_separates_clusters():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 1, (30, 20)), rng.normal(10, 1, (30, 20))])
-    y = tsne(x, perplexity=10, n_iter=1000)
+    y = tsne_2d(x, perplexity=10)
     a, b = y[:30], y[30:]
     gap = np.linalg.norm(a.mean(0) - b.mean(0))
     assert gap > 3 * max(a.std(0).max(), b.std(0).max())
