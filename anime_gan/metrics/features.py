@@ -2,7 +2,8 @@
 
 A feature extractor follows the torchmetrics contract: an ``nn.Module`` that is frozen, in eval
 mode, has ``num_features``, and maps images in the generator's range [-1, 1] (NCHW float) to
-``[N, num_features]``. The paper's is Illustration2Vec's ``encode1`` (4,096-d), loaded from its
+``[N, num_features]``; :class:`MetricFeatures` hands one to torchmetrics'
+``FrechetInceptionDistance`` and ``KernelInceptionDistance`` as their ``feature``. The paper's is Illustration2Vec's ``encode1`` (4,096-d), loaded from its
 converted safetensors file, or a trained judge's pooled features.
 
 Real statistics are cached as ``<cache_dir>/<key>.npz`` where the key hashes the dataset
@@ -107,3 +108,39 @@ def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> n
             h.update(block)
     net.fingerprint = h.hexdigest()
     return net
+
+
+def check_extractor(extractor: nn.Module) -> None:
+    """The torchmetrics feature-extractor contract: ``num_features``, frozen, in eval mode."""
+    if not isinstance(getattr(extractor, "num_features", None), int):
+        raise TypeError(f"{type(extractor).__name__} has no integer num_features")
+    if extractor.training:
+        raise ValueError(f"{type(extractor).__name__} must be in eval mode (call .eval())")
+    if any(p.requires_grad for p in extractor.parameters()):
+        raise ValueError(f"{type(extractor).__name__} must be frozen (requires_grad_(False))")
+
+
+class MetricFeatures(nn.Module):
+    """An extractor as torchmetrics' ``feature``: float64 features (FID and KID are computed in
+    float64), and one forward pass per batch when FID and KID are fed the same images (or KID
+    a first part of them)."""
+
+    def __init__(self, extractor: nn.Module) -> None:
+        super().__init__()
+        check_extractor(extractor)
+        self.extractor, self.num_features = extractor, int(extractor.num_features)
+        self._last: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        last = self._last
+        if last is not None and _is_prefix(images, last[0]):
+            return last[1][: len(images)]
+        with torch.no_grad():
+            self._last = images, self.extractor(images).double()
+        return self._last[1]
+
+
+def _is_prefix(part: torch.Tensor, whole: torch.Tensor) -> bool:
+    """Whether ``part`` is ``whole[:k]`` (the same memory), e.g. KID's share of a batch."""
+    return (part.data_ptr() == whole.data_ptr() and part.shape[1:] == whole.shape[1:]
+            and len(part) <= len(whole) and part.stride() == whole.stride())

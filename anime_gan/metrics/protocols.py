@@ -19,17 +19,23 @@ extractor's weights and the protocol's choice of images.
 from __future__ import annotations
 
 import difflib
+import warnings
 from dataclasses import dataclass
 from typing import Iterator, Union
 
 import numpy as np
 import torch
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.kid import KernelInceptionDistance
 
 from anime_gan.errors import UserError
 from anime_gan.metrics.context import EvalContext
-from anime_gan.metrics.features import cache_key, dataset_fingerprint, module_fingerprint
-from anime_gan.metrics.fid import FrechetDistance
-from anime_gan.metrics.kid import KernelDistance
+from anime_gan.metrics.features import (
+    MetricFeatures,
+    cache_key,
+    dataset_fingerprint,
+    module_fingerprint,
+)
 from anime_gan.metrics.precision import PrecisionResult, run_precision
 from anime_gan.metrics.smoothness import NeighbourDifference
 from anime_gan.metrics.swd import SlicedWassersteinDistance
@@ -64,39 +70,59 @@ class FIDProtocol:
 
     @torch.no_grad()
     def _repeat(self, ctx: EvalContext, seed: int) -> tuple[float, float, int]:
-        extractor = ctx.extractor.to(ctx.device)  # type: ignore[union-attr]
-        fid = FrechetDistance(num_features=int(extractor.num_features)).to(ctx.device)
-        kid = KernelDistance(subset_size=self.kid_subset_size, seed=seed).to(ctx.device)
+        features = MetricFeatures(ctx.extractor).to(ctx.device)  # type: ignore[arg-type]
+        fid = FrechetInceptionDistance(feature=features).to(ctx.device)
+        with warnings.catch_warnings():  # that it keeps KID's features: kid_images bounds them
+            warnings.filterwarnings("ignore", "Metric `Kernel Inception Distance`")
+            kid = KernelInceptionDistance(feature=features, subset_size=self.kid_subset_size)
+        kid = kid.to(ctx.device)
         index = ctx.choose_real(self.num_real, seed)
         mine = ctx.shard(index)
         # each process caches the sums of its own shard
-        key = cache_key("fid", dataset_fingerprint(ctx.real), module_fingerprint(extractor),
+        key = cache_key("fid", dataset_fingerprint(ctx.real), module_fingerprint(ctx.extractor),
                         self.num_real, seed, self.kid_images, ctx.rank, ctx.world_size)
         cached = ctx.cache.load(key)
         if cached is not None:
-            fid.load_real_statistics(cached)
-            if self.kid_images:
-                kid.update(torch.as_tensor(cached["kid_features"]).to(ctx.device), real=True)
+            for state, name in REAL_STATES.items():
+                setattr(fid, state, torch.as_tensor(cached[name]).to(ctx.device))
+            kid.real_features.append(torch.as_tensor(cached["kid_features"]).double().to(ctx.device))
         else:
-            self._feed(ctx, fid, kid, ctx.real_batches(mine), real=True)
-            kid_feats = (torch.cat(kid.real_features).float().cpu().numpy() if kid.real_features
-                         else np.zeros(0))
-            ctx.cache.save(key, {**fid.real_statistics(), "kid_features": kid_feats})
-        fakes = ctx.fake_batches(ctx.complete_labels(mine, seed), seed)
-        self._feed(ctx, fid, kid, fakes, real=False)
-        kid_value = float(kid.compute()[0]) if self.kid_images else float("nan")
-        return float(fid.compute()), kid_value, len(index)
+            self._feed(fid, kid, ctx.real_batches(mine), real=True)
+            kid_feats = torch.cat(kid.real_features).float().cpu().numpy() if kid.real_features \
+                else np.zeros((0, features.num_features), np.float32)
+            ctx.cache.save(key, {**{n: getattr(fid, s).cpu().numpy() for s, n in REAL_STATES.items()},
+                                 "kid_features": kid_feats})
+        self._feed(fid, kid, ctx.fake_batches(ctx.complete_labels(mine, seed), seed), real=False)
+        return float(fid.compute()), self._kid(kid, len(index), ctx.world_size, seed), len(index)
 
-    def _feed(self, ctx: EvalContext, fid: FrechetDistance, kid: KernelDistance,
+    def _feed(self, fid: FrechetInceptionDistance, kid: KernelInceptionDistance,
               batches: Iterator[torch.Tensor], real: bool) -> None:
+        """Every image to FID, the first ``kid_images`` (of this process) to KID as well."""
         seen = 0
         for images in batches:
-            feats = ctx.extractor(images)  # type: ignore[misc]
-            fid.update(feats, real=real)
-            take = max(0, min(len(feats), self.kid_images - seen))
+            fid.update(images, real=real)
+            take = max(0, min(len(images), self.kid_images - seen))
             if take:
-                kid.update(feats[:take], real=real)
-            seen += len(feats)
+                kid.update(images if take == len(images) else images[:take], real=real)
+            seen += len(images)
+
+    def _kid(self, kid: KernelInceptionDistance, n: int, world_size: int, seed: int) -> float:
+        """KID's mean over its random subsets, drawn from ``seed``; subsets are as large as
+        ``kid_subset_size`` or the images KID was given, whichever is smaller."""
+        if not self.kid_images:
+            return float("nan")
+        given = sum(min(self.kid_images, len(range(r, n, world_size))) for r in range(world_size))
+        kid.subset_size = min(self.kid_subset_size, given)
+        if kid.subset_size < 2:
+            raise ValueError(f"KID needs at least 2 real and 2 fake images, got {given}")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return float(kid.compute()[0])
+
+
+#: FrechetInceptionDistance's real-set states -> their names in the statistics cache.
+REAL_STATES = {"real_features_sum": "sum", "real_features_cov_sum": "outer",
+               "real_features_num_samples": "n"}
 
 
 @dataclass(frozen=True)

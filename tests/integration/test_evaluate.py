@@ -151,15 +151,17 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
     val/fid_judge from conf/callbacks/fid_judge.yaml."""
     from anime_gan.metrics.evaluate import run
     from anime_gan.data.dataset import load_dataset
-    from anime_gan.metrics.fid import FrechetDistance
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    from anime_gan.metrics.features import MetricFeatures
     from anime_gan.metrics.judge import dataset_images, load_judge_features
 
     features = load_judge_features(setup["judge"])
     assert features.num_features == 8 and not features.training
     real = dataset_images(load_dataset(setup["data"]), slice(None))
-    fid = FrechetDistance(num_features=8)
-    fid.update(features(real[:32]), real=True)
-    fid.update(features(real[32:]), real=False)
+    fid = FrechetInceptionDistance(feature=MetricFeatures(features))
+    fid.update(real[:32], real=True)
+    fid.update(real[32:], real=False)
     real_vs_real = float(fid.compute())
     overrides = [f"ckpt={setup['ckpt']}", f"data.path={setup['data']}", "metrics=[fid256]",
                  f"judge_features={setup['judge']}", "device=cpu",
