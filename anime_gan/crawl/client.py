@@ -1,27 +1,25 @@
-"""A polite HTTP client: per-host delay, bounded retries with backoff, Retry-After, a size cap.
-
-Standard library only (urllib). One client is shared by all worker threads of a crawl, so the
-per-host delay holds for the crawl as a whole, not per thread. Every loop here is bounded: at
-most ``max_attempts`` tries per request, each limited by ``timeout_s`` per read and by
-``deadline_s`` in all (a body sent a byte at a time), and every wait capped. Each host's
-robots.txt is read first and obeyed (:mod:`anime_gan.crawl.robots`).
+"""The crawler's HTTP client: urllib3 (pools, timeouts, redirects) and tenacity (bounded retries
+with backoff), plus what neither gives: per-host spacing shared by all worker threads, a capped
+Retry-After that defers the host for every thread, and a body read under a size cap and a
+wall-clock deadline (a body sent a byte at a time). Each host's robots.txt is read first and
+obeyed (:mod:`anime_gan.crawl.robots`).
 """
 
 from __future__ import annotations
 
-import email.utils
-import http.client
 import random
 import re
-import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.message import Message
+
+import tenacity
+import urllib3
+from urllib3.exceptions import HTTPError, IncompleteRead, InvalidHeader, MaxRetryError
+from urllib3.exceptions import NewConnectionError, ProtocolError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from anime_gan.crawl.robots import RobotsRules
 
@@ -30,6 +28,8 @@ DEFAULT_USER_AGENT = (
 )
 #: Statuses worth another try: the server is busy or broken for a moment.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Failures that another try cannot mend.
+FINAL_CAUSES = frozenset({"too_large", "deadline", "cancelled", "retry_after"})
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Response:
 
     url: str
     status: int
-    headers: Message
+    headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
     body: bytes
     elapsed_s: float = 0.0
 
@@ -69,7 +69,7 @@ class Response:
         EUC-JP falls back on its superset EUC-JIS-2004 (Getchu pages use NEC extras such as ①);
         an undecodable byte becomes U+FFFD rather than an error.
         """
-        declared = self.headers.get_content_charset() or _meta_charset(self.body)
+        declared = _charset(self.headers.get("Content-Type") or "") or _charset(self.body[:4096])
         for encoding in _candidates(declared or default_encoding):
             try:
                 return self.body.decode(encoding)
@@ -126,11 +126,14 @@ class PoliteClient:
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
+        s = self.settings
         self._cancelled = threading.Event()
         self._sleep: Callable[[float], object] = self.sleep or self._cancelled.wait
-        self.throttle = HostThrottle(self.settings.per_host_delay_s, self.clock, self._sleep)
-        self._opener = urllib.request.build_opener()
-        self.robots = RobotsRules(self._fetch_robots, self.settings.user_agent)
+        self.throttle = HostThrottle(s.per_host_delay_s, self.clock, self._sleep)
+        no_retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
+        self._pool = urllib3.PoolManager(maxsize=max(1, s.concurrency), retries=no_retries,
+                                         timeout=urllib3.Timeout(s.timeout_s, s.timeout_s))
+        self.robots = RobotsRules(self._fetch_robots, s.user_agent)
 
     def cancel(self) -> None:
         """Stop: waits end now, and every request not yet sent fails with cause "cancelled"."""
@@ -165,35 +168,39 @@ class PoliteClient:
     def _tries(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.settings.max_attempts)),
+            retry=(tenacity.retry_if_exception(lambda e: getattr(e, "cause", "") not in FINAL_CAUSES)
+                   | tenacity.retry_if_result(lambda r: r.status in RETRY_STATUSES)),
+            wait=self._wait, sleep=self._sleep, retry_error_callback=_give_up, reraise=True,
+        )
+        return retrying(self._attempt, url, data, headers, max_bytes)
+
+    def _attempt(
+        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
+    ) -> Response:
+        """One try after the host's turn; a Retry-After defers the host (or, over the cap,
+        gives the request up for this run)."""
         host = urllib.parse.urlsplit(url).netloc
-        attempts = max(1, self.settings.max_attempts)
-        for attempt in range(1, attempts + 1):
-            self.throttle.wait(host)
-            if self._cancelled.is_set():
-                raise FetchError("cancelled", url)
-            try:
-                response = self._once(url, data, headers, max_bytes)
-            except FetchError as error:
-                if error.cause in ("too_large", "deadline") or attempt == attempts:
-                    raise
-                self._sleep(self.backoff(attempt))
-                continue
-            if response.status not in RETRY_STATUSES:
-                return response
-            if attempt == attempts:
-                raise FetchError(
-                    f"http_{response.status}", url, "retries exhausted", response.status
-                )
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-            if retry_after is not None and retry_after > self.settings.max_retry_after_s:
-                raise FetchError("retry_after", url, f"asked to wait {retry_after:.0f} s, over "
-                                 f"max_retry_after_s={self.settings.max_retry_after_s:g}",
-                                 response.status)
-            if retry_after is not None:
-                self.throttle.defer(host, retry_after)
-            else:
-                self._sleep(self.backoff(attempt))
-        raise AssertionError("unreachable")
+        self.throttle.wait(host)
+        if self._cancelled.is_set():
+            raise FetchError("cancelled", url)
+        response = self._once(url, data, headers, max_bytes)
+        retry_after = _retry_after(response)
+        if retry_after is not None and retry_after > self.settings.max_retry_after_s:
+            raise FetchError("retry_after", url, f"asked to wait {retry_after:.0f} s, over "
+                             f"max_retry_after_s={self.settings.max_retry_after_s:g}",
+                             response.status)
+        if retry_after is not None:
+            self.throttle.defer(host, retry_after)
+        return response
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """No wait after a Retry-After (the throttle holds the host), else :meth:`backoff`."""
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed and _retry_after(outcome.result()) is not None:
+            return 0.0
+        return self.backoff(state.attempt_number)
 
     def _fetch_robots(self, url: str) -> tuple[int, str]:
         response = self._tries(url, None, {}, 500_000)
@@ -208,82 +215,94 @@ class PoliteClient:
     def _once(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
-        req = urllib.request.Request(
-            url, data=data, headers={"User-Agent": self.settings.user_agent, **headers}
-        )
         start = self.clock()
+        method = "GET" if data is None else "POST"
         try:
-            with self._opener.open(req, timeout=self.settings.timeout_s) as resp:
-                return self._read(resp, resp.status, max_bytes, start)
-        except urllib.error.HTTPError as resp:  # a 4xx/5xx still has headers and a body
-            with resp:
-                return self._read(resp, resp.code, max_bytes, start)
-        except FetchError:
-            raise
-        except TimeoutError as e:
-            raise FetchError("timeout", url, str(e)) from e
-        except urllib.error.URLError as e:
-            cause = (
-                "timeout" if isinstance(e.reason, TimeoutError | socket.timeout) else "connection"
-            )
-            raise FetchError(cause, url, str(e.reason)) from e
-        except http.client.IncompleteRead as e:
-            raise FetchError("truncated", url, f"{len(e.partial)} bytes received") from e
-        except (ConnectionError, http.client.HTTPException, OSError) as e:
-            raise FetchError("connection", url, f"{type(e).__name__}: {e}") from e
+            resp = self._pool.request(method, url, body=data, preload_content=False,
+                                      headers={"User-Agent": self.settings.user_agent, **headers})
+        except (HTTPError, OSError) as e:
+            raise _fetch_error(url, e.reason if isinstance(e, MaxRetryError) else e) from e
+        try:
+            return self._read(resp, url, max_bytes, start)
+        except (HTTPError, OSError) as e:
+            raise _fetch_error(url, e) from e
+        finally:
+            resp.release_conn()
 
-    def _read(self, resp, status: int, max_bytes: int, start: float) -> Response:  # noqa: ANN001
-        url = resp.geturl()
+    def _read(self, resp: urllib3.BaseHTTPResponse, url: str, max_bytes: int,
+              start: float) -> Response:
+        """The whole body, at most ``max_bytes``, read before ``deadline_s`` runs out."""
+        url, status = _final_url(resp, url), resp.status
         length = _int_or_none(resp.headers.get("Content-Length"))
         if length is not None and length > max_bytes:
             raise FetchError("too_large", url, f"Content-Length {length} > {max_bytes}", status)
-        body = self._body(resp, url, status, max_bytes, start)
-        if len(body) > max_bytes:
-            raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
-        if length is not None and len(body) < length:
-            raise FetchError("truncated", url, f"{len(body)} of {length} bytes", status)
-        return Response(url, status, resp.headers, body, self.clock() - start)
-
-
-    def _body(self, resp, url: str, status: int, max_bytes: int, start: float) -> bytes:  # noqa: ANN001
-        """At most ``max_bytes + 1`` bytes of the body, read before ``deadline_s`` runs out."""
-        read = getattr(resp, "read1", None) or resp.read
         parts, total, deadline = [], 0, start + self.settings.deadline_s
         while total <= max_bytes:
             if self.clock() > deadline:
                 raise FetchError("deadline", url, f"{total} bytes after deadline_s="
                                  f"{self.settings.deadline_s:g}", status)
-            chunk = read(min(1 << 16, max_bytes + 1 - total))
+            chunk = resp.read1(min(1 << 16, max_bytes + 1 - total))
             if not chunk:
                 break
             parts.append(chunk)
             total += len(chunk)
-        return b"".join(parts)
+        if total > max_bytes:
+            raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
+        if length is not None and total < length:
+            raise FetchError("truncated", url, f"{total} of {length} bytes", status)
+        return Response(url, status, resp.headers, b"".join(parts), self.clock() - start)
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
+def _final_url(resp: urllib3.BaseHTTPResponse, url: str) -> str:
+    """Where the redirects, if any, ended (urllib3's history of this request)."""
+    history = resp.retries.history if resp.retries else ()
+    return urllib.parse.urljoin(history[-1].url, history[-1].redirect_location) if history else url
+
+
+def _give_up(state: tenacity.RetryCallState) -> Response:
+    """The tries are spent: the last failure, or the last retryable status, as a FetchError."""
+    response = state.outcome.result()  # type: ignore[union-attr]  # re-raises a FetchError
+    raise FetchError(f"http_{response.status}", response.url, "retries exhausted", response.status)
+
+
+def _fetch_error(url: str, error: BaseException) -> FetchError:
+    """A transport failure as a FetchError: timeout, truncated or connection."""
+    broken = isinstance(error, IncompleteRead) or (
+        isinstance(error, ProtocolError) and "IncompleteRead" in str(error))
+    timeout = isinstance(error, Urllib3Timeout | TimeoutError) and not isinstance(
+        error, NewConnectionError)
+    cause = "truncated" if broken else "timeout" if timeout else "connection"
+    return FetchError(cause, url, f"{type(error).__name__}: {error}")
+
+
+def _retry_after(response: Response) -> float | None:
+    """The Retry-After of a retryable status, else None."""
+    if response.status not in RETRY_STATUSES:
+        return None
+    return parse_retry_after(response.headers.get("Retry-After"))
+
+
+def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return float(_RETRY.parse_retry_after(value)) if value else None
+    except InvalidHeader:
         return None
-    return max(0.0, when.timestamp() - now) if when is not None else None
+
+
+_RETRY = urllib3.Retry()  # its Retry-After parser
 
 
 def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
 
-def _meta_charset(body: bytes) -> str | None:
-    match = _META_CHARSET.search(body[:4096])
+def _charset(text: str | bytes) -> str | None:
+    """The charset a Content-Type header or a page's <meta> declares."""
+    match = _CHARSET.search(text.encode("latin-1") if isinstance(text, str) else text)
     return match.group(1).decode("ascii") if match else None
 
 
