@@ -61,11 +61,17 @@ class Variant:
 
 
 def build_networks(model: dict[str, Any], device: torch.device | str) -> tuple[nn.Module, nn.Module]:
-    """SRResNet G and ResNet D from a bench model entry (resolution, generator, discriminator)."""
+    """SRResNet G and ResNet D from a bench model entry: ``resolution``, and the arguments of
+    each network (conf/model/generator/*.yaml, conf/model/discriminator/*.yaml)."""
+
+    def args(net: str) -> dict[str, Any]:
+        given = model.get(net) or {}
+        return {k: v for k, v in given.items() if k not in ("_target_", "resolution")}
+
     res = int(model["resolution"])
     with torch.device(device):
-        g = SRResNetGenerator(resolution=res, **dict(model.get("generator", {})))
-        d = ResNetDiscriminator(resolution=res, **dict(model.get("discriminator", {})))
+        g = SRResNetGenerator(resolution=res, **args("generator"))
+        d = ResNetDiscriminator(resolution=res, **args("discriminator"))
     return g, d
 
 
