@@ -1,4 +1,4 @@
-"""FLOPs and parameters computed from the models themselves (SPEC 11 gives the reference figures).
+"""FLOPs and parameters computed from the models themselves (docs/design.md gives the reference figures).
 
 Counts come from ``torch.utils.flop_counter`` over the real forward and backward passes, on the
 meta device (shapes only: no memory, no time), so the 128 px batch-64 iteration is counted in a
@@ -18,8 +18,8 @@ from anime_gan.bench.step import TrainStep, build_networks
 from anime_gan.models.dcgan import DCGANGenerator
 from anime_gan.models.init import count_parameters
 
-#: SPEC 3 and 11, for comparison with what is counted here (GFLOP and TFLOP, millions).
-SPEC_REFERENCE = {
+#: The reference figures of docs/design.md, for comparison with what is counted here (GFLOP and TFLOP, millions).
+REFERENCE = {
     "generator_gflop_per_image_128": 2.72,
     "discriminator_gflop_per_image_128": 1.77,
     "iteration_tflop_batch64_128": 2.3,
@@ -114,9 +114,9 @@ def size_table(resolution: int = 128) -> dict[str, dict[str, float]]:
 
 
 def paper_cost(batch_size: int = 64) -> dict[str, Any]:
-    """The paper model's cost at 128 px, counted here and set beside SPEC 11's figures.
+    """The paper model's cost at 128 px, counted here and set beside the reference figures.
 
-    SPEC 11 splits an iteration into a D step (0.85 TFLOP: the G forward plus D on real and
+    The reference figures split an iteration into a D step (0.85 TFLOP: the G forward plus D on real and
     fake images, forward and backward), the penalty (0.69) and a G step (0.75).
     """
     it = iteration_flops(PAPER_MODEL, batch_size)
@@ -126,11 +126,11 @@ def paper_cost(batch_size: int = 64) -> dict[str, Any]:
         "g_step_tflop": it["g_step"] / 1e12,
         "iteration_tflop": it["total"] / 1e12,
     }
-    spec = {"d_step_tflop": SPEC_REFERENCE["d_step_tflop"],
-            "penalty_tflop": SPEC_REFERENCE["penalty_tflop"],
-            "g_step_tflop": SPEC_REFERENCE["g_step_tflop"],
-            "iteration_tflop": SPEC_REFERENCE["iteration_tflop_batch64_128"]}
-    return {"batch_size": batch_size, "resolution": 128, "counted": counted, "spec": spec,
+    reference = {"d_step_tflop": REFERENCE["d_step_tflop"],
+            "penalty_tflop": REFERENCE["penalty_tflop"],
+            "g_step_tflop": REFERENCE["g_step_tflop"],
+            "iteration_tflop": REFERENCE["iteration_tflop_batch64_128"]}
+    return {"batch_size": batch_size, "resolution": 128, "counted": counted, "reference": reference,
             "flops": it, "sizes": size_table(128),
-            "spec_sizes": {k: v for k, v in SPEC_REFERENCE.items() if "params" in k or "gflop" in k}}
+            "reference_sizes": {k: v for k, v in REFERENCE.items() if "params" in k or "gflop" in k}}
 

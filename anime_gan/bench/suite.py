@@ -128,9 +128,9 @@ def format_table(result: Mapping[str, Any]) -> str:
         lines.append(f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}")
     ratio = cost["sizes"]["dcgan_generator"]["params_vs_srresnet"]
     lines += [f"  DCGAN G / SRResNet G parameters: {ratio:.2f}x (paper: ~4x)", "",
-              f"TFLOP per iteration, batch {cost['batch_size']}, 128 px    counted   SPEC 11"]
+              f"TFLOP per iteration, batch {cost['batch_size']}, 128 px    counted   reference"]
     for key, value in cost["counted"].items():
-        lines.append(f"  {key:<44}{value:>8.3f} {cost['spec'][key]:>9.2f}")
+        lines.append(f"  {key:<44}{value:>8.3f} {cost['reference'][key]:>9.2f}")
     lines += ["", "training        res batch variant            dev     it/s    img/s   ms/it"
                   "  TFLOP/s  util  peak MiB"]
     for r in result["training"] + result.get("fit", []):

@@ -1,4 +1,4 @@
-"""Build the training set from face crops + tags (paper 3.1-3.2 and 5.1.3; SPEC 1).
+"""Build the training set from face crops + tags (paper 3.1-3.2 and 5.1.3).
 
 Reads the detect folder (``faces.jsonl`` + ``crops/``), the tag stage's ``tags.jsonl`` and the
 review folder's ``rejects.txt``, and writes one dataset in the project's format

@@ -1,4 +1,4 @@
-"""``anime-gan crawl``: download character images from Getchu (SPEC 8); config conf/crawl.yaml."""
+"""``anime-gan crawl``: download character images from Getchu (paper Appendix 8.1); config conf/crawl.yaml."""
 
 from __future__ import annotations
 

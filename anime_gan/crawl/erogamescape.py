@@ -2,7 +2,7 @@
 
 ErogameScape answers with an HTML page: the result in ``<div id="query_result_main"><table>``
 (first row ``<th>`` column names, then ``<tr><td>`` rows), or "エラー(SQL間違い)" in
-``#query_result_header`` when the query is wrong (SPEC 8).
+``#query_result_header`` when the query is wrong.
 """
 
 from __future__ import annotations

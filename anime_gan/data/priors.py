@@ -1,4 +1,4 @@
-"""Label priors p(c) over the 34 tags (SPEC 2).
+"""Label priors p(c) over the 34 tags (paper 4.3; docs/design.md).
 
 - training prior: each exclusive group uniform over its tags, every other tag Bernoulli(0.25);
 - empirical prior: the training set's own distribution (categorical per exclusive group,

@@ -1,4 +1,4 @@
-"""The 34 tags of the paper (SPEC 2), in one place.
+"""The 34 tags of the paper (section 3.2, Table 1), in one place.
 
 Order is the schema order used by every label vector in the project: the 13 hair colors, the
 5 hair styles, the 6 other tags, the 10 eye colors. ``i2v_index`` is the tag's position among

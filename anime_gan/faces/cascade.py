@@ -1,4 +1,4 @@
-"""Where the lbpcascade_animeface model comes from (SPEC 7): a configured path, the cache, or a
+"""Where the lbpcascade_animeface model comes from (nagadomi's, MIT): a configured path, the cache, or a
 one-time download from the upstream repository, always checked against the known SHA-256.
 
 The file is nagadomi's MIT-licensed cascade; it is not shipped with the package. Order:

@@ -1,4 +1,4 @@
-"""Face detection (paper 3.1, SPEC 7): lbpcascade_animeface through OpenCV, 1.5x zoomed crops.
+"""Face detection (paper 3.1): lbpcascade_animeface through OpenCV, 1.5x zoomed crops.
 
 Each source image is read as RGB (transparency on white), turned grey, histogram-equalized and
 passed to ``detectMultiScale(scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))``. Each box is
@@ -8,7 +8,7 @@ configured border policy, resized to the master resolution (256 px by default, f
 :mod:`anime_gan.faces.records` for the folder layout and how a run resumes.
 
 Only the OpenCV backend is offered. The PyPI ``animeface`` detector reads Pillow internals and
-silently finds nothing with Pillow >= 12 (SPEC 12), which this project requires; pinning an old
+silently finds nothing with Pillow >= 12 (docs/design.md, known traps), which this project requires; pinning an old
 Pillow for one optional backend would hold back every other stage.
 """
 
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DetectParams:
-    """Detector and crop settings; the defaults are the paper's (SPEC 7)."""
+    """Detector and crop settings; the defaults are the paper's and the cascade's own."""
 
     scale_factor: float = 1.1
     min_neighbors: int = 5

@@ -1,7 +1,7 @@
 """Generation from a checkpoint: noise, conditions from tag names, batched sampling.
 
 Unassigned tags are drawn from the checkpoint's generation prior (the training set's empirical
-distribution, SPEC 2); a tag the user names overrides it (``"-smile"`` / ``"no smile"`` fixes
+distribution, docs/design.md); a tag the user names overrides it (``"-smile"`` / ``"no smile"`` fixes
 it false). Unknown tag names end in the schema's one-sentence error.
 """
 

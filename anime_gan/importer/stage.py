@@ -1,4 +1,4 @@
-"""Import any folder or zip of images (plus an optional tags CSV) as a dataset (issue 2, item 5).
+"""Import any folder or zip of images (plus an optional tags CSV) as a dataset.
 
 The quick way to a training set without crawling: the two shared face sets, a folder of one's
 own drawings, a Kaggle zip. Files are picked by extension (:data:`IMAGE_EXTENSIONS`), decoded

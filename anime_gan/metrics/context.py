@@ -47,7 +47,7 @@ class EvalContext:
     Attributes:
         generate: ``(z, c) -> images`` in [-1, 1] (the EMA generator in eval mode, no grad).
         z_dim: noise size.
-        prior: the generation prior (the training set's empirical prior, SPEC 2).
+        prior: the generation prior (the training set's empirical prior, docs/design.md).
         real: the real images with their labels (held-out images in training, the dataset
             otherwise).
         extractor: FID/KID feature extractor (Illustration2Vec), or None.

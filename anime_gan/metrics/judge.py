@@ -26,7 +26,7 @@ from anime_gan.data.transforms import nhwc_to_nchw, to_model_range
 from anime_gan.errors import UserError
 
 FORMAT = "anime-gan-judge"
-#: Illustration2Vec's tagging threshold for independent tags (SPEC 2); a trained judge uses 0.5.
+#: Illustration2Vec's tagging threshold for independent tags (paper 3.2); a trained judge uses 0.5.
 I2V_THRESHOLD = 0.25
 
 

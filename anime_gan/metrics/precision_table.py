@@ -16,7 +16,7 @@ from anime_gan.metrics.judge import Judge
 from anime_gan.metrics.precision import PrecisionResult
 from anime_gan.viz import contact_sheet, save_png
 
-#: The paper's Table 2 (judged by hand, 20 samples per tag; SPEC 5).
+#: The paper's Table 2 (judged by hand, 20 samples per tag; paper 5.3.1).
 PAPER_PRECISION: dict[str, float] = {
     "blonde hair": 1.00, "brown hair": 1.00, "black hair": 1.00, "blue hair": 0.70,
     "pink hair": 0.80, "purple hair": 0.75, "green hair": 0.90, "red hair": 0.95,

@@ -1,4 +1,4 @@
-"""The DCGAN generator, the baseline of the paper's Table 3 (SPEC 3)."""
+"""The DCGAN generator, the baseline of the paper's Table 3."""
 
 from __future__ import annotations
 

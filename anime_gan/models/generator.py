@@ -1,4 +1,4 @@
-"""The SRResNet-like generator of the paper (Fig. 3, SPEC 3) and the generator factory.
+"""The SRResNet-like generator of the paper (Fig. 3) and the generator factory.
 
 Notation kXnYsZ: convolution with kernel X, Y output channels, stride Z.
 """
@@ -71,11 +71,11 @@ class SRResNetGenerator(nn.Module):
     ``variant="paper"`` follows Fig. 3: ``Dense(z_dim + num_tags -> C*16*16)``, reshape,
     BN (per channel) and ReLU give h0; ``num_res_blocks`` ResBlocks; ``k3n{C}s1 -> BN -> ReLU``
     plus h0 (the long skip); log2(resolution/16) sub-pixel upscalings; ``k9n3s1 -> tanh``.
-    At 128 px with the defaults this is 4,352,643 parameters (SPEC 3: about 4.35 M).
+    At 128 px with the defaults this is 4,352,643 parameters (docs/design.md: about 4.35 M).
 
     ``variant="site"`` is the model the authors deployed on their web page: the same layers but
     no long skip, and a per-feature ``BatchNorm1d(C*16*16)`` right after the dense layer instead
-    of the per-channel BatchNorm2d (32,640 more parameters). SPEC 3 accepts either.
+    of the per-channel BatchNorm2d (32,640 more parameters). Either is a config option (docs/fidelity.md).
 
     ``icnr=True`` initialises each sub-pixel conv as ICNR does (Aitken et al. 2017): the four
     sub-pixel outputs of a channel start with the same kernel, so each upscaling starts as a

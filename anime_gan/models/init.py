@@ -17,7 +17,7 @@ def init_weights(module: nn.Module, std: float = 0.02, scheme: str = "paper",
                  slope: float = 0.2) -> nn.Module:
     """Initialize ``module`` in place and return it.
 
-    ``scheme="paper"`` (5.1.1, SPEC 3): conv, transposed-conv and linear weights ~ N(0, std)
+    ``scheme="paper"`` (paper 5.1.1): conv, transposed-conv and linear weights ~ N(0, std)
     with std = 0.02, zero biases. ``scheme="scaled"``: N(0, gain / sqrt(fan_in)) (He et al.,
     with the LeakyReLU ``slope``), which keeps the signal's scale through any width. The
     paper's fixed 0.02 suits its full widths; in the shrunken CPU models (a discriminator of
@@ -43,5 +43,5 @@ def init_weights(module: nn.Module, std: float = 0.02, scheme: str = "paper",
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameters (SPEC 3 reference figures: G ~4.35 M, D ~19.1 M at 128 px)."""
+    """Number of parameters (reference figures in docs/design.md: G ~4.35 M, D ~19.1 M at 128 px)."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

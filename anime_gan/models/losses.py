@@ -21,7 +21,7 @@ def _bce(logits: Tensor, target: float) -> Tensor:
 
 
 def d_adversarial_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """L_adv(D) = -E_x[log D(x)] - E_z,c[log(1 - D(G(z, c)))] (SPEC 4: real -> 1, fake -> 0).
+    """L_adv(D) = -E_x[log D(x)] - E_z,c[log(1 - D(G(z, c)))] (paper 4.3: real -> 1, fake -> 0).
 
     The sum of the two batch means, as written in the paper and in ACGAN's code (not their
     average): at logits 0 it is 2 log 2.
@@ -30,7 +30,7 @@ def d_adversarial_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
 
 def g_adversarial_loss(fake_logits: Tensor) -> Tensor:
-    """L_adv(G) = -E_z,c[log D(G(z, c))] (SPEC 4: fake -> 1, the non-saturating form)."""
+    """L_adv(G) = -E_z,c[log D(G(z, c))] (paper 4.3: fake -> 1, the non-saturating form)."""
     return _bce(fake_logits, 1.0)
 
 
@@ -62,7 +62,7 @@ def dragan_penalty(
     perturb_scale: float = 0.5,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    """L_gp(D) = E_x_hat[(||grad_x_hat D(x_hat)||_2 - 1)^2] around real images (DRAGAN, SPEC 4).
+    """L_gp(D) = E_x_hat[(||grad_x_hat D(x_hat)||_2 - 1)^2] around real images (DRAGAN, paper 4.3).
 
     x_p = x + perturb_scale * std(x) * u with u ~ U[0, 1] per element and std over the whole
     batch (as DRAGAN's reference code); x_hat = x + alpha * (x_p - x) with alpha ~ U[0, 1] per

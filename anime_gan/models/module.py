@@ -106,7 +106,7 @@ class ConditionalGAN(L.LightningModule):
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
         if dm is not None and hasattr(dm, "empirical_prior"):
-            # saved in checkpoints for generate/evaluate/export (SPEC 2: the generation prior)
+            # saved in checkpoints for generate/evaluate/export (the generation prior, docs/design.md)
             self.export_prior = dm.empirical_prior.to_dict()
         train_set = getattr(dm, "train_set", None)
         if train_set is not None:

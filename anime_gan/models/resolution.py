@@ -16,7 +16,7 @@ class ResolutionError(UserError, ValueError):
 def doublings(resolution: int, start: int, network: str) -> int:
     """Number k of 2x steps with ``start * 2**k == resolution``.
 
-    The generators start from a 16x16 map (SPEC 3; the DCGAN G checks the same rule so the two
+    The generators start from a 16x16 map (paper Fig. 3; the DCGAN G checks the same rule so the two
     are interchangeable), so their resolutions are 16 * 2^k; the discriminator halves its input
     down to 1x1 or more, so it reads any power of two (start = 1).
     """

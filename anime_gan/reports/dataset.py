@@ -29,7 +29,7 @@ from anime_gan.charts import BLUE, GREY, bar_chart
 from anime_gan.data.tags import GROUPS, TAG_NAMES
 from anime_gan.viz import contact_sheet, save_png
 
-#: The paper's Table 1 (SPEC 2): images per estimated tag in its dataset; approximate.
+#: The paper's Table 1: images per estimated tag in its dataset; approximate.
 PAPER_TABLE1: dict[str, int] = dict(zip(TAG_NAMES, (
     4991, 6659, 4842, 3289, 2486, 2972, 1115, 2417, 987, 573, 699, 168, 57,
     16562, 1403, 5360, 1683, 8861,

@@ -1,4 +1,4 @@
-"""A 2x anime-face upscaler (SRGAN, paper 5.5, SPEC 10), measured against plain resampling.
+"""A 2x anime-face upscaler (SRGAN, paper 5.5), measured against plain resampling.
 
 - :mod:`.model`: the SRResNet-style upscaler, its discriminator, :func:`.model.upscale_images`;
 - :mod:`.data`: (downscaled, original) pairs with a PIL-compatible bicubic kernel;

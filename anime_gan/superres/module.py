@@ -1,4 +1,4 @@
-"""SRGAN training (paper 5.5, SPEC 10): a pixel loss plus ``adv_weight`` times an adversarial loss.
+"""SRGAN training (paper 5.5): a pixel loss plus ``adv_weight`` times an adversarial loss.
 
 Per batch of (input x, original y), with manual optimisation as the main GAN module:
 

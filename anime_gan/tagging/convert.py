@@ -1,4 +1,4 @@
-"""Official Illustration2Vec ``.caffemodel`` -> safetensors, checked layer by layer (SPEC 6).
+"""Official Illustration2Vec ``.caffemodel`` -> safetensors, checked layer by layer.
 
 ``anime-gan convert-i2v src=data/weights/illust2vec_tag_ver200.caffemodel`` writes
 ``data/weights/illust2vec_tag_ver200.safetensors``; the kind (``tag`` or ``feature``) is found

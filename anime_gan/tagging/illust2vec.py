@@ -1,4 +1,4 @@
-"""Illustration2Vec (Saito and Matsui, 2015; release v2.0.0) in PyTorch (SPEC 6).
+"""Illustration2Vec (Saito and Matsui, 2015; release v2.0.0) in PyTorch.
 
 A VGG-like trunk (every conv k3n*s1 pad 1 + ReLU, 2x2/2 max pools) feeds two released networks,
 each with its own conv weights:

@@ -1,4 +1,4 @@
-"""Illustration2Vec's input preprocessing (SPEC 6), in one place.
+"""Illustration2Vec's input preprocessing (as its release's reference code), in one place.
 
 The reference (rezoo/illustration2vec) takes RGB values in 0-255 (grey -> 3 channels, alpha
 dropped), resizes to 224x224 with bilinear interpolation, flips RGB -> BGR and subtracts a mean

@@ -1,4 +1,4 @@
-"""The tag stage: Illustration2Vec tags for every image of a folder (paper 3.2, SPEC 1).
+"""The tag stage: Illustration2Vec tags for every image of a folder (paper 3.2).
 
 Writes into ``out``:
 

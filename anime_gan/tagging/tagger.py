@@ -1,6 +1,6 @@
 """The 34 tags from Illustration2Vec's 1,539 probabilities (paper 3.2), and the tags file format.
 
-Selection rules (SPEC 2): within hair color and within eye color exactly one tag, the most
+Selection rules (paper 3.2): within hair color and within eye color exactly one tag, the most
 probable (argmax; a tie goes to the lowest index, which is both the schema's and
 Illustration2Vec's order); every other tag is true when its probability is strictly above 0.25,
 as in Illustration2Vec's own ``estimate_plausible_tags`` (a probability of exactly 0.25 is false).

@@ -1,6 +1,6 @@
 """Write ``.caffemodel`` files: fabricated Illustration2Vec weights for tests and offline demos.
 
-The real weights are a download away (SPEC 6); tests and the fixture pipeline need files of the
+The real weights are a download away (docs/stages.md); tests and the fixture pipeline need files of the
 same format with random values. The encoding here is written out plainly from the protobuf
 wire-format rules and shares no code with the reader in :mod:`anime_gan.tagging.caffe`, so a bug
 in one is not hidden by the other. Both layer layouts, both blob shape styles and both float

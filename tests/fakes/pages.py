@@ -1,6 +1,6 @@
 """The pages and pictures of the fake ErogameScape + Getchu (see :mod:`tests.fakes.site`).
 
-Built from the HTML facts of SPEC 8 and the real URL patterns of Getchu (``brandnew/<id>/
+Built from the HTML of the real pages and the real URL patterns of Getchu (``brandnew/<id>/
 c<id>chara<N>.jpg``): the SQL form's result table and error page, EUC-JP product pages with one
 row per character (picture, then ``h2.chara-name``), the age check, a "not found" page, and a
 redesigned page the parser does not know.

@@ -1,4 +1,4 @@
-"""The crawl against a local fake ErogameScape + Getchu that misbehaves as SPEC 8 warns."""
+"""The crawl against a local fake ErogameScape + Getchu that misbehaves as the real sites can."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The web page in real (headless) Chromium, served by `anime-gan serve` with tiny real models:
-the basics (a face, tags, settings files, share links). Features and the bugs of issue 18 are in
+the basics (a face, tags, settings files, share links). Features and the bugs found in review are in
 test_web_features.py; fixtures in conftest.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The web page's second version (issue 18) in real headless Chromium: model choice, the grid,
+"""The web page's second version in real headless Chromium: model choice, the grid,
 interpolation, expert mode, languages, loading, and one test per bug fixed. Fixtures: conftest.py
 (two exports served: ``tiny``, 16 px, the default, and ``small32``, 32 px)."""
 
@@ -314,7 +314,7 @@ def test_a_large_download_on_a_metered_connection_asks_first(open_page):
     assert saver.evaluate("[animeGan.info.variant, animeGan.info.asked]") == ["fp32", "saveData"]
 
 
-# ---- the bugs of issue 18
+# ---- the bugs found in the first version
 
 
 def test_bug1_error_banner_goes_after_a_later_success(page):

@@ -1,4 +1,4 @@
-"""The benchmark's counts (FLOPs by hand and against SPEC 11, parameters), its training step
+"""The benchmark's counts (FLOPs by hand and against the reference figures of docs/design.md, parameters), its training step
 against the real LightningModule, and the quick mode end to end at a tiny size."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def cost() -> dict:
     return paper_cost(batch_size=64)
 
 
-def test_paper_networks_match_spec_sizes_and_flops(cost):
+def test_paper_networks_match_the_reference_sizes_and_flops(cost):
     sizes = cost["sizes"]
     assert sizes["srresnet_generator"]["params"] == 4_352_643
     assert sizes["resnet_discriminator"]["params"] == 19_078_531
@@ -53,7 +53,7 @@ def test_iteration_flops_match_spec_11(cost):
     counted, flops = cost["counted"], cost["flops"]
     assert counted["d_step_tflop"] == pytest.approx(0.85, rel=0.03)
     assert counted["penalty_tflop"] == pytest.approx(0.69, rel=0.03)
-    # SPEC 11's G step (0.75) runs G forward again; the module reuses the D step's fakes
+    # the reference G step (0.75) runs G forward again; the module reuses the D step's fakes
     assert (flops["g_step"] + flops["g_forward"]) / 1e12 == pytest.approx(0.75, rel=0.03)
     assert flops["total"] == flops["g_forward"] + flops["d_step"] + flops["g_step"]
     assert flops["g_forward"] == pytest.approx(64 * 2.7232e9, rel=1e-3)

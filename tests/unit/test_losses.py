@@ -1,4 +1,4 @@
-"""The losses of SPEC 4 on cases small enough to compute by hand."""
+"""The losses of the paper (4.3) on cases small enough to compute by hand."""
 
 from __future__ import annotations
 
