@@ -11,7 +11,7 @@ STAMP := $(VENV)/.anime-gan-installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test demo-data import crawl detect review tag build train evaluate generate judge export serve report sweep bench sr clean web
+.PHONY: help install demo test lint demo-data import crawl detect review tag build train evaluate generate judge export serve report sweep bench sr clean web
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-11s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,10 @@ demo: $(STAMP) ## the main job on the embedded demo data: render -> train -> sam
 
 test: $(STAMP) ## run the test suite (CPU, no network)
 	$(BIN)/pytest $(ARGS)
+
+lint: $(STAMP) ## ruff: lint rules and formatting (ruff check --fix . && ruff format . mend most)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 demo-data: $(STAMP) ## render the procedural demo dataset into data/demo
 	$(BIN)/anime-gan render out=data/demo $(ARGS)

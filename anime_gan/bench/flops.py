@@ -1,4 +1,4 @@
-"""FLOPs and parameters computed from the models themselves (docs/design.md gives the reference figures).
+"""FLOPs and parameters computed from the models themselves (reference figures: docs/design.md).
 
 Counts come from ``torch.utils.flop_counter`` over the real forward and backward passes, on the
 meta device (shapes only: no memory, no time), so the 128 px batch-64 iteration is counted in a
@@ -18,7 +18,7 @@ from anime_gan.bench.step import TrainStep, build_networks
 from anime_gan.models.dcgan import DCGANGenerator
 from anime_gan.models.init import count_parameters
 
-#: The reference figures of docs/design.md, for comparison with what is counted here (GFLOP and TFLOP, millions).
+#: The reference figures of docs/design.md, to compare with the counts (GFLOP, TFLOP, millions).
 REFERENCE = {
     "generator_gflop_per_image_128": 2.72,
     "discriminator_gflop_per_image_128": 1.77,

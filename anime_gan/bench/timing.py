@@ -45,8 +45,8 @@ def time_cpu(fn: Callable[[], Any], min_run_time: float, max_repeats: int = 3) -
 
     One warm-up call first, then one timed call. A call longer than ``min_run_time`` is timed
     ``max_repeats`` times in all, one call at a time (a 128 px batch of 64 takes seconds on 2
-    cores); a shorter one with ``blocked_autorange`` for at least ``min_run_time`` seconds. The Timer uses torch's current
-    thread count (its default would be one thread).
+    cores); a shorter one with ``blocked_autorange`` for at least ``min_run_time`` seconds. The
+    Timer uses torch's current thread count (its default would be one thread).
     """
     start = time.perf_counter()
     fn()

@@ -1,7 +1,8 @@
 """Getchu ``soft.phtml?id=N`` pages: fetch with the age-check cookie, find characters and names.
 
-Facts (paper Appendix 8.1, and the site as crawled): pages are EUC-JP; without the cookie ``getchu_adalt_flag=getchu.com`` (or
-``&gc=gc`` on the URL) an age-check page comes instead; character images are
+Facts (paper Appendix 8.1, and the site as crawled): pages are EUC-JP; without the cookie
+``getchu_adalt_flag=getchu.com`` (or ``&gc=gc`` on the URL) an age-check page comes instead;
+character images are
 ``<img src="./brandnew/<id>/c<id>chara<N>.jpg" alt="...キャラ...">`` with names in
 ``h2.chara-name``. A page may be gone (404, or a "not found" page) or laid out differently;
 each such page is reported with a status, never fatal.

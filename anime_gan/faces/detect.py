@@ -183,8 +183,9 @@ def run_detect(
 
     ``workers``: processes (0 = one per CPU core, 1 = in this process). ``limit`` caps the
     number of sources handled in this run (for a quick look); the next run goes on from there.
-    An image over ``max_pixels`` is recorded as unreadable without being decoded. ``out_dir`` must be new or a detect folder made from the same input with the same settings
-    (recorded in ``detect.json``); a source once unreadable is tried again when its file changed.
+    An image over ``max_pixels`` is recorded as unreadable without being decoded. ``out_dir``
+    must be new or a detect folder made from the same input with the same settings (recorded in
+    ``detect.json``); a source once unreadable is tried again when its file changed.
     """
     params = params or DetectParams()
     out = check_output(out_dir, DETECT, {"input": input_dir})

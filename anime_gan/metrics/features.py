@@ -3,8 +3,9 @@
 A feature extractor follows the torchmetrics contract: an ``nn.Module`` that is frozen, in eval
 mode, has ``num_features``, and maps images in the generator's range [-1, 1] (NCHW float) to
 ``[N, num_features]``; :class:`MetricFeatures` hands one to torchmetrics'
-``FrechetInceptionDistance`` and ``KernelInceptionDistance`` as their ``feature``. The paper's is Illustration2Vec's ``encode1`` (4,096-d), loaded from its
-converted safetensors file, or a trained judge's pooled features.
+``FrechetInceptionDistance`` and ``KernelInceptionDistance`` as their ``feature``. The paper's
+is Illustration2Vec's ``encode1`` (4,096-d), loaded from its converted safetensors file; the
+other is a trained judge's pooled features.
 
 Real statistics are cached as ``<cache_dir>/<key>.npz`` where the key hashes the dataset
 (its pixels, labels and known-mask), the extractor's weights, and the protocol's choice of images,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -175,7 +175,7 @@ class PrecisionProtocol:
         return {"precision": res.mean, **{f"precision/{t}": p for t, p in res.precision.items()}}
 
 
-Protocol = Union[FIDProtocol, SWDProtocol, PrecisionProtocol]
+Protocol = FIDProtocol | SWDProtocol | PrecisionProtocol
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     FIDProtocol("fid12k8_x5", 12_800, repeats=5),

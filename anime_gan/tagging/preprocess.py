@@ -9,7 +9,7 @@ reproduces.
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -19,8 +19,8 @@ import torch.nn.functional as F
 I2V_MEAN_BGR: tuple[float, float, float] = (164.76139251, 167.47864617, 181.13838569)
 INPUT_SIZE = 224
 
-ImageLike = Union[np.ndarray, torch.Tensor]
-Images = Union[ImageLike, Sequence[ImageLike]]
+ImageLike = np.ndarray | torch.Tensor
+Images = ImageLike | Sequence[ImageLike]
 
 
 def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Tensor:

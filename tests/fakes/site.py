@@ -4,7 +4,8 @@ It serves the pages of :mod:`tests.fakes.pages` and misbehaves on request: per p
 per image a ``mode`` picks a fault (404, 500 once, 429/503 with Retry-After, a stall past the
 client's timeout, a body cut short or sent a byte at a time, HTML served as an image, a 1x1
 placeholder, an oversize body, 500 on every try); the query form can fail with ``sql_status``
-and ``robots_txt`` is served at /robots.txt (404 when None). Every request is logged with its time and headers so tests can check politeness::
+and ``robots_txt`` is served at /robots.txt (404 when None). Every request is logged with its
+time and headers so tests can check politeness::
 
     with FakeSite([FakeGame(1291, 1, "name", "2005-03-25", [FakeImage(1, "character")])]) as site:
         run_crawl(site.crawl_settings("data/crawl-demo"))

@@ -1,5 +1,6 @@
-"""The benchmark's counts (FLOPs by hand and against the reference figures of docs/design.md, parameters), its training step
-against the real LightningModule, and the quick mode end to end at a tiny size."""
+"""The benchmark's counts (FLOPs by hand and against the reference figures of docs/design.md,
+parameters), its training step against the real LightningModule, and the quick mode end to end
+at a tiny size."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The networks of the paper (Fig. 3, 4) and the options beyond it: sizes, shapes, variants, gradient flow, initialization, rebuilding."""
+"""The networks of the paper (Fig. 3, 4) and the options beyond it: sizes, shapes, variants,
+gradient flow, initialization, rebuilding."""
 
 from __future__ import annotations
 
