@@ -7,7 +7,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.build.stage import BuildResult, build_dataset, illust2vec_features
+from anime_gan.trainset.stage import BuildResult, build_dataset, illust2vec_features
 
 
 @stage("build")

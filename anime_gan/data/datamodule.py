@@ -36,6 +36,15 @@ def split_by_hash(ids: list[str], val_fraction: float, seed: int) -> tuple[np.nd
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 
+def load_split(path: str | Path, resolution: int | None, val_fraction: float,
+               seed: int) -> tuple[FaceDataset, np.ndarray, np.ndarray]:
+    """A dataset (memory-mapped, its resolution checked when given) and its hash split."""
+    ds = load_dataset(path, mmap=True)
+    if resolution is not None:
+        check_resolution(ds, resolution, path)
+    return (ds, *split_by_hash(ds.ids, val_fraction, seed))
+
+
 class InMemoryBatches:
     """Shuffled batches (images uint8 NHWC, labels float, known float) from in-memory tensors.
 
@@ -118,10 +127,8 @@ class FaceDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        ds = load_dataset(self.path, mmap=True)
-        if self.resolution is not None:
-            check_resolution(ds, self.resolution, self.path)
-        train_idx, val_idx = split_by_hash(ds.ids, self.val_fraction, self.split_seed)
+        ds, train_idx, val_idx = load_split(self.path, self.resolution, self.val_fraction,
+                                            self.split_seed)
         self.train_set, self.val_set = ds.subset(train_idx), ds.subset(val_idx)
 
     @property

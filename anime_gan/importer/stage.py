@@ -30,10 +30,10 @@ from PIL import ImageFile
 from tqdm import tqdm
 
 from anime_gan.importer import tags_csv
+from anime_gan.importer.tags_csv import EXAMPLES, format_counts
 from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
 from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
 from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource, is_image_name
-from anime_gan.reports.imports import EXAMPLES, format_counts
 from anime_gan.importer.years import (
     DEFAULT_YEAR_REGEX, compile_year_regex, count_years, filter_years, parse_year,
 )

@@ -37,9 +37,10 @@ from anime_gan.data.tags import (
     normalize_tag_name,
 )
 from anime_gan.errors import UserError
-from anime_gan.reports.imports import EXAMPLES, format_counts
 
 log = logging.getLogger(__name__)
+
+EXAMPLES = 5  # file names listed per skip reason, unmatched CSV rows
 
 REQUIRED_COLUMNS = ("file", "tags")
 _SEPARATORS = re.compile(r"[;,]")
@@ -217,3 +218,8 @@ def add_tags_report(report: dict[str, Any], table: TagsTable, match: RowMatch,
             f"{len(match.ambiguous)} CSV rows name a file by a base name that several images "
             f"share (e.g. {match.ambiguous[0]}) and were not used; write the relative path instead."
         )
+
+
+def format_counts(counts: dict[str, int]) -> str:
+    """``{'a': 1, 'b': 2}`` -> ``'a 1, b 2'``."""
+    return ", ".join(f"{k} {v}" for k, v in counts.items())

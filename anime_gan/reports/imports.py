@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-EXAMPLES = 5  # file names listed per skip reason, unmatched CSV rows
+from anime_gan.importer.tags_csv import EXAMPLES, format_counts
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -37,8 +37,3 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  rows leaving a group unknown: {format_counts(report['label_decisions'])}")
     lines += [f"  warning: {w}" for w in report.get("warnings", [])]
     return "\n".join(lines)
-
-
-def format_counts(counts: dict[str, int]) -> str:
-    """``{'a': 1, 'b': 2}`` -> ``'a 1, b 2'``."""
-    return ", ".join(f"{k} {v}" for k, v in counts.items())

@@ -21,8 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, TensorDataset
 
-from anime_gan.data.datamodule import InMemoryBatches, split_by_hash
-from anime_gan.data.dataset import check_resolution, load_dataset
+from anime_gan.data.datamodule import InMemoryBatches, load_split
 from anime_gan.data.transforms import to_model_range
 from anime_gan.errors import UserError
 
@@ -88,10 +87,8 @@ class SRDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_hi is not None:
             return
-        ds = load_dataset(self.path, mmap=True)
-        if self.resolution is not None:
-            check_resolution(ds, self.resolution, self.path)
-        train_idx, val_idx = split_by_hash(ds.ids, self.val_fraction, self.split_seed)
+        ds, train_idx, val_idx = load_split(self.path, self.resolution, self.val_fraction,
+                                            self.split_seed)
         self.train_hi = np.ascontiguousarray(ds.images[train_idx])
         self.val_hi = np.ascontiguousarray(ds.images[val_idx[:self.max_val]])
         self.train_lo = downscale_2x(self.train_hi)

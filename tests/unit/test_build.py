@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anime_gan.build.stage import BuildParams, build_dataset, load_tags, tsne_2d
+from anime_gan.trainset.stage import BuildParams, build_dataset, load_tags, tsne_2d
 from anime_gan.data.dataset import load_dataset
-from anime_gan.build.dedupe import dhash, find_duplicates, pixel_sha256
+from anime_gan.trainset.dedupe import dhash, find_duplicates, pixel_sha256
 from anime_gan.reports.dataset import edge_histogram
 from anime_gan.errors import UserError
 from anime_gan.faces.review import write_review

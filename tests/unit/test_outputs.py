@@ -186,7 +186,7 @@ def test_tag_and_export_refuse_before_reading_anything(tmp_path):
 
 
 def test_render_and_build_refuse_a_foreign_folder_before_any_work(tmp_path):
-    from anime_gan.build.stage import build_dataset
+    from anime_gan.trainset.stage import build_dataset
 
     mine = tmp_path / "mine"
     mine.mkdir()

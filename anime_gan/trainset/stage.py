@@ -13,7 +13,7 @@ review folder's ``rejects.txt``, and writes one dataset in the project's format
    known all zeros);
 4. each crop is resized from its master resolution (Lanczos, or ``resample="area"``);
 5. duplicates are dropped, the first (by id) kept: ``exact`` pixel copies, or also ``near``
-   copies by perceptual hash (:mod:`anime_gan.build.dedupe`).
+   copies by perceptual hash (:mod:`anime_gan.trainset.dedupe`).
 
 The face's release year, game, source URL and boxes travel from the crawl manifest through the
 detect stage's rows into each image's metadata.
@@ -34,7 +34,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
-from anime_gan.build.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
+from anime_gan.trainset.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
 from anime_gan.reports.dataset import UNKNOWN_YEAR, default_report_dir, write_report, year_key
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.device import resolve_device
