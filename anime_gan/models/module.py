@@ -47,8 +47,8 @@ class ConditionalGAN(L.LightningModule):
             paper: 1). At 0 D's classifier learns from real labels only, so G cannot make the
             tags readable by a pattern D was taught on fakes (an ACGAN failure in short runs:
             docs/training_notes.md; conf/model/small.yaml uses 0).
-        adv_loss, penalty, cls_weight, augment: options beyond the paper (``bce``, ``dragan``,
-            1 and none in the paper): see :class:`anime_gan.models.objective.Objective`.
+        adv_loss, penalty, cls_weight, augment, gp_every: options beyond the paper (``bce``,
+            ``dragan``, 1, none and 1 in the paper): see :class:`anime_gan.models.objective.Objective`.
         max_nonfinite: consecutive non-finite iterations tolerated (skipped) before stopping.
         seed: seed of the module's own random stream (z, c, penalty), saved in checkpoints.
     """
@@ -72,6 +72,7 @@ class ConditionalGAN(L.LightningModule):
         penalty: str = "dragan",
         cls_weight: float = 1.0,
         augment: str | list[str] | None = None,
+        gp_every: int = 1,
     ) -> None:
         super().__init__()
         if augment is not None and not isinstance(augment, str):  # a config list: kept as text,
@@ -82,7 +83,7 @@ class ConditionalGAN(L.LightningModule):
         self.generator_ema = EMA(generator, ema_decay)
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.objective = Objective(lambda_adv, lambda_gp, perturb_scale, adv_loss, penalty,
-                                   cls_weight, fake_cls_weight, augment or "")
+                                   cls_weight, fake_cls_weight, augment or "", gp_every)
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
@@ -160,7 +161,7 @@ class ConditionalGAN(L.LightningModule):
         # D step: real -> 1 with its known tags, fake -> 0 with its sampled tags, the penalty.
         self.toggle_optimizer(opt_d)
         loss_d, d_terms = self.objective.discriminator_loss(
-            self.discriminator, real, labels, known, fake, c, fake_known, self.rng)
+            self.discriminator, real, labels, known, fake, c, fake_known, self.rng, self.iteration)
         d_ok = self.guard.step(self, opt_d, loss_d)
         self.untoggle_optimizer(opt_d)
 

@@ -12,7 +12,9 @@ L_cls(D) on real images with their labels *and* on fakes with their sampled c. T
 - ``cls_weight``: the weight of the ACGAN classifier terms (D's on real images, G's); 0 leaves
   the condition to a projection discriminator alone;
 - ``fake_cls_weight``: D's L_cls on fakes (0: the classifier learns from real labels only);
-- ``augment``: a DiffAugment policy applied to every image D sees (``anime_gan.models.augment``).
+- ``augment``: a DiffAugment policy applied to every image D sees (``anime_gan.models.augment``);
+- ``gp_every``: lazy regularisation (Karras et al. 2020): the penalty only every k-th iteration,
+  weighted by k, so its double backward costs 1/k as much (the paper: every iteration).
 
 The condition reaches a projection discriminator as signed tags (``signed_condition``): real
 images with their known labels, fakes with their sampled c on the tags the training set labels.
@@ -50,6 +52,7 @@ class Objective:
     cls_weight: float = 1.0
     fake_cls_weight: float = 1.0
     augment: str | tuple[str, ...] = ""
+    gp_every: int = 1
 
     def __post_init__(self) -> None:
         if self.adv_loss not in ADVERSARIAL_LOSSES:
@@ -57,6 +60,8 @@ class Objective:
                              f"{self.adv_loss!r}.")
         if self.penalty not in PENALTIES:
             raise ValueError(f"model.penalty must be one of {PENALTIES}, got {self.penalty!r}.")
+        if not isinstance(self.gp_every, int) or self.gp_every < 1:
+            raise ValueError(f"model.gp_every must be an integer of at least 1, got {self.gp_every!r}.")
         object.__setattr__(self, "_policy", parse_policy(self.augment))
 
     def _view(self, x: Tensor, rng: torch.Generator | None) -> Tensor:
@@ -74,9 +79,12 @@ class Objective:
 
     def discriminator_loss(self, d: nn.Module, real: Tensor, labels: Tensor, known: Tensor | None,
                            fake: Tensor, c: Tensor, fake_known: Tensor | None,
-                           rng: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+                           rng: torch.Generator | None = None,
+                           iteration: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
         """L(D) for a batch of real images (labels, known mask) and of fakes (their c, and which
-        of c's tags are labelled in the training set); returns the loss and its terms."""
+        of c's tags are labelled in the training set); returns the loss and its terms. With
+        ``gp_every`` k > 1 the penalty is computed at iterations divisible by k only (weight
+        k * lambda_gp) and logged as 0 in between."""
         d_loss_fn = ADVERSARIAL_LOSSES[self.adv_loss][0]
         y_real, y_fake = signed_condition(labels, known), signed_condition(c, fake_known)
         real_in, fake_in = self._view(real, rng), self._view(fake.detach(), rng)
@@ -88,8 +96,12 @@ class Objective:
             d_cls = d_cls + self.cls_weight * classification_loss(real_cls, labels, known)
         if self.fake_cls_weight:
             d_cls = d_cls + self.fake_cls_weight * classification_loss(fake_cls, c, fake_known)
-        d_gp = self.gradient_penalty(d, real_in, y_real, rng)
-        loss = d_cls + self.lambda_adv * d_adv + self.lambda_gp * d_gp
+        loss = d_cls + self.lambda_adv * d_adv
+        if iteration % self.gp_every == 0:
+            d_gp = self.gradient_penalty(d, real_in, y_real, rng)
+            loss = loss + self.gp_every * self.lambda_gp * d_gp
+        else:
+            d_gp = d_adv.new_zeros((), dtype=torch.float32)
         return loss, {"d_adv": d_adv, "d_cls": d_cls, "d_gp": d_gp, "d_loss": loss}
 
     def generator_loss(self, d: nn.Module, fake: Tensor, c: Tensor, fake_known: Tensor | None,

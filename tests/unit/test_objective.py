@@ -165,3 +165,19 @@ def test_objective_rejects_unknown_choices_by_name() -> None:
         Objective(penalty="gp")
     with pytest.raises(ValueError, match="model.augment"):
         Objective(augment="mixup")
+
+
+def test_lazy_penalty_runs_every_kth_iteration_with_k_times_the_weight() -> None:
+    d = ResNetDiscriminator(16, channels=4)
+    real, labels, known, fake, c = _batch()
+    every = Objective(lambda_adv=1.0, lambda_gp=0.5)
+    lazy = Objective(lambda_adv=1.0, lambda_gp=0.5, gp_every=4)
+    gen = lambda: torch.Generator().manual_seed(2)  # noqa: E731
+    base, t = every.discriminator_loss(d, real, labels, known, fake, c, None, gen(), iteration=8)
+    on, t_on = lazy.discriminator_loss(d, real, labels, known, fake, c, None, gen(), iteration=8)
+    off, t_off = lazy.discriminator_loss(d, real, labels, known, fake, c, None, gen(), iteration=9)
+    assert t_off["d_gp"].item() == 0.0 and t_on["d_gp"].item() == pytest.approx(t["d_gp"].item())
+    assert on.item() == pytest.approx((base + 3 * 0.5 * t["d_gp"]).item(), rel=1e-5)
+    assert off.item() == pytest.approx((base - 0.5 * t["d_gp"]).item(), rel=1e-5)
+    with pytest.raises(ValueError, match="model.gp_every"):
+        Objective(gp_every=0)
