@@ -26,7 +26,9 @@ GREY: Color = "#bebebe"
 DPI = 100
 
 
-def draw(size: tuple[int, int], panels: int, paint: Callable[[Figure, list[Axes]], None]) -> Image.Image:
+def draw(
+    size: tuple[int, int], panels: int, paint: Callable[[Figure, list[Axes]], None]
+) -> Image.Image:
     """A ``size`` px figure of ``panels`` side-by-side axes, painted by ``paint``, as an image."""
     fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI, layout="constrained")
     canvas = FigureCanvasAgg(fig)
@@ -53,8 +55,11 @@ def bar_chart(
     def paint(fig: Figure, axes: list[Axes]) -> None:
         ax = axes[0]
         at = np.arange(len(labels))
-        bars = (ax.barh(at, values, color=colors or BLUE) if horizontal
-                else ax.bar(at, values, color=colors or BLUE))
+        bars = (
+            ax.barh(at, values, color=colors or BLUE)
+            if horizontal
+            else ax.bar(at, values, color=colors or BLUE)
+        )
         if horizontal:
             ax.set_yticks(at, labels, fontsize=8)
             ax.invert_yaxis()
@@ -71,8 +76,9 @@ def bar_chart(
     return draw(size, 1, paint)
 
 
-def line_chart(points: Sequence[tuple[int, float]], title: str, ylabel: str,
-               xlabel: str = "iteration") -> Image.Image:
+def line_chart(
+    points: Sequence[tuple[int, float]], title: str, ylabel: str, xlabel: str = "iteration"
+) -> Image.Image:
     """A metric over training iterations (the paper's Fig. 10), one marker per value."""
 
     def paint(fig: Figure, axes: list[Axes]) -> None:
@@ -88,8 +94,9 @@ def line_chart(points: Sequence[tuple[int, float]], title: str, ylabel: str,
     return draw((560, 340), 1, paint)
 
 
-def save_curve(points: Sequence[tuple[int, float]], folder: str | Path, name: str, title: str,
-               ylabel: str) -> Path:
+def save_curve(
+    points: Sequence[tuple[int, float]], folder: str | Path, name: str, title: str, ylabel: str
+) -> Path:
     """``<folder>/<name>.png`` (:func:`line_chart`) and ``<folder>/<name>.csv``; returns the PNG."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -29,11 +29,14 @@ def check_pixels(image: Image.Image, max_pixels: int, option: str = "max_pixels"
     """Raise :class:`TooLarge` for an opened (not yet decoded) image over ``max_pixels``."""
     width, height = image.size
     if width * height > max_pixels:
-        raise TooLarge(f"{width}x{height} = {width * height:,} pixels, over {option}={max_pixels:,}")
+        raise TooLarge(
+            f"{width}x{height} = {width * height:,} pixels, over {option}={max_pixels:,}"
+        )
 
 
-def read_capped(stream: IO[bytes], max_bytes: int, what: str,
-                option: str = "max_member_bytes") -> bytes:
+def read_capped(
+    stream: IO[bytes], max_bytes: int, what: str, option: str = "max_member_bytes"
+) -> bytes:
     """The whole of ``stream`` if it holds at most ``max_bytes``, else :class:`TooLarge`; never
     reads more than ``max_bytes + 1`` bytes, whatever size a header claims."""
     parts, total = [], 0

@@ -21,10 +21,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from anime_gan.errors import UserError
 
@@ -35,12 +36,14 @@ HYDRA_ENTRIES = (".hydra", "*.log")
 
 def _has_json(manifest: str, **fields: Any) -> Callable[[Path], bool]:
     """A manifest check: ``manifest`` is a JSON object with these field values."""
+
     def check(folder: Path) -> bool:
         try:
             data = json.loads((folder / manifest).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
         return isinstance(data, dict) and all(data.get(k) == v for k, v in fields.items())
+
     return check
 
 
@@ -73,42 +76,117 @@ class OutputKind:
 DATASET = OutputKind(
     "`anime-gan import`, `render` or `build`",
     ("dataset.json", "images.npy", "labels.npy", "known.npy", "metadata.jsonl", "report"),
-    "dataset.json", _has_json("dataset.json", format="anime-gan-dataset"))
+    "dataset.json",
+    _has_json("dataset.json", format="anime-gan-dataset"),
+)
 BUILD_REPORT = OutputKind(
-    "`anime-gan build`", ("report.json", "tags.md", "tags.png", "years.png", "short_edge.png",
-                          "mean_faces.png", "tsne.png"),
-    "report.json", _exists("report.json"))
-DETECT = OutputKind("`anime-gan detect`", ("crops", "faces.jsonl", "done.jsonl", "detect.json"),
-                    "detect.json", _exists("detect.json"))
+    "`anime-gan build`",
+    (
+        "report.json",
+        "tags.md",
+        "tags.png",
+        "years.png",
+        "short_edge.png",
+        "mean_faces.png",
+        "tsne.png",
+    ),
+    "report.json",
+    _exists("report.json"),
+)
+DETECT = OutputKind(
+    "`anime-gan detect`",
+    ("crops", "faces.jsonl", "done.jsonl", "detect.json"),
+    "detect.json",
+    _exists("detect.json"),
+)
 CRAWL = OutputKind(
     "`anime-gan crawl`",
-    ("images", "manifest.jsonl", "games.jsonl", "games.sql", "pages.jsonl", "skipped.jsonl",
-     "failures.jsonl", "summary.json", "*.jsonl.part"),
-    "manifest.jsonl", _exists("manifest.jsonl"), unmarked=(".lock",))
-TAG = OutputKind("`anime-gan tag`", ("tags.jsonl", "tags.json", "skipped.jsonl"),
-                 "tags.json", _has_json("tags.json", format="anime-gan-tags"))
-REVIEW = OutputKind("`anime-gan review`", ("sheets", "index.tsv"), "index.tsv",
-                    _exists("index.tsv"), unmarked=("rejects.txt",))
-EXPORT = OutputKind("`anime-gan export`", ("model.json", "*.onnx", "*.onnx.data"), "model.json",
-                    _has_json("model.json", format="anime-gan/model"))
+    (
+        "images",
+        "manifest.jsonl",
+        "games.jsonl",
+        "games.sql",
+        "pages.jsonl",
+        "skipped.jsonl",
+        "failures.jsonl",
+        "summary.json",
+        "*.jsonl.part",
+    ),
+    "manifest.jsonl",
+    _exists("manifest.jsonl"),
+    unmarked=(".lock",),
+)
+TAG = OutputKind(
+    "`anime-gan tag`",
+    ("tags.jsonl", "tags.json", "skipped.jsonl"),
+    "tags.json",
+    _has_json("tags.json", format="anime-gan-tags"),
+)
+REVIEW = OutputKind(
+    "`anime-gan review`",
+    ("sheets", "index.tsv"),
+    "index.tsv",
+    _exists("index.tsv"),
+    unmarked=("rejects.txt",),
+)
+EXPORT = OutputKind(
+    "`anime-gan export`",
+    ("model.json", "*.onnx", "*.onnx.data"),
+    "model.json",
+    _has_json("model.json", format="anime-gan/model"),
+)
 
 # Stages that only add files (their default ``out`` is the Hydra run folder): no manifest, but
 # a folder holding anything else than their own files is refused all the same.
-GENERATE = OutputKind("`anime-gan generate`", (
-    "samples", "samples_2x", "samples.png", "grid_random_tags.png", "grid_fixed_tags.png",
-    "interpolation.png", "interpolation.gif", "sweep_*.png", "memorization.png"))
-EVALUATE = OutputKind("`anime-gan evaluate`", (
-    "metrics.json", "metrics.md", "precision.csv", "precision.md", "sheets", "overview.png",
-    "wandb"))
-REPORT = OutputKind("`anime-gan report`", (
-    "index.md", "fig*.png", "fig*.gif", "sweep_*.png", "curve_*.png", "memorization_*.png",
-    "judge", "precision"))
+GENERATE = OutputKind(
+    "`anime-gan generate`",
+    (
+        "samples",
+        "samples_2x",
+        "samples.png",
+        "grid_random_tags.png",
+        "grid_fixed_tags.png",
+        "interpolation.png",
+        "interpolation.gif",
+        "sweep_*.png",
+        "memorization.png",
+    ),
+)
+EVALUATE = OutputKind(
+    "`anime-gan evaluate`",
+    (
+        "metrics.json",
+        "metrics.md",
+        "precision.csv",
+        "precision.md",
+        "sheets",
+        "overview.png",
+        "wandb",
+    ),
+)
+REPORT = OutputKind(
+    "`anime-gan report`",
+    (
+        "index.md",
+        "fig*.png",
+        "fig*.gif",
+        "sweep_*.png",
+        "curve_*.png",
+        "memorization_*.png",
+        "judge",
+        "precision",
+    ),
+)
 JUDGE = OutputKind("`anime-gan judge-train`", ("judge.safetensors", "judge.json", "held_out.md"))
 UPSCALE = OutputKind("`anime-gan upscale`", ("*.png",))
 
 
-def check_output(folder: str | Path, kind: OutputKind, inputs: dict[str, str | Path] | None = None,
-                 option: str = "out") -> Path:
+def check_output(
+    folder: str | Path,
+    kind: OutputKind,
+    inputs: dict[str, str | Path] | None = None,
+    option: str = "out",
+) -> Path:
     """Refuse ``folder`` unless the rule of this module allows ``kind`` to write into it.
 
     ``inputs``: option name -> path of what the stage reads (``{"source": ...}``); the folder may
@@ -119,33 +197,51 @@ def check_output(folder: str | Path, kind: OutputKind, inputs: dict[str, str | P
     if not folder.exists():
         return folder
     if not folder.is_dir():
-        raise UserError(f"{option}={folder} is a file, not a folder: choose a new folder for "
-                        f"{option}= (nothing was changed).")
-    entries = [e.name for e in folder.iterdir()
-               if not any(fnmatch.fnmatchcase(e.name, p) for p in HYDRA_ENTRIES)]
-    foreign = sorted(n + ("/" if (folder / n).is_dir() else "") for n in entries if not kind.owns(n))
+        raise UserError(
+            f"{option}={folder} is a file, not a folder: choose a new folder for "
+            f"{option}= (nothing was changed)."
+        )
+    entries = [
+        e.name
+        for e in folder.iterdir()
+        if not any(fnmatch.fnmatchcase(e.name, p) for p in HYDRA_ENTRIES)
+    ]
+    foreign = sorted(
+        n + ("/" if (folder / n).is_dir() else "") for n in entries if not kind.owns(n)
+    )
     if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise UserError(f"{option}={folder} already holds {shown}, which {kind.made_by} did not "
-                        f"make: choose a new or empty folder for {option}= (nothing was changed).")
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise UserError(
+            f"{option}={folder} already holds {shown}, which {kind.made_by} did not "
+            f"make: choose a new or empty folder for {option}= (nothing was changed)."
+        )
     marked = [n for n in entries if not any(fnmatch.fnmatchcase(n, p) for p in kind.unmarked)]
     if marked and kind.is_marked is not None and not kind.is_marked(folder):
-        raise UserError(f"{option}={folder} holds {', '.join(sorted(marked)[:3])} but no "
-                        f"{kind.manifest} of {kind.made_by}, so it is not that stage's folder: "
-                        f"choose a new or empty folder for {option}= (nothing was changed).")
+        raise UserError(
+            f"{option}={folder} holds {', '.join(sorted(marked)[:3])} but no "
+            f"{kind.manifest} of {kind.made_by}, so it is not that stage's folder: "
+            f"choose a new or empty folder for {option}= (nothing was changed)."
+        )
     return folder
 
 
-def check_output_file(path: str | Path, is_ours: Callable[[Path], bool], what: str,
-                      option: str = "out") -> Path:
+def check_output_file(
+    path: str | Path, is_ours: Callable[[Path], bool], what: str, option: str = "out"
+) -> Path:
     """Refuse to replace an existing file at ``path`` unless ``is_ours`` says the stage made it."""
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{option}={path} is a folder: give a new file name for {option}= "
-                        f"(nothing was changed).")
+        raise UserError(
+            f"{option}={path} is a folder: give a new file name for {option}= "
+            f"(nothing was changed)."
+        )
     if path.exists() and not is_ours(path):
-        raise UserError(f"{option}={path} exists and is not {what}: give a new file name for "
-                        f"{option}= (nothing was changed).")
+        raise UserError(
+            f"{option}={path} exists and is not {what}: give a new file name for "
+            f"{option}= (nothing was changed)."
+        )
     return path
 
 
@@ -156,16 +252,21 @@ def _check_apart(folder: Path, inputs: dict[str, str | Path], option: str) -> No
             continue
         source = Path(value).resolve()
         if source == out:
-            raise UserError(f"{option}={folder} is the folder given as {name}=: choose another "
-                            f"folder for {option}= (nothing was changed).")
+            raise UserError(
+                f"{option}={folder} is the folder given as {name}=: choose another "
+                f"folder for {option}= (nothing was changed)."
+            )
         if out in source.parents:
-            raise UserError(f"{option}={folder} contains {name}={value}: choose a folder "
-                            f"outside it for {option}= (nothing was changed).")
+            raise UserError(
+                f"{option}={folder} contains {name}={value}: choose a folder "
+                f"outside it for {option}= (nothing was changed)."
+            )
 
 
 @contextmanager
-def staged_folder(folder: str | Path, kind: OutputKind,
-                  inputs: dict[str, str | Path] | None = None) -> Iterator[Path]:
+def staged_folder(
+    folder: str | Path, kind: OutputKind, inputs: dict[str, str | Path] | None = None
+) -> Iterator[Path]:
     """A temporary sibling of ``folder`` to write the whole output into; on success it replaces
     ``folder`` (checked by :func:`check_output` first and again just before the swap)."""
     folder = check_output(folder, kind, inputs)
@@ -204,8 +305,9 @@ def _hydra_entries(entries: Iterable[Path]) -> list[str]:
     return [e.name for e in entries if any(fnmatch.fnmatchcase(e.name, p) for p in HYDRA_ENTRIES)]
 
 
-def write_json_atomic(path: str | Path, data: Any,
-                      default: Callable[[Any], Any] | None = None) -> Path:
+def write_json_atomic(
+    path: str | Path, data: Any, default: Callable[[Any], Any] | None = None
+) -> Path:
     """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -18,7 +18,9 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
 from anime_gan.models.checkpoint import (
-    AtomicCheckpointIO, remove_stale_temporaries, resumable_checkpoint,
+    AtomicCheckpointIO,
+    remove_stale_temporaries,
+    resumable_checkpoint,
 )
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,16 @@ log = logging.getLogger(__name__)
 def _instantiate_list(cfg: DictConfig | None) -> list[Any]:
     if not cfg:
         return []
-    return [hydra.utils.instantiate(c) for c in cfg.values() if isinstance(c, DictConfig) and "_target_" in c]
+    return [
+        hydra.utils.instantiate(c)
+        for c in cfg.values()
+        if isinstance(c, DictConfig) and "_target_" in c
+    ]
 
 
-def build_run(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, list[Any], list[Any], L.Trainer]:
+def build_run(
+    cfg: DictConfig,
+) -> tuple[L.LightningDataModule, L.LightningModule, list[Any], list[Any], L.Trainer]:
     """Seed, then instantiate data -> model -> callbacks -> loggers -> trainer from ``cfg``.
 
     Shared by the GAN's :func:`train` and the upscaler's ``sr_train``.
@@ -45,7 +53,9 @@ def build_run(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule
         torch.set_float32_matmul_precision(cfg.matmul_precision)
     if cfg.get("cudnn_tf32") is not None:  # the legacy flag (PyTorch refuses a mix of its two APIs)
         torch.backends.cudnn.allow_tf32 = bool(cfg.cudnn_tf32)
-    if cfg.get("logger") and any("Wandb" in str(c.get("_target_", "")) for c in cfg.logger.values()):
+    if cfg.get("logger") and any(
+        "Wandb" in str(c.get("_target_", "")) for c in cfg.logger.values()
+    ):
         os.environ.setdefault("WANDB_MODE", "offline")  # no account or network needed
 
     datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
@@ -53,7 +63,10 @@ def build_run(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule
     callbacks = _instantiate_list(cfg.get("callbacks"))
     loggers = _instantiate_list(cfg.get("logger"))
     trainer: L.Trainer = hydra.utils.instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()],
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
     )
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
@@ -80,21 +93,30 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     finally:
         _finish_loggers(loggers)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-    log.info("finished at iteration %d; checkpoints in %s", model.iteration,
-             Path(trainer.default_root_dir) / "checkpoints")
+    log.info(
+        "finished at iteration %d; checkpoints in %s",
+        model.iteration,
+        Path(trainer.default_root_dir) / "checkpoints",
+    )
     return metrics
 
 
-def fit(trainer: L.Trainer, model: L.LightningModule, datamodule: L.LightningDataModule,
-        ckpt_path: str | None, callbacks: list[Any]) -> None:
+def fit(
+    trainer: L.Trainer,
+    model: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    ckpt_path: str | None,
+    callbacks: list[Any],
+) -> None:
     """``trainer.fit``, resuming from ``ckpt_path`` (a path, or ``last``) loaded with
     ``weights_only=True``: a checkpoint can carry tensors and plain data, never code."""
     folder = _checkpoint_dir(callbacks)
     if folder is not None:
         for tmp in remove_stale_temporaries(folder):
             log.info("removed %s, left by a save that was killed", tmp)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=resume_path(ckpt_path, folder),
-                weights_only=True)
+    trainer.fit(
+        model, datamodule=datamodule, ckpt_path=resume_path(ckpt_path, folder), weights_only=True
+    )
 
 
 def resume_path(ckpt_path: str | None, folder: Path | None) -> str | None:
@@ -105,16 +127,20 @@ def resume_path(ckpt_path: str | None, folder: Path | None) -> str | None:
     if str(ckpt_path) == "last":
         last = folder / "last.ckpt" if folder is not None else None
         if last is None or not last.exists():
-            log.info("ckpt_path=last: no checkpoint in %s yet, so training starts from "
-                     "iteration 0.", folder)
+            log.info(
+                "ckpt_path=last: no checkpoint in %s yet, so training starts from iteration 0.",
+                folder,
+            )
             return None
         return str(resumable_checkpoint(last))
     return str(resumable_checkpoint(Path(ckpt_path)))
 
 
 def _checkpoint_dir(callbacks: list[Any]) -> Path | None:
-    return next((Path(cb.dirpath) for cb in callbacks
-                 if isinstance(cb, ModelCheckpoint) and cb.dirpath), None)
+    return next(
+        (Path(cb.dirpath) for cb in callbacks if isinstance(cb, ModelCheckpoint) and cb.dirpath),
+        None,
+    )
 
 
 def _save_final_checkpoint(trainer: L.Trainer, callbacks: list[Any]) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 
-def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, fill: int = 255) -> np.ndarray:
+def image_grid(
+    images: np.ndarray, ncol: int | None = None, pad: int = 2, fill: int = 255
+) -> np.ndarray:
     """Tile uint8 [N, H, W, 3] images into one uint8 [rows*H, ncol*W, 3] picture."""
     images = np.asarray(images)
     n, h, w, _ = images.shape
@@ -21,11 +23,13 @@ def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, fill: 
     for i, img in enumerate(images):
         r, c = divmod(i, ncol)
         y, x = pad + r * (h + pad), pad + c * (w + pad)
-        grid[y:y + h, x:x + w] = img
+        grid[y : y + h, x : x + w] = img
     return grid
 
 
-def labelled_grid(images: np.ndarray, ncol: int, row_labels: list[str], scale: int = 1) -> Image.Image:
+def labelled_grid(
+    images: np.ndarray, ncol: int, row_labels: list[str], scale: int = 1
+) -> Image.Image:
     """A grid with a text label at the left of each row."""
     grid = image_grid(images, ncol=ncol)
     img = Image.fromarray(grid)
@@ -68,7 +72,9 @@ def contact_sheet(
     for i, (img, cap) in enumerate(zip(images, captions)):
         r, c = divmod(i, ncol)
         x, y = 4 + c * cap_w, top + 4 + r * cell_h
-        tile = Image.fromarray(img).resize((cell, cell), Image.NEAREST if img.shape[0] < cell else Image.LANCZOS)
+        tile = Image.fromarray(img).resize(
+            (cell, cell), Image.NEAREST if img.shape[0] < cell else Image.LANCZOS
+        )
         sheet.paste(tile, (x + (cap_w - cell) // 2 - 2, y))
         for j, text in enumerate(_wrap(cap, cap_w // 6)[:caption_lines]):
             draw.text((x, y + cell + 2 + j * line_h), text, fill="black", font=font)

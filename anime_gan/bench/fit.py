@@ -38,7 +38,9 @@ class IterationClock(L.Callback):
         self._catcher: warnings.catch_warnings | None = None
         self._caught: list[warnings.WarningMessage] = []
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int
+    ) -> None:
         if pl_module.iteration == self.warmup - 1 and pl_module.device.type == "cuda":
             self._catcher = warnings.catch_warnings(record=True)
             self._caught = self._catcher.__enter__()
@@ -61,21 +63,33 @@ class IterationClock(L.Callback):
         self.iterations = pl_module.iteration - self.warmup
 
 
-def synthetic_datamodule(resolution: int, batch: int, batches: int = 8, seed: int = 0) -> FaceDataModule:
+def synthetic_datamodule(
+    resolution: int, batch: int, batches: int = 8, seed: int = 0
+) -> FaceDataModule:
     """A FaceDataModule over random uint8 faces held in memory (on the GPU when there is one)."""
     rng = np.random.default_rng(seed)
     n = batch * batches
     labels = LabelPrior.training().sample(n, generator=torch.Generator().manual_seed(seed)).numpy()
     images = rng.integers(0, 256, (n, resolution, resolution, 3), dtype=np.uint8)
     labels = labels.astype(np.uint8)
-    dm = FaceDataModule(path="<synthetic>", resolution=resolution, batch_size=batch, val_fraction=0.0,
-                        device="auto")
-    dm.train_set = FaceDataset(images, labels, np.ones_like(labels), [{"id": str(i)} for i in range(n)])
+    dm = FaceDataModule(
+        path="<synthetic>", resolution=resolution, batch_size=batch, val_fraction=0.0, device="auto"
+    )
+    dm.train_set = FaceDataset(
+        images, labels, np.ones_like(labels), [{"id": str(i)} for i in range(n)]
+    )
     return dm
 
 
-def measure_fit(name: str, model: dict[str, Any], batch: int, variant_name: str, device: torch.device,
-                warmup: int, iterations: int) -> dict[str, Any]:
+def measure_fit(
+    name: str,
+    model: dict[str, Any],
+    batch: int,
+    variant_name: str,
+    device: torch.device,
+    warmup: int,
+    iterations: int,
+) -> dict[str, Any]:
     """Iterations/s of ``trainer.fit`` over ``iterations`` iterations after ``warmup`` ones."""
     variant = Variant.parse(variant_name)
     g, d = build_networks(model, "cpu")
@@ -89,11 +103,19 @@ def measure_fit(name: str, model: dict[str, Any], batch: int, variant_name: str,
     lightning_log.setLevel(logging.WARNING)  # no "GPU available" banners in the bench's output
     try:
         trainer = L.Trainer(
-            accelerator="gpu" if device.type == "cuda" else "cpu", devices=1,
+            accelerator="gpu" if device.type == "cuda" else "cpu",
+            devices=1,
             precision="bf16-mixed" if variant.precision == "bf16" else "32-true",
-            max_steps=2 * (warmup + iterations), logger=False, enable_checkpointing=False,
-            enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
-            num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=tempfile.gettempdir())
+            max_steps=2 * (warmup + iterations),
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=callbacks,
+            num_sanity_val_steps=0,
+            limit_val_batches=0,
+            default_root_dir=tempfile.gettempdir(),
+        )
         reset_peak_memory(device)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -101,8 +123,17 @@ def measure_fit(name: str, model: dict[str, Any], batch: int, variant_name: str,
     finally:
         lightning_log.setLevel(level)
     its = clock.iterations / clock.seconds
-    return {"model": name, "resolution": int(model["resolution"]), "device": device.type,
-            "variant": variant_name, "batch": batch, "iterations_per_s": its, "images_per_s": its * batch,
-            "ms_per_iteration": 1e3 / its, "timed_iterations": clock.iterations,
-            "warmup_iterations": clock.warmup, "host_syncs_per_iteration": clock.host_syncs,
-            **peak_memory_mib(device)}
+    return {
+        "model": name,
+        "resolution": int(model["resolution"]),
+        "device": device.type,
+        "variant": variant_name,
+        "batch": batch,
+        "iterations_per_s": its,
+        "images_per_s": its * batch,
+        "ms_per_iteration": 1e3 / its,
+        "timed_iterations": clock.iterations,
+        "warmup_iterations": clock.warmup,
+        "host_syncs_per_iteration": clock.host_syncs,
+        **peak_memory_mib(device),
+    }

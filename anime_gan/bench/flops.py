@@ -8,7 +8,8 @@ second. Like every FLOP counter, it counts matrix products and convolutions (one
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -41,7 +42,7 @@ class _NoModuleTracking:
 
     parents = frozenset({"Global"})
 
-    def __enter__(self) -> "_NoModuleTracking":
+    def __enter__(self) -> _NoModuleTracking:
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -105,11 +106,18 @@ def size_table(resolution: int = 128) -> dict[str, dict[str, float]]:
     with torch.device("meta"):
         dcgan = DCGANGenerator(resolution=resolution)
     rows = {}
-    for name, net in (("srresnet_generator", g), ("dcgan_generator", dcgan), ("resnet_discriminator", d)):
-        rows[name] = {"params": count_parameters(net),
-                      "gflop_per_image": forward_flops_per_image(net) / 1e9}
+    for name, net in (
+        ("srresnet_generator", g),
+        ("dcgan_generator", dcgan),
+        ("resnet_discriminator", d),
+    ):
+        rows[name] = {
+            "params": count_parameters(net),
+            "gflop_per_image": forward_flops_per_image(net) / 1e9,
+        }
     rows["dcgan_generator"]["params_vs_srresnet"] = (
-        rows["dcgan_generator"]["params"] / rows["srresnet_generator"]["params"])
+        rows["dcgan_generator"]["params"] / rows["srresnet_generator"]["params"]
+    )
     return rows
 
 
@@ -126,11 +134,18 @@ def paper_cost(batch_size: int = 64) -> dict[str, Any]:
         "g_step_tflop": it["g_step"] / 1e12,
         "iteration_tflop": it["total"] / 1e12,
     }
-    reference = {"d_step_tflop": REFERENCE["d_step_tflop"],
-            "penalty_tflop": REFERENCE["penalty_tflop"],
-            "g_step_tflop": REFERENCE["g_step_tflop"],
-            "iteration_tflop": REFERENCE["iteration_tflop_batch64_128"]}
-    return {"batch_size": batch_size, "resolution": 128, "counted": counted, "reference": reference,
-            "flops": it, "sizes": size_table(128),
-            "reference_sizes": {k: v for k, v in REFERENCE.items() if "params" in k or "gflop" in k}}
-
+    reference = {
+        "d_step_tflop": REFERENCE["d_step_tflop"],
+        "penalty_tflop": REFERENCE["penalty_tflop"],
+        "g_step_tflop": REFERENCE["g_step_tflop"],
+        "iteration_tflop": REFERENCE["iteration_tflop_batch64_128"],
+    }
+    return {
+        "batch_size": batch_size,
+        "resolution": 128,
+        "counted": counted,
+        "reference": reference,
+        "flops": it,
+        "sizes": size_table(128),
+        "reference_sizes": {k: v for k, v in REFERENCE.items() if "params" in k or "gflop" in k},
+    }

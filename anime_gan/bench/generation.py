@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,8 +29,13 @@ def onnx_bytes(generator: nn.Module) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            generator.eval(), (z, c), buf, dynamo=False, opset_version=17,
-            input_names=["z", "c"], output_names=["image"],
+            generator.eval(),
+            (z, c),
+            buf,
+            dynamo=False,
+            opset_version=17,
+            input_names=["z", "c"],
+            output_names=["image"],
             dynamic_axes={"z": {0: "n"}, "c": {0: "n"}, "image": {0: "n"}},
         )
     return buf.getvalue()
@@ -66,7 +72,9 @@ class GeneratorRunner:
             self._cache[key] = (net, g.z_dim, g.num_tags)
         return self._cache[key]
 
-    def call(self, name: str, model: dict[str, Any], variant: Variant, batch: int) -> Callable[[], Any]:
+    def call(
+        self, name: str, model: dict[str, Any], variant: Variant, batch: int
+    ) -> Callable[[], Any]:
         """A no-argument call generating ``batch`` images (inputs made once, outside the timing)."""
         net, z_dim, tags = self._network(name, model, variant)
         if variant.onnx:
@@ -82,8 +90,15 @@ class GeneratorRunner:
         return run
 
 
-def measure_generator(runner: GeneratorRunner, name: str, model: dict[str, Any], variant_name: str,
-                      batch: int, timing: dict[str, Any], peaks: dict[str, Any]) -> dict[str, Any]:
+def measure_generator(
+    runner: GeneratorRunner,
+    name: str,
+    model: dict[str, Any],
+    variant_name: str,
+    batch: int,
+    timing: dict[str, Any],
+    peaks: dict[str, Any],
+) -> dict[str, Any]:
     """Images/s of one generator variant at one batch size, with FLOP/s and utilisation."""
     variant = Variant.parse(variant_name)
     device = torch.device("cpu") if variant.onnx else runner.device
@@ -96,10 +111,17 @@ def measure_generator(runner: GeneratorRunner, name: str, model: dict[str, Any],
     peak = peak_for(peaks, device, variant.precision)
     achieved = flops * images_per_s / 1e12
     return {
-        "model": name, "resolution": int(model["resolution"]), "device": device.type,
-        "variant": variant_name, "batch": batch, "images_per_s": images_per_s,
-        "ms_per_image": 1e3 / images_per_s, "gflop_per_image": flops / 1e9,
-        "achieved_tflops": achieved, "peak_tflops": peak,
+        "model": name,
+        "resolution": int(model["resolution"]),
+        "device": device.type,
+        "variant": variant_name,
+        "batch": batch,
+        "images_per_s": images_per_s,
+        "ms_per_image": 1e3 / images_per_s,
+        "gflop_per_image": flops / 1e9,
+        "achieved_tflops": achieved,
+        "peak_tflops": peak,
         "utilisation": achieved / peak if peak else None,
-        "timing": t.to_dict(), **peak_memory_mib(device),
+        "timing": t.to_dict(),
+        **peak_memory_mib(device),
     }

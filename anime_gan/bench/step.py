@@ -11,8 +11,9 @@ project's own, so the figures are those of the real models.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -41,7 +42,7 @@ class Variant:
     onnx: bool = False
 
     @classmethod
-    def parse(cls, name: str) -> "Variant":
+    def parse(cls, name: str) -> Variant:
         tokens = name.split("+")
         if tokens[0] == "onnx":
             return cls(onnx=True)
@@ -50,7 +51,8 @@ class Variant:
         if tokens[0] not in PRECISIONS or unknown:
             raise ValueError(
                 f"Unknown benchmark variant {name!r}: write a precision ({'/'.join(PRECISIONS)}) "
-                f"then optional '+' flags from {sorted(flags)}, e.g. 'bf16+cl+fused', or 'onnx'.")
+                f"then optional '+' flags from {sorted(flags)}, e.g. 'bf16+cl+fused', or 'onnx'."
+            )
         return cls(precision=tokens[0], **{flags[t]: True for t in tokens[1:]})
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
@@ -60,7 +62,9 @@ class Variant:
         return contextlib.nullcontext()
 
 
-def build_networks(model: dict[str, Any], device: torch.device | str) -> tuple[nn.Module, nn.Module]:
+def build_networks(
+    model: dict[str, Any], device: torch.device | str
+) -> tuple[nn.Module, nn.Module]:
     """SRResNet G and ResNet D from a bench model entry: ``resolution``, and the arguments of
     each network (conf/model/generator/*.yaml, conf/model/discriminator/*.yaml)."""
 
@@ -97,8 +101,15 @@ class TrainStep:
         objective: the loss settings (default: the paper's).
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, variant: Variant = Variant(),
-                 optimize: bool = True, objective: Objective = Objective(), seed: int = 0) -> None:
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        variant: Variant = Variant(),
+        optimize: bool = True,
+        objective: Objective = Objective(),
+        seed: int = 0,
+    ) -> None:
         self.device = next(generator.parameters()).device
         self.variant = variant
         if variant.channels_last:
@@ -113,7 +124,9 @@ class TrainStep:
             self.opt_g = torch.optim.Adam(self.g.parameters(), **adam)
             self.opt_d = torch.optim.Adam(self.d.parameters(), **adam)
         self.prior = LabelPrior.training()
-        self.rng = None if self.device.type == "meta" else torch.Generator(self.device).manual_seed(seed)
+        self.rng = (
+            None if self.device.type == "meta" else torch.Generator(self.device).manual_seed(seed)
+        )
 
     def sample_inputs(self, n: int) -> tuple[Tensor, Tensor]:
         """z ~ N(0, I) and c ~ the training prior, on the step's device."""
@@ -133,11 +146,14 @@ class TrainStep:
         with self.variant.autocast(self.device):
             return self.objective.gradient_penalty(self.d, real, None, self.rng)
 
-    def d_step(self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor) -> Tensor:
+    def d_step(
+        self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor
+    ) -> Tensor:
         """L(D) (with its penalty: double backprop); backward and Adam step."""
         with frozen(self.g), self.variant.autocast(self.device):
-            loss, _ = self.objective.discriminator_loss(self.d, real, labels, known, fake, c, None,
-                                                        self.rng)
+            loss, _ = self.objective.discriminator_loss(
+                self.d, real, labels, known, fake, c, None, self.rng
+            )
         self._backward_and_step(self.opt_d, loss)
         return loss.detach()
 

@@ -13,8 +13,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 
@@ -30,18 +31,21 @@ from anime_gan.errors import UserError
 SCHEMA_VERSION = 1
 
 
-
 def _settings(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
     modes = cfg["modes"]
     if cfg["mode"] not in modes:
-        raise UserError(f"mode={cfg['mode']!r} is not a benchmark mode: use one of {sorted(modes)}.")
+        raise UserError(
+            f"mode={cfg['mode']!r} is not a benchmark mode: use one of {sorted(modes)}."
+        )
     return modes[cfg["mode"]]
 
 
 def _model(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
     if name not in cfg["models"]:
-        raise UserError(f"benchmark model {name!r} is not under models: in conf/bench.yaml "
-                        f"(known: {sorted(cfg['models'])}).")
+        raise UserError(
+            f"benchmark model {name!r} is not under models: in conf/bench.yaml "
+            f"(known: {sorted(cfg['models'])})."
+        )
     return dict(cfg["models"][name])
 
 
@@ -49,31 +53,57 @@ def run_suite(cfg: Mapping[str, Any], say: Callable[[str], None] = print) -> dic
     """Run every figure of ``cfg``'s mode on its device; returns the result dict (see module)."""
     settings = _settings(cfg)
     device = resolve_device(cfg["device"])
-    timing = {"min_run_time": float(settings["min_run_time"]), "max_repeats": int(settings["max_repeats"])}
+    timing = {
+        "min_run_time": float(settings["min_run_time"]),
+        "max_repeats": int(settings["max_repeats"]),
+    }
     start = time.perf_counter()
     result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION, "mode": cfg["mode"], "command": cfg.get("command"),
+        "schema_version": SCHEMA_VERSION,
+        "mode": cfg["mode"],
+        "command": cfg.get("command"),
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_info(device), "timing_settings": timing,
+        "machine": machine_info(device),
+        "timing_settings": timing,
     }
     say("counting FLOPs (meta device) and measuring the CPU's GEMM peak ...")
     result["cost"] = paper_cost(batch_size=64)
     result["peaks"] = peaks = device_peaks(device)
     result["training"] = []
     for entry in settings["training"].get(device.type, []):
-        say(f"training: {entry['model']} batch {entry['batch']} {entry['variant']} on {device.type} ...")
-        result["training"].append(measure_training(
-            entry["model"], _model(cfg, entry["model"]), int(entry["batch"]), entry["variant"],
-            device, timing, peaks))
+        say(
+            f"training: {entry['model']} batch {entry['batch']} {entry['variant']} on {device.type} ..."
+        )
+        result["training"].append(
+            measure_training(
+                entry["model"],
+                _model(cfg, entry["model"]),
+                int(entry["batch"]),
+                entry["variant"],
+                device,
+                timing,
+                peaks,
+            )
+        )
     result["fit"] = []
     for entry in settings.get("fit", {}).get(device.type, []):
-        say(f"fit (the real module under Lightning): {entry['model']} batch {entry['batch']} "
-            f"{entry['variant']} ...")
-        result["fit"].append(measure_fit(
-            entry["model"], _model(cfg, entry["model"]), int(entry["batch"]), entry["variant"], device,
-            int(entry["warmup"]), int(entry["iterations"])))
+        say(
+            f"fit (the real module under Lightning): {entry['model']} batch {entry['batch']} "
+            f"{entry['variant']} ..."
+        )
+        result["fit"].append(
+            measure_fit(
+                entry["model"],
+                _model(cfg, entry["model"]),
+                int(entry["batch"]),
+                entry["variant"],
+                device,
+                int(entry["warmup"]),
+                int(entry["iterations"]),
+            )
+        )
     result["generator"] = []
-    for dev in ([device] if device.type == "cpu" else [device, torch.device("cpu")]):
+    for dev in [device] if device.type == "cpu" else [device, torch.device("cpu")]:
         spec = settings["generator"].get(dev.type)
         if not spec:
             continue
@@ -82,8 +112,11 @@ def run_suite(cfg: Mapping[str, Any], say: Callable[[str], None] = print) -> dic
             for variant in spec["variants"]:
                 for batch in spec["batches"]:
                     say(f"generator: {name} {variant} batch {batch} on {dev.type} ...")
-                    result["generator"].append(measure_generator(
-                        runner, name, _model(cfg, name), variant, int(batch), timing, peaks))
+                    result["generator"].append(
+                        measure_generator(
+                            runner, name, _model(cfg, name), variant, int(batch), timing, peaks
+                        )
+                    )
     result["machine"]["loadavg_end"] = list(os.getloadavg())
     result["seconds"] = time.perf_counter() - start
     return result
@@ -116,33 +149,53 @@ def _row(r: Mapping[str, Any], variant: str) -> str:
 def format_table(result: Mapping[str, Any]) -> str:
     """The result as plain-text tables: sizes and FLOPs, training, generator."""
     m, cost = result["machine"], result["cost"]
-    lines = [f"anime-gan bench ({result['mode']}) on {m['device']}: {m.get('gpu', m['cpu'])}, "
-             f"{m['torch_threads']} threads, load {m['loadavg_1_5_15'][0]:.2f} -> "
-             f"{m.get('loadavg_end', [0])[0]:.2f}, torch {m['torch']}, {result['seconds']:.0f} s",
-             "", "networks at 128 px (counted from the models)    params   GFLOP/image"]
+    lines = [
+        f"anime-gan bench ({result['mode']}) on {m['device']}: {m.get('gpu', m['cpu'])}, "
+        f"{m['torch_threads']} threads, load {m['loadavg_1_5_15'][0]:.2f} -> "
+        f"{m.get('loadavg_end', [0])[0]:.2f}, torch {m['torch']}, {result['seconds']:.0f} s",
+        "",
+        "networks at 128 px (counted from the models)    params   GFLOP/image",
+    ]
     load = max(m["loadavg_1_5_15"][0], m.get("loadavg_end", [0])[0])
     if m["device"] == "cpu" and load > 0.75 * (m["cpu_count"] or 1):
-        lines[1:1] = [f"warning: load {load:.1f} on {m['cpu_count']} cores: other processes shared the "
-                      f"CPU, so its figures are low and noisy; rerun on an idle machine."]
+        lines[1:1] = [
+            f"warning: load {load:.1f} on {m['cpu_count']} cores: other processes shared the "
+            f"CPU, so its figures are low and noisy; rerun on an idle machine."
+        ]
     for name, row in cost["sizes"].items():
         lines.append(f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}")
     ratio = cost["sizes"]["dcgan_generator"]["params_vs_srresnet"]
-    lines += [f"  DCGAN G / SRResNet G parameters: {ratio:.2f}x (paper: ~4x)", "",
-              f"TFLOP per iteration, batch {cost['batch_size']}, 128 px    counted   reference"]
+    lines += [
+        f"  DCGAN G / SRResNet G parameters: {ratio:.2f}x (paper: ~4x)",
+        "",
+        f"TFLOP per iteration, batch {cost['batch_size']}, 128 px    counted   reference",
+    ]
     for key, value in cost["counted"].items():
         lines.append(f"  {key:<44}{value:>8.3f} {cost['reference'][key]:>9.2f}")
-    lines += ["", "training        res batch variant            dev     it/s    img/s   ms/it"
-                  "  TFLOP/s  util  peak MiB"]
+    lines += [
+        "",
+        "training        res batch variant            dev     it/s    img/s   ms/it"
+        "  TFLOP/s  util  peak MiB",
+    ]
     for r in result["training"] + result.get("fit", []):
         fit = "timed_iterations" in r
-        speed = (f"{r['iterations_per_s']:>8.2f}{r['images_per_s']:>9.1f}"
-                 f"{r['ms_per_iteration']:>8.0f}")
-        compute = (f"{'-':>9}{'-':>6}" if fit else
-                   f"{r['achieved_tflops']:>9.3f}{_fmt(r['utilisation'], '>6.1%')}")
+        speed = (
+            f"{r['iterations_per_s']:>8.2f}{r['images_per_s']:>9.1f}{r['ms_per_iteration']:>8.0f}"
+        )
+        compute = (
+            f"{'-':>9}{'-':>6}"
+            if fit
+            else f"{r['achieved_tflops']:>9.3f}{_fmt(r['utilisation'], '>6.1%')}"
+        )
         variant = r["variant"] + (" (fit)" if fit else "")
         lines.append(_row(r, variant) + speed + compute + f"{r['peak_mib']:>10.0f}")
-    lines += ["", "generator       res batch variant            dev    img/s   ms/img  TFLOP/s  util"]
+    lines += [
+        "",
+        "generator       res batch variant            dev    img/s   ms/img  TFLOP/s  util",
+    ]
     for r in result["generator"]:
-        lines.append(_row(r, r["variant"]) + f"{r['images_per_s']:>8.1f}{r['ms_per_image']:>9.2f}"
-                     f"{r['achieved_tflops']:>9.3f}{_fmt(r['utilisation'], '>6.1%')}")
+        lines.append(
+            _row(r, r["variant"]) + f"{r['images_per_s']:>8.1f}{r['ms_per_image']:>9.2f}"
+            f"{r['achieved_tflops']:>9.3f}{_fmt(r['utilisation'], '>6.1%')}"
+        )
     return "\n".join(lines)

@@ -14,8 +14,9 @@ import resource
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch.utils.benchmark import Timer
@@ -60,8 +61,9 @@ def time_cpu(fn: Callable[[], Any], min_run_time: float, max_repeats: int = 3) -
     return Timing(statistics.median(times), _iqr(times), len(times), warmup)
 
 
-def time_cuda(fn: Callable[[], Any], min_run_time: float, device: torch.device,
-              max_repeats: int = 5) -> Timing:
+def time_cuda(
+    fn: Callable[[], Any], min_run_time: float, device: torch.device, max_repeats: int = 5
+) -> Timing:
     """Median seconds per ``fn()`` call on a GPU, measured with CUDA events.
 
     Calls are queued back to back between two events (no host sync inside a block), in blocks
@@ -94,8 +96,9 @@ def _iqr(times: list[float]) -> float:
     return q[2] - q[0]
 
 
-def time_call(fn: Callable[[], Any], device: torch.device, min_run_time: float,
-              max_repeats: int) -> Timing:
+def time_call(
+    fn: Callable[[], Any], device: torch.device, min_run_time: float, max_repeats: int
+) -> Timing:
     """``time_cuda`` on a GPU, ``time_cpu`` elsewhere."""
     if device.type == "cuda":
         return time_cuda(fn, min_run_time, device, max(max_repeats, 3))
@@ -126,10 +129,14 @@ def reset_peak_memory(device: torch.device) -> None:
 def peak_memory_mib(device: torch.device) -> dict[str, Any]:
     """The peak memory figure of the device and what it measures."""
     if device.type == "cuda":
-        return {"peak_mib": torch.cuda.max_memory_allocated(device) / 2**20,
-                "scope": "torch.cuda.max_memory_allocated since this figure started"}
-    return {"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "scope": "process peak resident size (getrusage maxrss) up to this figure"}
+        return {
+            "peak_mib": torch.cuda.max_memory_allocated(device) / 2**20,
+            "scope": "torch.cuda.max_memory_allocated since this figure started",
+        }
+    return {
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "scope": "process peak resident size (getrusage maxrss) up to this figure",
+    }
 
 
 def _cpu_model() -> str:

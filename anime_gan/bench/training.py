@@ -12,8 +12,15 @@ from anime_gan.bench.step import TrainStep, Variant, build_networks
 from anime_gan.bench.timing import count_host_syncs, peak_memory_mib, reset_peak_memory, time_call
 
 
-def measure_training(name: str, model: dict[str, Any], batch: int, variant_name: str,
-                     device: torch.device, timing: dict[str, Any], peaks: dict[str, Any]) -> dict[str, Any]:
+def measure_training(
+    name: str,
+    model: dict[str, Any],
+    batch: int,
+    variant_name: str,
+    device: torch.device,
+    timing: dict[str, Any],
+    peaks: dict[str, Any],
+) -> dict[str, Any]:
     """Time :class:`TrainStep` (D step with the penalty, then G step, Adam on both) on a
     synthetic batch already on the device, as the GPU-resident datamodule hands it over.
 
@@ -23,14 +30,17 @@ def measure_training(name: str, model: dict[str, Any], batch: int, variant_name:
     """
     variant = Variant.parse(variant_name)
     if variant.onnx or variant.compile:
-        raise ValueError(f"training variant {variant_name!r}: only precision, 'cl' and 'fused' apply "
-                         f"to training (the penalty's double backward cannot be compiled).")
+        raise ValueError(
+            f"training variant {variant_name!r}: only precision, 'cl' and 'fused' apply "
+            f"to training (the penalty's double backward cannot be compiled)."
+        )
     g, d = build_networks(model, device)
     step = TrainStep(g, d, variant)
     real, labels, known = step.fake_batch(batch)
     reset_peak_memory(device)
-    t = time_call(lambda: step(real, labels, known), device, timing["min_run_time"],
-                  timing["max_repeats"])
+    t = time_call(
+        lambda: step(real, labels, known), device, timing["min_run_time"], timing["max_repeats"]
+    )
     memory = peak_memory_mib(device)
     syncs = count_host_syncs(lambda: step(real, labels, known), device)
     flops = iteration_flops(model, batch)
@@ -38,11 +48,20 @@ def measure_training(name: str, model: dict[str, Any], batch: int, variant_name:
     peak = peak_for(peaks, device, variant.precision)
     achieved = flops["total"] * its / 1e12
     return {
-        "model": name, "resolution": int(model["resolution"]), "device": device.type,
-        "variant": variant_name, "batch": batch, "iterations_per_s": its,
-        "images_per_s": its * batch, "ms_per_iteration": 1e3 * t.median_s,
+        "model": name,
+        "resolution": int(model["resolution"]),
+        "device": device.type,
+        "variant": variant_name,
+        "batch": batch,
+        "iterations_per_s": its,
+        "images_per_s": its * batch,
+        "ms_per_iteration": 1e3 * t.median_s,
         "tflop_per_iteration": flops["total"] / 1e12,
-        "flops_per_iteration": flops, "achieved_tflops": achieved, "peak_tflops": peak,
-        "utilisation": achieved / peak if peak else None, "host_syncs_per_iteration": syncs,
-        "timing": t.to_dict(), **memory,
+        "flops_per_iteration": flops,
+        "achieved_tflops": achieved,
+        "peak_tflops": peak,
+        "utilisation": achieved / peak if peak else None,
+        "host_syncs_per_iteration": syncs,
+        "timing": t.to_dict(),
+        **memory,
     }

@@ -25,8 +25,8 @@ from typing import Any
 import lightning as L
 import torch
 
-from anime_gan.metrics.context import EvalContext
 from anime_gan.charts import save_curve
+from anime_gan.metrics.context import EvalContext
 from anime_gan.metrics.features import StatsCache, load_i2v_features
 from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
 from anime_gan.metrics.precision_table import (
@@ -46,9 +46,16 @@ class MetricCallback(L.Callback):
 
     main = ""
 
-    def __init__(self, protocol: str, key: str, every_n_iterations: int = 1000,
-                 batch_size: int = 64, seed: int = 0, dirpath: str | None = None,
-                 ema: bool = True) -> None:
+    def __init__(
+        self,
+        protocol: str,
+        key: str,
+        every_n_iterations: int = 1000,
+        batch_size: int = 64,
+        seed: int = 0,
+        dirpath: str | None = None,
+        ema: bool = True,
+    ) -> None:
         self.protocol = get_protocol(protocol)
         self.key, self.every, self.batch_size, self.seed = key, every_n_iterations, batch_size, seed
         self.ema = ema
@@ -71,10 +78,17 @@ class MetricCallback(L.Callback):
         held_out = dm.val_set is not None and len(dm.val_set) >= 2 * trainer.world_size
         real = dm.val_set if held_out else dm.train_set
         return EvalContext(
-            partial(pl_module.generate, ema=self.ema), int(pl_module.generator.z_dim),
-            dm.empirical_prior, real,
-            device=pl_module.device, batch_size=self.batch_size, seed=self.seed, cache=self.cache,
-            rank=trainer.global_rank, world_size=trainer.world_size, **self.extras(pl_module),
+            partial(pl_module.generate, ema=self.ema),
+            int(pl_module.generator.z_dim),
+            dm.empirical_prior,
+            real,
+            device=pl_module.device,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            cache=self.cache,
+            rank=trainer.global_rank,
+            world_size=trainer.world_size,
+            **self.extras(pl_module),
         )
 
     def folder(self, trainer: L.Trainer) -> Path:
@@ -104,8 +118,9 @@ class MetricCallback(L.Callback):
             png = save_curve(self.curve, self.folder(trainer), name, title, self.key)
             for logger in trainer.loggers:
                 if hasattr(logger, "log_image"):
-                    logger.log_image(key=f"curves/{name}", images=[str(png)],
-                                     step=trainer.global_step)
+                    logger.log_image(
+                        key=f"curves/{name}", images=[str(png)], step=trainer.global_step
+                    )
 
     def state_dict(self) -> dict[str, Any]:
         return {"curve": list(self.curve)}
@@ -119,8 +134,13 @@ class SWDCallback(MetricCallback):
 
     main = "swd"
 
-    def __init__(self, every_n_iterations: int = 1000, protocol: str = "swd2k",
-                 key: str = "val/swd", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        every_n_iterations: int = 1000,
+        protocol: str = "swd2k",
+        key: str = "val/swd",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(protocol, key, every_n_iterations, **kwargs)
 
 
@@ -132,13 +152,22 @@ class FIDCallback(MetricCallback):
 
     main = "fid"
 
-    def __init__(self, weights: str | None = None, extractor: torch.nn.Module | None = None,
-                 judge: str | None = None, every_n_iterations: int = 1000,
-                 protocol: str = "fid2k", key: str = "val/fid_i2v", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        weights: str | None = None,
+        extractor: torch.nn.Module | None = None,
+        judge: str | None = None,
+        every_n_iterations: int = 1000,
+        protocol: str = "fid2k",
+        key: str = "val/fid_i2v",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(protocol, key, every_n_iterations, **kwargs)
         if sum(x is not None and x != "" for x in (weights, extractor, judge)) != 1:
-            raise ValueError("FIDCallback needs exactly one of weights (a safetensors path), "
-                             "judge (a judge folder) or extractor")
+            raise ValueError(
+                "FIDCallback needs exactly one of weights (a safetensors path), "
+                "judge (a judge folder) or extractor"
+            )
         if judge:
             extractor = load_judge_features(judge)
         elif extractor is None:
@@ -156,15 +185,22 @@ class PrecisionCallback(MetricCallback):
 
     main = "precision"
 
-    def __init__(self, judge: str | None = None, i2v_tagger: str | None = None,
-                 every_n_iterations: int = 1000, protocol: str = "precision8",
-                 key: str = "val/precision", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        judge: str | None = None,
+        i2v_tagger: str | None = None,
+        every_n_iterations: int = 1000,
+        protocol: str = "precision8",
+        key: str = "val/precision",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(protocol, key, every_n_iterations, **kwargs)
         if not isinstance(self.protocol, PrecisionProtocol):
             raise ValueError(f"{protocol} is not a precision protocol")
         if bool(judge) == bool(i2v_tagger):
-            raise ValueError("PrecisionCallback needs exactly one of judge (a folder) or "
-                             "i2v_tagger")
+            raise ValueError(
+                "PrecisionCallback needs exactly one of judge (a folder) or i2v_tagger"
+            )
         self.judge = load_judge(judge) if judge else load_i2v_judge(str(i2v_tagger))
 
     def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
@@ -181,6 +217,7 @@ class PrecisionCallback(MetricCallback):
             for logger in trainer.loggers:
                 if hasattr(logger, "log_table"):
                     columns, data = wandb_table_rows(rows)
-                    logger.log_table(key="tables/precision", columns=columns, data=data,
-                                     step=trainer.global_step)
+                    logger.log_table(
+                        key="tables/precision", columns=columns, data=data, step=trainer.global_step
+                    )
         return {"precision": result.mean, **{t: p for t, p in result.precision.items()}}

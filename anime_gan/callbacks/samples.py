@@ -13,7 +13,9 @@ from anime_gan.data.transforms import nchw_to_nhwc, to_uint8
 from anime_gan.viz import labelled_grid, save_png
 
 
-def hair_color_conditions(num_cols: int, z_dim: int = 128, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+def hair_color_conditions(
+    num_cols: int, z_dim: int = 128, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """One row per hair color, ``num_cols`` noise vectors shared by all rows.
 
     The other tags are fixed per column (drawn once from the training prior with ``seed``), so a
@@ -41,8 +43,15 @@ class SampleGrid(L.Callback):
     the raw one, as the paper samples), save it as ``<run>/samples/iter_XXXXXXX.png`` and log it
     through the logger's image API."""
 
-    def __init__(self, every_n_iterations: int = 1000, num_cols: int = 8, seed: int = 0,
-                 dirpath: str | None = None, scale: int = 2, ema: bool = True) -> None:
+    def __init__(
+        self,
+        every_n_iterations: int = 1000,
+        num_cols: int = 8,
+        seed: int = 0,
+        dirpath: str | None = None,
+        scale: int = 2,
+        ema: bool = True,
+    ) -> None:
         self.every, self.num_cols, self.seed, self.scale = every_n_iterations, num_cols, seed, scale
         self.ema = ema
         self.dirpath = dirpath
@@ -64,8 +73,12 @@ class SampleGrid(L.Callback):
         save_png(grid, folder / "latest.png")
         for logger in trainer.loggers:
             if hasattr(logger, "log_image"):
-                logger.log_image(key="samples/hair_color", images=[grid], step=trainer.global_step,
-                                 caption=[f"iteration {it}"])
+                logger.log_image(
+                    key="samples/hair_color",
+                    images=[grid],
+                    step=trainer.global_step,
+                    caption=[f"iteration {it}"],
+                )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self.every and pl_module.iteration % self.every == 0:

@@ -26,7 +26,9 @@ class TrainingSpeed(L.Callback):
         self.warmup, self.seconds, self.cpu_seconds, self.iterations = warmup, 0.0, 0.0, 0
         self._start: tuple[float, float] | None = None
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int
+    ) -> None:
         self._start = (time.perf_counter(), time.process_time())
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
@@ -47,6 +49,11 @@ class TrainingSpeed(L.Callback):
 
     def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         if self.iterations:
-            log.info("training steps: %.2f iterations/s over %d iterations (%.1f s, %.1f s of CPU "
-                     "time; metrics, samples and checkpoints not counted)", self.iterations_per_s,
-                     self.iterations, self.seconds, self.cpu_seconds)
+            log.info(
+                "training steps: %.2f iterations/s over %d iterations (%.1f s, %.1f s of CPU "
+                "time; metrics, samples and checkpoints not counted)",
+                self.iterations_per_s,
+                self.iterations,
+                self.seconds,
+                self.cpu_seconds,
+            )

@@ -6,8 +6,9 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -45,10 +46,14 @@ def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[
                 print(f"error: {e}", file=sys.stderr)
                 sys.exit(2)
             except KeyboardInterrupt:
-                print("interrupted: what was finished is kept; run the same command to resume.",
-                      file=sys.stderr)
+                print(
+                    "interrupted: what was finished is kept; run the same command to resume.",
+                    file=sys.stderr,
+                )
                 sys.exit(130)
 
-        return hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)(task)
+        return hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)(
+            task
+        )
 
     return decorate

@@ -17,14 +17,22 @@ from anime_gan.tagging.illust2vec import CAFFEMODEL, RELEASE_URL, Illust2VecArch
 def main(cfg: DictConfig) -> None:
     """Convert ``cfg.src`` (kind ``auto``, ``tag`` or ``feature``) to ``cfg.out``."""
     if not cfg.src:
-        raise UserError(f"convert-i2v needs src=PATH to {CAFFEMODEL['tag']} or "
-                        f"{CAFFEMODEL['feature']} (from {RELEASE_URL}): anime-gan convert-i2v "
-                        f"src=data/weights/{CAFFEMODEL['tag']}")
+        raise UserError(
+            f"convert-i2v needs src=PATH to {CAFFEMODEL['tag']} or "
+            f"{CAFFEMODEL['feature']} (from {RELEASE_URL}): anime-gan convert-i2v "
+            f"src=data/weights/{CAFFEMODEL['tag']}"
+        )
     try:
         arch = Illust2VecArch(int(cfg.arch.width), int(cfg.arch.input_size))
     except ValueError as e:
-        raise UserError(f"{e}: keep arch.width=1 arch.input_size=224 for the released "
-                        f"weights.") from None
+        raise UserError(
+            f"{e}: keep arch.width=1 arch.input_size=224 for the released weights."
+        ) from None
     done = convert_caffemodel(cfg.src, cfg.out or None, kind=str(cfg.kind), arch=arch)
-    log.info("wrote the Illustration2Vec %s model (%d layers, %.1fM parameters) to %s",
-             done.kind, done.layers, done.parameters / 1e6, done.out)
+    log.info(
+        "wrote the Illustration2Vec %s model (%d layers, %.1fM parameters) to %s",
+        done.kind,
+        done.layers,
+        done.parameters / 1e6,
+        done.out,
+    )

@@ -17,17 +17,23 @@ def format_result(result: DetectResult) -> str:
         f"{result.processed} processed now: {result.faces} faces cropped into {result.out}/crops",
     ]
     if result.dropped_border or result.dropped_small:
-        lines.append(f"left out: {result.dropped_border} boxes leaving the image (border=skip), "
-                     f"{result.dropped_small} smaller than min_face")
+        lines.append(
+            f"left out: {result.dropped_border} boxes leaving the image (border=skip), "
+            f"{result.dropped_small} smaller than min_face"
+        )
     if result.unreadable:
         shown = ", ".join(result.unreadable[:5]) + (" ..." if len(result.unreadable) > 5 else "")
-        lines.append(f"skipped {len(result.unreadable)} unreadable images: {shown} "
-                     f"(reasons in {result.out}/done.jsonl)")
+        lines.append(
+            f"skipped {len(result.unreadable)} unreadable images: {shown} "
+            f"(reasons in {result.out}/done.jsonl)"
+        )
     if result.missing:
-        lines.append(f"{len(result.missing)} manifest entries have no file "
-                     f"(e.g. {result.missing[0]})")
-    lines.append("next: `make review` to look for false positives, then `make tag` and "
-                 "`make dataset`")
+        lines.append(
+            f"{len(result.missing)} manifest entries have no file (e.g. {result.missing[0]})"
+        )
+    lines.append(
+        "next: `make review` to look for false positives, then `make tag` and `make dataset`"
+    )
     return "\n".join(lines)
 
 
@@ -36,9 +42,17 @@ def main(cfg: DictConfig) -> DetectResult:
     """Detect faces in every image of ``cfg.input`` not yet done in ``cfg.out``."""
     c = cfg.cascade
     cascade = locate_cascade(c.path, c.cache_dir, c.url, c.sha256, c.download)
-    result = run_detect(cfg.input, cfg.out, cascade, instantiate(cfg.detector), workers=cfg.workers,
-                        year_regex=cfg.year_regex, limit=cfg.limit, progress=cfg.progress,
-                        max_pixels=cfg.max_pixels)
+    result = run_detect(
+        cfg.input,
+        cfg.out,
+        cascade,
+        instantiate(cfg.detector),
+        workers=cfg.workers,
+        year_regex=cfg.year_regex,
+        limit=cfg.limit,
+        progress=cfg.progress,
+        max_pixels=cfg.max_pixels,
+    )
     print(format_result(result))
     return result
 

@@ -11,14 +11,27 @@ from anime_gan.cli._hydra import stage
 def main(cfg: DictConfig) -> dict:
     from anime_gan.export.bundle import export_bundle
 
-    card = export_bundle(cfg.ckpt, cfg.out, variants=list(cfg.variants), default_variant=cfg.default_variant,
-                         samples=cfg.samples, seed=cfg.seed, ema=cfg.ema)
-    print(f"exported {card['resolution']}x{card['resolution']} generator (iteration "
-          f"{card['source']['iteration']}) to {cfg.out}:")
+    card = export_bundle(
+        cfg.ckpt,
+        cfg.out,
+        variants=list(cfg.variants),
+        default_variant=cfg.default_variant,
+        samples=cfg.samples,
+        seed=cfg.seed,
+        ema=cfg.ema,
+    )
+    print(
+        f"exported {card['resolution']}x{card['resolution']} generator (iteration "
+        f"{card['source']['iteration']}) to {cfg.out}:"
+    )
     for name, entry in card["models"].items():
         p = entry["parity"]
         psnr = "identical" if p["psnr_db"] is None else f"PSNR {p['psnr_db']} dB"
-        print(f"  {name:<13}{entry['file']:<30}{entry['bytes'] / 1e6:7.2f} MB   max |diff| {p['max_abs']:.2e}  "
-              f"mean {p['mean_abs']:.2e}  {psnr}")
-    print(f"  model.json: tag schema, {card['prior']['kind']} prior, default variant {card['default_variant']}")
+        print(
+            f"  {name:<13}{entry['file']:<30}{entry['bytes'] / 1e6:7.2f} MB   max |diff| {p['max_abs']:.2e}  "
+            f"mean {p['mean_abs']:.2e}  {psnr}"
+        )
+    print(
+        f"  model.json: tag schema, {card['prior']['kind']} prior, default variant {card['default_variant']}"
+    )
     return card

@@ -7,9 +7,9 @@ import time
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.reports.imports import format_report
-from anime_gan.importer.stage import import_images
 from anime_gan.data.summary import format_summary, summarize
+from anime_gan.importer.stage import import_images
+from anime_gan.reports.imports import format_report
 
 
 @stage("import")
@@ -17,9 +17,17 @@ def main(cfg: DictConfig) -> None:
     """Import ``cfg.source`` into ``cfg.out`` and print what came in and what did not."""
     start = time.perf_counter()
     ds, report = import_images(
-        cfg.source, cfg.out, cfg.resolution, tags_csv_path=cfg.tags, year_regex=cfg.year_regex,
-        min_year=cfg.min_year, assume_complete=cfg.assume_complete, crop=cfg.crop,
-        workers=cfg.workers, progress=cfg.progress, max_member_bytes=cfg.max_member_bytes,
+        cfg.source,
+        cfg.out,
+        cfg.resolution,
+        tags_csv_path=cfg.tags,
+        year_regex=cfg.year_regex,
+        min_year=cfg.min_year,
+        assume_complete=cfg.assume_complete,
+        crop=cfg.crop,
+        workers=cfg.workers,
+        progress=cfg.progress,
+        max_member_bytes=cfg.max_member_bytes,
         max_pixels=cfg.max_pixels,
     )
     summary = summarize(ds)

@@ -12,7 +12,6 @@ from anime_gan.device import resolve_device
 from anime_gan.outputs import JUDGE, check_output
 
 
-
 def run(cfg: DictConfig) -> Path:
     """Train and save to ``cfg.out`` (judge.safetensors, judge.json, held_out.md)."""
     from anime_gan.data.datamodule import FaceDataModule
@@ -26,11 +25,16 @@ def run(cfg: DictConfig) -> Path:
     assert dm.train_set is not None
     size = cfg.model.input_size or dm.train_set.resolution
     model = TagJudge(size, cfg.model.channels, cfg.model.stages, cfg.model.depth)
-    judge = train_judge(dm.train_set, dm.val_set, model, JudgeTraining(**cfg.training),
-                        resolve_device(cfg.device))
-    judge.info["dataset"] = {"path": str(data.path), "val_fraction": data.val_fraction,
-                             "split_seed": data.split_seed, "train_images": len(dm.train_set),
-                             "held_out_images": len(dm.val_set or [])}
+    judge = train_judge(
+        dm.train_set, dm.val_set, model, JudgeTraining(**cfg.training), resolve_device(cfg.device)
+    )
+    judge.info["dataset"] = {
+        "path": str(data.path),
+        "val_fraction": data.val_fraction,
+        "split_seed": data.split_seed,
+        "train_images": len(dm.train_set),
+        "held_out_images": len(dm.val_set or []),
+    }
     out = save_judge(judge.to("cpu"), cfg.out)
     table = format_held_out(judge.held_out, judge.known_tags)
     (out / "held_out.md").write_text(f"# Judge trained on {cfg.data.path}\n\n{table}")

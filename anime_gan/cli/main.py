@@ -19,17 +19,26 @@ STAGES: dict[str, tuple[str, str]] = {
     "tag": ("tag", "estimate the 34 tags with Illustration2Vec"),
     "convert-i2v": ("convert_i2v", "convert Illustration2Vec .caffemodel weights to safetensors"),
     "build": ("build", "pack crops + tags into the training set (year filter, resolution)"),
-    "import": ("import_images", "build a dataset from any folder/zip of images (+ optional tags CSV)"),
+    "import": (
+        "import_images",
+        "build a dataset from any folder/zip of images (+ optional tags CSV)",
+    ),
     "render": ("render", "render the embedded procedural demo dataset (offline, any size)"),
     "train": ("train", "train the conditional DRAGAN + ACGAN model (Lightning)"),
     "evaluate": ("evaluate", "FID / SWD and per-label precision of a checkpoint"),
     "generate": ("generate", "generate faces with chosen tags, grids and interpolations"),
-    "judge-train": ("judge_train", "train the tag judge of per-label precision on a dataset's labels"),
+    "judge-train": (
+        "judge_train",
+        "train the tag judge of per-label precision on a dataset's labels",
+    ),
     "report": ("report", "the paper's figures and tables for a checkpoint, in one folder"),
     "export": ("export", "export the generator to ONNX with the tag schema and prior"),
     "serve": ("serve", "serve the web page that generates in the browser"),
     "bench": ("bench", "speed of training and generation, FLOPs and model sizes (JSON + table)"),
-    "sr-train": ("sr_train", "train the 2x upscaler (SRGAN: pixel + adversarial loss) and measure it"),
+    "sr-train": (
+        "sr_train",
+        "train the 2x upscaler (SRGAN: pixel + adversarial loss) and measure it",
+    ),
     "upscale": ("upscale", "2x-upscale images with a trained upscaler, or export it to ONNX"),
 }
 #: Small utilities that take plain arguments rather than Hydra overrides.
@@ -40,8 +49,11 @@ UTILITIES: dict[str, str] = {
 
 
 def usage() -> str:
-    lines = ["usage: anime-gan <command> [hydra overrides...]   (anime-gan <command> --help)", "",
-             "pipeline stages:"]
+    lines = [
+        "usage: anime-gan <command> [hydra overrides...]   (anime-gan <command> --help)",
+        "",
+        "pipeline stages:",
+    ]
     lines += [f"  {name:<12}{desc}" for name, (_, desc) in STAGES.items()]
     lines += ["", "utilities:"] + [f"  {name:<12}{desc}" for name, desc in UTILITIES.items()]
     return "\n".join(lines)
@@ -82,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
             close = difflib.get_close_matches(command, [*STAGES, *UTILITIES], n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise UserError(f"unknown command {command!r}.{hint} Run `anime-gan --help` for the list.")
+            raise UserError(
+                f"unknown command {command!r}.{hint} Run `anime-gan --help` for the list."
+            )
         module = importlib.import_module(f"anime_gan.cli.{STAGES[command][0]}")
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

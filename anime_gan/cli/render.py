@@ -8,8 +8,9 @@ from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
 from anime_gan.data.dataset import check_dataset_output, save_dataset
-from anime_gan.demo.render import render_dataset, write_sheet
 from anime_gan.data.summary import format_summary, summarize
+from anime_gan.demo.render import render_dataset, write_sheet
+
 
 @stage("render")
 def main(cfg: DictConfig) -> None:

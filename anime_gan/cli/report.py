@@ -15,8 +15,12 @@ def run(cfg: DictConfig) -> Path:
     from anime_gan.reports.checkpoint import ReportOptions, build_report
 
     options = {k: cfg[k] for k in ReportOptions.__dataclass_fields__ if k in cfg and k != "data"}
-    opts = ReportOptions(data=str(cfg.data.path), val_fraction=cfg.data.val_fraction,
-                         split_seed=cfg.data.split_seed, **options)
+    opts = ReportOptions(
+        data=str(cfg.data.path),
+        val_fraction=cfg.data.val_fraction,
+        split_seed=cfg.data.split_seed,
+        **options,
+    )
     opts.sweep_tags = tuple(opts.sweep_tags)
     for tag in opts.sweep_tags:
         tag_index(tag)  # unknown tag names fail before any work

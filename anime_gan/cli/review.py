@@ -12,21 +12,33 @@ from anime_gan.faces.review import ReviewResult, write_review
 @stage("review")
 def main(cfg: DictConfig) -> ReviewResult:
     """(Re)write the sheets and say how to mark rejects."""
-    result = write_review(cfg.faces, cfg.out, per_sheet=cfg.per_sheet, ncol=cfg.ncol,
-                          cell=cfg.cell, rejected_sheets=cfg.rejected_sheets)
+    result = write_review(
+        cfg.faces,
+        cfg.out,
+        per_sheet=cfg.per_sheet,
+        ncol=cfg.ncol,
+        cell=cfg.cell,
+        rejected_sheets=cfg.rejected_sheets,
+    )
     sheets = result.sheets
     where = f"{sheets[0].parent}/{sheets[0].name}"
     where += f" ... {sheets[-1].name}" if len(sheets) > 1 else ""
     print(f"{result.crops} crops on {len(sheets)} contact sheets: {where}")
-    print(f"mark false positives in {result.rejects}: one crop number (17), range (120-125) or id "
-          f"per line, # for comments; `make review` again crosses them out, `make dataset` leaves "
-          f"them out.")
+    print(
+        f"mark false positives in {result.rejects}: one crop number (17), range (120-125) or id "
+        f"per line, # for comments; `make review` again crosses them out, `make dataset` leaves "
+        f"them out."
+    )
     seen = result.rejected_sheets
-    print(f"rejected now: {result.rejected}"
-          + (f" (see {seen[0].parent}/rejected_*.png)" if seen else ""))
+    print(
+        f"rejected now: {result.rejected}"
+        + (f" (see {seen[0].parent}/rejected_*.png)" if seen else "")
+    )
     if result.unknown_rejects:
-        print(f"warning: {len(result.unknown_rejects)} entries of {result.rejects.name} match no "
-              f"crop: {', '.join(result.unknown_rejects[:10])}")
+        print(
+            f"warning: {len(result.unknown_rejects)} entries of {result.rejects.name} match no "
+            f"crop: {', '.join(result.unknown_rejects[:10])}"
+        )
     return result
 
 

@@ -18,19 +18,34 @@ def main(cfg: DictConfig) -> None:
 
     page, model = Path(cfg.page_dir), Path(cfg.model_dir)
     if not (page / "index.html").is_file():
-        raise UserError(f"the page is not built ({page / 'index.html'} is missing): run `make web`.")
+        raise UserError(
+            f"the page is not built ({page / 'index.html'} is missing): run `make web`."
+        )
     if not find_exports(model):
-        raise UserError(f"{model} holds no exported model (no model.json in it or in its folders): run "
-                        f"`anime-gan export` (or `make export`) first, or set model_dir=<an export folder>.")
+        raise UserError(
+            f"{model} holds no exported model (no model.json in it or in its folders): run "
+            f"`anime-gan export` (or `make export`) first, or set model_dir=<an export folder>."
+        )
     try:
-        server = make_server(page, model, cfg.host, cfg.port, cfg.default_model,
-                             max_body_bytes=cfg.max_body_bytes, idle_timeout_s=cfg.idle_timeout_s)
+        server = make_server(
+            page,
+            model,
+            cfg.host,
+            cfg.port,
+            cfg.default_model,
+            max_body_bytes=cfg.max_body_bytes,
+            idle_timeout_s=cfg.idle_timeout_s,
+        )
     except OSError as e:
-        raise UserError(f"cannot listen on {cfg.host}:{cfg.port} ({e.strerror}): pick another port=...") from None
+        raise UserError(
+            f"cannot listen on {cfg.host}:{cfg.port} ({e.strerror}): pick another port=..."
+        ) from None
     host, port = server.server_address[:2]
     names = ", ".join(server.exports)
-    print(f"serving the page at http://{host}:{port}/ with the model(s) {names} from {model} (Ctrl+C stops)",
-          flush=True)
+    print(
+        f"serving the page at http://{host}:{port}/ with the model(s) {names} from {model} (Ctrl+C stops)",
+        flush=True,
+    )
     if cfg.timeout:
         threading.Timer(float(cfg.timeout), server.shutdown).start()
     try:

@@ -11,8 +11,20 @@ from anime_gan.tagging.stage import tag_folder
 @stage("tag")
 def main(cfg: DictConfig) -> None:
     """Tag ``cfg.input`` into ``cfg.out``; a rerun resumes where an interrupted one stopped."""
-    run = tag_folder(cfg.input, cfg.out, cfg.weights, batch_size=int(cfg.batch_size),
-                     device=str(cfg.device), num_workers=int(cfg.num_workers),
-                     progress=bool(cfg.progress), max_pixels=int(cfg.max_pixels))
-    log.info("tagged %d images (%d already done, %d skipped as unreadable) into %s",
-             run.tagged, run.already_done, len(run.skipped), run.out)
+    run = tag_folder(
+        cfg.input,
+        cfg.out,
+        cfg.weights,
+        batch_size=int(cfg.batch_size),
+        device=str(cfg.device),
+        num_workers=int(cfg.num_workers),
+        progress=bool(cfg.progress),
+        max_pixels=int(cfg.max_pixels),
+    )
+    log.info(
+        "tagged %d images (%d already done, %d skipped as unreadable) into %s",
+        run.tagged,
+        run.already_done,
+        len(run.skipped),
+        run.out,
+    )

@@ -16,14 +16,18 @@ def main(cfg: DictConfig) -> None:
     from anime_gan.superres.model import load_upscaler
 
     if not cfg.get("input") and not cfg.get("export_onnx"):
-        raise UserError("nothing to do: give input=<image file or folder> (and out=<folder>) to "
-                        "upscale, and/or export_onnx=<path.onnx> to export the upscaler.")
+        raise UserError(
+            "nothing to do: give input=<image file or folder> (and out=<folder>) to "
+            "upscale, and/or export_onnx=<path.onnx> to export the upscaler."
+        )
     inputs = list_inputs(cfg.input) if cfg.get("input") else []  # checked before the model loads
     if inputs:
         check_output(cfg.out, UPSCALE, {"input": cfg.input})
     model, meta = load_upscaler(cfg.ckpt)
-    print(f"upscaler from {cfg.ckpt}: adv_weight {meta.get('adv_weight')}, "
-          f"iteration {meta.get('iteration')}")
+    print(
+        f"upscaler from {cfg.ckpt}: adv_weight {meta.get('adv_weight')}, "
+        f"iteration {meta.get('iteration')}"
+    )
     if inputs:
         written = upscale_files(model, inputs, cfg.out)
         print(f"wrote {len(written)} upscaled image(s) to {cfg.out}")
@@ -32,8 +36,10 @@ def main(cfg: DictConfig) -> None:
 
         path = export_upscaler(model, cfg.export_onnx)
         check = parity(model, path, torch.rand(2, 3, 24, 40) * 2 - 1)
-        print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); ONNX vs PyTorch max abs "
-              f"difference {check['max_abs']:.2e} (one grey level = 7.8e-03)")
+        print(
+            f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); ONNX vs PyTorch max abs "
+            f"difference {check['max_abs']:.2e} (one grey level = 7.8e-03)"
+        )
 
 
 if __name__ == "__main__":

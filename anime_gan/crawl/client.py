@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 
 import tenacity
 import urllib3
-from urllib3.exceptions import HTTPError, IncompleteRead, InvalidHeader, MaxRetryError
-from urllib3.exceptions import NewConnectionError, ProtocolError
+from urllib3.exceptions import (
+    HTTPError,
+    IncompleteRead,
+    InvalidHeader,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+)
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from anime_gan.crawl.robots import RobotsRules
@@ -131,8 +137,11 @@ class PoliteClient:
         self._sleep: Callable[[float], object] = self.sleep or self._cancelled.wait
         self.throttle = HostThrottle(s.per_host_delay_s, self.clock, self._sleep)
         no_retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
-        self._pool = urllib3.PoolManager(maxsize=max(1, s.concurrency), retries=no_retries,
-                                         timeout=urllib3.Timeout(s.timeout_s, s.timeout_s))
+        self._pool = urllib3.PoolManager(
+            maxsize=max(1, s.concurrency),
+            retries=no_retries,
+            timeout=urllib3.Timeout(s.timeout_s, s.timeout_s),
+        )
         self.robots = RobotsRules(self._fetch_robots, s.user_agent)
 
     def cancel(self) -> None:
@@ -170,9 +179,14 @@ class PoliteClient:
     ) -> Response:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, self.settings.max_attempts)),
-            retry=(tenacity.retry_if_exception(lambda e: getattr(e, "cause", "") not in FINAL_CAUSES)
-                   | tenacity.retry_if_result(lambda r: r.status in RETRY_STATUSES)),
-            wait=self._wait, sleep=self._sleep, retry_error_callback=_give_up, reraise=True,
+            retry=(
+                tenacity.retry_if_exception(lambda e: getattr(e, "cause", "") not in FINAL_CAUSES)
+                | tenacity.retry_if_result(lambda r: r.status in RETRY_STATUSES)
+            ),
+            wait=self._wait,
+            sleep=self._sleep,
+            retry_error_callback=_give_up,
+            reraise=True,
         )
         return retrying(self._attempt, url, data, headers, max_bytes)
 
@@ -188,9 +202,13 @@ class PoliteClient:
         response = self._once(url, data, headers, max_bytes)
         retry_after = _retry_after(response)
         if retry_after is not None and retry_after > self.settings.max_retry_after_s:
-            raise FetchError("retry_after", url, f"asked to wait {retry_after:.0f} s, over "
-                             f"max_retry_after_s={self.settings.max_retry_after_s:g}",
-                             response.status)
+            raise FetchError(
+                "retry_after",
+                url,
+                f"asked to wait {retry_after:.0f} s, over "
+                f"max_retry_after_s={self.settings.max_retry_after_s:g}",
+                response.status,
+            )
         if retry_after is not None:
             self.throttle.defer(host, retry_after)
         return response
@@ -198,7 +216,11 @@ class PoliteClient:
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """No wait after a Retry-After (the throttle holds the host), else :meth:`backoff`."""
         outcome = state.outcome
-        if outcome is not None and not outcome.failed and _retry_after(outcome.result()) is not None:
+        if (
+            outcome is not None
+            and not outcome.failed
+            and _retry_after(outcome.result()) is not None
+        ):
             return 0.0
         return self.backoff(state.attempt_number)
 
@@ -218,8 +240,13 @@ class PoliteClient:
         start = self.clock()
         method = "GET" if data is None else "POST"
         try:
-            resp = self._pool.request(method, url, body=data, preload_content=False,
-                                      headers={"User-Agent": self.settings.user_agent, **headers})
+            resp = self._pool.request(
+                method,
+                url,
+                body=data,
+                preload_content=False,
+                headers={"User-Agent": self.settings.user_agent, **headers},
+            )
         except (HTTPError, OSError) as e:
             raise _fetch_error(url, e.reason if isinstance(e, MaxRetryError) else e) from e
         try:
@@ -229,8 +256,9 @@ class PoliteClient:
         finally:
             resp.release_conn()
 
-    def _read(self, resp: urllib3.BaseHTTPResponse, url: str, max_bytes: int,
-              start: float) -> Response:
+    def _read(
+        self, resp: urllib3.BaseHTTPResponse, url: str, max_bytes: int, start: float
+    ) -> Response:
         """The whole body, at most ``max_bytes``, read before ``deadline_s`` runs out."""
         url, status = _final_url(resp, url), resp.status
         length = _int_or_none(resp.headers.get("Content-Length"))
@@ -239,8 +267,12 @@ class PoliteClient:
         parts, total, deadline = [], 0, start + self.settings.deadline_s
         while total <= max_bytes:
             if self.clock() > deadline:
-                raise FetchError("deadline", url, f"{total} bytes after deadline_s="
-                                 f"{self.settings.deadline_s:g}", status)
+                raise FetchError(
+                    "deadline",
+                    url,
+                    f"{total} bytes after deadline_s={self.settings.deadline_s:g}",
+                    status,
+                )
             chunk = resp.read1(min(1 << 16, max_bytes + 1 - total))
             if not chunk:
                 break
@@ -268,9 +300,11 @@ def _give_up(state: tenacity.RetryCallState) -> Response:
 def _fetch_error(url: str, error: BaseException) -> FetchError:
     """A transport failure as a FetchError: timeout, truncated or connection."""
     broken = isinstance(error, IncompleteRead) or (
-        isinstance(error, ProtocolError) and "IncompleteRead" in str(error))
+        isinstance(error, ProtocolError) and "IncompleteRead" in str(error)
+    )
     timeout = isinstance(error, Urllib3Timeout | TimeoutError) and not isinstance(
-        error, NewConnectionError)
+        error, NewConnectionError
+    )
     cause = "truncated" if broken else "timeout" if timeout else "connection"
     return FetchError(cause, url, f"{type(error).__name__}: {error}")
 

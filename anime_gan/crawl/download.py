@@ -70,7 +70,10 @@ def sniff(body: bytes) -> tuple[str, str] | None:
 
 
 def inspect_image(
-    body: bytes, content_type: str, url: str, placeholder_max_side: int = 1,
+    body: bytes,
+    content_type: str,
+    url: str,
+    placeholder_max_side: int = 1,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ImageInfo:
     """Check a downloaded body; raise :class:`ImageRejected` with the reason when it is no good."""
@@ -108,6 +111,11 @@ def fetch_image(
         raise ImageRejected("not_found", url, f"HTTP {response.status}")
     if response.status != 200:
         raise ImageRejected(f"http_{response.status}", url)
-    info = inspect_image(response.body, response.content_type, url, settings.placeholder_max_side,
-                         settings.max_pixels)
+    info = inspect_image(
+        response.body,
+        response.content_type,
+        url,
+        settings.placeholder_max_side,
+        settings.max_pixels,
+    )
     return response.body, info

@@ -160,8 +160,10 @@ def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: 
         )
     except FetchError as e:
         if e.cause == "robots":
-            raise UserError(f"ErogameScape's robots.txt disallows its query form {settings.url}, "
-                            f"so the crawl does not post to it (http.obey_robots).") from e
+            raise UserError(
+                f"ErogameScape's robots.txt disallows its query form {settings.url}, "
+                f"so the crawl does not post to it (http.obey_robots)."
+            ) from e
         raise UserError(
             f"could not get the game list from ErogameScape ({e.cause} at {settings.url}); "
             f"check the internet connection and run the crawl again."

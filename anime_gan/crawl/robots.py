@@ -52,8 +52,9 @@ class RobotsRules:
             rules.parse(text.splitlines())
         elif status in (401, 403) or status >= 500:
             rules.disallow_all = True
-            log.warning("%s answered HTTP %d: nothing is fetched from this host in this run",
-                        url, status)
+            log.warning(
+                "%s answered HTTP %d: nothing is fetched from this host in this run", url, status
+            )
         else:
             rules.allow_all = True
         return rules

@@ -10,8 +10,9 @@ Under DDP each rank takes its own slice of every epoch's permutation.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -28,16 +29,22 @@ def split_by_hash(ids: list[str], val_fraction: float, seed: int) -> tuple[np.nd
     """Train/val indices from a seeded hash of each image id (stable when images are added)."""
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    u = np.array([
-        int.from_bytes(hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest(), "little") / 2**64
-        for i in ids
-    ])
+    u = np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest(), "little"
+            )
+            / 2**64
+            for i in ids
+        ]
+    )
     val = u < val_fraction
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 
-def load_split(path: str | Path, resolution: int | None, val_fraction: float,
-               seed: int) -> tuple[FaceDataset, np.ndarray, np.ndarray]:
+def load_split(
+    path: str | Path, resolution: int | None, val_fraction: float, seed: int
+) -> tuple[FaceDataset, np.ndarray, np.ndarray]:
     """A dataset (memory-mapped, its resolution checked when given) and its hash split."""
     ds = load_dataset(path, mmap=True)
     if resolution is not None:
@@ -52,16 +59,30 @@ class InMemoryBatches:
     and the batches already taken, which Lightning saves with the checkpoint.
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, known: torch.Tensor,
-                 batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
-                 rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        known: torch.Tensor,
+        batch_size: int,
+        seed: int = 0,
+        shuffle: bool = True,
+        drop_last: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
         if len(images) < batch_size * world_size and drop_last:
             raise ValueError(
                 f"the dataset has {len(images)} images, fewer than one batch of {batch_size} per "
                 f"process: lower data.batch_size or use a larger dataset."
             )
         self.images, self.labels, self.known = images, labels, known
-        self.batch_size, self.seed, self.shuffle, self.drop_last = batch_size, seed, shuffle, drop_last
+        self.batch_size, self.seed, self.shuffle, self.drop_last = (
+            batch_size,
+            seed,
+            shuffle,
+            drop_last,
+        )
         self.rank, self.world_size = rank, world_size
         self.epoch, self.taken = 0, 0
         self._restored = False
@@ -75,9 +96,11 @@ class InMemoryBatches:
         if not self.shuffle:
             order = torch.arange(n)
         else:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed * 100003 + epoch))
+            order = torch.randperm(
+                n, generator=torch.Generator().manual_seed(self.seed * 100003 + epoch)
+            )
         per_rank = n // self.world_size
-        return order[self.rank * per_rank:(self.rank + 1) * per_rank]
+        return order[self.rank * per_rank : (self.rank + 1) * per_rank]
 
     def __iter__(self) -> Iterator[Batch]:
         if self._restored:  # continue the interrupted epoch where the checkpoint left it
@@ -86,7 +109,7 @@ class InMemoryBatches:
             self.epoch, self.taken = self.epoch + 1, 0
         order = self._order(self.epoch).to(self.images.device)
         for b in range(self.taken, len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             self.taken = b + 1
             yield self.images[idx], self.labels[idx], self.known[idx]
         self.taken = len(self)
@@ -113,12 +136,25 @@ class FaceDataModule(L.LightningDataModule):
         device: "cpu" keeps the uint8 set in host memory; "auto"/"cuda" puts it on the GPU.
     """
 
-    def __init__(self, path: str, resolution: int | None = None, batch_size: int = 64,
-                 val_fraction: float = 0.02, split_seed: int = 0, seed: int = 0, flip: bool = False,
-                 device: str = "cpu") -> None:
+    def __init__(
+        self,
+        path: str,
+        resolution: int | None = None,
+        batch_size: int = 64,
+        val_fraction: float = 0.02,
+        split_seed: int = 0,
+        seed: int = 0,
+        flip: bool = False,
+        device: str = "cpu",
+    ) -> None:
         super().__init__()
         self.path, self.resolution, self.batch_size = Path(path), resolution, batch_size
-        self.val_fraction, self.split_seed, self.seed, self.flip = val_fraction, split_seed, seed, flip
+        self.val_fraction, self.split_seed, self.seed, self.flip = (
+            val_fraction,
+            split_seed,
+            seed,
+            flip,
+        )
         self.device = device
         self.train_set: FaceDataset | None = None
         self.val_set: FaceDataset | None = None
@@ -127,8 +163,9 @@ class FaceDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        ds, train_idx, val_idx = load_split(self.path, self.resolution, self.val_fraction,
-                                            self.split_seed)
+        ds, train_idx, val_idx = load_split(
+            self.path, self.resolution, self.val_fraction, self.split_seed
+        )
         self.train_set, self.val_set = ds.subset(train_idx), ds.subset(val_idx)
 
     @property
@@ -154,14 +191,19 @@ class FaceDataModule(L.LightningDataModule):
                 torch.from_numpy(np.ascontiguousarray(ds.images)).to(dev),
                 torch.from_numpy(ds.labels.astype(np.float32)).to(dev),
                 torch.from_numpy(ds.known.astype(np.float32)).to(dev),
-                self.batch_size, seed=self.seed, rank=rank, world_size=world,
+                self.batch_size,
+                seed=self.seed,
+                rank=rank,
+                world_size=world,
             )
         return self._batches
 
     def on_after_batch_transfer(self, batch: Batch, dataloader_idx: int) -> Batch:
         """uint8 NHWC -> float NCHW in [-1, 1] on the device (and the optional flip)."""
         images, labels, known = batch
-        images = to_model_range(images.permute(0, 3, 1, 2)).contiguous(memory_format=torch.channels_last)
+        images = to_model_range(images.permute(0, 3, 1, 2)).contiguous(
+            memory_format=torch.channels_last
+        )
         if self.flip and self.trainer is not None and self.trainer.training:
             flip = torch.rand(images.shape[0], device=images.device) < 0.5
             images = torch.where(flip[:, None, None, None], images.flip(3), images)

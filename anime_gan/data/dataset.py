@@ -22,9 +22,10 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,9 @@ class FaceDataset:
     def __post_init__(self) -> None:
         n = len(self.images)
         if self.images.ndim != 4 or self.images.shape[3] != 3 or self.images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 [N, R, R, 3], got {self.images.dtype} {self.images.shape}")
+            raise ValueError(
+                f"images must be uint8 [N, R, R, 3], got {self.images.dtype} {self.images.shape}"
+            )
         if self.images.shape[1] != self.images.shape[2]:
             raise ValueError(f"images must be square, got {self.images.shape[1:3]}")
         for name in ("labels", "known"):
@@ -71,16 +74,22 @@ class FaceDataset:
     def ids(self) -> list[str]:
         return [str(m["id"]) for m in self.metadata]
 
-    def subset(self, index: np.ndarray | Iterable[int]) -> "FaceDataset":
-        idx = np.asarray(list(index) if not isinstance(index, np.ndarray) else index, dtype=np.int64)
+    def subset(self, index: np.ndarray | Iterable[int]) -> FaceDataset:
+        idx = np.asarray(
+            list(index) if not isinstance(index, np.ndarray) else index, dtype=np.int64
+        )
         return FaceDataset(
-            np.ascontiguousarray(self.images[idx]), self.labels[idx], self.known[idx],
-            [self.metadata[i] for i in idx], dict(self.info),
+            np.ascontiguousarray(self.images[idx]),
+            self.labels[idx],
+            self.known[idx],
+            [self.metadata[i] for i in idx],
+            dict(self.info),
         )
 
 
-def save_dataset(ds: FaceDataset, path: str | Path, inputs: dict[str, str | Path] | None = None,
-                 **info: Any) -> Path:
+def save_dataset(
+    ds: FaceDataset, path: str | Path, inputs: dict[str, str | Path] | None = None, **info: Any
+) -> Path:
     """Write ``ds`` to ``path`` (a folder, or a ``.zip`` file) atomically; returns the path.
 
     ``path`` must be new, empty or an earlier dataset (:mod:`anime_gan.outputs`): anything else
@@ -89,8 +98,12 @@ def save_dataset(ds: FaceDataset, path: str | Path, inputs: dict[str, str | Path
     """
     path = Path(path)
     header = {
-        **ds.info, **info,
-        "format": FORMAT, "version": VERSION, "resolution": ds.resolution, "count": len(ds),
+        **ds.info,
+        **info,
+        "format": FORMAT,
+        "version": VERSION,
+        "resolution": ds.resolution,
+        "count": len(ds),
         "tags": list(TAG_NAMES),
     }
     if path.suffix == ".zip":
@@ -173,9 +186,13 @@ def load_dataset(path: str | Path, mmap: bool = True) -> FaceDataset:
             f"or `anime-gan build`."
         ) from None
     if header.get("format") != FORMAT:
-        raise UserError(f"{path} is not an anime-gan dataset (dataset.json has no format {FORMAT!r}).")
+        raise UserError(
+            f"{path} is not an anime-gan dataset (dataset.json has no format {FORMAT!r})."
+        )
     if header.get("tags") != list(TAG_NAMES):
-        raise UserError(f"{path} was written with another tag schema: rebuild it with this version.")
+        raise UserError(
+            f"{path} was written with another tag schema: rebuild it with this version."
+        )
     metadata = [json.loads(line) for line in meta_text.splitlines() if line.strip()]
     try:
         return FaceDataset(arrays["images"], arrays["labels"], arrays["known"], metadata, header)

@@ -22,8 +22,13 @@ def tag_examples(ds: FaceDataset, tag: str, n: int, seed: int = 0) -> np.ndarray
     return np.sort(np.random.default_rng(seed).choice(positive, n, replace=False))
 
 
-def tag_examples_grid(ds: FaceDataset, tags: Sequence[str] | None = None, per_tag: int = 8,
-                      seed: int = 0, min_size: int = 48) -> Image.Image:
+def tag_examples_grid(
+    ds: FaceDataset,
+    tags: Sequence[str] | None = None,
+    per_tag: int = 8,
+    seed: int = 0,
+    min_size: int = 48,
+) -> Image.Image:
     """One row per tag (default: all 34), labelled with the tag, of up to ``per_tag`` random
     images that show it; a row with fewer images (a rare tag) ends in blank tiles.
 
@@ -34,5 +39,5 @@ def tag_examples_grid(ds: FaceDataset, tags: Sequence[str] | None = None, per_ta
     tiles = np.full((len(names) * per_tag, r, r, 3), 255, dtype=np.uint8)
     for row, name in enumerate(names):
         idx = tag_examples(ds, name, per_tag, seed + row)
-        tiles[row * per_tag:row * per_tag + len(idx)] = ds.images[idx]
+        tiles[row * per_tag : row * per_tag + len(idx)] = ds.images[idx]
     return labelled_grid(tiles, per_tag, names, scale=max(1, -(-min_size // r)))

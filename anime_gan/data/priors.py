@@ -11,8 +11,8 @@ it false removes it from the group's choices.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 import torch
@@ -34,12 +34,12 @@ class LabelPrior:
     counts: dict = field(default_factory=dict)  # how many known examples each estimate rests on
 
     @classmethod
-    def training(cls) -> "LabelPrior":
+    def training(cls) -> LabelPrior:
         groups = {g: np.full(len(idx), 1.0 / len(idx)) for g, idx in EXCLUSIVE_GROUPS.items()}
         return cls(groups, np.full(NUM_TAGS, TRAINING_TAG_RATE), kind="training")
 
     @classmethod
-    def empirical(cls, labels: np.ndarray, known: np.ndarray | None = None) -> "LabelPrior":
+    def empirical(cls, labels: np.ndarray, known: np.ndarray | None = None) -> LabelPrior:
         """Estimate from a dataset's labels, counting only known entries.
 
         A group or tag with no known example falls back on the training prior's value (and its
@@ -75,8 +75,11 @@ class LabelPrior:
         step on the GPU draws its conditions there without a host round trip.
         """
         fix = fixed_tags(fixed)
-        device = torch.device(device) if device is not None else (
-            generator.device if generator is not None else torch.device("cpu"))
+        device = (
+            torch.device(device)
+            if device is not None
+            else (generator.device if generator is not None else torch.device("cpu"))
+        )
         out = torch.zeros(n, NUM_TAGS, device=device)
         for g, idx in EXCLUSIVE_GROUPS.items():
             probs = torch.as_tensor(self.group_probs[g], dtype=torch.float32).clone()
@@ -92,7 +95,9 @@ class LabelPrior:
                 if fix.get(int(i)) is False:
                     probs[j] = 0.0
             if probs.sum() <= 0:
-                raise UserError(f"every tag of the {g} group is fixed false: leave at least one open.")
+                raise UserError(
+                    f"every tag of the {g} group is fixed false: leave at least one open."
+                )
             probs = (probs / probs.sum()).to(device)
             choice = torch.multinomial(probs, n, replacement=True, generator=generator)
             out[torch.arange(n, device=device), torch.as_tensor(idx, device=device)[choice]] = 1.0
@@ -108,7 +113,9 @@ class LabelPrior:
         return {
             "kind": self.kind,
             "groups": {
-                g: {TAG_NAMES[i]: float(p) for i, p in zip(EXCLUSIVE_GROUPS[g], self.group_probs[g])}
+                g: {
+                    TAG_NAMES[i]: float(p) for i, p in zip(EXCLUSIVE_GROUPS[g], self.group_probs[g])
+                }
                 for g in EXCLUSIVE_GROUPS
             },
             "tags": {TAG_NAMES[i]: float(self.tag_rates[i]) for i in INDEPENDENT},
@@ -116,7 +123,7 @@ class LabelPrior:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "LabelPrior":
+    def from_dict(cls, data: Mapping) -> LabelPrior:
         groups = {
             g: np.array([data["groups"][g][TAG_NAMES[i]] for i in idx], dtype=np.float64)
             for g, idx in EXCLUSIVE_GROUPS.items()

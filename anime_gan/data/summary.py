@@ -26,7 +26,9 @@ def summarize(ds: FaceDataset) -> dict[str, Any]:
         },
         "fully_known": int(known.all(axis=1).sum()),
         "unlabelled": int((known.sum(axis=1) == 0).sum()),
-        "years": {str(y): c for y, c in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))},
+        "years": {
+            str(y): c for y, c in sorted(years.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        },
         "sources": dict(sources),
         "extra": ds.info.get("report", {}),
     }
@@ -53,4 +55,3 @@ def format_summary(summary: dict[str, Any]) -> str:
     for key, value in extra.items():
         lines.append(f"{key}: {value}")
     return "\n".join(lines)
-

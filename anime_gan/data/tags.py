@@ -9,8 +9,8 @@ Illustration2Vec's 1,539 outputs. The paper writes "gray hair" where Illustratio
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -33,33 +33,74 @@ class TagGroup:
 
 
 _SCHEMA: tuple[tuple[str, bool, tuple[tuple[str, int], ...]], ...] = (
-    ("hair_color", True, (
-        ("blonde hair", 8), ("brown hair", 10), ("black hair", 17), ("blue hair", 23),
-        ("pink hair", 42), ("purple hair", 43), ("green hair", 49), ("red hair", 52),
-        ("silver hair", 62), ("white hair", 92), ("orange hair", 141), ("aqua hair", 142),
-        ("gray hair", 206),
-    )),
-    ("hair_style", False, (
-        ("long hair", 2), ("short hair", 3), ("twintails", 19), ("drill hair", 218),
-        ("ponytail", 48),
-    )),
-    ("other", False, (
-        ("blush", 4), ("smile", 7), ("open mouth", 11), ("hat", 12), ("ribbon", 18),
-        ("glasses", 57),
-    )),
-    ("eye_color", True, (
-        ("blue eyes", 9), ("red eyes", 14), ("brown eyes", 22), ("green eyes", 28),
-        ("purple eyes", 40), ("yellow eyes", 54), ("pink eyes", 112), ("aqua eyes", 123),
-        ("black eyes", 129), ("orange eyes", 285),
-    )),
+    (
+        "hair_color",
+        True,
+        (
+            ("blonde hair", 8),
+            ("brown hair", 10),
+            ("black hair", 17),
+            ("blue hair", 23),
+            ("pink hair", 42),
+            ("purple hair", 43),
+            ("green hair", 49),
+            ("red hair", 52),
+            ("silver hair", 62),
+            ("white hair", 92),
+            ("orange hair", 141),
+            ("aqua hair", 142),
+            ("gray hair", 206),
+        ),
+    ),
+    (
+        "hair_style",
+        False,
+        (
+            ("long hair", 2),
+            ("short hair", 3),
+            ("twintails", 19),
+            ("drill hair", 218),
+            ("ponytail", 48),
+        ),
+    ),
+    (
+        "other",
+        False,
+        (
+            ("blush", 4),
+            ("smile", 7),
+            ("open mouth", 11),
+            ("hat", 12),
+            ("ribbon", 18),
+            ("glasses", 57),
+        ),
+    ),
+    (
+        "eye_color",
+        True,
+        (
+            ("blue eyes", 9),
+            ("red eyes", 14),
+            ("brown eyes", 22),
+            ("green eyes", 28),
+            ("purple eyes", 40),
+            ("yellow eyes", 54),
+            ("pink eyes", 112),
+            ("aqua eyes", 123),
+            ("black eyes", 129),
+            ("orange eyes", 285),
+        ),
+    ),
 )
 
 TAGS: tuple[Tag, ...] = tuple(
     Tag(name, group, idx, name.replace("gray", "grey"))
-    for group, _, members in _SCHEMA for name, idx in members
+    for group, _, members in _SCHEMA
+    for name, idx in members
 )
 GROUPS: tuple[TagGroup, ...] = tuple(
-    TagGroup(group, exclusive, tuple(n for n, _ in members)) for group, exclusive, members in _SCHEMA
+    TagGroup(group, exclusive, tuple(n for n, _ in members))
+    for group, exclusive, members in _SCHEMA
 )
 TAG_NAMES: tuple[str, ...] = tuple(t.name for t in TAGS)
 NUM_TAGS = len(TAGS)
@@ -126,7 +167,9 @@ def from_multi_hot(vec: np.ndarray | Iterable[float], threshold: float = 0.5) ->
     return [TAG_NAMES[i] for i in np.flatnonzero(arr > threshold)]
 
 
-def labels_from_tags(names: Iterable[str], assume_complete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def labels_from_tags(
+    names: Iterable[str], assume_complete: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and known-mask for one image of a source that lists the tags it shows.
 
     ``assume_complete`` says the source tags all 34 (every absent tag is false). Otherwise an
@@ -169,8 +212,10 @@ def fixed_tags(spec: Mapping[str, bool] | Iterable[str] | None) -> dict[int, boo
     if isinstance(spec, Mapping):
         return {tag_index(k): bool(v) for k, v in spec.items()}
     if isinstance(spec, str):
-        raise UserError(f"tags={spec!r} is one string, not a list of tags: write it as a list, "
-                        f"e.g. tags='[{spec}]'.")
+        raise UserError(
+            f"tags={spec!r} is one string, not a list of tags: write it as a list, "
+            f"e.g. tags='[{spec}]'."
+        )
     out: dict[int, bool] = {}
     for item in spec:
         text = str(item).strip()
@@ -181,7 +226,9 @@ def fixed_tags(spec: Mapping[str, bool] | Iterable[str] | None) -> dict[int, boo
             text, value = text[3:], False
         index = tag_index(text)
         if out.get(index, value) != value:
-            raise UserError(f"the tag {TAG_NAMES[index]!r} is asked both on and off ({item!r} "
-                            f"and its opposite): keep one of the two.")
+            raise UserError(
+                f"the tag {TAG_NAMES[index]!r} is asked both on and off ({item!r} "
+                f"and its opposite): keep one of the two."
+            )
         out[index] = value
     return out

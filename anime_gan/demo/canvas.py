@@ -8,7 +8,7 @@ lines (glasses, mouths) stay visible at 32 px.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -35,14 +35,26 @@ class Canvas:
         """A line width of ``fraction`` of the side, but at least ``min_px`` output pixels."""
         return max(1, int(round(max(fraction * self.size, min_px * self.scale))))
 
-    def polygon(self, points: Sequence[Point], fill: RGB | None, outline: RGB | None = None,
-                width: float = 0.0) -> None:
+    def polygon(
+        self,
+        points: Sequence[Point],
+        fill: RGB | None,
+        outline: RGB | None = None,
+        width: float = 0.0,
+    ) -> None:
         self.draw.polygon(self._xy(points), fill=fill)
         if outline is not None and width > 0:
             self.line([*points, points[0]], outline, width)
 
-    def ellipse(self, center: Point, rx: float, ry: float, fill: RGB | None,
-                outline: RGB | None = None, width: float = 0.0) -> None:
+    def ellipse(
+        self,
+        center: Point,
+        rx: float,
+        ry: float,
+        fill: RGB | None,
+        outline: RGB | None = None,
+        width: float = 0.0,
+    ) -> None:
         x, y = center
         s = self.size
         self.draw.ellipse(((x - rx) * s, (y - ry) * s, (x + rx) * s, (y + ry) * s), fill=fill)
@@ -65,8 +77,9 @@ class Canvas:
         return np.asarray(small, dtype=np.uint8)
 
 
-def ellipse_points(center: Point, rx: float, ry: float, a0: float, a1: float, n: int = 24,
-                   rotation: float = 0.0) -> list[Point]:
+def ellipse_points(
+    center: Point, rx: float, ry: float, a0: float, a1: float, n: int = 24, rotation: float = 0.0
+) -> list[Point]:
     """Points on an ellipse from angle ``a0`` to ``a1`` (radians, y pointing down, 0 = +x)."""
     a = np.linspace(a0, a1, n)
     x, y = rx * np.cos(a), ry * np.sin(a)
@@ -78,7 +91,7 @@ def bezier(p0: Point, p1: Point, p2: Point, n: int = 20) -> np.ndarray:
     """``n`` points of the quadratic Bezier curve p0 -> p2 pulled towards p1, shape [n, 2]."""
     t = np.linspace(0.0, 1.0, n)[:, None]
     a, b, c = (np.asarray(p, dtype=np.float64) for p in (p0, p1, p2))
-    return (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t ** 2 * c
+    return (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t**2 * c
 
 
 def profile(
@@ -94,8 +107,9 @@ def profile(
     return widths
 
 
-def strand(p0: Point, p1: Point, p2: Point, widths: Callable[[np.ndarray], np.ndarray],
-           n: int = 24) -> list[Point]:
+def strand(
+    p0: Point, p1: Point, p2: Point, widths: Callable[[np.ndarray], np.ndarray], n: int = 24
+) -> list[Point]:
     """Outline polygon of a lock of hair along a Bezier centreline with the given half-widths."""
     centre = bezier(p0, p1, p2, n)
     grad = np.gradient(centre, axis=0)
@@ -104,4 +118,3 @@ def strand(p0: Point, p1: Point, p2: Point, widths: Callable[[np.ndarray], np.nd
     w = widths(np.linspace(0.0, 1.0, n))[:, None]
     left, right = centre + normal * w, centre - normal * w
     return [tuple(p) for p in np.concatenate([left, right[::-1]])]  # type: ignore[misc]
-

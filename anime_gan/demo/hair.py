@@ -30,7 +30,7 @@ class HairPaint:
     light: RGB
 
     @classmethod
-    def of(cls, color: RGB) -> "HairPaint":
+    def of(cls, color: RGB) -> HairPaint:
         return cls(color, outline_of(color), shade(color, 0.82), mix(color, WHITE, 0.5))
 
 
@@ -46,8 +46,12 @@ def draw_ponytail(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
     """One thick tail from the crown at the back, sweeping out over one side and down."""
     s, k, r = p.ponytail_side, p.tail_swing, p.r
     p0, p1, p2 = p.at(s * 0.3, -0.95), p.at(s * 2.0 * k, -1.55), p.at(s * 1.5 * k, 1.55)
-    cv.polygon(strand(p0, p1, p2, profile(0.22 * r, 0.4 * r, 0.03 * r, 0.3), 32), paint.fill,
-               paint.line, _lw(p))
+    cv.polygon(
+        strand(p0, p1, p2, profile(0.22 * r, 0.4 * r, 0.03 * r, 0.3), 32),
+        paint.fill,
+        paint.line,
+        _lw(p),
+    )
     for off in (-0.12, 0.1):
         q1 = (p1[0] - s * 0.15 * r, p1[1] + 0.1 * r)
         q2 = (p2[0] + s * off * r, p2[1] - 0.35 * r)
@@ -72,8 +76,12 @@ def draw_long_front(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
     r = p.r
     for s in (-1, 1):
         p0, p1, p2 = p.at(s * 0.86, 0.1), p.at(s * 1.32, 1.0), (p.cx + s * 1.18 * r, 1.04)
-        cv.polygon(strand(p0, p1, p2, profile(0.14 * r, 0.27 * r, 0.2 * r, 0.5)), paint.fill,
-                   paint.line, _lw(p))
+        cv.polygon(
+            strand(p0, p1, p2, profile(0.14 * r, 0.27 * r, 0.2 * r, 0.5)),
+            paint.fill,
+            paint.line,
+            _lw(p),
+        )
         q1, q2 = (p1[0] - s * 0.05 * r, p1[1]), (p2[0] + s * 0.02 * r, p2[1])
         mid = bezier(p.at(s * 0.86, 0.4), q1, q2, 12)
         cv.line(_points(mid), paint.dark, 0.02 * r)
@@ -84,8 +92,12 @@ def draw_twintails(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
     k, r = p.tail_swing, p.r
     for s in (-1, 1):
         p0, p1, p2 = p.at(s * 1.0, -0.55), p.at(s * 1.95 * k, -0.4), p.at(s * 1.42 * k, 1.7)
-        cv.polygon(strand(p0, p1, p2, profile(0.12 * r, 0.34 * r, 0.03 * r, 0.35), 32), paint.fill,
-                   paint.line, _lw(p))
+        cv.polygon(
+            strand(p0, p1, p2, profile(0.12 * r, 0.34 * r, 0.03 * r, 0.35), 32),
+            paint.fill,
+            paint.line,
+            _lw(p),
+        )
         mid = bezier(p.at(s * 1.1, -0.45), (p1[0] - s * 0.1 * r, p1[1]), p2, 16)
         cv.line(_points(mid[2:-3]), paint.dark, 0.02 * r)
 
@@ -93,8 +105,14 @@ def draw_twintails(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
 def draw_twintail_ties(cv: Canvas, p: FaceParams) -> None:
     """The hair ties of the twintails (drawn over the head so they are seen)."""
     for s in (-1, 1):
-        cv.ellipse(p.at(s * 1.0, -0.55), 0.1 * p.r, 0.1 * p.r, p.tie_color, outline_of(p.tie_color),
-                   0.025 * p.r)
+        cv.ellipse(
+            p.at(s * 1.0, -0.55),
+            0.1 * p.r,
+            0.1 * p.r,
+            p.tie_color,
+            outline_of(p.tie_color),
+            0.025 * p.r,
+        )
 
 
 def draw_drills(cv: Canvas, p: FaceParams, paint: HairPaint, turns: int = 4) -> None:
@@ -114,8 +132,10 @@ def draw_drills(cv: Canvas, p: FaceParams, paint: HairPaint, turns: int = 4) -> 
             a = int(n * (j + 0.55) / (turns + 0.2))
             b = min(int(n * (j + 0.95) / (turns + 0.2)), n - 2)
             cv.line(_points([left[a], centre[(a + b) // 2], right[b]]), paint.line, 0.035 * r)
-            glint = [left[a] * 0.5 + centre[a] * 0.5 - (0, 0.06 * r),
-                     centre[max(a - 2, 0)] + normal[a] * w[a] * 0.2]
+            glint = [
+                left[a] * 0.5 + centre[a] * 0.5 - (0, 0.06 * r),
+                centre[max(a - 2, 0)] + normal[a] * w[a] * 0.2,
+            ]
             cv.line(_points(glint), paint.light, 0.025 * r)
 
 
@@ -130,8 +150,12 @@ def draw_side_locks(cv: Canvas, p: FaceParams, paint: HairPaint, short: bool) ->
     end = 0.4 if short else 0.95
     for s in (-1, 1):
         p0, p1, p2 = p.at(s * 0.8, -0.55), p.at(s * 0.98, 0.1), p.at(s * 0.84, end)
-        cv.polygon(strand(p0, p1, p2, profile(0.15 * p.r, 0.15 * p.r, 0.02 * p.r, 0.3)), paint.fill,
-                   paint.line, _lw(p))
+        cv.polygon(
+            strand(p0, p1, p2, profile(0.15 * p.r, 0.15 * p.r, 0.02 * p.r, 0.3)),
+            paint.fill,
+            paint.line,
+            _lw(p),
+        )
 
 
 def draw_fringe(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
@@ -142,7 +166,7 @@ def draw_fringe(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
     for i in range(n):
         a, b = xs[i], xs[i + 1]
         edge = abs(0.5 * (a + b)) / 0.98  # side spikes come further down along the face
-        depth = -0.26 + 0.14 * p.fringe_tips[i] + 0.22 * edge ** 2
+        depth = -0.26 + 0.14 * p.fringe_tips[i] + 0.22 * edge**2
         if i > 0:
             pts.append(p.at(a, -0.52 + 0.16 * (a / 0.98) ** 2))
         pts.append(p.at(0.5 * (a + b) + p.fringe_shift * (b - a) * 0.6, depth))
@@ -154,4 +178,4 @@ def draw_fringe(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
         cv.line([p.at(x, y), p.at(x + 0.02, y - 0.16)], paint.line, 0.03 * p.r)
     shine = ellipse_points(p.at(0, -0.12), 0.8 * p.r, 0.74 * p.r, -0.78 * np.pi, -0.22 * np.pi, 21)
     for j in (1, 8, 15):
-        cv.line(shine[j:j + 5], paint.light, 0.07 * p.r, min_px=0.8)
+        cv.line(shine[j : j + 5], paint.light, 0.07 * p.r, min_px=0.8)

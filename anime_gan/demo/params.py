@@ -21,32 +21,64 @@ RGB = tuple[int, int, int]
 #: Base color of each hair tag. White, silver and gray differ by value and tint: white is the
 #: brightest and neutral, silver light and cool blue, gray a neutral middle value.
 HAIR_COLORS: dict[str, RGB] = {
-    "blonde hair": (250, 222, 110), "brown hair": (128, 78, 42), "black hair": (38, 36, 48),
-    "blue hair": (48, 92, 214), "pink hair": (250, 148, 196), "purple hair": (136, 74, 186),
-    "green hair": (62, 162, 74), "red hair": (206, 36, 42), "silver hair": (176, 190, 222),
-    "white hair": (252, 252, 248), "orange hair": (250, 132, 32), "aqua hair": (52, 214, 206),
+    "blonde hair": (250, 222, 110),
+    "brown hair": (128, 78, 42),
+    "black hair": (38, 36, 48),
+    "blue hair": (48, 92, 214),
+    "pink hair": (250, 148, 196),
+    "purple hair": (136, 74, 186),
+    "green hair": (62, 162, 74),
+    "red hair": (206, 36, 42),
+    "silver hair": (176, 190, 222),
+    "white hair": (252, 252, 248),
+    "orange hair": (250, 132, 32),
+    "aqua hair": (52, 214, 206),
     "gray hair": (122, 122, 126),
 }
 #: Iris color of each eye tag.
 EYE_COLORS: dict[str, RGB] = {
-    "blue eyes": (52, 104, 236), "red eyes": (222, 30, 44), "brown eyes": (140, 82, 38),
-    "green eyes": (40, 170, 64), "purple eyes": (150, 70, 206), "yellow eyes": (246, 206, 30),
-    "pink eyes": (250, 104, 172), "aqua eyes": (30, 206, 214), "black eyes": (52, 48, 58),
+    "blue eyes": (52, 104, 236),
+    "red eyes": (222, 30, 44),
+    "brown eyes": (140, 82, 38),
+    "green eyes": (40, 170, 64),
+    "purple eyes": (150, 70, 206),
+    "yellow eyes": (246, 206, 30),
+    "pink eyes": (250, 104, 172),
+    "aqua eyes": (30, 206, 214),
+    "black eyes": (52, 48, 58),
     "orange eyes": (252, 128, 24),
 }
 SKIN_LIGHT: RGB = (255, 238, 226)
 SKIN_DARK: RGB = (242, 206, 180)
 CLOTHES: tuple[RGB, ...] = (
-    (40, 52, 96), (246, 246, 250), (120, 32, 48), (52, 92, 70), (92, 92, 104), (150, 186, 226),
-    (34, 34, 40), (230, 196, 120),
+    (40, 52, 96),
+    (246, 246, 250),
+    (120, 32, 48),
+    (52, 92, 70),
+    (92, 92, 104),
+    (150, 186, 226),
+    (34, 34, 40),
+    (230, 196, 120),
 )
 ACCESSORY: tuple[RGB, ...] = (
-    (226, 40, 60), (250, 120, 170), (60, 110, 230), (250, 214, 60), (252, 252, 252),
-    (140, 70, 200), (40, 40, 48), (46, 170, 120),
+    (226, 40, 60),
+    (250, 120, 170),
+    (60, 110, 230),
+    (250, 214, 60),
+    (252, 252, 252),
+    (140, 70, 200),
+    (40, 40, 48),
+    (46, 170, 120),
 )
 HATS: tuple[RGB, ...] = (
-    (250, 238, 200), (40, 40, 52), (200, 60, 70), (70, 90, 170), (246, 246, 246),
-    (150, 110, 70), (120, 70, 150), (70, 130, 90),
+    (250, 238, 200),
+    (40, 40, 52),
+    (200, 60, 70),
+    (70, 90, 170),
+    (246, 246, 246),
+    (150, 110, 70),
+    (120, 70, 150),
+    (70, 130, 90),
 )
 FRAMES: tuple[RGB, ...] = ((30, 30, 36), (150, 30, 40), (40, 50, 120), (110, 70, 40))
 HAT_STYLES = 3  # 0 wide-brim hat, 1 beret, 2 pointed witch hat
@@ -87,7 +119,7 @@ class FaceTags:
     glasses: bool
 
     @classmethod
-    def from_labels(cls, labels: np.ndarray) -> "FaceTags":
+    def from_labels(cls, labels: np.ndarray) -> FaceTags:
         """Exclusive groups by argmax (as the schema says), independent tags by value > 0.5."""
         vec = np.asarray(labels, dtype=np.float64).reshape(-1)
         if vec.shape[0] != len(TAG_NAMES):
@@ -99,9 +131,19 @@ class FaceTags:
             return bool(vec[TAG_INDEX[name]] > 0.5)
 
         return cls(
-            TAG_NAMES[hair], TAG_NAMES[eyes], on("long hair"), on("short hair"), on("twintails"),
-            on("drill hair"), on("ponytail"), on("blush"), on("smile"), on("open mouth"),
-            on("hat"), on("ribbon"), on("glasses"),
+            TAG_NAMES[hair],
+            TAG_NAMES[eyes],
+            on("long hair"),
+            on("short hair"),
+            on("twintails"),
+            on("drill hair"),
+            on("ponytail"),
+            on("blush"),
+            on("smile"),
+            on("open mouth"),
+            on("hat"),
+            on("ribbon"),
+            on("glasses"),
         )
 
 
@@ -189,8 +231,29 @@ def sample_params(rng: np.random.Generator) -> FaceParams:
     round_glasses = bool(rng.integers(2))
     tail_swing = rng.uniform(0.85, 1.15)
     return FaceParams(
-        cx, hy, r, skin, background, hair_value, eye_value, spikes, tips, fringe_shift,
-        eye_scale, eye_spacing, mouth_scale, blush_strength, clothes, hat_style, hat_color,
-        hat_band, ribbon_color, ribbon_side, ponytail_side, tie_color, frame_color,
-        round_glasses, tail_swing,
+        cx,
+        hy,
+        r,
+        skin,
+        background,
+        hair_value,
+        eye_value,
+        spikes,
+        tips,
+        fringe_shift,
+        eye_scale,
+        eye_spacing,
+        mouth_scale,
+        blush_strength,
+        clothes,
+        hat_style,
+        hat_color,
+        hat_band,
+        ribbon_color,
+        ribbon_side,
+        ponytail_side,
+        tie_color,
+        frame_color,
+        round_glasses,
+        tail_swing,
     )

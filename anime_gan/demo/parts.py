@@ -52,8 +52,12 @@ def draw_blush(cv: Canvas, p: FaceParams) -> None:
         cv.ellipse((x, y), 0.15 * r, 0.075 * r, color)
         for k in (-1, 0, 1):
             x0 = x + k * 0.07 * r
-            cv.line([(x0 - 0.015 * r, y + 0.04 * r), (x0 + 0.025 * r, y - 0.04 * r)],
-                    shade(color, 0.85), 0.016 * r, min_px=0.3)
+            cv.line(
+                [(x0 - 0.015 * r, y + 0.04 * r), (x0 + 0.025 * r, y - 0.04 * r)],
+                shade(color, 0.85),
+                0.016 * r,
+                min_px=0.3,
+            )
 
 
 def draw_eyes(cv: Canvas, p: FaceParams, iris: RGB) -> None:
@@ -93,12 +97,17 @@ def draw_mouth(cv: Canvas, p: FaceParams, smile: bool, open_mouth: bool) -> None
         cv.ellipse((mx, my), 0.075 * r * m, 0.1 * r * m, MOUTH, shade(MOUTH, 0.6), 0.02 * r)
         cv.ellipse((mx, my + 0.05 * r * m), 0.045 * r * m, 0.035 * r * m, TONGUE)
     elif smile:
-        arc = ellipse_points((mx, my - 0.09 * r), 0.19 * r * m, 0.13 * r * m, 0.1 * np.pi,
-                             0.9 * np.pi)
+        arc = ellipse_points(
+            (mx, my - 0.09 * r), 0.19 * r * m, 0.13 * r * m, 0.1 * np.pi, 0.9 * np.pi
+        )
         cv.line(arc, shade(MOUTH, 0.9), 0.04 * r, min_px=0.8)
     else:
-        cv.line([(mx - 0.07 * r * m, my), (mx + 0.07 * r * m, my + 0.005 * r)], shade(MOUTH, 1.1),
-                0.025 * r, min_px=0.6)
+        cv.line(
+            [(mx - 0.07 * r * m, my), (mx + 0.07 * r * m, my + 0.005 * r)],
+            shade(MOUTH, 1.1),
+            0.025 * r,
+            min_px=0.6,
+        )
 
 
 def draw_glasses(cv: Canvas, p: FaceParams) -> None:
@@ -114,13 +123,18 @@ def draw_glasses(cv: Canvas, p: FaceParams) -> None:
         else:
             pts = _rounded_rect(c, rx, ry * 0.85, 0.3)
         cv.line(pts, p.frame_color, w, min_px=0.7)
-        glint = [(c[0] + side * 0.05 * r, c[1] - 0.18 * r),
-                 (c[0] + side * 0.16 * r, c[1] - 0.06 * r)]
+        glint = [
+            (c[0] + side * 0.05 * r, c[1] - 0.18 * r),
+            (c[0] + side * 0.16 * r, c[1] - 0.06 * r),
+        ]
         cv.line(glint, WHITE, 0.025 * r, min_px=0.5)
         temple = [(c[0] + side * rx, c[1] - 0.06 * r), (p.cx + side * 0.86 * r, c[1] - 0.1 * r)]
         cv.line(temple, p.frame_color, w * 0.7, min_px=0.5)
-    bridge = [(lx + rx * 0.98, ly - 0.02 * r), (p.cx, ly - 0.06 * r),
-              (rxc - rx * 0.98, ly - 0.02 * r)]
+    bridge = [
+        (lx + rx * 0.98, ly - 0.02 * r),
+        (p.cx, ly - 0.06 * r),
+        (rxc - rx * 0.98, ly - 0.02 * r),
+    ]
     cv.line(bridge, p.frame_color, w, min_px=0.7)
 
 
@@ -142,8 +156,9 @@ def draw_hat(cv: Canvas, p: FaceParams) -> None:
     if p.hat_style == 1:  # beret
         beret = ellipse_points(p.at(0.12, -0.9), 1.28 * r, 0.52 * r, 0, 2 * np.pi, 40, -0.12)
         cv.polygon(beret, fill, line, w)
-        fold = ellipse_points(p.at(0.1, -0.84), 1.16 * r, 0.42 * r, 0.15 * np.pi, 0.85 * np.pi,
-                              16, -0.12)
+        fold = ellipse_points(
+            p.at(0.1, -0.84), 1.16 * r, 0.42 * r, 0.15 * np.pi, 0.85 * np.pi, 16, -0.12
+        )
         cv.line(fold, shade(fill, 0.8), 0.05 * r)
         cv.line([p.at(0.22, -1.4), p.at(0.26, -1.56)], line, 0.07 * r)
         return
@@ -169,8 +184,12 @@ def draw_ribbon(cv: Canvas, p: FaceParams) -> None:
         tail = [(bx, by), (bx + k * 0.9 * q, by + 1.9 * q), (bx + k * 0.3 * q, by + 1.7 * q)]
         cv.polygon(tail, shade(fill, 0.88), line, 0.02 * r)
     for k in (-1, 1):
-        loop = [(bx, by), (bx + k * 1.9 * q, by - 1.15 * q), (bx + k * 2.2 * q, by - 0.2 * q),
-                (bx + k * 1.9 * q, by + 0.9 * q)]
+        loop = [
+            (bx, by),
+            (bx + k * 1.9 * q, by - 1.15 * q),
+            (bx + k * 2.2 * q, by - 0.2 * q),
+            (bx + k * 1.9 * q, by + 0.9 * q),
+        ]
         cv.polygon(loop, fill, line, 0.025 * r)
         crease = [(bx + k * 0.5 * q, by - 0.1 * q), (bx + k * 1.5 * q, by - 0.45 * q)]
         cv.line(crease, shade(fill, 0.8), 0.02 * r)

@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
-from anime_gan.demo import hair
-from anime_gan.demo import parts
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.priors import LabelPrior
+from anime_gan.data.tags import NUM_TAGS, from_multi_hot
+from anime_gan.demo import hair, parts
 from anime_gan.demo.canvas import Canvas
 from anime_gan.demo.params import (
-    EYE_COLORS, HAIR_COLORS, FaceParams, FaceTags, sample_params, shade,
+    EYE_COLORS,
+    HAIR_COLORS,
+    FaceParams,
+    FaceTags,
+    sample_params,
+    shade,
 )
-from anime_gan.data.tags import NUM_TAGS, from_multi_hot
 from anime_gan.errors import UserError
 from anime_gan.viz import contact_sheet, save_png
 
@@ -123,7 +127,7 @@ def render_images(
     """
     workers = default_workers() if workers is None else max(1, int(workers))
     n = len(labels)
-    jobs = [(labels[a:a + _CHUNK], resolution, seed, a) for a in range(0, n, _CHUNK)]
+    jobs = [(labels[a : a + _CHUNK], resolution, seed, a) for a in range(0, n, _CHUNK)]
     if workers > 1 and n >= POOL_MIN:
         with multiprocessing.get_context(_start_method()).Pool(workers) as pool:
             chunks: Sequence[np.ndarray] = pool.map(_render_range, jobs)
@@ -141,8 +145,13 @@ def _start_method() -> str:
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def render_dataset(n: int, resolution: int = 32, seed: int = 0, prior: LabelPrior | None = None,
-                   workers: int | None = None) -> FaceDataset:
+def render_dataset(
+    n: int,
+    resolution: int = 32,
+    seed: int = 0,
+    prior: LabelPrior | None = None,
+    workers: int | None = None,
+) -> FaceDataset:
     """``n`` rendered faces with labels drawn from ``prior`` (default: the training prior).
 
     Every label is known (the renderer draws exactly what the labels say).
@@ -157,12 +166,22 @@ def render_dataset(n: int, resolution: int = 32, seed: int = 0, prior: LabelPrio
     labels = prior.sample(int(n), generator=generator).numpy().astype(np.uint8)
     images = render_images(labels, resolution, int(seed), workers)
     metadata = [
-        {"id": f"render-{i:06d}", "source": "render", "year": None, "width": resolution,
-         "height": resolution, "seed": int(seed)}
+        {
+            "id": f"render-{i:06d}",
+            "source": "render",
+            "year": None,
+            "width": resolution,
+            "height": resolution,
+            "seed": int(seed),
+        }
         for i in range(int(n))
     ]
-    info = {"source": "render", "seed": int(seed), "prior": prior.kind,
-            "notes": "procedural demo faces (anime_gan.demo.render); all 34 labels known"}
+    info = {
+        "source": "render",
+        "seed": int(seed),
+        "prior": prior.kind,
+        "notes": "procedural demo faces (anime_gan.demo.render); all 34 labels known",
+    }
     return FaceDataset(images, labels, np.ones_like(labels), metadata, info)
 
 

@@ -22,12 +22,18 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PAGE_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 
@@ -36,8 +42,15 @@ def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
 
 
-def measure(browser: Any, url: str, variant: str, threads: int, n: int = 20, warmup: int = 3,
-            profile: bool = False) -> dict:
+def measure(
+    browser: Any,
+    url: str,
+    variant: str,
+    threads: int,
+    n: int = 20,
+    warmup: int = 3,
+    profile: bool = False,
+) -> dict:
     """Open the page with ``?variant=&threads=`` and return its benchmark (median ms etc.)."""
     from anime_gan.export.web_profile import summarize
 
@@ -46,7 +59,10 @@ def measure(browser: Any, url: str, variant: str, threads: int, n: int = 20, war
     page.on("console", lambda message: lines.append(message.text))
     try:
         load_before = os.getloadavg()[0]
-        page.goto(f"{url}?variant={variant}&threads={threads}&backend=wasm" + ("&profile=1" if profile else ""))
+        page.goto(
+            f"{url}?variant={variant}&threads={threads}&backend=wasm"
+            + ("&profile=1" if profile else "")
+        )
         page.evaluate("animeGan.ready")
         page.evaluate("animeGan.idle()")
         result = page.evaluate(f"animeGan.benchmark({n}, {warmup})")
@@ -61,8 +77,15 @@ def measure(browser: Any, url: str, variant: str, threads: int, n: int = 20, war
         page.close()
 
 
-def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], n: int,
-              page_dir: Path = PAGE_DIR, profile: bool = False, rounds: int = 1) -> list[dict]:
+def benchmark(
+    model_dir: Path,
+    variants: Sequence[str],
+    threads: Sequence[int],
+    n: int,
+    page_dir: Path = PAGE_DIR,
+    profile: bool = False,
+    rounds: int = 1,
+) -> list[dict]:
     """Serve ``model_dir`` with the page and measure each (variant, threads) pair."""
     from playwright.sync_api import sync_playwright
 
@@ -77,8 +100,11 @@ def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], 
                 for t in threads:
                     for variant in variants:
                         r = measure(browser, url, variant, t, n, profile=profile)
-                        print(f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, min {r['min_ms']:.1f} ms "
-                              f"(load {r['load_average_1min'][0]:.1f}-{r['load_average_1min'][1]:.1f})", flush=True)
+                        print(
+                            f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, min {r['min_ms']:.1f} ms "
+                            f"(load {r['load_average_1min'][0]:.1f}-{r['load_average_1min'][1]:.1f})",
+                            flush=True,
+                        )
                         if profile:
                             print(r["profile"]["table"])
                         results.append(r)
@@ -89,7 +115,7 @@ def benchmark(model_dir: Path, variants: Sequence[str], threads: Sequence[int], 
     return results
 
 
-def random_generator(resolution: int, seed: int = 0) -> "torch.nn.Module":  # noqa: F821
+def random_generator(resolution: int, seed: int = 0) -> torch.nn.Module:  # noqa: F821
     """The paper generator with random weights and BatchNorm statistics measured on 4 batches of
     16 prior-drawn inputs (at their defaults the output is nearly constant, std 0.01; measured,
     about 0.5 as a trained generator's), in eval mode."""
@@ -117,13 +143,26 @@ def export_random(resolution: int, out: Path, variants: Sequence[str]) -> dict:
     from anime_gan.export.bundle import export_generator
 
     g = random_generator(resolution)
-    source = {"checkpoint": None, "iteration": None, "generator_config": g.config(),
-              "note": "random weights, BatchNorm statistics measured (for timing)"}
-    return export_generator(g, out, LabelPrior.training(), source, variants, variants[0], samples=16)
+    source = {
+        "checkpoint": None,
+        "iteration": None,
+        "generator_config": g.config(),
+        "note": "random weights, BatchNorm statistics measured (for timing)",
+    }
+    return export_generator(
+        g, out, LabelPrior.training(), source, variants, variants[0], samples=16
+    )
 
 
-def _model_entry(spec: str, variants: Sequence[str], threads: Sequence[int], n: int, tmp: Path,
-                 profile: bool = False, rounds: int = 1) -> dict:
+def _model_entry(
+    spec: str,
+    variants: Sequence[str],
+    threads: Sequence[int],
+    n: int,
+    tmp: Path,
+    profile: bool = False,
+    rounds: int = 1,
+) -> dict:
     """Benchmark one model: ``random:<resolution>`` (a fresh paper generator) or an export folder."""
     if spec.startswith("random:"):
         model_dir = tmp / spec.replace(":", "_")
@@ -145,25 +184,44 @@ def _model_entry(spec: str, variants: Sequence[str], threads: Sequence[int], n: 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["random:128"],
-                        help="random:<resolution> (the paper generator, random weights) or export folders")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["random:128"],
+        help="random:<resolution> (the paper generator, random weights) or export folders",
+    )
     parser.add_argument("--variants", nargs="+", default=["int8-static", "int8", "fp32"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("-n", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=1, help="measure every (variant, threads) pair this many times, interleaved")
-    parser.add_argument("--profile", action="store_true", help="add onnxruntime-web's per-operator profile")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every (variant, threads) pair this many times, interleaved",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="add onnxruntime-web's per-operator profile"
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bench/web.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        entries = [_model_entry(m, args.variants, args.threads, args.n, Path(tmp), args.profile, args.rounds)
-                   for m in args.models]
+        entries = [
+            _model_entry(
+                m, args.variants, args.threads, args.n, Path(tmp), args.profile, args.rounds
+            )
+            for m in args.models
+        ]
     load = os.getloadavg()
     report = {
         "what": "ms per face (batch 1, session.run only) in headless Chromium, onnxruntime-web WASM",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "command": "python -m anime_gan.export.bench_web " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_average_1_5_15": [round(x, 2) for x in load]},
+        "command": "python -m anime_gan.export.bench_web "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_1_5_15": [round(x, 2) for x in load],
+        },
         "models": entries,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

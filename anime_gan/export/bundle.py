@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -42,33 +43,48 @@ AUTO_STATIC_PSNR_MARGIN_DB = 1.0
 def auto_default(models: dict[str, dict[str, Any]], resolution: int) -> str:
     """The variant the page loads by default under ``default_variant=auto``: the fastest one
     that keeps int8's quality (int8-static, see AUTO_STATIC_*), else int8, else the smallest."""
+
     def psnr(name: str) -> float:
         value = models[name]["parity"]["psnr_db"]
         return float("inf") if value is None else value
 
-    if "int8-static" in models and resolution >= AUTO_STATIC_RESOLUTION and (
-            "int8" not in models or psnr("int8-static") >= psnr("int8") - AUTO_STATIC_PSNR_MARGIN_DB):
+    if (
+        "int8-static" in models
+        and resolution >= AUTO_STATIC_RESOLUTION
+        and (
+            "int8" not in models or psnr("int8-static") >= psnr("int8") - AUTO_STATIC_PSNR_MARGIN_DB
+        )
+    ):
         return "int8-static"
     if "int8" in models:
         return "int8"
     return min(models, key=lambda name: models[name]["bytes"])
 
 
-def parity_inputs(generator: nn.Module, prior: LabelPrior, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def parity_inputs(
+    generator: nn.Module, prior: LabelPrior, n: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` noise vectors and tag vectors drawn from the generation prior, reproducibly."""
     rng = torch.Generator().manual_seed(seed)
     return torch.randn(n, generator.z_dim, generator=rng), prior.sample(n, generator=rng)
 
 
-def calibration_feeds(generator: nn.Module, prior: LabelPrior, n: int = CALIBRATION_SAMPLES,
-                      seed: int = 1) -> list[dict[str, Any]]:
+def calibration_feeds(
+    generator: nn.Module, prior: LabelPrior, n: int = CALIBRATION_SAMPLES, seed: int = 1
+) -> list[dict[str, Any]]:
     """Single-face input feeds for int8-static's calibration (another seed than the parity set's)."""
     z, c = parity_inputs(generator, prior, n, seed)
-    return [{"z": z[i:i + 1].numpy(), "c": c[i:i + 1].float().numpy()} for i in range(n)]
+    return [{"z": z[i : i + 1].numpy(), "c": c[i : i + 1].float().numpy()} for i in range(n)]
 
 
-def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z: torch.Tensor,
-                    c: torch.Tensor, prior: LabelPrior | None = None) -> dict[str, dict[str, Any]]:
+def export_variants(
+    generator: nn.Module,
+    out: Path,
+    variants: Sequence[str],
+    z: torch.Tensor,
+    c: torch.Tensor,
+    prior: LabelPrior | None = None,
+) -> dict[str, dict[str, Any]]:
     """Write the fp32 file and the requested variants into ``out``; size, parity and session
     options of each."""
     from anime_gan.export.graph import int8_static
@@ -81,21 +97,39 @@ def export_variants(generator: nn.Module, out: Path, variants: Sequence[str], z:
     for name in ["fp32", *[v for v in variants if v != "fp32"]]:
         file, writer = VARIANTS[name]
         if name == "int8-static":
-            path = int8_static(fp32, out / file, calibration_feeds(generator, prior or LabelPrior.training()))
+            path = int8_static(
+                fp32, out / file, calibration_feeds(generator, prior or LabelPrior.training())
+            )
         else:
             path = fp32 if writer is None else writer(fp32, out / file)
         config = session_config(name)
-        models[name] = {"file": file, "bytes": path.stat().st_size, "parity": parity(generator, path, z, c, config),
-                        "session_config": config}
-        log.info("%s: %s, %.2f MB, parity %s", name, file, models[name]["bytes"] / 1e6, models[name]["parity"])
+        models[name] = {
+            "file": file,
+            "bytes": path.stat().st_size,
+            "parity": parity(generator, path, z, c, config),
+            "session_config": config,
+        }
+        log.info(
+            "%s: %s, %.2f MB, parity %s",
+            name,
+            file,
+            models[name]["bytes"] / 1e6,
+            models[name]["parity"],
+        )
     if "fp32" not in variants:
         del models["fp32"]
         fp32.unlink()
     return models
 
 
-def model_card(generator: nn.Module, prior: dict, models: dict, default_variant: str,
-               source: dict[str, Any], opset: int) -> dict[str, Any]:
+def model_card(
+    generator: nn.Module,
+    prior: dict,
+    models: dict,
+    default_variant: str,
+    source: dict[str, Any],
+    opset: int,
+) -> dict[str, Any]:
     """The contents of model.json (everything the page needs besides the ONNX file)."""
     import onnx
     import onnxruntime
@@ -112,13 +146,18 @@ def model_card(generator: nn.Module, prior: dict, models: dict, default_variant:
             "output": {"image": ["N", 3, r, r]},
             "dtype": "float32",
             "range": [-1.0, 1.0],
-            "tag_range": [0.0, 1.0],  # c's values for absent and present (the page's sliders span it)
+            "tag_range": [
+                0.0,
+                1.0,
+            ],  # c's values for absent and present (the page's sliders span it)
             "layout": "NCHW",
             "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
         },
         "schema": {
             "tags": list(TAG_NAMES),
-            "groups": [{"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS],
+            "groups": [
+                {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS
+            ],
             "opposites": [list(pair) for pair in OPPOSITES],  # tags that are never both present
         },
         "prior": prior,
@@ -128,7 +167,11 @@ def model_card(generator: nn.Module, prior: dict, models: dict, default_variant:
         "opset": opset,
         "source": source,
         "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
+        "versions": {
+            "torch": torch.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
     }
 
 
@@ -140,44 +183,70 @@ def onnx_opset(path: Path) -> int:
     return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
 
 
-def export_generator(generator: nn.Module, out: str | Path, prior: LabelPrior, source: dict[str, Any],
-                     variants: Sequence[str] = ("fp32", "fp16", "int8"), default_variant: str = "int8",
-                     samples: int = 16, seed: int = 0) -> dict[str, Any]:
+def export_generator(
+    generator: nn.Module,
+    out: str | Path,
+    prior: LabelPrior,
+    source: dict[str, Any],
+    variants: Sequence[str] = ("fp32", "fp16", "int8"),
+    default_variant: str = "int8",
+    samples: int = 16,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Export an eval-mode generator into ``out`` (ONNX variants + model.json); returns model.json.
 
     Raises :class:`UserError` for a bad variant name, and RuntimeError when the fp32 file does
     not reproduce PyTorch (an export bug, not user input).
     """
     if default_variant != "auto" and default_variant not in variants:
-        raise UserError(f"default_variant {default_variant!r} is not among the exported variants "
-                        f"{list(variants)}: add it to variants or pick one of them.")
+        raise UserError(
+            f"default_variant {default_variant!r} is not among the exported variants "
+            f"{list(variants)}: add it to variants or pick one of them."
+        )
     with staged_folder(out, EXPORT) as staged:  # the page never sees half an export
         z, c = parity_inputs(generator, prior, samples, seed)
         models = export_variants(generator.eval(), staged, list(variants), z, c, prior)
         if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
-            raise RuntimeError(f"the fp32 ONNX export differs from PyTorch by "
-                               f"{models['fp32']['parity']['max_abs']:.2e}")
+            raise RuntimeError(
+                f"the fp32 ONNX export differs from PyTorch by "
+                f"{models['fp32']['parity']['max_abs']:.2e}"
+            )
         if default_variant == "auto":
             default_variant = auto_default(models, generator.resolution)
         source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
-        card = model_card(generator, prior.to_dict(), models, default_variant, source,
-                          onnx_opset(staged / next(iter(models.values()))["file"]))
+        card = model_card(
+            generator,
+            prior.to_dict(),
+            models,
+            default_variant,
+            source,
+            onnx_opset(staged / next(iter(models.values()))["file"]),
+        )
         (staged / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 
 
-def export_bundle(ckpt: str | Path, out: str | Path, variants: Sequence[str] = ("fp32", "fp16", "int8"),
-                  default_variant: str = "int8", samples: int = 16, seed: int = 0,
-                  ema: bool = True) -> dict[str, Any]:
+def export_bundle(
+    ckpt: str | Path,
+    out: str | Path,
+    variants: Sequence[str] = ("fp32", "fp16", "int8"),
+    default_variant: str = "int8",
+    samples: int = 16,
+    seed: int = 0,
+    ema: bool = True,
+) -> dict[str, Any]:
     """Export a checkpoint's (EMA) generator, with the checkpoint's prior, into ``out``."""
     check_output(out, EXPORT, {"ckpt": ckpt})  # before the checkpoint is even read
     generator, meta = load_generator(ckpt, ema=ema)
     ckpt_path = Path(ckpt).resolve()
     source = {
-        "checkpoint": os.path.relpath(ckpt_path, Path.cwd()) if ckpt_path.is_relative_to(Path.cwd()) else str(ckpt_path),
+        "checkpoint": os.path.relpath(ckpt_path, Path.cwd())
+        if ckpt_path.is_relative_to(Path.cwd())
+        else str(ckpt_path),
         "iteration": meta.get("iteration"),
         "ema": ema,
         "generator_config": meta.get("generator_config"),
     }
-    return export_generator(generator, out, checkpoint_prior(meta), source, variants, default_variant,
-                            samples, seed)
+    return export_generator(
+        generator, out, checkpoint_prior(meta), source, variants, default_variant, samples, seed
+    )

@@ -34,7 +34,11 @@ def find_exports(model_dir: str | Path) -> dict[str, Path]:
         return {name if NAME.match(name) else "model": root}
     if not root.is_dir():
         return {}
-    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and NAME.match(p.name) and _is_export(p)}
+    return {
+        p.name: p
+        for p in sorted(root.iterdir())
+        if p.is_dir() and NAME.match(p.name) and _is_export(p)
+    }
 
 
 def pick_default(exports: dict[str, Path], wanted: str | None = None) -> str:
@@ -43,8 +47,10 @@ def pick_default(exports: dict[str, Path], wanted: str | None = None) -> str:
         raise UserError("no exported model to serve: run `anime-gan export` first.")
     if wanted:
         if wanted not in exports:
-            raise UserError(f"default_model={wanted!r} is not among the exports found ({', '.join(exports)}): "
-                            f"pick one of them.")
+            raise UserError(
+                f"default_model={wanted!r} is not among the exports found ({', '.join(exports)}): "
+                f"pick one of them."
+            )
         return wanted
     return "demo" if "demo" in exports else next(iter(exports))
 
@@ -61,8 +67,10 @@ def _entry(name: str, folder: Path) -> dict[str, Any]:
             "resolution": card["resolution"],
             "z_dim": card["z_dim"],
             "default_variant": card["default_variant"],
-            "variants": {k: {"file": v["file"], "bytes": v["bytes"], "parity": v.get("parity")}
-                         for k, v in card["models"].items()},
+            "variants": {
+                k: {"file": v["file"], "bytes": v["bytes"], "parity": v.get("parity")}
+                for k, v in card["models"].items()
+            },
             "source": {
                 "iteration": source.get("iteration"),
                 "checkpoint": source.get("checkpoint"),
@@ -75,10 +83,18 @@ def _entry(name: str, folder: Path) -> dict[str, Any]:
             "exported": card.get("exported"),
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        return {"name": name, "path": f"models/{name}/", "error": f"model.json cannot be read ({e})"}
+        return {
+            "name": name,
+            "path": f"models/{name}/",
+            "error": f"model.json cannot be read ({e})",
+        }
 
 
 def catalog(exports: dict[str, Path], default: str) -> dict[str, Any]:
     """The contents of ``/models/index.json``."""
-    return {"format": CATALOG_FORMAT, "version": 1, "default": default,
-            "models": [_entry(name, folder) for name, folder in exports.items()]}
+    return {
+        "format": CATALOG_FORMAT,
+        "version": 1,
+        "default": default,
+        "models": [_entry(name, folder) for name, folder in exports.items()],
+    }

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnx
@@ -49,9 +49,16 @@ def output_conv_as_col2im(model: onnx.ModelProto) -> onnx.ModelProto:
     bias = numpy_helper.to_array(inits[conv.input[2]])
     out_ch, in_ch, k, k2 = weight.shape
     r = k // 2
-    if (k != k2 or k % 2 == 0 or k == 1 or out_ch > MAX_COL2IM_CHANNELS or attrs.get("group", 1) != 1
-            or any(s != 1 for s in attrs.get("strides", [1, 1])) or any(d != 1 for d in attrs.get("dilations", [1, 1]))
-            or list(attrs.get("pads", [r] * 4)) != [r] * 4):
+    if (
+        k != k2
+        or k % 2 == 0
+        or k == 1
+        or out_ch > MAX_COL2IM_CHANNELS
+        or attrs.get("group", 1) != 1
+        or any(s != 1 for s in attrs.get("strides", [1, 1]))
+        or any(d != 1 for d in attrs.get("dilations", [1, 1]))
+        or list(attrs.get("pads", [r] * 4)) != [r] * 4
+    ):
         return model
     shapes = onnx.shape_inference.infer_shapes(model).graph.value_info
     dims = next(v.type.tensor_type.shape.dim for v in shapes if v.name == conv.input[0])
@@ -71,10 +78,23 @@ def output_conv_as_col2im(model: onnx.ModelProto) -> onnx.ModelProto:
     ]
     t = f"{name}/"
     nodes = [
-        helper.make_node("Conv", [conv.input[0], f"{name}.taps"], [t + "taps"], kernel_shape=[1, 1], name=t + "Conv1x1"),
-        helper.make_node("Reshape", [t + "taps", f"{name}.columns"], [t + "columns"], name=t + "Reshape"),
-        helper.make_node("Col2Im", [t + "columns", f"{name}.image", f"{name}.block"], [t + "sum"],
-                         pads=[r, r, r, r], name=t + "Col2Im"),
+        helper.make_node(
+            "Conv",
+            [conv.input[0], f"{name}.taps"],
+            [t + "taps"],
+            kernel_shape=[1, 1],
+            name=t + "Conv1x1",
+        ),
+        helper.make_node(
+            "Reshape", [t + "taps", f"{name}.columns"], [t + "columns"], name=t + "Reshape"
+        ),
+        helper.make_node(
+            "Col2Im",
+            [t + "columns", f"{name}.image", f"{name}.block"],
+            [t + "sum"],
+            pads=[r, r, r, r],
+            name=t + "Col2Im",
+        ),
         helper.make_node("Add", [t + "sum", f"{name}.bias4"], [conv.output[0]], name=t + "Bias"),
     ]
     at = list(g.node).index(conv)
@@ -129,13 +149,22 @@ def _followers(model: onnx.ModelProto, layers: Sequence[str]) -> list[str]:
     return out
 
 
-def int8_static(src: str | Path, dst: str | Path, calibration: Sequence[dict[str, np.ndarray]],
-                layers: Sequence[str] | None = None) -> Path:
+def int8_static(
+    src: str | Path,
+    dst: str | Path,
+    calibration: Sequence[dict[str, np.ndarray]],
+    layers: Sequence[str] | None = None,
+) -> Path:
     """Quantize ``layers`` (default :func:`quantized_layers`) of the fp32 file ``src`` with
     onnxruntime's static QDQ quantization (int8 per-channel weights, uint8 per-tensor activations,
     min-max over ``calibration``: a list of input feeds); store the other weights smaller."""
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     from anime_gan.export.onnx import fp16_encode, int8_encoder, store_weights
 
@@ -155,10 +184,18 @@ def int8_static(src: str | Path, dst: str | Path, calibration: Sequence[dict[str
     level = root.level
     root.setLevel(logging.ERROR)  # the quantizer's advice goes to the root logger
     try:
-        quantize_static(str(src), str(tmp), Feeds(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax, nodes_to_quantize=layers,
-                        op_types_to_quantize=["Conv", *FOLLOWERS])
+        quantize_static(
+            str(src),
+            str(tmp),
+            Feeds(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_quantize=layers,
+            op_types_to_quantize=["Conv", *FOLLOWERS],
+        )
         model = onnx.load(str(tmp))
     finally:
         root.setLevel(level)
@@ -167,6 +204,10 @@ def int8_static(src: str | Path, dst: str | Path, calibration: Sequence[dict[str
                 os.remove(leftover)
     int8 = int8_encoder(model)
     gemm_weights = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")}
-    onnx.save(store_weights(model, lambda name, a: int8(name, a) if name in gemm_weights else fp16_encode(name, a)),
-              str(dst))
+    onnx.save(
+        store_weights(
+            model, lambda name, a: int8(name, a) if name in gemm_weights else fp16_encode(name, a)
+        ),
+        str(dst),
+    )
     return dst

@@ -27,8 +27,8 @@ Variants, all with the same inputs, outputs and fp32 arithmetic:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import onnx
@@ -57,9 +57,9 @@ def session_config(variant: str) -> dict[str, str]:
 def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> Path:
     """Write the (eval-mode) generator, BatchNorms folded and its output convolution in the
     Col2Im form (anime_gan.export.graph), as ONNX with a dynamic batch."""
-    from anime_gan.export.graph import output_conv_as_col2im
-
     import warnings
+
+    from anime_gan.export.graph import output_conv_as_col2im
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,9 +71,15 @@ def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> P
         warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
         # dynamo=False: the TorchScript exporter needs no onnxscript and gives a plain graph.
         torch.onnx.export(
-            net, (z, c), str(path), input_names=list(INPUTS), output_names=[OUTPUT],
-            dynamic_axes={"z": batch, "c": batch, OUTPUT: batch}, opset_version=opset,
-            do_constant_folding=True, dynamo=False,
+            net,
+            (z, c),
+            str(path),
+            input_names=list(INPUTS),
+            output_names=[OUTPUT],
+            dynamic_axes={"z": batch, "c": batch, OUTPUT: batch},
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
         )
     model = output_conv_as_col2im(onnx.load(str(path)))
     onnx.checker.check_model(model)
@@ -84,7 +90,9 @@ def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> P
 Encoded = tuple[list[onnx.NodeProto], list[TensorProto]]
 
 
-def store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], Encoded]) -> onnx.ModelProto:
+def store_weights(
+    model: onnx.ModelProto, encode: Callable[[str, np.ndarray], Encoded]
+) -> onnx.ModelProto:
     """Re-store each large float initializer through ``encode``, which returns the nodes that
     rebuild the float32 tensor under its original name and the initializers those nodes read."""
     graph = model.graph
@@ -92,7 +100,11 @@ def store_weights(model: onnx.ModelProto, encode: Callable[[str, np.ndarray], En
     for init in graph.initializer:
         array = numpy_helper.to_array(init)
         encoded = None
-        if init.data_type == TensorProto.FLOAT and array.ndim >= 2 and array.size >= MIN_QUANTIZED_SIZE:
+        if (
+            init.data_type == TensorProto.FLOAT
+            and array.ndim >= 2
+            and array.size >= MIN_QUANTIZED_SIZE
+        ):
             encoded = encode(init.name, array)
         if encoded:
             new_nodes, new_inits = encoded
@@ -124,8 +136,11 @@ def fp16_weights(src: str | Path, dst: str | Path) -> Path:
 def int8_encoder(model: onnx.ModelProto) -> Callable[[str, np.ndarray], Encoded]:
     """Symmetric int8 weights, one scale per output channel (axis 0 of a conv weight; axis 1 of
     a Gemm weight read without transB), and a ``DequantizeLinear`` that rebuilds the float."""
-    transposed = {n.input[1] for n in model.graph.node
-                  if n.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in n.attribute)}
+    transposed = {
+        n.input[1]
+        for n in model.graph.node
+        if n.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in n.attribute)
+    }
     gemm_b = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")} - transposed
 
     def encode(name: str, array: np.ndarray) -> Encoded:
@@ -136,8 +151,11 @@ def int8_encoder(model: onnx.ModelProto) -> Callable[[str, np.ndarray], Encoded]
         shape = [1] * array.ndim
         shape[axis] = -1
         q = np.clip(np.round(array / scale.reshape(shape)), -127, 127).astype(np.int8)
-        inits = [numpy_helper.from_array(q, f"{name}__int8"), numpy_helper.from_array(scale, f"{name}__scale"),
-                 numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}__zero")]
+        inits = [
+            numpy_helper.from_array(q, f"{name}__int8"),
+            numpy_helper.from_array(scale, f"{name}__scale"),
+            numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}__zero"),
+        ]
         node = helper.make_node("DequantizeLinear", [i.name for i in inits], [name], axis=axis)
         return [node], inits
 
@@ -172,13 +190,17 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
     "fp32": ("generator.onnx", None),
     "fp16": ("generator.fp16.onnx", fp16_weights),
     "int8": ("generator.int8.onnx", int8_weights),
-    "int8-static": ("generator.int8-static.onnx", None),  # written by bundle (needs calibration feeds)
+    "int8-static": (
+        "generator.int8-static.onnx",
+        None,
+    ),  # written by bundle (needs calibration feeds)
     "int8-dynamic": ("generator.int8-dynamic.onnx", int8_dynamic),
 }
 
 
-def ort_session(path: str | Path, threads: int = 1,
-                config: dict[str, str] | None = None) -> "onnxruntime.InferenceSession":  # noqa: F821
+def ort_session(
+    path: str | Path, threads: int = 1, config: dict[str, str] | None = None
+) -> onnxruntime.InferenceSession:  # noqa: F821
     """An onnxruntime CPU session with the options the page uses (``config``: the variant's
     session options, default the int8 fold)."""
     import onnxruntime as ort
@@ -192,8 +214,13 @@ def ort_session(path: str | Path, threads: int = 1,
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Tensor,
-           config: dict[str, str] | None = None) -> dict[str, float | None]:
+def parity(
+    generator: nn.Module,
+    path: str | Path,
+    z: torch.Tensor,
+    c: torch.Tensor,
+    config: dict[str, str] | None = None,
+) -> dict[str, float | None]:
     """Differences between PyTorch's images and the ONNX file's on the same inputs, in [-1, 1]
     units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range (None when
     the images are identical: JSON has no infinity)."""
@@ -201,6 +228,6 @@ def parity(generator: nn.Module, path: str | Path, z: torch.Tensor, c: torch.Ten
         expected = generator.eval()(z, c).numpy()
     got = ort_session(path, config=config).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
     diff = np.abs(got.astype(np.float64) - expected)
-    mse = float((diff ** 2).mean())
+    mse = float((diff**2).mean())
     psnr = None if mse == 0 else round(float(10 * np.log10(4.0 / mse)), 2)
     return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()), "psnr_db": psnr}

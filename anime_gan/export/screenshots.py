@@ -14,8 +14,9 @@ Needs the built page (`make web`), Debian's chromium and the ``playwright`` pack
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from anime_gan.export.bench_web import PAGE_DIR, launch
 from anime_gan.export.catalog import find_exports
@@ -35,9 +36,17 @@ SEEDED = """(() => {
 })();"""
 
 
-def shoot(export: Path, out: Path, seed: int = 1, count: int = 8, ends: tuple[int, int] = (1, 6),
-          method: str = "spherical", width: int = 1200, page_dir: Path = PAGE_DIR,
-          browser: Any = None) -> tuple[list[Path], list[int]]:
+def shoot(
+    export: Path,
+    out: Path,
+    seed: int = 1,
+    count: int = 8,
+    ends: tuple[int, int] = (1, 6),
+    method: str = "spherical",
+    width: int = 1200,
+    page_dir: Path = PAGE_DIR,
+    browser: Any = None,
+) -> tuple[list[Path], list[int]]:
     """Write the screenshots of ``export`` (an export folder) into ``out``; returns their paths
     and the seeds of the grid's faces (the same for the same ``seed``). ``browser``: a running
     Playwright browser to use (else one is started)."""
@@ -68,7 +77,9 @@ def shoot(export: Path, out: Path, seed: int = 1, count: int = 8, ends: tuple[in
         server.server_close()
 
 
-def _shoot_page(page: Any, out: Path, count: int, ends: tuple[int, int], method: str) -> tuple[list[Path], list[int]]:
+def _shoot_page(
+    page: Any, out: Path, count: int, ends: tuple[int, int], method: str
+) -> tuple[list[Path], list[int]]:
     def idle() -> None:
         page.evaluate("animeGan.idle()")
 
@@ -98,16 +109,22 @@ def _shoot_page(page: Any, out: Path, count: int, ends: tuple[int, int], method:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--export", type=Path, default=Path("data/export/demo"), help="an export folder")
+    parser.add_argument(
+        "--export", type=Path, default=Path("data/export/demo"), help="an export folder"
+    )
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--seed", type=int, default=1, help="the seeded random source: other faces")
     parser.add_argument("--count", type=int, default=8, help="faces in the grid (2-20)")
     parser.add_argument("--method", default="spherical", choices=["linear", "spherical", "polar"])
     args = parser.parse_args(argv)
     if not find_exports(args.export):
-        raise SystemExit(f"{args.export} holds no export (no model.json): run `anime-gan export` first.")
+        raise SystemExit(
+            f"{args.export} holds no export (no model.json): run `anime-gan export` first."
+        )
     if not (PAGE_DIR / "index.html").is_file():
-        raise SystemExit(f"the page is not built ({PAGE_DIR / 'index.html'} is missing): run `make web`.")
+        raise SystemExit(
+            f"the page is not built ({PAGE_DIR / 'index.html'} is missing): run `make web`."
+        )
     for path in shoot(args.export, args.out, args.seed, args.count, method=args.method)[0]:
         print(f"wrote {path}")
 

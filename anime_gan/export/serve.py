@@ -89,7 +89,7 @@ def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool) -> Chosen 
         if path == prefix.rstrip("/") or path.startswith(prefix):
             root = roots[prefix].resolve()
             try:
-                return _inside(root, root / path[len(prefix):].lstrip("/"), gzip_ok)
+                return _inside(root, root / path[len(prefix) :].lstrip("/"), gzip_ok)
             except OSError:  # a name the file system refuses
                 return None
     return None
@@ -115,8 +115,14 @@ class StaticHandler(BaseHTTPRequestHandler):
     server_version = "anime-gan"
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, *args, roots: dict[str, Path], max_body_bytes: int = 65536,
-                 idle_timeout_s: float | None = 30.0, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        roots: dict[str, Path],
+        max_body_bytes: int = 65536,
+        idle_timeout_s: float | None = 30.0,
+        **kwargs,
+    ) -> None:
         self.roots, self.max_body_bytes = roots, max_body_bytes
         self.timeout = idle_timeout_s  # socketserver: a connection idle this long is closed
         super().__init__(*args, **kwargs)
@@ -140,12 +146,16 @@ class StaticHandler(BaseHTTPRequestHandler):
     def _serve(self, body: bool) -> None:
         raw = unquote(urlsplit(self.path).path)
         if any(part == ".." for part in raw.replace("\\", "/").split("/")):
-            return self._refuse(HTTPStatus.FORBIDDEN, "paths outside the served folders are refused")
+            return self._refuse(
+                HTTPStatus.FORBIDDEN, "paths outside the served folders are refused"
+            )
         if any(len(part) > MAX_SEGMENT for part in raw.split("/")):
             return self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG, "a path segment is too long")
         if not self._discard_body():
             return None
-        chosen = choose_file(self.roots, self.path, "gzip" in self.headers.get("Accept-Encoding", ""))
+        chosen = choose_file(
+            self.roots, self.path, "gzip" in self.headers.get("Accept-Encoding", "")
+        )
         if chosen is None:
             return self._refuse(HTTPStatus.NOT_FOUND, "not found")
         path = chosen.path
@@ -187,8 +197,10 @@ class StaticHandler(BaseHTTPRequestHandler):
             length = -1
         if length < 0 or length > self.max_body_bytes:
             self.close_connection = True
-            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > 0 else HTTPStatus.BAD_REQUEST,
-                         f"request bodies are limited to {self.max_body_bytes} bytes")
+            self._refuse(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > 0 else HTTPStatus.BAD_REQUEST,
+                f"request bodies are limited to {self.max_body_bytes} bytes",
+            )
             return False
         while length > 0 and (chunk := self.rfile.read(min(length, CHUNK))):
             length -= len(chunk)
@@ -221,8 +233,12 @@ class CatalogHandler(StaticHandler):
         etag = f'"{hashlib.sha256(self.index).hexdigest()[:16]}"'
         fresh = etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]
         self.send_response(HTTPStatus.NOT_MODIFIED if fresh else HTTPStatus.OK)
-        headers = {"Content-Type": MIME_TYPES[".json"], "ETag": etag, "Cache-Control": "no-cache",
-                   **ISOLATION_HEADERS}
+        headers = {
+            "Content-Type": MIME_TYPES[".json"],
+            "ETag": etag,
+            "Cache-Control": "no-cache",
+            **ISOLATION_HEADERS,
+        }
         if not fresh:
             headers["Content-Length"] = str(len(self.index))
         for key, value in headers.items():
@@ -232,9 +248,15 @@ class CatalogHandler(StaticHandler):
             self.wfile.write(self.index)
 
 
-def make_server(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
-                port: int = 8000, default_model: str | None = None, max_body_bytes: int = 65536,
-                idle_timeout_s: float | None = 30.0) -> ThreadingHTTPServer:
+def make_server(
+    page_dir: str | Path,
+    model_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    default_model: str | None = None,
+    max_body_bytes: int = 65536,
+    idle_timeout_s: float | None = 30.0,
+) -> ThreadingHTTPServer:
     """A threaded server (not yet serving) for the page at /, each export found in ``model_dir``
     at /models/<name>/ (the default one also at /model/) and their list at /models/index.json;
     port 0 picks a free one (``server.server_address`` says which). A connection that sends
@@ -243,20 +265,33 @@ def make_server(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.
 
     exports = find_exports(model_dir)
     default = pick_default(exports, default_model)
-    roots = {"/model/": exports[default], **{f"/models/{n}/": p for n, p in exports.items()},
-             "/": Path(page_dir)}
+    roots = {
+        "/model/": exports[default],
+        **{f"/models/{n}/": p for n, p in exports.items()},
+        "/": Path(page_dir),
+    }
     index = (json.dumps(catalog(exports, default), indent=1) + "\n").encode()
-    handler = partial(CatalogHandler, roots=roots, index=index, max_body_bytes=max_body_bytes,
-                      idle_timeout_s=idle_timeout_s)
+    handler = partial(
+        CatalogHandler,
+        roots=roots,
+        index=index,
+        max_body_bytes=max_body_bytes,
+        idle_timeout_s=idle_timeout_s,
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     server.exports = exports  # type: ignore[attr-defined]  (name -> folder, for the CLI's message)
     return server
 
 
-def serve_in_background(page_dir: str | Path, model_dir: str | Path, host: str = "127.0.0.1",
-                        port: int = 0, default_model: str | None = None,
-                        **limits: float) -> tuple[ThreadingHTTPServer, str]:
+def serve_in_background(
+    page_dir: str | Path,
+    model_dir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    default_model: str | None = None,
+    **limits: float,
+) -> tuple[ThreadingHTTPServer, str]:
     """Start a server in a daemon thread; returns it and its base URL. ``server.shutdown()``
     stops it (tests and benchmarks). ``limits``: ``max_body_bytes``, ``idle_timeout_s``."""
     server = make_server(page_dir, model_dir, host, port, default_model, **limits)  # type: ignore[arg-type]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from statistics import median
-from typing import Any, Iterable
+from typing import Any
 
 
 def node_events(lines: Iterable[str]) -> list[dict[str, Any]]:
@@ -33,7 +34,11 @@ def node_events(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def _shapes(args: dict[str, Any]) -> list[list[int]]:
-    return [next(iter(s.values())) for s in args.get("input_type_shape", []) if isinstance(s, dict) and s]
+    return [
+        next(iter(s.values()))
+        for s in args.get("input_type_shape", [])
+        if isinstance(s, dict) and s
+    ]
 
 
 def summarize(lines: Iterable[str], skip: int = 4, top: int = 8) -> dict[str, Any]:
@@ -50,16 +55,31 @@ def summarize(lines: Iterable[str], skip: int = 4, top: int = 8) -> dict[str, An
     for name, events in runs.items():
         kept = events[skip:] or events
         args = events[0].get("args", {})
-        nodes.append({"node": name.removesuffix("_kernel_time"), "op": args.get("op_name", "?"),
-                      "ms": round(median(e["dur"] for e in kept) / 1000, 3), "inputs": _shapes(args)})
+        nodes.append(
+            {
+                "node": name.removesuffix("_kernel_time"),
+                "op": args.get("op_name", "?"),
+                "ms": round(median(e["dur"] for e in kept) / 1000, 3),
+                "inputs": _shapes(args),
+            }
+        )
     total = sum(n["ms"] for n in nodes)
     by_op: dict[str, float] = defaultdict(float)
     for n in nodes:
         by_op[n["op"]] += n["ms"]
-    ops = [{"op": op, "ms": round(ms, 3), "share": round(ms / total, 3) if total else 0.0}
-           for op, ms in sorted(by_op.items(), key=lambda kv: -kv[1])]
+    ops = [
+        {"op": op, "ms": round(ms, 3), "share": round(ms / total, 3) if total else 0.0}
+        for op, ms in sorted(by_op.items(), key=lambda kv: -kv[1])
+    ]
     slowest = sorted(nodes, key=lambda n: -n["ms"])[:top]
     table = [f"  nodes: {total:.1f} ms in all"]
     table += [f"  {o['op']:<18}{o['ms']:8.2f} ms {100 * o['share']:5.1f}%" for o in ops]
-    table += [f"  {n['node'][:38]:<40}{n['op']:<14}{n['ms']:7.2f} ms  {n['inputs'][:2]}" for n in slowest]
-    return {"total_ms": round(total, 3), "by_op": ops, "slowest": slowest, "table": "\n".join(table)}
+    table += [
+        f"  {n['node'][:38]:<40}{n['op']:<14}{n['ms']:7.2f} ms  {n['inputs'][:2]}" for n in slowest
+    ]
+    return {
+        "total_ms": round(total, 3),
+        "by_op": ops,
+        "slowest": slowest,
+        "table": "\n".join(table),
+    }

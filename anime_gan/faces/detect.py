@@ -29,10 +29,20 @@ from tqdm import tqdm
 
 from anime_gan.errors import UserError
 from anime_gan.faces.geometry import (
-    BORDER_POLICIES, PAD_MODES, crop_box_pixels, inside, resize_square, zoom_box,
+    BORDER_POLICIES,
+    PAD_MODES,
+    crop_box_pixels,
+    inside,
+    resize_square,
+    zoom_box,
 )
 from anime_gan.faces.records import (
-    CROPS_DIR, DONE_FILE, FACES_FILE, SUMMARY_FILE, append_jsonl, read_done,
+    CROPS_DIR,
+    DONE_FILE,
+    FACES_FILE,
+    SUMMARY_FILE,
+    append_jsonl,
+    read_done,
 )
 from anime_gan.faces.sources import Source, list_sources
 from anime_gan.jsonl import repair_tail
@@ -60,14 +70,18 @@ class DetectParams:
 
     def __post_init__(self) -> None:
         if self.border not in BORDER_POLICIES:
-            raise UserError(f"border={self.border!r} is not a border policy: use one of "
-                            f"{BORDER_POLICIES}.")
+            raise UserError(
+                f"border={self.border!r} is not a border policy: use one of {BORDER_POLICIES}."
+            )
         if self.pad_mode not in PAD_MODES:
-            raise UserError(f"pad_mode={self.pad_mode!r} is not a pad mode: use one of "
-                            f"{PAD_MODES}.")
+            raise UserError(
+                f"pad_mode={self.pad_mode!r} is not a pad mode: use one of {PAD_MODES}."
+            )
         if self.scale_factor <= 1.0 or self.zoom <= 0 or self.master_resolution < 8:
-            raise UserError("detector settings out of range: scale_factor must exceed 1, zoom be "
-                            "positive and master_resolution at least 8.")
+            raise UserError(
+                "detector settings out of range: scale_factor must exceed 1, zoom be "
+                "positive and master_resolution at least 8."
+            )
 
 
 @dataclass
@@ -91,8 +105,10 @@ class FaceDetector:
     def __init__(self, cascade_path: str | Path, params: DetectParams) -> None:
         self.classifier = cv2.CascadeClassifier(str(cascade_path))
         if self.classifier.empty():
-            raise UserError(f"OpenCV cannot load the cascade {cascade_path}: replace it with "
-                            f"lbpcascade_animeface.xml (see anime_gan.faces.cascade).")
+            raise UserError(
+                f"OpenCV cannot load the cascade {cascade_path}: replace it with "
+                f"lbpcascade_animeface.xml (see anime_gan.faces.cascade)."
+            )
         self.params = params
 
     def detect(self, rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -102,7 +118,9 @@ class FaceDetector:
             gray = cv2.equalizeHist(gray)
         m = self.params.min_size
         boxes = self.classifier.detectMultiScale(
-            gray, scaleFactor=self.params.scale_factor, minNeighbors=self.params.min_neighbors,
+            gray,
+            scaleFactor=self.params.scale_factor,
+            minNeighbors=self.params.min_neighbors,
             minSize=(m, m),
         )
         return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: (b[1], b[0]))
@@ -125,11 +143,15 @@ def read_rgb(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarr
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+def _init_worker(
+    cascade_path: str, params: DetectParams, crops_dir: str, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> None:
     cv2.setNumThreads(1)  # one image per process; OpenCV's own threads would oversubscribe
-    _WORKER.update(detector=FaceDetector(cascade_path, params), crops_dir=Path(crops_dir),
-                   max_pixels=max_pixels)
+    _WORKER.update(
+        detector=FaceDetector(cascade_path, params),
+        crops_dir=Path(crops_dir),
+        max_pixels=max_pixels,
+    )
 
 
 def _process_source(src: Source) -> dict[str, Any]:
@@ -141,8 +163,13 @@ def _process_source(src: Source) -> dict[str, Any]:
         rgb = read_rgb(src.path, _WORKER["max_pixels"])
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         error = f"{type(e).__name__}: {e}"[:300]
-        return {**done, "status": "unreadable", "error": error, "file_stat": _file_stat(src.path),
-                "rows": []}
+        return {
+            **done,
+            "status": "unreadable",
+            "error": error,
+            "file_stat": _file_stat(src.path),
+            "rows": [],
+        }
     height, width = rgb.shape[:2]
     rows, dropped = [], {"border": 0, "small": 0}
     for k, box in enumerate(detector.detect(rgb)):
@@ -157,15 +184,30 @@ def _process_source(src: Source) -> dict[str, Any]:
             continue
         face_id = f"{src.id}_{k}"  # k: the box's rank on the image, stable across policies
         save_png(resize_square(pixels, params.master_resolution), crops_dir / f"{face_id}.png")
-        rows.append({
-            "id": face_id, "file": f"{CROPS_DIR}/{face_id}.png", "source_path": src.key,
-            "source": src.source, "box": list(box), "crop_box": list(crop_box),
-            "short_edge": side, "padded": not inside(crop_box, width, height),
-            "image_size": [width, height], "year": src.year, "game_id": src.game_id,
-            "release_date": src.release_date, "source_sha256": src.sha256,
-        })
-    return {**done, "faces": len(rows), "dropped": dropped, "image_size": [width, height],
-            "rows": rows}
+        rows.append(
+            {
+                "id": face_id,
+                "file": f"{CROPS_DIR}/{face_id}.png",
+                "source_path": src.key,
+                "source": src.source,
+                "box": list(box),
+                "crop_box": list(crop_box),
+                "short_edge": side,
+                "padded": not inside(crop_box, width, height),
+                "image_size": [width, height],
+                "year": src.year,
+                "game_id": src.game_id,
+                "release_date": src.release_date,
+                "source_sha256": src.sha256,
+            }
+        )
+    return {
+        **done,
+        "faces": len(rows),
+        "dropped": dropped,
+        "image_size": [width, height],
+        "rows": rows,
+    }
 
 
 def run_detect(
@@ -203,8 +245,10 @@ def run_detect(
         todo = todo[:limit]
     workers = workers or os.cpu_count() or 1
     init = (str(cascade_path), params, str(out / CROPS_DIR), max_pixels)
-    with open(out / FACES_FILE, "a", encoding="utf-8") as faces_f, \
-            open(out / DONE_FILE, "a", encoding="utf-8") as done_f:
+    with (
+        open(out / FACES_FILE, "a", encoding="utf-8") as faces_f,
+        open(out / DONE_FILE, "a", encoding="utf-8") as done_f,
+    ):
         bar = tqdm(total=len(todo), desc="detect", unit="img", disable=not progress)
         if workers <= 1 or len(todo) <= 1:
             _init_worker(*init)
@@ -212,8 +256,13 @@ def run_detect(
         else:
             processes = min(workers, len(todo))
             with mp.get_context().Pool(processes, initializer=_init_worker, initargs=init) as pool:
-                _collect(pool.imap_unordered(_process_source, todo, chunksize=4),
-                         faces_f, done_f, result, bar)
+                _collect(
+                    pool.imap_unordered(_process_source, todo, chunksize=4),
+                    faces_f,
+                    done_f,
+                    result,
+                    bar,
+                )
         bar.close()
     _write_summary(out, result, settings, cascade_path)
     return result
@@ -221,8 +270,11 @@ def run_detect(
 
 def _settings(input_dir: str | Path, params: DetectParams, year_regex: str | None) -> dict:
     """What the crops of a detect folder depend on: a rerun must use the same."""
-    return {"input": str(Path(input_dir).resolve()), "year_regex": year_regex,
-            "params": asdict(params)}
+    return {
+        "input": str(Path(input_dir).resolve()),
+        "year_regex": year_regex,
+        "params": asdict(params),
+    }
 
 
 def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
@@ -232,18 +284,26 @@ def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
     except (OSError, ValueError):
         return
     if "input" in before and Path(before["input"]).resolve() != Path(settings["input"]):
-        raise UserError(f"{out} holds the faces of input={before['input']}, not of "
-                        f"input={settings['input']}: give that input to resume, or choose a new "
-                        f"out= folder.")
-    old = {"year_regex": before.get("year_regex", settings["year_regex"]),
-           **{f"detector.{k}": v for k, v in (before.get("params") or {}).items()}}
-    new = {"year_regex": settings["year_regex"],
-           **{f"detector.{k}": v for k, v in settings["params"].items()}}
+        raise UserError(
+            f"{out} holds the faces of input={before['input']}, not of "
+            f"input={settings['input']}: give that input to resume, or choose a new "
+            f"out= folder."
+        )
+    old = {
+        "year_regex": before.get("year_regex", settings["year_regex"]),
+        **{f"detector.{k}": v for k, v in (before.get("params") or {}).items()},
+    }
+    new = {
+        "year_regex": settings["year_regex"],
+        **{f"detector.{k}": v for k, v in settings["params"].items()},
+    }
     for key, value in old.items():
         if key in new and new[key] != value:
-            raise UserError(f"{out} was made with {key}={value}, not {new[key]}: rerun with "
-                            f"{key}={value} to resume, or choose a new out= folder for the new "
-                            f"settings.")
+            raise UserError(
+                f"{out} was made with {key}={value}, not {new[key]}: rerun with "
+                f"{key}={value} to resume, or choose a new out= folder for the new "
+                f"settings."
+            )
 
 
 def _file_stat(path: str) -> list[int] | None:
@@ -277,12 +337,15 @@ def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar:
         bar.update(1)
 
 
-def _write_summary(out: Path, result: DetectResult, settings: dict[str, Any],
-                   cascade_path: str | Path) -> None:
+def _write_summary(
+    out: Path, result: DetectResult, settings: dict[str, Any], cascade_path: str | Path
+) -> None:
     """detect.json: the folder's manifest (the settings its crops were made with) and counts."""
     done = read_done(out)
     summary = {
-        "stage": "detect", **settings, "cascade": str(cascade_path),
+        "stage": "detect",
+        **settings,
+        "cascade": str(cascade_path),
         "last_run": {k: v for k, v in asdict(result).items() if k != "out"},
         "total": {
             "sources_done": len(done),

@@ -17,8 +17,9 @@ interrupted run leaves nothing half-counted and resumes cleanly.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from anime_gan.errors import UserError
 

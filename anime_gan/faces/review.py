@@ -104,8 +104,10 @@ def read_rejects(path: str | Path, index: dict[int, str], ids: set[str] | None =
                 (result.ids.add if token in valid else result.unknown.append)(token)
                 continue
             if numbers and not index:
-                raise UserError(f"{path} names crops by number but there is no {INDEX_FILE} beside "
-                                f"it: run `make review` to number the crops, or list ids instead.")
+                raise UserError(
+                    f"{path} names crops by number but there is no {INDEX_FILE} beside "
+                    f"it: run `make review` to number the crops, or list ids instead."
+                )
             hits = [index[n] for n in numbers if n in index]
             result.ids.update(hits)
             if not hits:
@@ -135,8 +137,10 @@ def write_review(
     check_output(review_dir, REVIEW, {"faces": faces_dir})
     rows = {r["id"]: r for r in read_faces(faces_dir)}
     if not rows:
-        raise UserError(f"{faces_dir} has no face crops yet: run `make detect` on a folder of "
-                        f"character images first.")
+        raise UserError(
+            f"{faces_dir} has no face crops yet: run `make detect` on a folder of "
+            f"character images first."
+        )
     sheets_dir = review_dir / SHEETS_DIR
     sheets_dir.mkdir(parents=True, exist_ok=True)
     index = extend_index(load_index(review_dir / INDEX_FILE), list(rows))
@@ -155,20 +159,50 @@ def write_review(
     for page, items in sorted(pages.items()):
         first, last = page * per_sheet, (page + 1) * per_sheet - 1
         title = f"sheet {page:03d}: crops #{first}-#{last} of {faces_dir}"
-        sheets.append(_render(sheets_dir / f"sheet_{page:03d}.png", items, faces_dir, rows,
-                              rejects.ids, title, ncol, cell, state, new_state))
+        sheets.append(
+            _render(
+                sheets_dir / f"sheet_{page:03d}.png",
+                items,
+                faces_dir,
+                rows,
+                rejects.ids,
+                title,
+                ncol,
+                cell,
+                state,
+                new_state,
+            )
+        )
     rejected_paths: list[Path] = []
     if rejected_sheets:
         bad = [(n, i) for n, i in numbered if i in rejects.ids]
         for k in range(0, len(bad), per_sheet):
             title = f"rejected {k // per_sheet:03d}: {len(bad)} crops in {rejects_path.name}"
-            rejected_paths.append(_render(sheets_dir / f"rejected_{k // per_sheet:03d}.png",
-                                          bad[k:k + per_sheet], faces_dir, rows, set(), title,
-                                          ncol, cell, state, new_state))
+            rejected_paths.append(
+                _render(
+                    sheets_dir / f"rejected_{k // per_sheet:03d}.png",
+                    bad[k : k + per_sheet],
+                    faces_dir,
+                    rows,
+                    set(),
+                    title,
+                    ncol,
+                    cell,
+                    state,
+                    new_state,
+                )
+            )
     _remove_stale(sheets_dir, {p.name for p in sheets + rejected_paths})
     state_path.write_text(json.dumps(new_state))
-    return ReviewResult(sheets, rejected_paths, len(numbered), len(rejects.ids),
-                        review_dir / INDEX_FILE, rejects_path, rejects.unknown)
+    return ReviewResult(
+        sheets,
+        rejected_paths,
+        len(numbered),
+        len(rejects.ids),
+        review_dir / INDEX_FILE,
+        rejects_path,
+        rejects.unknown,
+    )
 
 
 def _write_index(path: Path, index: dict[int, str], per_sheet: int) -> None:
@@ -179,12 +213,22 @@ def _write_index(path: Path, index: dict[int, str], per_sheet: int) -> None:
     tmp.replace(path)
 
 
-def _render(path: Path, items: list[tuple[int, str]], faces_dir: Path, rows: dict,
-            rejected: set[str], title: str, ncol: int, cell: int, state: dict,
-            new_state: dict) -> Path:
+def _render(
+    path: Path,
+    items: list[tuple[int, str]],
+    faces_dir: Path,
+    rows: dict,
+    rejected: set[str],
+    title: str,
+    ncol: int,
+    cell: int,
+    state: dict,
+    new_state: dict,
+) -> Path:
     """Draw one sheet, unless an identical one (same crops, marks and layout) is already there."""
-    key = hashlib.sha1(json.dumps([items, sorted(rejected & {i for _, i in items}), title,
-                                   ncol, cell]).encode()).hexdigest()
+    key = hashlib.sha1(
+        json.dumps([items, sorted(rejected & {i for _, i in items}), title, ncol, cell]).encode()
+    ).hexdigest()
     new_state[path.name] = key
     if state.get(path.name) == key and path.exists():
         return path
@@ -210,7 +254,9 @@ def _tile(path: Path, crossed: bool) -> np.ndarray:
 
 
 def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else f"{text[:width // 2 - 1]}~{text[-(width - width // 2):]}"
+    return (
+        text if len(text) <= width else f"{text[: width // 2 - 1]}~{text[-(width - width // 2) :]}"
+    )
 
 
 def _remove_stale(folder: Path, keep: set[str]) -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from anime_gan.crawl.manifest import read_manifest
 from anime_gan.errors import UserError
-from anime_gan.faces.records import iter_jsonl
 
 MANIFEST_NAME = "manifest.jsonl"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -72,12 +72,17 @@ def _from_manifest(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
         year = row.get("year")
         if year is None and isinstance(date, str) and re.match(r"\d{4}", date):
             year = int(date[:4])
-        rows.append({
-            "key": Path(rel).as_posix(), "path": str((root / rel).resolve()),
-            "source": str(row.get("url") or Path(rel).as_posix()),
-            "year": int(year) if year is not None else None, "game_id": row.get("game_id"),
-            "release_date": date, "sha256": row.get("sha256"),
-        })
+        rows.append(
+            {
+                "key": Path(rel).as_posix(),
+                "path": str((root / rel).resolve()),
+                "source": str(row.get("url") or Path(rel).as_posix()),
+                "year": int(year) if year is not None else None,
+                "game_id": row.get("game_id"),
+                "release_date": date,
+                "sha256": row.get("sha256"),
+            }
+        )
     return rows, missing
 
 
@@ -91,8 +96,14 @@ def _from_folder(root: Path, year_regex: str | None, exclude: list[Path]) -> lis
         if any(_is_under(path, e) for e in exclude) or not path.is_file():
             continue
         key = rel.as_posix()
-        rows.append({"key": key, "path": str(path.resolve()), "source": key,
-                     "year": parse_year(key, pattern)})
+        rows.append(
+            {
+                "key": key,
+                "path": str(path.resolve()),
+                "source": key,
+                "year": parse_year(key, pattern),
+            }
+        )
     return rows
 
 

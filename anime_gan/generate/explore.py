@@ -31,8 +31,10 @@ def chosen_tags(hair_color: str = ANY, eye_color: str = ANY, on: Iterable[str] =
     for value, group in ((hair_color, "hair_color"), (eye_color, "eye_color")):
         if value != ANY:
             if group_of(value).name != group:  # unknown names end in the schema's error
-                raise UserError(f"{value!r} is not among the {group.replace('_', ' ')}s: choose "
-                                f"one of them or {ANY!r}.")
+                raise UserError(
+                    f"{value!r} is not among the {group.replace('_', ' ')}s: choose "
+                    f"one of them or {ANY!r}."
+                )
             names.append(TAG_NAMES[tag_index(value)])
     for value in on:
         if group_of(value).exclusive:
@@ -49,8 +51,9 @@ def noise_on_circle(z0: Tensor, z1: Tensor, angle: float) -> Tensor:
     return z0 * math.cos(a) + z1 * math.sin(a)
 
 
-def noise_walk(sampler: Sampler, tags: Sequence[str], angle: float, n: int = 4,
-               seed: int = 0) -> np.ndarray:
+def noise_walk(
+    sampler: Sampler, tags: Sequence[str], angle: float, n: int = 4, seed: int = 0
+) -> np.ndarray:
     """``n`` faces that share one condition (``tags`` on, the other independent tags off, an
     unnamed color drawn once from the prior), each at ``angle`` on its own noise circle."""
     c = fixed_condition(sampler, list(tags), seed).expand(n, -1)
@@ -58,8 +61,14 @@ def noise_walk(sampler: Sampler, tags: Sequence[str], angle: float, n: int = 4,
     return sampler.images(z, c)
 
 
-def noise_walk_grid(sampler: Sampler, tags: Sequence[str], angles: Sequence[float], n: int = 4,
-                    seed: int = 0, min_size: int = 64) -> Image.Image:
+def noise_walk_grid(
+    sampler: Sampler,
+    tags: Sequence[str],
+    angles: Sequence[float],
+    n: int = 4,
+    seed: int = 0,
+    min_size: int = 64,
+) -> Image.Image:
     """:func:`noise_walk` at several angles, one labelled row per angle (a still of the slider)."""
     images = np.concatenate([noise_walk(sampler, tags, a, n, seed) for a in angles])
     scale = max(1, -(-min_size // images.shape[1]))
@@ -83,16 +92,21 @@ def png_bytes(image: Image.Image) -> bytes:
 def gif_bytes(frames: Sequence[Image.Image], ms_per_frame: int = 120) -> bytes:
     """An endlessly looping animated GIF of ``frames``, in memory (for ``IPython.display``)."""
     buf = io.BytesIO()
-    frames[0].save(buf, format="GIF", save_all=True, append_images=list(frames[1:]),
-                   duration=ms_per_frame, loop=0)
+    frames[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=list(frames[1:]),
+        duration=ms_per_frame,
+        loop=0,
+    )
     return buf.getvalue()
 
 
 def report_command(ckpt: str | Path, data: str = "<its dataset folder>") -> str:
     """The command that writes the report :func:`find_precision_report` finds for ``ckpt``."""
     ckpt = Path(ckpt)
-    return (f"anime-gan report ckpt={ckpt} data.path={data} "
-            f"out={ckpt.parent.parent / 'report'}")
+    return f"anime-gan report ckpt={ckpt} data.path={data} out={ckpt.parent.parent / 'report'}"
 
 
 def find_precision_report(ckpt: str | Path, report_dir: str | Path | None = None) -> Path | None:
@@ -102,8 +116,11 @@ def find_precision_report(ckpt: str | Path, report_dir: str | Path | None = None
     (``runs/<run>/report`` beside ``runs/<run>/checkpoints/``) and in ``report`` beside the
     checkpoint."""
     ckpt = Path(ckpt)
-    candidates = [Path(report_dir)] if report_dir else [ckpt.parent.parent / "report",
-                                                         ckpt.parent / "report"]
+    candidates = (
+        [Path(report_dir)]
+        if report_dir
+        else [ckpt.parent.parent / "report", ckpt.parent / "report"]
+    )
     for folder in candidates:
         if (folder / "precision" / "precision.md").is_file():
             return folder / "precision"

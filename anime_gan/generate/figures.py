@@ -10,8 +10,8 @@ Each returns a Pillow image (and the GIF frames where there are some); the CLI s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -43,8 +43,9 @@ def _scale(images: np.ndarray, min_size: int = 64) -> int:
     return max(1, min_size // images.shape[1])
 
 
-def samples_sheet(sampler: Sampler, n: int, tags: TagSpec,
-                  seed: int) -> tuple[np.ndarray, Image.Image]:
+def samples_sheet(
+    sampler: Sampler, n: int, tags: TagSpec, seed: int
+) -> tuple[np.ndarray, Image.Image]:
     """``n`` samples with ``tags`` fixed (others from the prior) and a captioned sheet."""
     c = sampler.conditions(n, tags, seed)
     images = sampler.images(sampler.noise(n, seed), c)
@@ -69,8 +70,9 @@ def fixed_condition(sampler: Sampler, tags: TagSpec, seed: int) -> torch.Tensor:
     return sampler.prior.sample(1, fixed=spec, generator=torch.Generator().manual_seed(seed))[0]
 
 
-def fixed_tags_grid(sampler: Sampler, rows: Sequence[Sequence[str]] | None = None, cols: int = 8,
-                    seed: int = 0) -> Image.Image:
+def fixed_tags_grid(
+    sampler: Sampler, rows: Sequence[Sequence[str]] | None = None, cols: int = 8, seed: int = 0
+) -> Image.Image:
     """Fig. 9: one fixed condition per row, fresh noise per column (the same noise per column)."""
     rows = [tuple(r) for r in rows] if rows else list(FIG9_ROWS)
     cs = torch.stack([fixed_condition(sampler, r, seed + k) for k, r in enumerate(rows)])
@@ -81,8 +83,9 @@ def fixed_tags_grid(sampler: Sampler, rows: Sequence[Sequence[str]] | None = Non
     return labelled_grid(images, cols, labels, _scale(images))
 
 
-def interpolation(sampler: Sampler, pairs: int = 4, steps: int = 8, tags: TagSpec = None,
-                  seed: int = 0) -> tuple[Image.Image, list[Image.Image]]:
+def interpolation(
+    sampler: Sampler, pairs: int = 4, steps: int = 8, tags: TagSpec = None, seed: int = 0
+) -> tuple[Image.Image, list[Image.Image]]:
     """Fig. 15: ``pairs`` rows, each a linear path from (z0, c0) to (z1, c1) in ``steps``
     images; and the frames of an animation that moves every row together (there and back)."""
     z0, z1 = sampler.noise(pairs, seed), sampler.noise(pairs, seed + 1)
@@ -102,8 +105,9 @@ def interpolation(sampler: Sampler, pairs: int = 4, steps: int = 8, tags: TagSpe
     return strip, frames
 
 
-def tag_sweep(sampler: Sampler, tag: str, steps: int = 6, rows: int = 4,
-              seed: int = 0) -> Image.Image:
+def tag_sweep(
+    sampler: Sampler, tag: str, steps: int = 6, rows: int = 4, seed: int = 0
+) -> Image.Image:
     """A tag's value from 0 to 1 (columns) at fixed noise and other tags (rows).
 
     For an exclusive tag the group moves from the row's drawn color to the tag's one-hot.

@@ -7,7 +7,7 @@ feature space (a judge's pooled features, or Illustration2Vec's), given as a fun
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -32,9 +32,13 @@ def _embed(images: np.ndarray, resolution: int, features: FeatureFn | None) -> t
 
 
 @torch.no_grad()
-def nearest_training(queries: np.ndarray, train: FaceDataset, k: int = 3,
-                     features: FeatureFn | None = None,
-                     chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def nearest_training(
+    queries: np.ndarray,
+    train: FaceDataset,
+    k: int = 3,
+    features: FeatureFn | None = None,
+    chunk: int = 1024,
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices [Q, k] of the ``k`` nearest training images to each query and their distances.
 
     Pixel distance is the RMS difference (0 = identical, 1 = black vs white); the training set is
@@ -45,7 +49,7 @@ def nearest_training(queries: np.ndarray, train: FaceDataset, k: int = 3,
     best_d = torch.full((len(q), k), float("inf"))
     best_i = torch.zeros((len(q), k), dtype=torch.long)
     for start in range(0, len(train), chunk):
-        t = _embed(train.images[start:start + chunk], res, features)
+        t = _embed(train.images[start : start + chunk], res, features)
         d = torch.cdist(q, t)
         if features is None:
             d = d / q.shape[1] ** 0.5
@@ -56,8 +60,13 @@ def nearest_training(queries: np.ndarray, train: FaceDataset, k: int = 3,
     return best_i.numpy(), best_d.numpy()
 
 
-def memorization_sheet(queries: np.ndarray, train: FaceDataset, index: np.ndarray, dist: np.ndarray,
-                       space: str = "pixels") -> Image.Image:
+def memorization_sheet(
+    queries: np.ndarray,
+    train: FaceDataset,
+    index: np.ndarray,
+    dist: np.ndarray,
+    space: str = "pixels",
+) -> Image.Image:
     """One row per sample: the sample, then its nearest training images with their distances."""
     k = index.shape[1]
     res = train.resolution
@@ -70,5 +79,11 @@ def memorization_sheet(queries: np.ndarray, train: FaceDataset, index: np.ndarra
         for i, d in zip(row_i, row_d):
             tiles.append(np.asarray(train.images[i]))
             captions.append(f"#{i} d={d:.3f}")
-    return contact_sheet(np.stack(tiles), captions, ncol=k + 1, cell=64, caption_lines=1,
-                         title=f"nearest training images ({space} distance)")
+    return contact_sheet(
+        np.stack(tiles),
+        captions,
+        ncol=k + 1,
+        cell=64,
+        caption_lines=1,
+        title=f"nearest training images ({space} distance)",
+    )

@@ -7,8 +7,8 @@ it false). Unknown tag names end in the schema's one-sentence error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 import torch
@@ -25,16 +25,27 @@ TagSpec = Mapping[str, bool] | Iterable[str] | None
 class Sampler:
     """A generator (in eval mode, no gradients) with its prior, device and batch size."""
 
-    def __init__(self, generator: nn.Module, prior: LabelPrior, device: str | torch.device = "cpu",
-                 batch_size: int = 64, meta: dict | None = None) -> None:
+    def __init__(
+        self,
+        generator: nn.Module,
+        prior: LabelPrior,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+        meta: dict | None = None,
+    ) -> None:
         self.device = torch.device(device)
         self.generator = generator.eval().to(self.device)
         self.prior, self.batch_size, self.meta = prior, batch_size, meta or {}
         self.z_dim = int(generator.z_dim)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, ema: bool = True, device: str | torch.device = "cpu",
-                        batch_size: int = 64) -> "Sampler":
+    def from_checkpoint(
+        cls,
+        path: str | Path,
+        ema: bool = True,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+    ) -> Sampler:
         """The (EMA) generator of a training checkpoint and the prior saved with it."""
         generator, meta = load_generator(path, ema=ema)
         return cls(generator, checkpoint_prior(meta), device, batch_size, meta)
@@ -57,8 +68,10 @@ class Sampler:
     def generate(self, z: Tensor, c: Tensor) -> Tensor:
         """Images in [-1, 1] (float NCHW on the CPU), batch by batch."""
         b = self.batch_size
-        out = [self.generator(z[s:s + b].to(self.device), c[s:s + b].to(self.device)).float().cpu()
-               for s in range(0, len(z), b)]
+        out = [
+            self.generator(z[s : s + b].to(self.device), c[s : s + b].to(self.device)).float().cpu()
+            for s in range(0, len(z), b)
+        ]
         return torch.cat(out) if out else torch.zeros(0, 3, self.resolution, self.resolution)
 
     def images(self, z: Tensor, c: Tensor) -> np.ndarray:

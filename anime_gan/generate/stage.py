@@ -9,8 +9,14 @@ from omegaconf import DictConfig, OmegaConf
 from anime_gan.errors import UserError
 from anime_gan.outputs import GENERATE, check_output
 
-MODES = ("samples", "grid_random_tags", "grid_fixed_tags", "interpolate", "tag_sweep",
-         "memorization")
+MODES = (
+    "samples",
+    "grid_random_tags",
+    "grid_fixed_tags",
+    "interpolate",
+    "tag_sweep",
+    "memorization",
+)
 
 
 def check_tags(cfg: DictConfig) -> list[str]:
@@ -18,8 +24,9 @@ def check_tags(cfg: DictConfig) -> list[str]:
     from anime_gan.data.tags import fixed_tags, tag_index
 
     if cfg.mode not in MODES:
-        raise UserError(f"mode={cfg.mode!r} is not a generate mode: choose one of "
-                        f"{', '.join(MODES)}.")
+        raise UserError(
+            f"mode={cfg.mode!r} is not a generate mode: choose one of {', '.join(MODES)}."
+        )
     tags = list(cfg.tags or [])
     fixed_tags(tags)  # unknown tag names: the schema's one-sentence error
     for row in cfg.fixed_rows or []:
@@ -38,18 +45,23 @@ def run(cfg: DictConfig) -> list[Path]:
     tags = check_tags(cfg)
     check_output(cfg.out, GENERATE)
     upscaler = load_upscaler_option(cfg)
-    sampler = Sampler.from_checkpoint(cfg.ckpt, ema=cfg.ema, device=cfg.device,
-                                      batch_size=cfg.batch_size)
+    sampler = Sampler.from_checkpoint(
+        cfg.ckpt, ema=cfg.ema, device=cfg.device, batch_size=cfg.batch_size
+    )
     out, seed = Path(cfg.out), cfg.seed
     if cfg.mode == "samples":
         images, sheet = figures.samples_sheet(sampler, cfg.n, tags, seed)
-        files = [save_png(img, out / "samples" / f"{seed:04d}_{k:03d}.png")
-                 for k, img in enumerate(images)]
+        files = [
+            save_png(img, out / "samples" / f"{seed:04d}_{k:03d}.png")
+            for k, img in enumerate(images)
+        ]
         if upscaler is not None:  # each face 2x, e.g. 128 -> 256 (anime_gan.superres)
             from anime_gan.superres.model import upscale_images
 
-            files += [save_png(img, out / "samples_2x" / f"{seed:04d}_{k:03d}.png")
-                      for k, img in enumerate(upscale_images(upscaler, images))]
+            files += [
+                save_png(img, out / "samples_2x" / f"{seed:04d}_{k:03d}.png")
+                for k, img in enumerate(upscale_images(upscaler, images))
+            ]
         return [save_png(sheet, out / "samples.png"), *files]
     if cfg.mode == "grid_random_tags":
         grid = figures.random_tags_grid(sampler, cfg.rows, cfg.cols, seed)
@@ -62,8 +74,10 @@ def run(cfg: DictConfig) -> list[Path]:
         return [save_png(grid, out / "grid_fixed_tags.png")]
     if cfg.mode == "interpolate":
         strip, frames = figures.interpolation(sampler, cfg.rows, cfg.steps, tags, seed)
-        return [save_png(strip, out / "interpolation.png"),
-                figures.save_gif(frames, out / "interpolation.gif")]
+        return [
+            save_png(strip, out / "interpolation.png"),
+            figures.save_gif(frames, out / "interpolation.gif"),
+        ]
     if cfg.mode == "tag_sweep":
         grid = figures.tag_sweep(sampler, cfg.sweep_tag, cfg.steps, cfg.rows, seed)
         return [save_png(grid, out / f"sweep_{cfg.sweep_tag.replace(' ', '_')}.png")]
@@ -75,8 +89,10 @@ def load_upscaler_option(cfg: DictConfig):
     if not cfg.get("upscale"):
         return None
     if cfg.mode != "samples":
-        raise UserError(f"upscale applies to mode=samples (each face file), not mode={cfg.mode}: "
-                        f"drop upscale, or upscale the pictures with `anime-gan upscale`.")
+        raise UserError(
+            f"upscale applies to mode=samples (each face file), not mode={cfg.mode}: "
+            f"drop upscale, or upscale the pictures with `anime-gan upscale`."
+        )
     from anime_gan.superres.model import load_upscaler
 
     return load_upscaler(cfg.upscale)[0]

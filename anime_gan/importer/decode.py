@@ -42,8 +42,9 @@ class DecodedImage:
     converted_from: str | None  # the original mode when not RGB ("P+transparency": such a palette)
 
 
-def decode_face(data: bytes, resolution: int, crop: str = "center",
-                max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
+def decode_face(
+    data: bytes, resolution: int, crop: str = "center", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> DecodedImage:
     """Decode encoded image bytes into a ``resolution`` x ``resolution`` RGB array; an image of
     more than ``max_pixels`` is refused from its header, before it is decoded."""
     if not data:

@@ -38,16 +38,19 @@ class ImageSource:
         self._zip: zipfile.ZipFile | None = None
         self._lock = threading.Lock()
         if not self.path.exists():
-            raise UserError(f"source {self.path} does not exist: point source= at a folder or a "
-                            f".zip of images.")
+            raise UserError(
+                f"source {self.path} does not exist: point source= at a folder or a .zip of images."
+            )
         if self.path.is_dir():
             names = self._walk_folder()
         elif zipfile.is_zipfile(self.path):
             try:
                 self._zip = zipfile.ZipFile(self.path)
             except (zipfile.BadZipFile, OSError) as e:
-                raise UserError(f"source {self.path} is not a readable zip ({e}): repack it or "
-                                f"unzip it into a folder.") from None
+                raise UserError(
+                    f"source {self.path} is not a readable zip ({e}): repack it or "
+                    f"unzip it into a folder."
+                ) from None
             names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
         else:
             raise UserError(
@@ -78,8 +81,10 @@ class ImageSource:
         with self._lock:  # one ZipFile handle shared by the decode threads
             info = self._zip.getinfo(rel)
             if info.file_size > self.max_bytes:
-                raise TooLarge(f"{rel} unpacks to {info.file_size:,} bytes, over "
-                               f"max_member_bytes={self.max_bytes:,}")
+                raise TooLarge(
+                    f"{rel} unpacks to {info.file_size:,} bytes, over "
+                    f"max_member_bytes={self.max_bytes:,}"
+                )
             with self._zip.open(info) as member:  # the header may lie: read at most the cap
                 return read_capped(member, self.max_bytes, rel)
 
@@ -91,6 +96,10 @@ class ImageSource:
     def __enter__(self) -> ImageSource:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

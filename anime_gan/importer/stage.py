@@ -29,20 +29,25 @@ import numpy as np
 from PIL import ImageFile
 from tqdm import tqdm
 
-from anime_gan.importer import tags_csv
-from anime_gan.importer.tags_csv import EXAMPLES, format_counts
 from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
-from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
-from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource, is_image_name
-from anime_gan.importer.years import (
-    DEFAULT_YEAR_REGEX, compile_year_regex, count_years, filter_years, parse_year,
-)
-from anime_gan.importer.parallel import ordered_map
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.errors import UserError
+from anime_gan.importer import tags_csv
+from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
+from anime_gan.importer.parallel import ordered_map
+from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource, is_image_name
+from anime_gan.importer.tags_csv import EXAMPLES, format_counts
+from anime_gan.importer.years import (
+    DEFAULT_YEAR_REGEX,
+    compile_year_regex,
+    count_years,
+    filter_years,
+    parse_year,
+)
 from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
 
 log = logging.getLogger(__name__)
+
 
 def import_images(
     source: str | Path,
@@ -83,13 +88,23 @@ def import_images(
             table, csv_dir = _load_tags(src, tags_csv_path, report, warnings)
             years = [parse_year(posixpath.basename(p), year_pattern) for p in paths]
             selected = filter_years(years, min_year, year_regex, report, warnings)
-            images, kept = _decode_all(src, [paths[i] for i in selected], resolution, crop,
-                                       workers, progress, report, max_pixels)
+            images, kept = _decode_all(
+                src,
+                [paths[i] for i in selected],
+                resolution,
+                crop,
+                workers,
+                progress,
+                report,
+                max_pixels,
+            )
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = truncated_flag
     if not kept:
-        raise UserError(f"none of the {len(selected)} images selected in {source} could be "
-                        f"decoded ({format_counts(report['skipped'])}): check the files.")
+        raise UserError(
+            f"none of the {len(selected)} images selected in {source} could be "
+            f"decoded ({format_counts(report['skipped'])}): check the files."
+        )
     kept_index = [selected[k] for k, _, _ in kept]
     report["years"].update(count_years(years, kept_index))  # the imported images only
     match = tags_csv.match_rows(table, paths, csv_dir) if table else tags_csv.RowMatch()
@@ -100,8 +115,13 @@ def import_images(
     report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)
-    ds = FaceDataset(images, labels, known, metadata,
-                     {"source": str(source), "created_by": "anime-gan import", "report": report})
+    ds = FaceDataset(
+        images,
+        labels,
+        known,
+        metadata,
+        {"source": str(source), "created_by": "anime-gan import", "report": report},
+    )
     if out is not None:
         save_dataset(ds, out, inputs={"source": source})
     return ds, report
@@ -110,8 +130,11 @@ def import_images(
 def _image_paths(src: ImageSource, report: dict[str, Any]) -> list[str]:
     """The source's image files (by extension); none is a :class:`UserError`."""
     paths = [f for f in src.files if is_image_name(f)]
-    report["files"] = {"images": len(paths), "other": len(src.files) - len(paths),
-                       "ignored": src.ignored}
+    report["files"] = {
+        "images": len(paths),
+        "other": len(src.files) - len(paths),
+        "ignored": src.ignored,
+    }
     if not paths:
         where = "in the zip" if src.is_zip else "recursively"
         raise UserError(
@@ -131,22 +154,27 @@ def _check_arguments(resolution: Any, crop: str, out: str | Path | None, source:
             f"resolution={resolution!r} is not an integer >= 8: use e.g. resolution=64 or 128."
         )
     if crop not in CROP_MODES:
-        raise UserError(f"crop={crop!r} is not one of {', '.join(CROP_MODES)}: use crop=center "
-                        f"(crop to a square) or crop=pad (white borders).")
+        raise UserError(
+            f"crop={crop!r} is not one of {', '.join(CROP_MODES)}: use crop=center "
+            f"(crop to a square) or crop=pad (white borders)."
+        )
     if out is not None:  # refused now rather than after the whole import
         check_dataset_output(out, {"source": source})
     return value
 
 
-def _load_tags(src: ImageSource, tags_csv_path: str | Path | None, report: dict[str, Any],
-               warnings: list[str]) -> tuple[tags_csv.TagsTable | None, str]:
+def _load_tags(
+    src: ImageSource, tags_csv_path: str | Path | None, report: dict[str, Any], warnings: list[str]
+) -> tuple[tags_csv.TagsTable | None, str]:
     """The tags table and the folder (inside the source) its relative paths start from."""
     candidates = [f for f in src.files if posixpath.basename(f).lower() == "tags.csv"]
     if tags_csv_path is None:
         report["tags_csv"] = None
         if len(candidates) > 1:
-            warnings.append(f"several tags.csv in the source ({', '.join(candidates[:EXAMPLES])}), "
-                            f"none used: pick one with tags=<path>.")
+            warnings.append(
+                f"several tags.csv in the source ({', '.join(candidates[:EXAMPLES])}), "
+                f"none used: pick one with tags=<path>."
+            )
         if len(candidates) != 1:
             return None, ""
         member = candidates[0]
@@ -160,14 +188,17 @@ def _load_tags(src: ImageSource, tags_csv_path: str | Path | None, report: dict[
     try:
         data = src.read(member)
     except TooLarge as e:
-        raise UserError(f"the tags CSV is too large to read ({e}): raise max_member_bytes or "
-                        f"give a smaller tags=...") from None
+        raise UserError(
+            f"the tags CSV is too large to read ({e}): raise max_member_bytes or "
+            f"give a smaller tags=..."
+        ) from None
     table = tags_csv.parse_tags_csv(data, f"{src.path}:{member}")
     return table, posixpath.dirname(member)
 
 
-def _load_tags_file(path: Path, src: ImageSource,
-                    report: dict[str, Any]) -> tuple[tags_csv.TagsTable, str]:
+def _load_tags_file(
+    path: Path, src: ImageSource, report: dict[str, Any]
+) -> tuple[tags_csv.TagsTable, str]:
     """A tags CSV given by its path on disk (inside a source folder, or anywhere)."""
     if not path.is_file():
         raise UserError(
@@ -182,8 +213,14 @@ def _load_tags_file(path: Path, src: ImageSource,
 
 
 def _decode_all(
-    src: ImageSource, paths: list[str], resolution: int, crop: str, workers: int, progress: bool,
-    report: dict[str, Any], max_pixels: int = DEFAULT_MAX_PIXELS,
+    src: ImageSource,
+    paths: list[str],
+    resolution: int,
+    crop: str,
+    workers: int,
+    progress: bool,
+    report: dict[str, Any],
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """Decode ``paths`` in parallel, in order: the images, and (position, width, height) of each.
 
@@ -207,8 +244,13 @@ def _decode_all(
         except DecodeError as e:
             return e
 
-    bar = tqdm(total=len(paths), desc=f"import {src.path.name}", unit="img", disable=not progress,
-               mininterval=0.5)
+    bar = tqdm(
+        total=len(paths),
+        desc=f"import {src.path.name}",
+        unit="img",
+        disable=not progress,
+        mininterval=0.5,
+    )
     with bar:
         for position, result in enumerate(ordered_map(work, paths, workers)):
             bar.update()
@@ -229,8 +271,9 @@ def _decode_all(
     return images[: len(kept)], kept
 
 
-def _label(kept_index: list[int], match: tags_csv.RowMatch,
-           assume_complete: bool) -> tuple[np.ndarray, np.ndarray]:
+def _label(
+    kept_index: list[int], match: tags_csv.RowMatch, assume_complete: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and known-mask per kept image; an image without a CSV row stays all unknown."""
     labels = np.zeros((len(kept_index), NUM_TAGS), dtype=np.uint8)
     known = np.zeros((len(kept_index), NUM_TAGS), dtype=np.uint8)
@@ -242,8 +285,12 @@ def _label(kept_index: list[int], match: tags_csv.RowMatch,
 
 
 def _metadata(
-    source: Path, paths: list[str], years: list[int | None], kept_index: list[int],
-    kept: list[tuple[int, int, int]], match: tags_csv.RowMatch,
+    source: Path,
+    paths: list[str],
+    years: list[int | None],
+    kept_index: list[int],
+    kept: list[tuple[int, int, int]],
+    match: tags_csv.RowMatch,
 ) -> list[dict[str, Any]]:
     """One row per image; id = path without extension (with it where two files would collide)."""
     stems = Counter(posixpath.splitext(p)[0] for p in paths)
@@ -252,11 +299,13 @@ def _metadata(
         rel = paths[index]
         stem = posixpath.splitext(rel)[0]
         row: dict[str, Any] = {
-            "id": stem if stems[stem] == 1 else rel, "source": f"{source.name}:{rel}",
-            "year": years[index], "width": width, "height": height,
+            "id": stem if stems[stem] == 1 else rel,
+            "source": f"{source.name}:{rel}",
+            "year": years[index],
+            "width": width,
+            "height": height,
         }
         if index in match.tags_by_image:
             row["tags"] = match.tags_by_image[index]
         rows.append(row)
     return rows
-

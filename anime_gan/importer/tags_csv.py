@@ -88,8 +88,9 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
     table = TagsTable(name, [])
     other = [h for h in header if h not in REQUIRED_COLUMNS]
     if other:
-        table.notes.append(f"tags CSV {name} has columns that import does not read: "
-                           f"{', '.join(other)}.")
+        table.notes.append(
+            f"tags CSV {name} has columns that import does not read: {', '.join(other)}."
+        )
     overflow = []
     for line, row in enumerate(reader, 2):
         if not any(cell.strip() for cell in row):
@@ -100,17 +101,21 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
             continue
         if len(row) > len(header):
             if i_tags != len(header) - 1:
-                raise UserError(f"line {line} of tags CSV {name} has {len(row)} cells for "
-                                f"{len(header)} columns: quote its tags field (tags separated by "
-                                f"',' need quotes) and import again.")
+                raise UserError(
+                    f"line {line} of tags CSV {name} has {len(row)} cells for "
+                    f"{len(header)} columns: quote its tags field (tags separated by "
+                    f"',' need quotes) and import again."
+                )
             overflow.append(line)
         cells = ",".join(row[i_tags:]) if i_tags < len(row) else ""
         tags = [normalize_tag_name(t) for t in _SEPARATORS.split(cells) if t.strip()]
         table.rows.append((file, list(dict.fromkeys(tags))))
     if overflow:
-        table.notes.append(f"{len(overflow)} rows of tags CSV {name} have more cells than the "
-                           f"header (e.g. line {overflow[0]}): their extra cells were read as "
-                           f"more tags; quote the tags field to say so.")
+        table.notes.append(
+            f"{len(overflow)} rows of tags CSV {name} have more cells than the "
+            f"header (e.g. line {overflow[0]}): their extra cells were read as "
+            f"more tags; quote the tags field to say so."
+        )
     return table
 
 
@@ -185,8 +190,13 @@ def _pair_key(a: str, b: str) -> str:
     return f"{a.replace(' ', '_')}_and_{b.replace(' ', '_')}"
 
 
-def add_tags_report(report: dict[str, Any], table: TagsTable, match: RowMatch,
-                    kept_index: list[int], warnings: list[str]) -> None:
+def add_tags_report(
+    report: dict[str, Any],
+    table: TagsTable,
+    match: RowMatch,
+    kept_index: list[int],
+    warnings: list[str],
+) -> None:
     """CSV counts: rows, matches, tags as read, tags outside the 34, partial-label decisions.
 
     ``raw_tag_counts`` and ``unknown_tags`` count every CSV row (to compare with the CSV's own
@@ -197,16 +207,24 @@ def add_tags_report(report: dict[str, Any], table: TagsTable, match: RowMatch,
     raw = raw_tag_counts(table)
     unknown = unknown_tag_counts(raw)
     report.update(
-        with_csv_row=len(labelled), without_csv_row=len(kept_index) - len(labelled),
-        csv_rows=len(table.rows), csv_rows_without_image=len(match.without_image),
+        with_csv_row=len(labelled),
+        without_csv_row=len(kept_index) - len(labelled),
+        csv_rows=len(table.rows),
+        csv_rows_without_image=len(match.without_image),
         csv_rows_without_image_examples=match.without_image[:EXAMPLES],
-        csv_rows_ambiguous=len(match.ambiguous), csv_rows_duplicate=match.duplicate_rows,
-        csv_rows_without_file=table.rows_without_file, unknown_tags=unknown, raw_tag_counts=raw,
+        csv_rows_ambiguous=len(match.ambiguous),
+        csv_rows_duplicate=match.duplicate_rows,
+        csv_rows_without_file=table.rows_without_file,
+        unknown_tags=unknown,
+        raw_tag_counts=raw,
         label_decisions=label_decisions(match.tags_by_image[i] for i in labelled),
     )
     if unknown:  # listed under unknown_tags, which format_report prints
-        log.warning("%d tags in the CSV are not among the 34 and were not used as labels: %s.",
-                    len(unknown), format_counts(unknown))
+        log.warning(
+            "%d tags in the CSV are not among the 34 and were not used as labels: %s.",
+            len(unknown),
+            format_counts(unknown),
+        )
     warnings += table.notes
     if match.duplicate_rows:
         warnings.append(

@@ -32,8 +32,10 @@ def compile_year_regex(year_regex: str | None) -> re.Pattern[str] | None:
     try:
         return re.compile(year_regex)
     except re.error as e:
-        raise UserError(f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
-                        f"fix it or set year_regex=null.") from None
+        raise UserError(
+            f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
+            f"fix it or set year_regex=null."
+        ) from None
 
 
 def parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
@@ -45,8 +47,13 @@ def parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-def filter_years(years: list[int | None], min_year: int | None, year_regex: str | None,
-                  report: dict[str, Any], warnings: list[str]) -> list[int]:
+def filter_years(
+    years: list[int | None],
+    min_year: int | None,
+    year_regex: str | None,
+    report: dict[str, Any],
+    warnings: list[str],
+) -> list[int]:
     """Indices of the images kept by ``min_year`` (an unknown year is not kept)."""
     with_year = sum(y is not None for y in years)
     report["years"] = {"year_regex": year_regex, **count_years(years, range(len(years)))}
@@ -59,12 +66,19 @@ def filter_years(years: list[int | None], min_year: int | None, year_regex: str 
         )
     selected = [i for i, y in enumerate(years) if y is not None and y >= int(min_year)]
     removed_old = sum(y is not None and y < int(min_year) for y in years)
-    report["years"].update(min_year=int(min_year), removed_before_min_year=removed_old,
-                           removed_without_year=len(years) - with_year)
+    report["years"].update(
+        min_year=int(min_year),
+        removed_before_min_year=removed_old,
+        removed_without_year=len(years) - with_year,
+    )
     if not selected:
-        raise UserError(f"min_year={min_year} leaves no image (the latest year found is "
-                        f"{max(y for y in years if y is not None)}): lower min_year or drop it.")
+        raise UserError(
+            f"min_year={min_year} leaves no image (the latest year found is "
+            f"{max(y for y in years if y is not None)}): lower min_year or drop it."
+        )
     if len(years) > with_year:
-        warnings.append(f"{len(years) - with_year} images without a year in their name were "
-                        f"left out by min_year.")
+        warnings.append(
+            f"{len(years) - with_year} images without a year in their name were "
+            f"left out by min_year."
+        )
     return selected

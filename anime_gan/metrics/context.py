@@ -8,8 +8,8 @@ torchmetrics states add up across processes in ``compute()``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -69,8 +69,9 @@ class EvalContext:
     world_size: int = 1
 
     @classmethod
-    def from_generator(cls, generator: nn.Module, prior: LabelPrior, real: FaceDataset,
-                       **kwargs: object) -> "EvalContext":
+    def from_generator(
+        cls, generator: nn.Module, prior: LabelPrior, real: FaceDataset, **kwargs: object
+    ) -> EvalContext:
         """A context around a generator module (put in eval mode, run without gradients)."""
         generator.eval()
 
@@ -82,7 +83,7 @@ class EvalContext:
 
     def shard(self, index: np.ndarray) -> np.ndarray:
         """This process's part of a list of image indices."""
-        return index[self.rank::self.world_size]
+        return index[self.rank :: self.world_size]
 
     def choose_real(self, count: int, seed: int) -> np.ndarray:
         """``count`` real image indices drawn without replacement (all of them if fewer)."""
@@ -94,7 +95,7 @@ class EvalContext:
     def real_batches(self, index: np.ndarray) -> Iterator[Tensor]:
         """Real images of ``index`` as float NCHW in [-1, 1] on the device, batch by batch."""
         for s in range(0, len(index), self.batch_size):
-            chunk = np.ascontiguousarray(self.real.images[index[s:s + self.batch_size]])
+            chunk = np.ascontiguousarray(self.real.images[index[s : s + self.batch_size]])
             yield to_model_range(nhwc_to_nchw(chunk)).to(self.device)
 
     def complete_labels(self, index: np.ndarray, seed: int) -> Tensor:
@@ -111,6 +112,6 @@ class EvalContext:
         """Generated images for each row of ``labels`` with fresh noise, batch by batch."""
         gen = torch.Generator().manual_seed(seed * 1009 + self.rank)
         for s in range(0, len(labels), self.batch_size):
-            c = labels[s:s + self.batch_size]
+            c = labels[s : s + self.batch_size]
             z = torch.randn(len(c), self.z_dim, generator=gen)
             yield self.generate(z.to(self.device), c.to(self.device))

@@ -6,7 +6,6 @@ Writes ``metrics.json`` and ``metrics.md`` to ``out``; a precision protocol also
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
@@ -30,8 +29,9 @@ def real_images(cfg: DictConfig, split: str | None = None):
     train, val = split_by_hash(ds.ids, cfg.data.val_fraction, cfg.data.split_seed)
     chosen = ds.subset(train if split == "train" else val)
     if len(chosen) < 2:
-        raise UserError(f"the {split} split of {cfg.data.path} has {len(chosen)} images: "
-                        f"use split=all.")
+        raise UserError(
+            f"the {split} split of {cfg.data.path} has {len(chosen)} images: use split=all."
+        )
     return chosen
 
 
@@ -42,14 +42,23 @@ def reference_context(cfg: DictConfig, device, extractor):
     from anime_gan.metrics.features import StatsCache
 
     if cfg.reference_split not in ("train", "val") or cfg.reference_split == cfg.split:
-        raise UserError(f"reference_split={cfg.reference_split!r} must be train or val and differ "
-                        f"from split={cfg.split!r} (e.g. split=val reference_split=train).")
+        raise UserError(
+            f"reference_split={cfg.reference_split!r} must be train or val and differ "
+            f"from split={cfg.split!r} (e.g. split=val reference_split=train)."
+        )
     real = real_images(cfg)
     other = real_images(cfg, cfg.reference_split)
-    return EvalContext(real_image_source(other, cfg.seed), 128,
-                       LabelPrior.empirical(real.labels, real.known), real, device=device,
-                       batch_size=cfg.batch_size, seed=cfg.seed, extractor=extractor,
-                       cache=StatsCache(cfg.cache_dir))
+    return EvalContext(
+        real_image_source(other, cfg.seed),
+        128,
+        LabelPrior.empirical(real.labels, real.known),
+        real,
+        device=device,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        extractor=extractor,
+        cache=StatsCache(cfg.cache_dir),
+    )
 
 
 def build_context(cfg: DictConfig):
@@ -60,18 +69,33 @@ def build_context(cfg: DictConfig):
     from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 
     device = resolve_device(cfg.device)
-    extractor = (load_i2v_features(cfg.i2v_features, device) if cfg.i2v_features else
-                 load_judge_features(cfg.judge_features, device) if cfg.get("judge_features")
-                 else None)
+    extractor = (
+        load_i2v_features(cfg.i2v_features, device)
+        if cfg.i2v_features
+        else load_judge_features(cfg.judge_features, device)
+        if cfg.get("judge_features")
+        else None
+    )
     if cfg.get("reference_split"):
         return reference_context(cfg, device, extractor), {
-            "iteration": None, "reference": f"real images of the {cfg.reference_split} split"}
+            "iteration": None,
+            "reference": f"real images of the {cfg.reference_split} split",
+        }
     generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
-    judge = load_judge(cfg.judge, device) if cfg.judge else (
-        load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
+    judge = (
+        load_judge(cfg.judge, device)
+        if cfg.judge
+        else (load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
+    )
     ctx = EvalContext.from_generator(
-        generator.to(device), checkpoint_prior(meta), real_images(cfg), device=device,
-        batch_size=cfg.batch_size, seed=cfg.seed, extractor=extractor, judge=judge,
+        generator.to(device),
+        checkpoint_prior(meta),
+        real_images(cfg),
+        device=device,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        extractor=extractor,
+        judge=judge,
         cache=StatsCache(cfg.cache_dir),
     )
     return ctx, meta
@@ -82,19 +106,29 @@ def check_inputs(cfg: DictConfig, protocols: list) -> None:
     from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol
 
     for protocol in protocols:
-        if isinstance(protocol, FIDProtocol) and not (cfg.i2v_features or cfg.get("judge_features")):
-            raise UserError(f"{protocol.name} needs features: set i2v_features="
-                            f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v) or "
-                            f"judge_features=<folder from anime-gan judge-train>, or use swd2k.")
+        if isinstance(protocol, FIDProtocol) and not (
+            cfg.i2v_features or cfg.get("judge_features")
+        ):
+            raise UserError(
+                f"{protocol.name} needs features: set i2v_features="
+                f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v) or "
+                f"judge_features=<folder from anime-gan judge-train>, or use swd2k."
+            )
         if isinstance(protocol, FIDProtocol) and cfg.i2v_features and cfg.get("judge_features"):
-            raise UserError("set one of i2v_features and judge_features: their FIDs are on "
-                            "different feature spaces.")
+            raise UserError(
+                "set one of i2v_features and judge_features: their FIDs are on "
+                "different feature spaces."
+            )
         if isinstance(protocol, PrecisionProtocol) and cfg.get("reference_split"):
-            raise UserError(f"{protocol.name} judges generated tags: it has no real-vs-real "
-                            f"reference; drop it or reference_split.")
+            raise UserError(
+                f"{protocol.name} judges generated tags: it has no real-vs-real "
+                f"reference; drop it or reference_split."
+            )
         if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
-            raise UserError(f"{protocol.name} needs a judge: judge=<folder from anime-gan "
-                            f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>.")
+            raise UserError(
+                f"{protocol.name} needs a judge: judge=<folder from anime-gan "
+                f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>."
+            )
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -123,11 +157,21 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             results[protocol.name] = protocol.run(ctx)
         print(f"{protocol.name}: {format_numbers(results[protocol.name])}")
     source = meta.get("reference") or str(cfg.ckpt)
-    summary = {"checkpoint": source, "iteration": meta.get("iteration"),
-               "data": str(cfg.data.path), "split": cfg.split, "real_images": len(ctx.real),
-               "fid_features": (f"illustration2vec {cfg.i2v_features}" if cfg.i2v_features else
-                                f"judge {cfg.judge_features}" if cfg.get("judge_features") else None),
-               **results}
+    summary = {
+        "checkpoint": source,
+        "iteration": meta.get("iteration"),
+        "data": str(cfg.data.path),
+        "split": cfg.split,
+        "real_images": len(ctx.real),
+        "fid_features": (
+            f"illustration2vec {cfg.i2v_features}"
+            if cfg.i2v_features
+            else f"judge {cfg.judge_features}"
+            if cfg.get("judge_features")
+            else None
+        ),
+        **results,
+    }
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "metrics.json", summary, default=str)
     (out / "metrics.md").write_text(metrics_markdown(summary))
@@ -138,9 +182,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
 def metrics_markdown(summary: dict[str, Any]) -> str:
     """One table row per protocol number (the precision rows are in precision.md)."""
-    lines = [f"# {summary['checkpoint']} (iteration {summary['iteration']})", "",
-             f"Real images: {summary['real_images']} from {summary['data']} ({summary['split']}).",
-             ""]
+    lines = [
+        f"# {summary['checkpoint']} (iteration {summary['iteration']})",
+        "",
+        f"Real images: {summary['real_images']} from {summary['data']} ({summary['split']}).",
+        "",
+    ]
     if summary.get("fid_features"):
         lines += [f"FID features: {summary['fid_features']}.", ""]
     lines += ["| protocol | number | value |", "|---|---|---|"]
@@ -165,8 +212,9 @@ def log_wandb(cfg: DictConfig, results: dict[str, Any]) -> None:
     from anime_gan.metrics.precision_table import wandb_table_rows
 
     os.environ.setdefault("WANDB_MODE", "offline")
-    run = wandb.init(project="anime-gan", job_type="evaluate", dir=str(cfg.out),
-                     config={"ckpt": str(cfg.ckpt)})
+    run = wandb.init(
+        project="anime-gan", job_type="evaluate", dir=str(cfg.out), config={"ckpt": str(cfg.ckpt)}
+    )
     for name, values in results.items():
         if name.endswith("_rows"):
             columns, data = wandb_table_rows(values)

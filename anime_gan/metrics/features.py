@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -28,11 +27,11 @@ from anime_gan.data.dataset import FaceDataset
 _CHUNK = 1 << 24  # hash big arrays in 16 MB slices (memory-mapped sets are never copied whole)
 
 
-def _hash_array(h: "hashlib._Hash", array: np.ndarray) -> None:
+def _hash_array(h: hashlib._Hash, array: np.ndarray) -> None:
     h.update(f"{array.dtype}{array.shape}".encode())
     flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)  # a no-op when contiguous
     for start in range(0, flat.size, _CHUNK):
-        h.update(memoryview(flat[start:start + _CHUNK]))
+        h.update(memoryview(flat[start : start + _CHUNK]))
 
 
 def dataset_fingerprint(ds: FaceDataset) -> str:
@@ -143,5 +142,9 @@ class MetricFeatures(nn.Module):
 
 def _is_prefix(part: torch.Tensor, whole: torch.Tensor) -> bool:
     """Whether ``part`` is ``whole[:k]`` (the same memory), e.g. KID's share of a batch."""
-    return (part.data_ptr() == whole.data_ptr() and part.shape[1:] == whole.shape[1:]
-            and len(part) <= len(whole) and part.stride() == whole.stride())
+    return (
+        part.data_ptr() == whole.data_ptr()
+        and part.shape[1:] == whole.shape[1:]
+        and len(part) <= len(whole)
+        and part.stride() == whole.stride()
+    )

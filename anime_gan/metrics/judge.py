@@ -59,18 +59,22 @@ class TagJudge(nn.Module):
     """A small multi-label CNN: ``stages`` x [(k3 conv -> BN -> ReLU) x depth, 2x2 max pool],
     global average pool, a linear layer to 34 logits. Images are resized to ``input_size``."""
 
-    def __init__(self, input_size: int = 32, channels: int = 16, stages: int = 4,
-                 depth: int = 1) -> None:
+    def __init__(
+        self, input_size: int = 32, channels: int = 16, stages: int = 4, depth: int = 1
+    ) -> None:
         super().__init__()
         self.input_size, self.channels = input_size, channels
         self.stages, self.depth = stages, depth
         layers: list[nn.Module] = []
         cin = 3
         for s in range(stages):
-            cout = channels * 2 ** s
+            cout = channels * 2**s
             for _ in range(depth):
-                layers += [nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout),
-                           nn.ReLU(inplace=True)]
+                layers += [
+                    nn.Conv2d(cin, cout, 3, 1, 1, bias=False),
+                    nn.BatchNorm2d(cout),
+                    nn.ReLU(inplace=True),
+                ]
                 cin = cout
             layers.append(nn.MaxPool2d(2))
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
@@ -78,14 +82,19 @@ class TagJudge(nn.Module):
         self.num_features = cin
 
     def config(self) -> dict[str, int]:
-        return {"input_size": self.input_size, "channels": self.channels, "stages": self.stages,
-                "depth": self.depth}
+        return {
+            "input_size": self.input_size,
+            "channels": self.channels,
+            "stages": self.stages,
+            "depth": self.depth,
+        }
 
     def _resize(self, images: Tensor) -> Tensor:
         x = images.float()
         if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
-            x = F.interpolate(x, size=self.input_size, mode="bilinear", antialias=True,
-                              align_corners=False)
+            x = F.interpolate(
+                x, size=self.input_size, mode="bilinear", antialias=True, align_corners=False
+            )
         return x
 
     def features(self, images: Tensor) -> Tensor:
@@ -101,9 +110,14 @@ class TrainedJudge:
 
     threshold = 0.5
 
-    def __init__(self, model: TagJudge, known_tags: tuple[int, ...],
-                 held_out: dict[str, Any] | None, name: str = "judge",
-                 info: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        model: TagJudge,
+        known_tags: tuple[int, ...],
+        held_out: dict[str, Any] | None,
+        name: str = "judge",
+        info: dict[str, Any] | None = None,
+    ) -> None:
         self.model, self.known_tags, self.held_out = model.eval(), known_tags, held_out
         self.name = name
         self.info = info or {}
@@ -118,7 +132,7 @@ class TrainedJudge:
         dev = next(self.model.parameters()).device
         return self.model.features(images.to(dev)).to(images.device)
 
-    def to(self, device: torch.device | str) -> "TrainedJudge":
+    def to(self, device: torch.device | str) -> TrainedJudge:
         self.model.to(device)
         return self
 
@@ -140,7 +154,7 @@ class JudgeFeatures(nn.Module):
         if fingerprint:
             self.fingerprint = fingerprint  # the weights file's hash: real-set statistics cache key
 
-    def train(self, mode: bool = True) -> "JudgeFeatures":
+    def train(self, mode: bool = True) -> JudgeFeatures:
         return super().train(False)  # batch norm stays in eval mode: features are deterministic
 
     @torch.no_grad()
@@ -181,8 +195,10 @@ def dataset_images(ds: FaceDataset, index: np.ndarray | slice) -> Tensor:
 @torch.no_grad()
 def judge_probabilities(judge: Judge, ds: FaceDataset, batch_size: int = 256) -> Tensor:
     """The judge's probabilities for every image of ``ds``: [N, 34] on the CPU."""
-    out = [judge.probabilities(dataset_images(ds, slice(s, s + batch_size))).cpu()
-           for s in range(0, len(ds), batch_size)]
+    out = [
+        judge.probabilities(dataset_images(ds, slice(s, s + batch_size))).cpu()
+        for s in range(0, len(ds), batch_size)
+    ]
     return torch.cat(out) if out else torch.zeros(0, NUM_TAGS)
 
 
@@ -200,17 +216,19 @@ def held_out_report(judge: Judge, ds: FaceDataset, batch_size: int = 256) -> dic
         k = known[:, i]
         tp = int((pred[k, i] & labels[k, i]).sum())
         predicted, support = int(pred[k, i].sum()), int(labels[k, i].sum())
-        tags[name] = {"precision": tp / predicted if predicted else None,
-                      "recall": tp / support if support else None,
-                      "support": support, "predicted": predicted}
+        tags[name] = {
+            "precision": tp / predicted if predicted else None,
+            "recall": tp / support if support else None,
+            "support": support,
+            "predicted": predicted,
+        }
     groups = {}
     for g, idx in EXCLUSIVE_GROUPS.items():
         rows = known[:, idx].all(axis=1) & (labels[:, idx].sum(axis=1) == 1)
         right = (pred[rows][:, idx] == labels[rows][:, idx]).all(axis=1)
         groups[g] = float(right.mean()) if rows.any() else None
     accuracy = float((pred == labels)[known].mean()) if known.any() else None
-    return {"images": len(ds), "accuracy": accuracy,
-            "group_accuracy": groups, "tags": tags}
+    return {"images": len(ds), "accuracy": accuracy, "group_accuracy": groups, "tags": tags}
 
 
 def save_judge(judge: TrainedJudge, folder: str | Path) -> Path:
@@ -221,9 +239,14 @@ def save_judge(judge: TrainedJudge, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in judge.model.state_dict().items()}
     save_file(state, str(folder / "judge.safetensors"), metadata={"format": FORMAT})
-    info = {"format": FORMAT, "config": judge.model.config(), "threshold": judge.threshold,
-            "known_tags": [TAG_NAMES[i] for i in judge.known_tags], "held_out": judge.held_out,
-            **judge.info}
+    info = {
+        "format": FORMAT,
+        "config": judge.model.config(),
+        "threshold": judge.threshold,
+        "known_tags": [TAG_NAMES[i] for i in judge.known_tags],
+        "held_out": judge.held_out,
+        **judge.info,
+    }
     (folder / "judge.json").write_text(json.dumps(info, indent=2))
     return folder
 
@@ -234,19 +257,24 @@ def load_judge(folder: str | Path, device: torch.device | str = "cpu") -> Traine
 
     folder = Path(folder)
     if not (folder / "judge.json").is_file() or not (folder / "judge.safetensors").is_file():
-        raise UserError(f"no judge in {folder} (judge.json + judge.safetensors): train one with "
-                        f"`anime-gan judge-train data=<dataset> out={folder}`.")
+        raise UserError(
+            f"no judge in {folder} (judge.json + judge.safetensors): train one with "
+            f"`anime-gan judge-train data=<dataset> out={folder}`."
+        )
     info = json.loads((folder / "judge.json").read_text())
     if info.get("format") != FORMAT:
-        raise UserError(f"{folder / 'judge.json'} is not an anime-gan judge: retrain it with "
-                        f"`anime-gan judge-train`.")
+        raise UserError(
+            f"{folder / 'judge.json'} is not an anime-gan judge: retrain it with "
+            f"`anime-gan judge-train`."
+        )
     model = TagJudge(**info["config"])
     model.load_state_dict(load_file(str(folder / "judge.safetensors"), device=str(device)))
     known = tuple(TAG_NAMES.index(t) for t in info["known_tags"])
     core = ("format", "config", "threshold", "known_tags", "held_out")
     extra = {k: v for k, v in info.items() if k not in core}
-    return TrainedJudge(model.to(device), known, info.get("held_out"),
-                        name=f"trained judge at {folder}", info=extra)
+    return TrainedJudge(
+        model.to(device), known, info.get("held_out"), name=f"trained judge at {folder}", info=extra
+    )
 
 
 def load_i2v_judge(path: str | Path, device: torch.device | str = "cpu") -> I2VJudge:

@@ -51,21 +51,31 @@ def judgeable_tags(ds: FaceDataset, min_positives: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def train_judge(train: FaceDataset, val: FaceDataset | None, model: TagJudge,
-                cfg: JudgeTraining = JudgeTraining(), device: str | torch.device = "cpu",
-                log_every: int = 100) -> TrainedJudge:
+def train_judge(
+    train: FaceDataset,
+    val: FaceDataset | None,
+    model: TagJudge,
+    cfg: JudgeTraining = JudgeTraining(),
+    device: str | torch.device = "cpu",
+    log_every: int = 100,
+) -> TrainedJudge:
     """Train ``model`` on ``train``; report held-out precision/recall on ``val`` (if any)."""
     known_tags = judgeable_tags(train, cfg.min_positives)
     if not known_tags:
-        raise UserError(f"the dataset has no tag with {cfg.min_positives} known positive examples: "
-                        f"the judge has nothing to learn (check the dataset's labels with "
-                        f"`anime-gan describe`).")
+        raise UserError(
+            f"the dataset has no tag with {cfg.min_positives} known positive examples: "
+            f"the judge has nothing to learn (check the dataset's labels with "
+            f"`anime-gan describe`)."
+        )
     torch.manual_seed(cfg.seed)
     batch_size = min(cfg.batch_size, len(train))
-    stream = InMemoryBatches(torch.from_numpy(np.ascontiguousarray(train.images)),
-                             torch.from_numpy(train.labels.astype(np.float32)),
-                             torch.from_numpy(train.known.astype(np.float32)), batch_size,
-                             seed=cfg.seed)
+    stream = InMemoryBatches(
+        torch.from_numpy(np.ascontiguousarray(train.images)),
+        torch.from_numpy(train.labels.astype(np.float32)),
+        torch.from_numpy(train.known.astype(np.float32)),
+        batch_size,
+        seed=cfg.seed,
+    )
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     cosine = lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps))  # noqa: E731
@@ -89,12 +99,21 @@ def train_judge(train: FaceDataset, val: FaceDataset | None, model: TagJudge,
         sched.step()
         step += 1
         if log_every and step % log_every == 0:
-            log.info("judge step %d/%d: loss %.4f (%.1f s)", step, cfg.steps, loss.item(),
-                     time.time() - start)
+            log.info(
+                "judge step %d/%d: loss %.4f (%.1f s)",
+                step,
+                cfg.steps,
+                loss.item(),
+                time.time() - start,
+            )
     model.eval()
     seconds = round(time.time() - start, 1)
-    judge = TrainedJudge(model, known_tags, None, info={
-        "training": {**asdict(cfg), "images": len(train), "seconds": seconds}})
+    judge = TrainedJudge(
+        model,
+        known_tags,
+        None,
+        info={"training": {**asdict(cfg), "images": len(train), "seconds": seconds}},
+    )
     if val is not None and len(val):
         judge.held_out = held_out_report(judge, val)
     return judge
@@ -105,14 +124,24 @@ def format_held_out(report: dict | None, known_tags: tuple[int, ...]) -> str:
     if not report:
         return "(no held-out images: the judge's reliability is unknown)\n"
     acc = report["accuracy"]
-    lines = [f"Held-out images: {report['images']}; verdict accuracy over known entries: "
-             f"{acc:.3f}" if acc is not None else "Held-out images: none labelled", ""]
+    lines = [
+        f"Held-out images: {report['images']}; verdict accuracy over known entries: {acc:.3f}"
+        if acc is not None
+        else "Held-out images: none labelled",
+        "",
+    ]
     for g, a in report["group_accuracy"].items():
         name = g.replace("_", " ")
-        lines.append(f"- {name} accuracy (argmax): {a:.3f}" if a is not None
-                     else f"- {name}: no labelled images")
-    lines += ["", "| tag | precision | recall | held-out positives | judged |",
-              "|---|---|---|---|---|"]
+        lines.append(
+            f"- {name} accuracy (argmax): {a:.3f}"
+            if a is not None
+            else f"- {name}: no labelled images"
+        )
+    lines += [
+        "",
+        "| tag | precision | recall | held-out positives | judged |",
+        "|---|---|---|---|---|",
+    ]
     for i, name in enumerate(TAG_NAMES):
         row = report["tags"][name]
         p = "-" if row["precision"] is None else f"{row['precision']:.3f}"

@@ -74,8 +74,9 @@ def tags_to_judge(judge: Judge, tags: list[str] | None = None) -> tuple[list[int
 
 
 @torch.no_grad()
-def run_precision(ctx: EvalContext, per_tag: int = 20, tags: list[str] | None = None,
-                  keep_images: bool = True) -> PrecisionResult:
+def run_precision(
+    ctx: EvalContext, per_tag: int = 20, tags: list[str] | None = None, keep_images: bool = True
+) -> PrecisionResult:
     """The Table 2 protocol with ``ctx.judge``; images are kept for the sheets if asked."""
     judge: Judge = ctx.judge  # type: ignore[assignment]
     if judge is None:
@@ -89,8 +90,9 @@ def run_precision(ctx: EvalContext, per_tag: int = 20, tags: list[str] | None = 
         c = ctx.prior.sample(count, fixed={TAG_NAMES[i]: True}, generator=gen)
         z = torch.randn(count, ctx.z_dim, generator=gen)
         b, dev = ctx.batch_size, ctx.device
-        images = torch.cat([ctx.generate(z[s:s + b].to(dev), c[s:s + b].to(dev))
-                            for s in range(0, count, b)])
+        images = torch.cat(
+            [ctx.generate(z[s : s + b].to(dev), c[s : s + b].to(dev)) for s in range(0, count, b)]
+        )
         probs = judge.probabilities(images)
         metric.update(probs, i)
         if keep_images:

@@ -18,17 +18,52 @@ from anime_gan.viz import contact_sheet, save_png
 
 #: The paper's Table 2 (judged by hand, 20 samples per tag; paper 5.3.1).
 PAPER_PRECISION: dict[str, float] = {
-    "blonde hair": 1.00, "brown hair": 1.00, "black hair": 1.00, "blue hair": 0.70,
-    "pink hair": 0.80, "purple hair": 0.75, "green hair": 0.90, "red hair": 0.95,
-    "silver hair": 0.85, "white hair": 0.60, "orange hair": 0.65, "aqua hair": 1.00,
-    "gray hair": 0.35, "long hair": 1.00, "short hair": 1.00, "twintails": 0.60,
-    "drill hair": 0.20, "ponytail": 0.45, "blush": 1.00, "smile": 0.95, "open mouth": 0.95,
-    "hat": 0.15, "ribbon": 0.85, "glasses": 0.45, "blue eyes": 1.00, "red eyes": 1.00,
-    "brown eyes": 1.00, "green eyes": 1.00, "purple eyes": 0.95, "yellow eyes": 1.00,
-    "pink eyes": 0.60, "aqua eyes": 1.00, "black eyes": 0.80, "orange eyes": 0.85,
+    "blonde hair": 1.00,
+    "brown hair": 1.00,
+    "black hair": 1.00,
+    "blue hair": 0.70,
+    "pink hair": 0.80,
+    "purple hair": 0.75,
+    "green hair": 0.90,
+    "red hair": 0.95,
+    "silver hair": 0.85,
+    "white hair": 0.60,
+    "orange hair": 0.65,
+    "aqua hair": 1.00,
+    "gray hair": 0.35,
+    "long hair": 1.00,
+    "short hair": 1.00,
+    "twintails": 0.60,
+    "drill hair": 0.20,
+    "ponytail": 0.45,
+    "blush": 1.00,
+    "smile": 0.95,
+    "open mouth": 0.95,
+    "hat": 0.15,
+    "ribbon": 0.85,
+    "glasses": 0.45,
+    "blue eyes": 1.00,
+    "red eyes": 1.00,
+    "brown eyes": 1.00,
+    "green eyes": 1.00,
+    "purple eyes": 0.95,
+    "yellow eyes": 1.00,
+    "pink eyes": 0.60,
+    "aqua eyes": 1.00,
+    "black eyes": 0.80,
+    "orange eyes": 0.85,
 }
-COLUMNS = ("tag", "group", "precision", "samples", "paper", "judge_precision", "judge_recall",
-           "judge_support", "note")
+COLUMNS = (
+    "tag",
+    "group",
+    "precision",
+    "samples",
+    "paper",
+    "judge_precision",
+    "judge_recall",
+    "judge_support",
+    "note",
+)
 
 
 def precision_rows(result: PrecisionResult, judge: Judge, per_tag: int) -> list[dict[str, Any]]:
@@ -37,15 +72,19 @@ def precision_rows(result: PrecisionResult, judge: Judge, per_tag: int) -> list[
     rows = []
     for tag in TAGS:
         h = held.get(tag.name, {})
-        rows.append({
-            "tag": tag.name, "group": tag.group,
-            "precision": result.precision.get(tag.name),
-            "samples": per_tag if tag.name in result.precision else 0,
-            "paper": PAPER_PRECISION[tag.name],
-            "judge_precision": h.get("precision"), "judge_recall": h.get("recall"),
-            "judge_support": h.get("support"),
-            "note": result.skipped.get(tag.name, ""),
-        })
+        rows.append(
+            {
+                "tag": tag.name,
+                "group": tag.group,
+                "precision": result.precision.get(tag.name),
+                "samples": per_tag if tag.name in result.precision else 0,
+                "paper": PAPER_PRECISION[tag.name],
+                "judge_precision": h.get("precision"),
+                "judge_recall": h.get("recall"),
+                "judge_support": h.get("support"),
+                "note": result.skipped.get(tag.name, ""),
+            }
+        )
     return rows
 
 
@@ -55,8 +94,9 @@ def _fmt(value: Any) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def write_precision_table(rows: list[dict[str, Any]], out: str | Path,
-                          judge_name: str) -> tuple[Path, Path]:
+def write_precision_table(
+    rows: list[dict[str, Any]], out: str | Path, judge_name: str
+) -> tuple[Path, Path]:
     """``precision.csv`` and ``precision.md`` in ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -72,22 +112,39 @@ def write_precision_table(rows: list[dict[str, Any]], out: str | Path,
         f"that the judge ({judge_name}) sees the tag in. Paper: judged by hand. Judge columns: "
         f"the judge's own precision/recall on held-out real images (how far to trust its verdict; "
         f"on samples unlike any real image, e.g. early in training, its verdicts mean little).",
-        "", f"Mean over the {len(judged)} judged tags: {mean:.3f} (the paper on the same tags: "
-            f"{paper_mean:.3f}).", "",
+        "",
+        f"Mean over the {len(judged)} judged tags: {mean:.3f} (the paper on the same tags: "
+        f"{paper_mean:.3f}).",
+        "",
         "| tag | precision | samples | paper | judge precision | judge recall "
         "| held-out positives | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append("| " + " | ".join(_fmt(r[k]) for k in ("tag", "precision", "samples", "paper",
-                                                            "judge_precision", "judge_recall",
-                                                            "judge_support", "note")) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _fmt(r[k])
+                for k in (
+                    "tag",
+                    "precision",
+                    "samples",
+                    "paper",
+                    "judge_precision",
+                    "judge_recall",
+                    "judge_support",
+                    "note",
+                )
+            )
+            + " |"
+        )
     (out / "precision.md").write_text("\n".join(lines) + "\n")
     return out / "precision.csv", out / "precision.md"
 
 
-def write_precision_sheets(result: PrecisionResult, out: str | Path, per_row: int = 10,
-                           overview_per_tag: int = 8) -> list[Path]:
+def write_precision_sheets(
+    result: PrecisionResult, out: str | Path, per_row: int = 10, overview_per_tag: int = 8
+) -> list[Path]:
     """``sheets/<tag>.png`` (every sample, captioned with the verdict and probability) and
     ``overview.png`` (the first samples of each tag, one row per tag, framed by verdict)."""
     out = Path(out)
@@ -112,8 +169,12 @@ def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
     cell, margin, top = side + 6, 130, 20
     sheet = Image.new("RGB", (margin + per_tag * cell + 4, top + len(tags) * cell + 4), "white")
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default()
-    draw.text((4, 4), "per-label precision: samples per fixed tag (frame: green = judge sees "
-              "the tag, red = not)", fill="black", font=font)
+    draw.text(
+        (4, 4),
+        "per-label precision: samples per fixed tag (frame: green = judge sees the tag, red = not)",
+        fill="black",
+        font=font,
+    )
     for r, tag in enumerate(tags):
         y = top + r * cell
         label = f"{tag}  {result.precision[tag]:.2f}"

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -53,16 +53,22 @@ class FIDProtocol:
 
     def run(self, ctx: EvalContext) -> dict[str, float]:
         if ctx.extractor is None:
-            raise UserError(f"{self.name} needs Illustration2Vec features: set i2v_features=<path "
-                            f"to illust2vec_ver200.safetensors> (see the README), or use an swd "
-                            f"protocol.")
+            raise UserError(
+                f"{self.name} needs Illustration2Vec features: set i2v_features=<path "
+                f"to illust2vec_ver200.safetensors> (see the README), or use an swd "
+                f"protocol."
+            )
         fids, kids, used = [], [], 0
         for r in range(self.repeats):
             fid, kid, used = self._repeat(ctx, ctx.seed + r)
             fids.append(fid)
             kids.append(kid)
-        out = {"fid": float(np.mean(fids)), "fid_spread": float(np.max(fids) - np.min(fids)),
-               "real_images": float(used), "repeats": float(self.repeats)}
+        out = {
+            "fid": float(np.mean(fids)),
+            "fid_spread": float(np.max(fids) - np.min(fids)),
+            "real_images": float(used),
+            "repeats": float(self.repeats),
+        }
         out.update({f"fid_run{r}": f for r, f in enumerate(fids)})
         if self.kid_images:
             out["kid"] = float(np.mean(kids))
@@ -79,24 +85,47 @@ class FIDProtocol:
         index = ctx.choose_real(self.num_real, seed)
         mine = ctx.shard(index)
         # each process caches the sums of its own shard
-        key = cache_key("fid", dataset_fingerprint(ctx.real), module_fingerprint(ctx.extractor),
-                        self.num_real, seed, self.kid_images, ctx.rank, ctx.world_size)
+        key = cache_key(
+            "fid",
+            dataset_fingerprint(ctx.real),
+            module_fingerprint(ctx.extractor),
+            self.num_real,
+            seed,
+            self.kid_images,
+            ctx.rank,
+            ctx.world_size,
+        )
         cached = ctx.cache.load(key)
         if cached is not None:
             for state, name in REAL_STATES.items():
                 setattr(fid, state, torch.as_tensor(cached[name]).to(ctx.device))
-            kid.real_features.append(torch.as_tensor(cached["kid_features"]).double().to(ctx.device))
+            kid.real_features.append(
+                torch.as_tensor(cached["kid_features"]).double().to(ctx.device)
+            )
         else:
             self._feed(fid, kid, ctx.real_batches(mine), real=True)
-            kid_feats = torch.cat(kid.real_features).float().cpu().numpy() if kid.real_features \
+            kid_feats = (
+                torch.cat(kid.real_features).float().cpu().numpy()
+                if kid.real_features
                 else np.zeros((0, features.num_features), np.float32)
-            ctx.cache.save(key, {**{n: getattr(fid, s).cpu().numpy() for s, n in REAL_STATES.items()},
-                                 "kid_features": kid_feats})
+            )
+            ctx.cache.save(
+                key,
+                {
+                    **{n: getattr(fid, s).cpu().numpy() for s, n in REAL_STATES.items()},
+                    "kid_features": kid_feats,
+                },
+            )
         self._feed(fid, kid, ctx.fake_batches(ctx.complete_labels(mine, seed), seed), real=False)
         return float(fid.compute()), self._kid(kid, len(index), ctx.world_size, seed), len(index)
 
-    def _feed(self, fid: FrechetInceptionDistance, kid: KernelInceptionDistance,
-              batches: Iterator[torch.Tensor], real: bool) -> None:
+    def _feed(
+        self,
+        fid: FrechetInceptionDistance,
+        kid: KernelInceptionDistance,
+        batches: Iterator[torch.Tensor],
+        real: bool,
+    ) -> None:
         """Every image to FID, the first ``kid_images`` (of this process) to KID as well."""
         seen = 0
         for images in batches:
@@ -121,8 +150,11 @@ class FIDProtocol:
 
 
 #: FrechetInceptionDistance's real-set states -> their names in the statistics cache.
-REAL_STATES = {"real_features_sum": "sum", "real_features_cov_sum": "outer",
-               "real_features_num_samples": "n"}
+REAL_STATES = {
+    "real_features_sum": "sum",
+    "real_features_cov_sum": "outer",
+    "real_features_num_samples": "n",
+}
 
 
 @dataclass(frozen=True)
@@ -138,8 +170,13 @@ class SWDProtocol:
 
     @torch.no_grad()
     def run(self, ctx: EvalContext) -> dict[str, float]:
-        metric = SlicedWassersteinDistance(ctx.real.resolution, self.descriptors_per_image,
-                                           self.directions, self.repeats, seed=ctx.seed)
+        metric = SlicedWassersteinDistance(
+            ctx.real.resolution,
+            self.descriptors_per_image,
+            self.directions,
+            self.repeats,
+            seed=ctx.seed,
+        )
         metric = metric.to(ctx.device)
         smooth = NeighbourDifference().to(ctx.device)
         index = ctx.choose_real(self.num_images, ctx.seed)
@@ -151,8 +188,12 @@ class SWDProtocol:
             metric.update(images, real=False)
             smooth.update(images, real=False)
         values, nd = metric.compute(), smooth.compute()
-        out = {"swd": float(values["avg"]), "real_images": float(len(index)),
-               "nd": float(nd["fake"]), "nd_real": float(nd["real"])}
+        out = {
+            "swd": float(values["avg"]),
+            "real_images": float(len(index)),
+            "nd": float(nd["fake"]),
+            "nd_real": float(nd["real"]),
+        }
         out.update({f"swd_{k}": float(v) for k, v in values.items() if k != "avg"})
         return out
 
@@ -166,8 +207,10 @@ class PrecisionProtocol:
 
     def result(self, ctx: EvalContext, keep_images: bool = True) -> PrecisionResult:
         if ctx.judge is None:
-            raise UserError(f"{self.name} needs a judge: train one with `anime-gan judge-train "
-                            f"data=<dataset> out=<folder>` and pass judge=<folder>.")
+            raise UserError(
+                f"{self.name} needs a judge: train one with `anime-gan judge-train "
+                f"data=<dataset> out=<folder>` and pass judge=<folder>."
+            )
         return run_precision(ctx, self.per_tag, keep_images=keep_images)
 
     def run(self, ctx: EvalContext) -> dict[str, float]:
@@ -177,16 +220,19 @@ class PrecisionProtocol:
 
 Protocol = FIDProtocol | SWDProtocol | PrecisionProtocol
 
-PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
-    FIDProtocol("fid12k8_x5", 12_800, repeats=5),
-    FIDProtocol("fid2k", 2_048, kid_images=1_000, kid_subset_size=500),
-    FIDProtocol("fid256", 256, kid_images=256, kid_subset_size=128),
-    SWDProtocol("swd16k", 16_384),
-    SWDProtocol("swd2k", 2_048),
-    SWDProtocol("swd256", 256, descriptors_per_image=64),
-    PrecisionProtocol("precision20", 20),
-    PrecisionProtocol("precision8", 8),
-)}
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        FIDProtocol("fid12k8_x5", 12_800, repeats=5),
+        FIDProtocol("fid2k", 2_048, kid_images=1_000, kid_subset_size=500),
+        FIDProtocol("fid256", 256, kid_images=256, kid_subset_size=128),
+        SWDProtocol("swd16k", 16_384),
+        SWDProtocol("swd2k", 2_048),
+        SWDProtocol("swd256", 256, descriptors_per_image=64),
+        PrecisionProtocol("precision20", 20),
+        PrecisionProtocol("precision8", 8),
+    )
+}
 
 
 def get_protocol(name: str) -> Protocol:
@@ -196,4 +242,3 @@ def get_protocol(name: str) -> Protocol:
     close = difflib.get_close_matches(name, PROTOCOLS, n=2)
     hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
     raise UserError(f"unknown metric protocol {name!r}: {hint}known: {', '.join(PROTOCOLS)}.")
-

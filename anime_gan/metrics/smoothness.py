@@ -27,8 +27,12 @@ class NeighbourDifference(Metric):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for which in ("real", "fake"):
-            self.add_state(f"{which}_sum", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
-            self.add_state(f"{which}_count", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+            self.add_state(
+                f"{which}_sum", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum"
+            )
+            self.add_state(
+                f"{which}_count", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum"
+            )
 
     def update(self, images: Tensor, real: bool) -> None:  # type: ignore[override]
         x = images.float() / 127.5 - 1.0 if images.dtype == torch.uint8 else images.float()
@@ -38,7 +42,9 @@ class NeighbourDifference(Metric):
         setattr(self, f"{which}_count", getattr(self, f"{which}_count") + diff.numel())
 
     def compute(self) -> dict[str, Tensor]:
-        out = {w: getattr(self, f"{w}_sum") / getattr(self, f"{w}_count").clamp(min=1)
-               for w in ("real", "fake")}
+        out = {
+            w: getattr(self, f"{w}_sum") / getattr(self, f"{w}_count").clamp(min=1)
+            for w in ("real", "fake")
+        }
         out["ratio"] = out["fake"] / out["real"].clamp(min=1e-12)
         return out

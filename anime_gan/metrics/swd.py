@@ -97,12 +97,14 @@ def _sort_rows(x: Tensor) -> Tensor:
     return torch.sort(x, dim=1).values
 
 
-def sliced_wasserstein(a: Tensor, b: Tensor, repeats: int, directions: int,
-                       generator: torch.Generator) -> Tensor:
+def sliced_wasserstein(
+    a: Tensor, b: Tensor, repeats: int, directions: int, generator: torch.Generator
+) -> Tensor:
     """Mean |sorted(a.u) - sorted(b.u)| over ``repeats`` x ``directions`` random unit vectors u."""
     if a.shape != b.shape:
-        raise ValueError(f"descriptor sets must have the same shape, got {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
+        raise ValueError(
+            f"descriptor sets must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     results = []
     for _ in range(repeats):
         dirs = torch.randn(directions, a.shape[1], generator=generator).to(a)
@@ -126,8 +128,15 @@ class SlicedWassersteinDistance(Metric):
     is_differentiable = False
     full_state_update = False
 
-    def __init__(self, resolution: int, descriptors_per_image: int = 128, directions: int = 128,
-                 repeats: int = 4, seed: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        resolution: int,
+        descriptors_per_image: int = 128,
+        directions: int = 128,
+        repeats: int = 4,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.resolutions = pyramid_resolutions(resolution)
         self.per_image, self.directions, self.repeats = descriptors_per_image, directions, repeats
@@ -139,8 +148,9 @@ class SlicedWassersteinDistance(Metric):
 
     def update(self, images: Tensor, real: bool) -> None:  # type: ignore[override]
         if images.shape[-1] != self.resolutions[0] or images.shape[-2] != self.resolutions[0]:
-            raise ValueError(f"expected {self.resolutions[0]} px images, "
-                             f"got {tuple(images.shape[-2:])}")
+            raise ValueError(
+                f"expected {self.resolutions[0]} px images, got {tuple(images.shape[-2:])}"
+            )
         x = images.float() / 127.5 - 1.0 if images.dtype == torch.uint8 else images.float()
         levels = laplacian_pyramid(x, len(self.resolutions))
         for res, level in zip(self.resolutions, levels):

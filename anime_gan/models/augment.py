@@ -15,7 +15,7 @@ and white hair, which is why the ablation measures each policy separately (docs/
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -30,8 +30,10 @@ def parse_policy(policy: str | Sequence[str] | None) -> tuple[str, ...]:
     names = tuple(str(p).strip() for p in parts if str(p).strip())
     unknown = [p for p in names if p not in POLICIES]
     if unknown:
-        raise ValueError(f"unknown augmentation {unknown[0]!r} in model.augment={policy!r}: use a "
-                         f"comma-separated list of {', '.join(POLICIES)} (or leave it empty).")
+        raise ValueError(
+            f"unknown augmentation {unknown[0]!r} in model.augment={policy!r}: use a "
+            f"comma-separated list of {', '.join(POLICIES)} (or leave it empty)."
+        )
     return names
 
 
@@ -47,7 +49,9 @@ def color(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     return (x - mean) * (_rand(x, 1, 1, 1, generator=generator) + 0.5) + mean
 
 
-def translation(x: Tensor, ratio: float = 0.125, generator: torch.Generator | None = None) -> Tensor:
+def translation(
+    x: Tensor, ratio: float = 0.125, generator: torch.Generator | None = None
+) -> Tensor:
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dy = (_rand(x, generator=generator) * (2 * sh + 1)).long().clamp(max=2 * sh) - sh
@@ -75,7 +79,9 @@ def cutout(x: Tensor, ratio: float = 0.5, generator: torch.Generator | None = No
 _OPS = {"color": color, "translation": translation, "cutout": cutout}
 
 
-def diff_augment(x: Tensor, policy: tuple[str, ...], generator: torch.Generator | None = None) -> Tensor:
+def diff_augment(
+    x: Tensor, policy: tuple[str, ...], generator: torch.Generator | None = None
+) -> Tensor:
     """Apply the policy's transforms in order (each one independently random per image)."""
     for name in policy:
         x = _OPS[name](x, generator=generator)

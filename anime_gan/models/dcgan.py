@@ -44,9 +44,13 @@ class DCGANGenerator(nn.Module):
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.base_channels = base_channels
         if rgb_conv:  # SN-GAN: 8b at 4x4 ... b at full resolution, then k3n3s1
-            widths = [base_channels * 2 ** (num_upsamplings - i) for i in range(num_upsamplings + 1)]
+            widths = [
+                base_channels * 2 ** (num_upsamplings - i) for i in range(num_upsamplings + 1)
+            ]
         else:
-            widths = [base_channels * 2 ** (num_upsamplings - 1 - i) for i in range(num_upsamplings)]
+            widths = [
+                base_channels * 2 ** (num_upsamplings - 1 - i) for i in range(num_upsamplings)
+            ]
         self.start_channels = widths[0]
         self.dense = nn.Linear(z_dim + num_tags, widths[0] * _BASE * _BASE)
         self.dense_norm = nn.BatchNorm2d(widths[0])

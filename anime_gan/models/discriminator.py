@@ -124,7 +124,10 @@ class ResNetDiscriminator(nn.Module):
         layers: list[nn.Module] = []
         if stem == "conv3":  # a full-resolution k3n{C}s1 before the first downsampling
             layers += [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
-        layers += [nn.Conv2d(3 if stem == "paper" else channels, channels, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
+        layers += [
+            nn.Conv2d(3 if stem == "paper" else channels, channels, 4, 2, 1),
+            nn.LeakyReLU(_SLOPE),
+        ]
         width = channels
         self.down_kernel = down_kernel
         kernels = _DOWN_KERNELS if down_kernel is None else (down_kernel,) * _MAX_STAGES

@@ -26,7 +26,9 @@ class EMA(nn.Module):
     def update(self, model: nn.Module) -> None:
         t = self.updates.item() if self.updates.device.type == "cpu" else None
         self.updates += 1
-        if t is None:  # on an accelerator: the ramp stays on the device (the lerp weight still syncs: see docs/benchmarks.md)
+        if (
+            t is None
+        ):  # on an accelerator: the ramp stays on the device (the lerp weight still syncs: see docs/benchmarks.md)
             d = torch.clamp((1.0 + self.updates - 1) / (10.0 + self.updates - 1), max=self.decay)
             weight = 1.0 - d
         else:

@@ -99,14 +99,18 @@ class SRResNetGenerator(nn.Module):
     ) -> None:
         super().__init__()
         if base not in (4, 8, 16):
-            raise ValueError(f"Generator base must be 4, 8 or 16 (the first map's side), got {base!r}.")
+            raise ValueError(
+                f"Generator base must be 4, 8 or 16 (the first map's side), got {base!r}."
+            )
         num_upsamplings = doublings(resolution, base, "SRResNet generator")
         if variant not in _VARIANTS:
             raise ValueError(f"Generator variant must be one of {_VARIANTS}, got {variant!r}.")
         if upsample not in UPSAMPLINGS:
             raise ValueError(f"Generator upsample must be one of {UPSAMPLINGS}, got {upsample!r}.")
         if rgb_kernel not in (1, 3, 5, 7, 9):
-            raise ValueError(f"Generator rgb_kernel must be an odd size from 1 to 9, got {rgb_kernel!r}.")
+            raise ValueError(
+                f"Generator rgb_kernel must be an odd size from 1 to 9, got {rgb_kernel!r}."
+            )
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
         self.base = base
@@ -121,9 +125,13 @@ class SRResNetGenerator(nn.Module):
             nn.BatchNorm2d(channels),
             nn.ReLU(inplace=True),
         )
-        self.upsample = nn.Sequential(*(_upsample_block(channels, upsample) for _ in range(num_upsamplings)))
+        self.upsample = nn.Sequential(
+            *(_upsample_block(channels, upsample) for _ in range(num_upsamplings))
+        )
         # k9n3s1 -> tanh in the paper
-        self.to_rgb = nn.Sequential(nn.Conv2d(channels, 3, rgb_kernel, 1, rgb_kernel // 2), nn.Tanh())
+        self.to_rgb = nn.Sequential(
+            nn.Conv2d(channels, 3, rgb_kernel, 1, rgb_kernel // 2), nn.Tanh()
+        )
         self.init, self.icnr = init, icnr  # "paper": N(0, 0.02); "scaled": He init (models/init.py)
         self.upsample_kind, self.rgb_kernel = upsample, rgb_kernel
         init_weights(self, scheme=init, slope=0.0)

@@ -28,8 +28,9 @@ class NonFiniteGuard:
         self.total = 0  # non-finite iterations of the whole run (saved in checkpoints)
         self._counts: torch.Tensor | None = None  # [current run, longest run, count] since a read
 
-    def step(self, module: L.LightningModule, opt: torch.optim.Optimizer,
-             loss: torch.Tensor) -> torch.Tensor:
+    def step(
+        self, module: L.LightningModule, opt: torch.optim.Optimizer, loss: torch.Tensor
+    ) -> torch.Tensor:
         """Backward and step, unless ``loss`` is NaN/inf; returns the flag ``isfinite(loss)``."""
         opt.zero_grad(set_to_none=True)
         finite = torch.isfinite(loss.detach())
@@ -54,7 +55,9 @@ class NonFiniteGuard:
             self._counts = torch.zeros(3, dtype=torch.long, device=ok.device)
         bad = (~ok).long()
         run = (self._counts[0] + 1) * bad
-        self._counts = torch.stack([run, torch.maximum(self._counts[1], run), self._counts[2] + bad])
+        self._counts = torch.stack(
+            [run, torch.maximum(self._counts[1], run), self._counts[2] + bad]
+        )
         if (iteration + 1) % self.max_in_a_row:
             return
         run, longest, count = self._counts.tolist()

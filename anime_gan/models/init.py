@@ -13,8 +13,9 @@ INIT_SCHEMES = ("paper", "scaled")
 
 
 @torch.no_grad()
-def init_weights(module: nn.Module, std: float = 0.02, scheme: str = "paper",
-                 slope: float = 0.2) -> nn.Module:
+def init_weights(
+    module: nn.Module, std: float = 0.02, scheme: str = "paper", slope: float = 0.2
+) -> nn.Module:
     """Initialize ``module`` in place and return it.
 
     ``scheme="paper"`` (paper 5.1.1): conv, transposed-conv and linear weights ~ N(0, std)

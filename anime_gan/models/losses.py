@@ -8,7 +8,7 @@ networks run under bf16 autocast.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -95,7 +95,9 @@ def g_hinge_loss(fake_logits: Tensor) -> Tensor:
     return -fake_logits.float().mean()
 
 
-ADVERSARIAL_LOSSES: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
+ADVERSARIAL_LOSSES: dict[
+    str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], Tensor]]
+] = {
     "bce": (d_adversarial_loss, g_adversarial_loss),  # the paper's
     "hinge": (d_hinge_loss, g_hinge_loss),
 }

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import lightning as L
 import torch
@@ -78,12 +79,23 @@ class ConditionalGAN(L.LightningModule):
         if augment is not None and not isinstance(augment, str):  # a config list: kept as text,
             augment = ",".join(str(a) for a in augment)  # so checkpoints load with weights_only
         self.automatic_optimization = False
-        self.save_hyperparameters(ignore=["generator", "discriminator", "optimizer_g", "optimizer_d"])
+        self.save_hyperparameters(
+            ignore=["generator", "discriminator", "optimizer_g", "optimizer_d"]
+        )
         self.generator, self.discriminator = generator, discriminator
         self.generator_ema = EMA(generator, ema_decay)
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
-        self.objective = Objective(lambda_adv, lambda_gp, perturb_scale, adv_loss, penalty,
-                                   cls_weight, fake_cls_weight, augment or "", gp_every)
+        self.objective = Objective(
+            lambda_adv,
+            lambda_gp,
+            perturb_scale,
+            adv_loss,
+            penalty,
+            cls_weight,
+            fake_cls_weight,
+            augment or "",
+            gp_every,
+        )
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
@@ -128,11 +140,16 @@ class ConditionalGAN(L.LightningModule):
             return
         self.tag_mask = labelled.to(self.device)
         if not labelled.any():
-            log.warning("the training set has no known tag: the classification losses are off and "
-                        "the model trains unconditionally (its tag inputs will have no effect)")
+            log.warning(
+                "the training set has no known tag: the classification losses are off and "
+                "the model trains unconditionally (its tag inputs will have no effect)"
+            )
         else:
-            log.info("the training set labels %d of %d tags: L_cls on fakes covers only those",
-                     int(labelled.sum()), labelled.numel())
+            log.info(
+                "the training set labels %d of %d tags: L_cls on fakes covers only those",
+                int(labelled.sum()),
+                labelled.numel(),
+            )
 
     @property
     def rng(self) -> torch.Generator:
@@ -161,13 +178,16 @@ class ConditionalGAN(L.LightningModule):
         # D step: real -> 1 with its known tags, fake -> 0 with its sampled tags, the penalty.
         self.toggle_optimizer(opt_d)
         loss_d, d_terms = self.objective.discriminator_loss(
-            self.discriminator, real, labels, known, fake, c, fake_known, self.rng, self.iteration)
+            self.discriminator, real, labels, known, fake, c, fake_known, self.rng, self.iteration
+        )
         d_ok = self.guard.step(self, opt_d, loss_d)
         self.untoggle_optimizer(opt_d)
 
         # G step: fake -> 1 and classified as its c.
         self.toggle_optimizer(opt_g)
-        loss_g, g_terms = self.objective.generator_loss(self.discriminator, fake, c, fake_known, self.rng)
+        loss_g, g_terms = self.objective.generator_loss(
+            self.discriminator, fake, c, fake_known, self.rng
+        )
         g_ok = self.guard.step(self, opt_g, loss_g)
         self.untoggle_optimizer(opt_g)
 
@@ -177,8 +197,12 @@ class ConditionalGAN(L.LightningModule):
         for sched in self.lr_schedulers():
             sched.step()
         self.iteration += 1
-        self.log_dict({f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()},
-                      on_step=True, on_epoch=False, prog_bar=False)
+        self.log_dict(
+            {f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()},
+            on_step=True,
+            on_epoch=False,
+            prog_bar=False,
+        )
         self.log("train/lr", lr_used, on_step=True, on_epoch=False)
         self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
 

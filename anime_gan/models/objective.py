@@ -22,8 +22,8 @@ images with their known labels, fakes with their sampled c on the tags the train
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -56,19 +56,25 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.adv_loss not in ADVERSARIAL_LOSSES:
-            raise ValueError(f"model.adv_loss must be one of {sorted(ADVERSARIAL_LOSSES)}, got "
-                             f"{self.adv_loss!r}.")
+            raise ValueError(
+                f"model.adv_loss must be one of {sorted(ADVERSARIAL_LOSSES)}, got "
+                f"{self.adv_loss!r}."
+            )
         if self.penalty not in PENALTIES:
             raise ValueError(f"model.penalty must be one of {PENALTIES}, got {self.penalty!r}.")
         if not isinstance(self.gp_every, int) or self.gp_every < 1:
-            raise ValueError(f"model.gp_every must be an integer of at least 1, got {self.gp_every!r}.")
+            raise ValueError(
+                f"model.gp_every must be an integer of at least 1, got {self.gp_every!r}."
+            )
         object.__setattr__(self, "_policy", parse_policy(self.augment))
 
     def _view(self, x: Tensor, rng: torch.Generator | None) -> Tensor:
         """What D sees of an image: the image itself, or its augmentation."""
         return diff_augment(x, self._policy, rng) if self._policy else x
 
-    def gradient_penalty(self, d: nn.Module, real: Tensor, y: Tensor | None, rng: torch.Generator | None) -> Tensor:
+    def gradient_penalty(
+        self, d: nn.Module, real: Tensor, y: Tensor | None, rng: torch.Generator | None
+    ) -> Tensor:
         """L_gp(D) at the real images D sees (its adversarial logit, with the tags y)."""
         critic: Callable[[Tensor], Tensor] = lambda x: d(x, y)[0]  # noqa: E731
         if self.penalty == "dragan":
@@ -77,10 +83,18 @@ class Objective:
             return r1_penalty(critic, real)
         return real.new_zeros((), dtype=torch.float32)
 
-    def discriminator_loss(self, d: nn.Module, real: Tensor, labels: Tensor, known: Tensor | None,
-                           fake: Tensor, c: Tensor, fake_known: Tensor | None,
-                           rng: torch.Generator | None = None,
-                           iteration: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
+    def discriminator_loss(
+        self,
+        d: nn.Module,
+        real: Tensor,
+        labels: Tensor,
+        known: Tensor | None,
+        fake: Tensor,
+        c: Tensor,
+        fake_known: Tensor | None,
+        rng: torch.Generator | None = None,
+        iteration: int = 0,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """L(D) for a batch of real images (labels, known mask) and of fakes (their c, and which
         of c's tags are labelled in the training set); returns the loss and its terms. With
         ``gp_every`` k > 1 the penalty is computed at iterations divisible by k only (weight
@@ -104,8 +118,14 @@ class Objective:
             d_gp = d_adv.new_zeros((), dtype=torch.float32)
         return loss, {"d_adv": d_adv, "d_cls": d_cls, "d_gp": d_gp, "d_loss": loss}
 
-    def generator_loss(self, d: nn.Module, fake: Tensor, c: Tensor, fake_known: Tensor | None,
-                       rng: torch.Generator | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    def generator_loss(
+        self,
+        d: nn.Module,
+        fake: Tensor,
+        c: Tensor,
+        fake_known: Tensor | None,
+        rng: torch.Generator | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """L(G) for fakes (with their graph) made from conditions c; returns the loss and terms."""
         g_loss_fn = ADVERSARIAL_LOSSES[self.adv_loss][1]
         adv, cls = d(self._view(fake, rng), signed_condition(c, fake_known))

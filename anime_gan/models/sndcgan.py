@@ -27,8 +27,14 @@ _LAST = 4  # side of the last feature map
 class SNDCGANDiscriminator(nn.Module):
     """D(x, y) -> (adversarial logit + projection, tag logits), the baseline's discriminator."""
 
-    def __init__(self, resolution: int = 32, num_tags: int = NUM_TAGS, channels: int = 32,
-                 projection: bool = True, spectral_norm: bool = True) -> None:
+    def __init__(
+        self,
+        resolution: int = 32,
+        num_tags: int = NUM_TAGS,
+        channels: int = 32,
+        projection: bool = True,
+        spectral_norm: bool = True,
+    ) -> None:
         super().__init__()
         stages = doublings(resolution, _LAST, "SN-DCGAN discriminator")
         self.resolution, self.num_tags, self.channels = resolution, num_tags, channels
@@ -60,6 +66,11 @@ class SNDCGANDiscriminator(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
-        return {"name": "sndcgan", "resolution": self.resolution, "num_tags": self.num_tags,
-                "channels": self.channels, "projection": self.projection is not None,
-                "spectral_norm": self.spectral_norm}
+        return {
+            "name": "sndcgan",
+            "resolution": self.resolution,
+            "num_tags": self.num_tags,
+            "channels": self.channels,
+            "projection": self.projection is not None,
+            "spectral_norm": self.spectral_norm,
+        }

@@ -74,21 +74,35 @@ def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[st
     strip, frames = figures.interpolation(sampler, 4, 8, None, opts.seed)
     save_png(strip, out / "fig15_interpolation.png")
     figures.save_gif(frames, out / "fig15_interpolation.gif")
-    lines = ["## Samples", "",
-             "Random tags from the training set's empirical prior (Fig. 7), captioned:", "",
-             "![samples](fig7_samples.png)", "",
-             "Fixed noise per row, random tags per column (Fig. 8):", "",
-             "![fig8](fig8_fixed_noise_random_tags.png)", "",
-             "Fixed tags per row (other independent tags off), noise per column (Fig. 9):", "",
-             "![fig9](fig9_fixed_tags.png)", "",
-             "Interpolation between two (z, c) per row (Fig. 15), and as an animation:", "",
-             "![fig15](fig15_interpolation.png) ![fig15 gif](fig15_interpolation.gif)", ""]
+    lines = [
+        "## Samples",
+        "",
+        "Random tags from the training set's empirical prior (Fig. 7), captioned:",
+        "",
+        "![samples](fig7_samples.png)",
+        "",
+        "Fixed noise per row, random tags per column (Fig. 8):",
+        "",
+        "![fig8](fig8_fixed_noise_random_tags.png)",
+        "",
+        "Fixed tags per row (other independent tags off), noise per column (Fig. 9):",
+        "",
+        "![fig9](fig9_fixed_tags.png)",
+        "",
+        "Interpolation between two (z, c) per row (Fig. 15), and as an animation:",
+        "",
+        "![fig15](fig15_interpolation.png) ![fig15 gif](fig15_interpolation.gif)",
+        "",
+    ]
     for tag in opts.sweep_tags:
         name = f"sweep_{tag.replace(' ', '_')}.png"
         save_png(figures.tag_sweep(sampler, tag, 6, 4, opts.seed), out / name)
-        lines += [f"Tag strength of *{tag}* from 0 to 1 (columns) at fixed noise and tags "
-                  f"(rows):", "",
-                  f"![sweep {tag}]({name})", ""]
+        lines += [
+            f"Tag strength of *{tag}* from 0 to 1 (columns) at fixed noise and tags (rows):",
+            "",
+            f"![sweep {tag}]({name})",
+            "",
+        ]
     return lines
 
 
@@ -97,11 +111,16 @@ def real_floor(real: FaceDataset, protocol: SWDProtocol, seed: int) -> float:
     measured with this many images (SWD is biased upwards on small sets)."""
     perm = np.random.default_rng(seed).permutation(len(real))
     half = min(protocol.num_images, len(real) // 2)
-    metric = SlicedWassersteinDistance(real.resolution, protocol.descriptors_per_image,
-                                       protocol.directions, protocol.repeats, seed=seed)
-    for part, is_real in ((perm[:half], True), (perm[half:2 * half], False)):
+    metric = SlicedWassersteinDistance(
+        real.resolution,
+        protocol.descriptors_per_image,
+        protocol.directions,
+        protocol.repeats,
+        seed=seed,
+    )
+    for part, is_real in ((perm[:half], True), (perm[half : 2 * half], False)):
         for s in range(0, half, 256):
-            imgs = torch.from_numpy(np.ascontiguousarray(real.images[np.sort(part[s:s + 256])]))
+            imgs = torch.from_numpy(np.ascontiguousarray(real.images[np.sort(part[s : s + 256])]))
             metric.update(imgs.permute(0, 3, 1, 2), real=is_real)
     return float(metric.compute()["avg"])
 
@@ -113,46 +132,71 @@ def quality_section(ctx: EvalContext, opts: ReportOptions, out: Path) -> list[st
     values = swd.run(ctx)
     levels = ", ".join(f"{k[4:]} px {v:.1f}" for k, v in values.items() if k.startswith("swd_"))
     floor = real_floor(ctx.real, swd, opts.seed)
-    lines = ["## Quality", "",
-             f"Multi-scale sliced Wasserstein distance ({swd.name}, x1e3, lower is better) "
-             f"against {int(values['real_images'])} real images: **{values['swd']:.2f}** "
-             f"(per level: {levels}). Two halves of the real set give {floor:.2f}: the floor "
-             f"with this many images.", ""]
+    lines = [
+        "## Quality",
+        "",
+        f"Multi-scale sliced Wasserstein distance ({swd.name}, x1e3, lower is better) "
+        f"against {int(values['real_images'])} real images: **{values['swd']:.2f}** "
+        f"(per level: {levels}). Two halves of the real set give {floor:.2f}: the floor "
+        f"with this many images.",
+        "",
+    ]
     if ctx.extractor is not None:
         fid = get_protocol(opts.fid)
         assert isinstance(fid, FIDProtocol)
         v = fid.run(ctx)
-        lines += [f"FID on Illustration2Vec features ({fid.name}: {int(v['real_images'])} real "
-                  f"images, "
-                  f"{fid.repeats} repeats): **{v['fid']:.2f}** (max-min {v['fid_spread']:.2f}); "
-                  f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96).", ""]
+        lines += [
+            f"FID on Illustration2Vec features ({fid.name}: {int(v['real_images'])} real "
+            f"images, "
+            f"{fid.repeats} repeats): **{v['fid']:.2f}** (max-min {v['fid_spread']:.2f}); "
+            f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96).",
+            "",
+        ]
     else:
-        lines += ["FID on Illustration2Vec features: not measured (no `i2v_features` weights "
-                  "given).", ""]
+        lines += [
+            "FID on Illustration2Vec features: not measured (no `i2v_features` weights given).",
+            "",
+        ]
     curves = sorted((Path(opts.ckpt).resolve().parent.parent / "metrics").glob("*.png"))
     for png in curves:
         shutil.copy(png, out / f"curve_{png.name}")
-        lines += [f"Training curve {png.stem} (Fig. 10):", "",
-                  f"![{png.stem}](curve_{png.name})", ""]
+        lines += [
+            f"Training curve {png.stem} (Fig. 10):",
+            "",
+            f"![{png.stem}](curve_{png.name})",
+            "",
+        ]
     return lines
 
 
-def memorization_section(sampler: Sampler, train: FaceDataset,
-                         spaces: dict[str, tuple[str, FeatureFn | None]], opts: ReportOptions,
-                         out: Path) -> list[str]:
+def memorization_section(
+    sampler: Sampler,
+    train: FaceDataset,
+    spaces: dict[str, tuple[str, FeatureFn | None]],
+    opts: ReportOptions,
+    out: Path,
+) -> list[str]:
     """Nearest training images of a few samples, one sheet per space: file name -> (what,
     features; ``None``: pixels)."""
     n, seed = opts.memorization_samples, opts.seed + 99
     images = sampler.images(sampler.noise(n, seed), sampler.conditions(n, None, seed))
-    lines = ["## Memorization check", "",
-             f"{n} samples (left) and their {opts.neighbours} nearest training images; a copied "
-             f"training image would show up as a near-identical neighbour at a small distance.", ""]
+    lines = [
+        "## Memorization check",
+        "",
+        f"{n} samples (left) and their {opts.neighbours} nearest training images; a copied "
+        f"training image would show up as a near-identical neighbour at a small distance.",
+        "",
+    ]
     for key, (space, features) in spaces.items():
         idx, dist = nearest_training(images, train, opts.neighbours, features=features)
         name = f"memorization_{key}.png"
         save_png(memorization_sheet(images, train, idx, dist, space), out / name)
-        lines += [f"By {space} distance (median nearest distance {np.median(dist[:, 0]):.3f}):",
-                  "", f"![memorization {space}]({name})", ""]
+        lines += [
+            f"By {space} distance (median nearest distance {np.median(dist[:, 0]):.3f}):",
+            "",
+            f"![memorization {space}]({name})",
+            "",
+        ]
     return lines
 
 
@@ -173,14 +217,26 @@ def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]
         dm = FaceDataModule(opts.data, val_fraction=opts.val_fraction, split_seed=opts.split_seed)
         dm.setup()
         model = TagJudge(dm.train_set.resolution, channels=16)  # type: ignore[union-attr]
-        judge = train_judge(dm.train_set, dm.val_set, model,  # type: ignore[arg-type]
-                            JudgeTraining(steps=opts.judge_steps, seed=opts.seed))
+        judge = train_judge(
+            dm.train_set,
+            dm.val_set,
+            model,  # type: ignore[arg-type]
+            JudgeTraining(steps=opts.judge_steps, seed=opts.seed),
+        )
         judge.name = f"a judge trained now on {opts.data}"
         save_judge(judge, out / "judge")
-        how = (f"Judge: a small CNN trained now on {opts.data} for {opts.judge_steps} steps "
-               f"(saved in `judge/`; train a better one with `anime-gan judge-train`).")
-    return judge, ["### The judge's own reliability", "", how, "",
-                   format_held_out(judge.held_out, judge.known_tags), ""]
+        how = (
+            f"Judge: a small CNN trained now on {opts.data} for {opts.judge_steps} steps "
+            f"(saved in `judge/`; train a better one with `anime-gan judge-train`)."
+        )
+    return judge, [
+        "### The judge's own reliability",
+        "",
+        how,
+        "",
+        format_held_out(judge.held_out, judge.known_tags),
+        "",
+    ]
 
 
 def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) -> list[str]:
@@ -196,9 +252,15 @@ def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) 
     name = ctx.judge.name  # type: ignore[union-attr]
     _, md = write_precision_table(rows, out / "precision", name)
     write_precision_sheets(result, out / "precision")
-    return ["## Per-label precision (Table 2)", "", md.read_text(),
-            "Samples per tag (judge verdicts on each tile in `precision/sheets/`):", "",
-            "![overview](precision/overview.png)", ""]
+    return [
+        "## Per-label precision (Table 2)",
+        "",
+        md.read_text(),
+        "Samples per tag (judge verdicts on each tile in `precision/sheets/`):",
+        "",
+        "![overview](precision/overview.png)",
+        "",
+    ]
 
 
 def build_report(opts: ReportOptions) -> Path:
@@ -211,13 +273,26 @@ def build_report(opts: ReportOptions) -> Path:
     real = load_dataset(opts.data)
     judge, judge_lines = judge_for_report(opts, out)
     extractor = load_i2v_features(opts.i2v_features) if opts.i2v_features else None
-    ctx = EvalContext(sampler.generate, sampler.z_dim, sampler.prior, real,
-                      device=torch.device("cpu"), batch_size=opts.batch_size, seed=opts.seed,
-                      judge=judge, cache=StatsCache(opts.cache_dir), extractor=extractor)
+    ctx = EvalContext(
+        sampler.generate,
+        sampler.z_dim,
+        sampler.prior,
+        real,
+        device=torch.device("cpu"),
+        batch_size=opts.batch_size,
+        seed=opts.seed,
+        judge=judge,
+        cache=StatsCache(opts.cache_dir),
+        extractor=extractor,
+    )
     meta = sampler.meta
-    lines = [f"# Report: {opts.ckpt}", "",
-             f"Iteration {meta.get('iteration')}; generator {meta.get('generator_config')}; "
-             f"dataset {opts.data} ({len(real)} images, {real.resolution} px).", ""]
+    lines = [
+        f"# Report: {opts.ckpt}",
+        "",
+        f"Iteration {meta.get('iteration')}; generator {meta.get('generator_config')}; "
+        f"dataset {opts.data} ({len(real)} images, {real.resolution} px).",
+        "",
+    ]
     lines += figures_section(sampler, opts, out)
     lines += quality_section(ctx, opts, out)
     protocol = get_protocol(opts.precision)

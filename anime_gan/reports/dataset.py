@@ -18,8 +18,9 @@ import json
 import math
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -30,28 +31,77 @@ from anime_gan.data.tags import GROUPS, TAG_NAMES
 from anime_gan.viz import contact_sheet, save_png
 
 #: The paper's Table 1: images per estimated tag in its dataset; approximate.
-PAPER_TABLE1: dict[str, int] = dict(zip(TAG_NAMES, (
-    4991, 6659, 4842, 3289, 2486, 2972, 1115, 2417, 987, 573, 699, 168, 57,
-    16562, 1403, 5360, 1683, 8861,
-    4926, 5583, 4192, 1403, 5360, 1683,
-    8861, 4926, 5583, 4192, 4442, 1700, 319, 193, 990, 49,
-)))
-GROUP_COLORS = {"hair_color": "#d6604d", "hair_style": "#4272c4", "other": "#5aa05a",
-                "eye_color": "#9664be"}
+PAPER_TABLE1: dict[str, int] = dict(
+    zip(
+        TAG_NAMES,
+        (
+            4991,
+            6659,
+            4842,
+            3289,
+            2486,
+            2972,
+            1115,
+            2417,
+            987,
+            573,
+            699,
+            168,
+            57,
+            16562,
+            1403,
+            5360,
+            1683,
+            8861,
+            4926,
+            5583,
+            4192,
+            1403,
+            5360,
+            1683,
+            8861,
+            4926,
+            5583,
+            4192,
+            4442,
+            1700,
+            319,
+            193,
+            990,
+            49,
+        ),
+    )
+)
+GROUP_COLORS = {
+    "hair_color": "#d6604d",
+    "hair_style": "#4272c4",
+    "other": "#5aa05a",
+    "eye_color": "#9664be",
+}
 UNKNOWN_YEAR = "unknown"
 
 
 def tag_counts(labels: np.ndarray, known: np.ndarray) -> dict[str, dict[str, Any]]:
     """Per tag: images showing it, images where it is known, and the paper's count."""
     labels, known = np.asarray(labels, np.int64), np.asarray(known, np.int64)
-    return {name: {"count": int(labels[:, i].sum()), "known": int(known[:, i].sum()),
-                   "paper": PAPER_TABLE1[name]} for i, name in enumerate(TAG_NAMES)}
+    return {
+        name: {
+            "count": int(labels[:, i].sum()),
+            "known": int(known[:, i].sum()),
+            "paper": PAPER_TABLE1[name],
+        }
+        for i, name in enumerate(TAG_NAMES)
+    }
 
 
 def tags_markdown(counts: dict[str, dict[str, Any]], total: int) -> str:
     """Table 1 of the paper for this dataset, as markdown."""
-    lines = [f"# Tag counts ({total} images)", "",
-             "| group | tag | images | share | paper (Table 1) |", "|---|---|---:|---:|---:|"]
+    lines = [
+        f"# Tag counts ({total} images)",
+        "",
+        "| group | tag | images | share | paper (Table 1) |",
+        "|---|---|---:|---:|---:|",
+    ]
     for group in GROUPS:
         for name in group.tags:
             c = counts[name]
@@ -64,9 +114,15 @@ def tags_chart(counts: dict[str, dict[str, Any]], total: int) -> Image.Image:
     """Table 1 as a bar chart (images per tag, one colour per tag group) from :func:`tag_counts`."""
     colors = [GROUP_COLORS[next(g.name for g in GROUPS if n in g.tags)] for n in TAG_NAMES]
     legend = [(k.replace("_", " "), c) for k, c in GROUP_COLORS.items()]
-    return bar_chart(list(TAG_NAMES), [counts[n]["count"] for n in TAG_NAMES],
-                     f"Images per estimated tag, {total} images (Table 1)", xlabel="images",
-                     colors=colors, legend=legend, horizontal=True)
+    return bar_chart(
+        list(TAG_NAMES),
+        [counts[n]["count"] for n in TAG_NAMES],
+        f"Images per estimated tag, {total} images (Table 1)",
+        xlabel="images",
+        colors=colors,
+        legend=legend,
+        horizontal=True,
+    )
 
 
 def default_report_dir(dataset: str | Path) -> Path:
@@ -85,8 +141,11 @@ def report_figures(report_dir: str | Path) -> list[Path]:
     if not index.is_file():
         return []
     files = json.loads(index.read_text(encoding="utf-8")).get("files", [])
-    return [Path(report_dir) / f for f in files
-            if f.endswith(".png") and (Path(report_dir) / f).is_file()]
+    return [
+        Path(report_dir) / f
+        for f in files
+        if f.endswith(".png") and (Path(report_dir) / f).is_file()
+    ]
 
 
 def year_key(year: Any) -> str:
@@ -98,9 +157,15 @@ def years_chart(available: Counter, passes: Sequence[str]) -> Image.Image:
     keys = sorted((k for k in available if k != UNKNOWN_YEAR), key=int)
     keys += [UNKNOWN_YEAR] if UNKNOWN_YEAR in available else []
     colors = [BLUE if k in passes else GREY for k in keys]
-    return bar_chart(keys, [available[k] for k in keys], "Face crops by release year (Fig. 13)",
-                     xlabel="release year", ylabel="images", colors=colors,
-                     legend=[("kept by the year filter", BLUE), ("left out", GREY)])
+    return bar_chart(
+        keys,
+        [available[k] for k in keys],
+        "Face crops by release year (Fig. 13)",
+        xlabel="release year",
+        ylabel="images",
+        colors=colors,
+        legend=[("kept by the year filter", BLUE), ("left out", GREY)],
+    )
 
 
 def edge_histogram(edges: Sequence[int], bins: int = 30) -> tuple[list[int], list[int], int]:
@@ -120,12 +185,19 @@ def mean_faces_strip(means: Sequence[tuple[str, np.ndarray, int]], cell: int) ->
     """Fig. 6: the average crop of each release year with its year and sample count."""
     images = np.stack([m for _, m, _ in means])
     captions = [f"{y} (n={n})" for y, _, n in means]
-    return contact_sheet(images, captions, ncol=min(len(means), 8), cell=cell, caption_lines=1,
-                         title="Average face per release year (Fig. 6)")
+    return contact_sheet(
+        images,
+        captions,
+        ncol=min(len(means), 8),
+        cell=cell,
+        caption_lines=1,
+        title="Average face per release year (Fig. 6)",
+    )
 
 
-def tsne_map(coords: np.ndarray, thumbs: np.ndarray, size: int = 1600,
-             thumb: int = 40) -> Image.Image:
+def tsne_map(
+    coords: np.ndarray, thumbs: np.ndarray, size: int = 1600, thumb: int = 40
+) -> Image.Image:
     """Fig. 2: each image's thumbnail drawn at its t-SNE position."""
     canvas = Image.new("RGB", (size, size), "white")
     lo, hi = coords.min(axis=0), coords.max(axis=0)
@@ -158,11 +230,17 @@ def write_report(
     save_png(tags_chart(counts, total), out / "tags.png")
     save_png(years_chart(years_available, years_passing), out / "years.png")
     starts, hist, width = edge_histogram(short_edges)
-    save_png(bar_chart(
-        [str(s) for s in starts], hist,
-        f"Training images by short edge of the source crop (Fig. 14), {width}-px bins",
-        xlabel="short edge of the 1.5x box in the source image (px)", ylabel="images",
-        value_labels=len(starts) <= 30), out / "short_edge.png")
+    save_png(
+        bar_chart(
+            [str(s) for s in starts],
+            hist,
+            f"Training images by short edge of the source crop (Fig. 14), {width}-px bins",
+            xlabel="short edge of the 1.5x box in the source image (px)",
+            ylabel="images",
+            value_labels=len(starts) <= 30,
+        ),
+        out / "short_edge.png",
+    )
     files = ["report.json", "tags.md", "tags.png", "years.png", "short_edge.png"]
     if means:
         strip = mean_faces_strip(means, cell=max(96, means[0][1].shape[0]))
@@ -175,11 +253,24 @@ def write_report(
     report = {
         **stats,
         "tags": counts,
-        "years": {"available": dict(sorted(years_available.items())),
-                  "passing": list(years_passing)},
-        "short_edge": {"bin_width": width, "bins": starts, "counts": hist,
-                       **({"min": int(edges.min()), "median": float(np.median(edges)),
-                           "max": int(edges.max())} if len(edges) else {})},
+        "years": {
+            "available": dict(sorted(years_available.items())),
+            "passing": list(years_passing),
+        },
+        "short_edge": {
+            "bin_width": width,
+            "bins": starts,
+            "counts": hist,
+            **(
+                {
+                    "min": int(edges.min()),
+                    "median": float(np.median(edges)),
+                    "max": int(edges.max()),
+                }
+                if len(edges)
+                else {}
+            ),
+        },
         "mean_faces": {y: n for y, _, n in means},
         "tsne": None if tsne is None else {"images": int(len(tsne[0]))},
         "files": files,

@@ -15,8 +15,10 @@ from anime_gan.importer.tags_csv import EXAMPLES, format_counts
 
 def format_report(report: dict[str, Any]) -> str:
     """The report lines worth reading after an import: skips, conversions, years, tags."""
-    lines = [f"imported {report['imported']} of {report['files']['images']} image files "
-             f"from {report['source']}"]
+    lines = [
+        f"imported {report['imported']} of {report['files']['images']} image files "
+        f"from {report['source']}"
+    ]
     for reason, count in report.get("skipped", {}).items():
         names = ", ".join(report["skipped_examples"][reason])
         names += ", ..." if count > EXAMPLES else ""
@@ -25,13 +27,17 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  converted to RGB: {format_counts(report['converted'])}")
     years = report.get("years", {})
     if "min_year" in years:
-        lines.append(f"  min_year {years['min_year']}: removed {years['removed_before_min_year']} "
-                     f"older, {years['removed_without_year']} without a year")
+        lines.append(
+            f"  min_year {years['min_year']}: removed {years['removed_before_min_year']} "
+            f"older, {years['removed_without_year']} without a year"
+        )
     if report.get("tags_csv"):
-        lines.append(f"  tags CSV {report['tags_csv']}: {report['csv_rows']} rows, "
-                     f"{report['with_csv_row']} images with a row, {report['without_csv_row']} "
-                     f"without (unlabelled), {report['csv_rows_without_image']} rows without "
-                     f"an image")
+        lines.append(
+            f"  tags CSV {report['tags_csv']}: {report['csv_rows']} rows, "
+            f"{report['with_csv_row']} images with a row, {report['without_csv_row']} "
+            f"without (unlabelled), {report['csv_rows_without_image']} rows without "
+            f"an image"
+        )
         if report["unknown_tags"]:
             lines.append(f"  tags not among the 34: {format_counts(report['unknown_tags'])}")
         lines.append(f"  rows leaving a group unknown: {format_counts(report['label_decisions'])}")

@@ -28,33 +28,48 @@ from anime_gan.errors import UserError
 Pair = tuple[torch.Tensor, torch.Tensor]  # (low-res input, original), NCHW in [-1, 1]
 
 
-def resize_bicubic(images: np.ndarray | torch.Tensor, size: int | tuple[int, int],
-                   chunk: int = 512) -> np.ndarray:
+def resize_bicubic(
+    images: np.ndarray | torch.Tensor, size: int | tuple[int, int], chunk: int = 512
+) -> np.ndarray:
     """uint8 ``[N, H, W, 3]`` -> uint8 ``[N, h, w, 3]``, Pillow's antialiased bicubic in PyTorch."""
     t = torch.as_tensor(np.asarray(images))
     h, w = (size, size) if isinstance(size, int) else size
     out = []
     for start in range(0, len(t), chunk):
-        x = t[start:start + chunk].permute(0, 3, 1, 2).float()
-        x = F.interpolate(x, size=(x.shape[2], w), mode="bicubic", align_corners=False, antialias=True)
+        x = t[start : start + chunk].permute(0, 3, 1, 2).float()
+        x = F.interpolate(
+            x, size=(x.shape[2], w), mode="bicubic", align_corners=False, antialias=True
+        )
         x = x.round_().clamp_(0, 255)  # Pillow stores the horizontal pass as uint8
         x = F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
         out.append(x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
     return torch.cat(out).numpy() if out else np.zeros((0, h, w, 3), np.uint8)
 
 
-def resize_pil(images: np.ndarray, size: int, resample: Image.Resampling = Image.LANCZOS) -> np.ndarray:
+def resize_pil(
+    images: np.ndarray, size: int, resample: Image.Resampling = Image.LANCZOS
+) -> np.ndarray:
     """uint8 ``[N, H, W, 3]`` resized one by one with Pillow (the Lanczos baseline)."""
-    return np.stack([np.asarray(Image.fromarray(np.asarray(im)).resize((size, size), resample))
-                     for im in images]) if len(images) else np.zeros((0, size, size, 3), np.uint8)
+    return (
+        np.stack(
+            [
+                np.asarray(Image.fromarray(np.asarray(im)).resize((size, size), resample))
+                for im in images
+            ]
+        )
+        if len(images)
+        else np.zeros((0, size, size, 3), np.uint8)
+    )
 
 
 def downscale_2x(images: np.ndarray) -> np.ndarray:
     """The low-resolution inputs of training and measurement: half the side, Pillow bicubic."""
     side = images.shape[1]
     if side % 2:
-        raise UserError(f"images of {side} px cannot be halved exactly: use a dataset with an even "
-                        f"resolution (e.g. anime-gan render resolution=64 or import resolution=96).")
+        raise UserError(
+            f"images of {side} px cannot be halved exactly: use a dataset with an even "
+            f"resolution (e.g. anime-gan render resolution=64 or import resolution=96)."
+        )
     return resize_bicubic(images, side // 2)
 
 
@@ -73,9 +88,17 @@ class SRDataModule(L.LightningDataModule):
             random stream, which a resume does not restore, so a resumed run would differ).
     """
 
-    def __init__(self, path: str, resolution: int | None = None, batch_size: int = 16,
-                 val_fraction: float = 0.05, split_seed: int = 0, seed: int = 0, max_val: int = 256,
-                 flip: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        resolution: int | None = None,
+        batch_size: int = 16,
+        val_fraction: float = 0.05,
+        split_seed: int = 0,
+        seed: int = 0,
+        max_val: int = 256,
+        flip: bool = False,
+    ) -> None:
         super().__init__()
         self.path, self.resolution, self.batch_size = Path(path), resolution, batch_size
         self.val_fraction, self.split_seed, self.seed = val_fraction, split_seed, seed
@@ -87,26 +110,34 @@ class SRDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_hi is not None:
             return
-        ds, train_idx, val_idx = load_split(self.path, self.resolution, self.val_fraction,
-                                            self.split_seed)
+        ds, train_idx, val_idx = load_split(
+            self.path, self.resolution, self.val_fraction, self.split_seed
+        )
         self.train_hi = np.ascontiguousarray(ds.images[train_idx])
-        self.val_hi = np.ascontiguousarray(ds.images[val_idx[:self.max_val]])
+        self.val_hi = np.ascontiguousarray(ds.images[val_idx[: self.max_val]])
         self.train_lo = downscale_2x(self.train_hi)
         self.val_lo = downscale_2x(self.val_hi)
 
     def describe(self) -> dict[str, Any]:
         """What the measurements were made on (recorded next to them)."""
         assert self.train_hi is not None and self.val_hi is not None, "call setup() first"
-        return {"path": str(self.path), "resolution": int(self.train_hi.shape[1]),
-                "train_pairs": len(self.train_hi), "val_pairs": len(self.val_hi),
-                "val_fraction": self.val_fraction, "split_seed": self.split_seed,
-                "downscale": "Pillow-compatible antialiased bicubic (a = -0.5), rounded to uint8"}
+        return {
+            "path": str(self.path),
+            "resolution": int(self.train_hi.shape[1]),
+            "train_pairs": len(self.train_hi),
+            "val_pairs": len(self.val_hi),
+            "val_fraction": self.val_fraction,
+            "split_seed": self.split_seed,
+            "downscale": "Pillow-compatible antialiased bicubic (a = -0.5), rounded to uint8",
+        }
 
     def train_dataloader(self) -> InMemoryBatches:
         assert self.train_hi is not None, "call setup() first"
         if self._batches is None:
             hi, lo = torch.from_numpy(self.train_hi), torch.from_numpy(self.train_lo)
-            self._batches = InMemoryBatches(hi, lo, torch.zeros(len(hi), 0), self.batch_size, seed=self.seed)
+            self._batches = InMemoryBatches(
+                hi, lo, torch.zeros(len(hi), 0), self.batch_size, seed=self.seed
+            )
         return self._batches
 
     def val_dataloader(self) -> DataLoader:

@@ -40,9 +40,17 @@ def export_upscaler(model: nn.Module, path: str | Path, opset: int = OPSET) -> P
     out_axes = {0: "N", 2: "H2", 3: "W2"}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
-        torch.onnx.export(net, (torch.zeros(1, 3, 16, 16),), str(path), input_names=[INPUT],
-                          output_names=[OUTPUT], dynamic_axes={INPUT: axes, OUTPUT: out_axes},
-                          opset_version=opset, do_constant_folding=True, dynamo=False)
+        torch.onnx.export(
+            net,
+            (torch.zeros(1, 3, 16, 16),),
+            str(path),
+            input_names=[INPUT],
+            output_names=[OUTPUT],
+            dynamic_axes={INPUT: axes, OUTPUT: out_axes},
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
+        )
     onnx.checker.check_model(onnx.load(str(path)))
     return path
 

@@ -29,8 +29,10 @@ def list_inputs(path: str | Path) -> list[Path]:
         return [path]
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise UserError(f"folder {path} holds no image files ({', '.join(IMAGE_SUFFIXES)}): "
-                        f"give a folder of images or one image file.")
+        raise UserError(
+            f"folder {path} holds no image files ({', '.join(IMAGE_SUFFIXES)}): "
+            f"give a folder of images or one image file."
+        )
     return files
 
 
@@ -51,8 +53,10 @@ def read_rgb(path: str | Path) -> np.ndarray:
     if pixels is None:
         if "transparency" in image.info:
             mode, channels = f"{mode} with transparency", channels + 1
-        raise UserError(f"{path} has {channels} channel(s) ({mode}) but the upscaler takes 3-channel "
-                        f"RGB images: convert it to RGB first (e.g. flatten its transparency).")
+        raise UserError(
+            f"{path} has {channels} channel(s) ({mode}) but the upscaler takes 3-channel "
+            f"RGB images: convert it to RGB first (e.g. flatten its transparency)."
+        )
     return pixels
 
 
@@ -68,8 +72,10 @@ def upscale_files(model: nn.Module, inputs: list[Path], out: str | Path) -> list
     images = [read_rgb(p) for p in inputs]
     stems = [p.stem for p in inputs]
     if len(set(stems)) != len(stems):
-        raise UserError(f"two inputs share a name ({sorted(s for s in stems if stems.count(s) > 1)[0]}): "
-                        f"their outputs would overwrite each other; rename one.")
+        raise UserError(
+            f"two inputs share a name ({sorted(s for s in stems if stems.count(s) > 1)[0]}): "
+            f"their outputs would overwrite each other; rename one."
+        )
     written = []
     for stem, pixels in zip(stems, images):
         written.append(save_png(upscale_images(model, pixels)[0], Path(out) / f"{stem}.png"))

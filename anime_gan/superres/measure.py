@@ -19,12 +19,15 @@ The paper's trade-off (5.5, Fig. 12) is then PSNR/SSIM (fidelity) against sharpn
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from PIL import Image
-from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+from torchmetrics.functional.image import (
+    peak_signal_noise_ratio,
+    structural_similarity_index_measure,
+)
 
 from anime_gan.superres.data import resize_bicubic, resize_pil
 
@@ -39,16 +42,18 @@ def _nchw(images: np.ndarray) -> torch.Tensor:
 
 def psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per-image PSNR in dB of uint8 ``[N, H, W, 3]`` arrays, capped at :data:`PSNR_CAP_DB`."""
-    values = peak_signal_noise_ratio(_nchw(pred), _nchw(target), data_range=255.0,
-                                     reduction="none", dim=(1, 2, 3))
+    values = peak_signal_noise_ratio(
+        _nchw(pred), _nchw(target), data_range=255.0, reduction="none", dim=(1, 2, 3)
+    )
     return values.clamp(max=PSNR_CAP_DB).numpy()
 
 
 def ssim(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per-image SSIM of uint8 ``[N, H, W, 3]`` arrays (1 = identical)."""
     # float32 in [0, 1]: the Gaussian window is a convolution, slow in float64 on the CPU
-    values = structural_similarity_index_measure((_nchw(pred) / 255).float(), (_nchw(target) / 255).float(),
-                                                 data_range=1.0, reduction="none")
+    values = structural_similarity_index_measure(
+        (_nchw(pred) / 255).float(), (_nchw(target) / 255).float(), data_range=1.0, reduction="none"
+    )
     return values.numpy()
 
 
@@ -68,7 +73,9 @@ def baselines() -> dict[str, Upscale]:
     }
 
 
-def measure(lo: np.ndarray, hi: np.ndarray, methods: dict[str, Upscale]) -> list[dict[str, float | str]]:
+def measure(
+    lo: np.ndarray, hi: np.ndarray, methods: dict[str, Upscale]
+) -> list[dict[str, float | str]]:
     """One row per method (and a last row ``original``: hi itself): mean PSNR, SSIM, sharpness."""
     reference = float(gradient_energy(hi).mean())
     rows: list[dict[str, float | str]] = []
@@ -77,9 +84,15 @@ def measure(lo: np.ndarray, hi: np.ndarray, methods: dict[str, Upscale]) -> list
         if out.shape != hi.shape:
             raise ValueError(f"method {name} gave {out.shape}, expected {hi.shape}")
         energy = float(gradient_energy(out).mean())
-        rows.append({"method": name, "psnr": float(psnr(out, hi).mean()),
-                     "ssim": float(ssim(out, hi).mean()), "sharpness": energy,
-                     "sharpness_ratio": energy / reference if reference else float("nan")})
+        rows.append(
+            {
+                "method": name,
+                "psnr": float(psnr(out, hi).mean()),
+                "ssim": float(ssim(out, hi).mean()),
+                "sharpness": energy,
+                "sharpness_ratio": energy / reference if reference else float("nan"),
+            }
+        )
     return rows
 
 
@@ -89,7 +102,9 @@ def format_table(rows: list[dict[str, float | str]], extra: str = "") -> str:
     lines = [head + (f" {extra} |" if extra else ""), "|---" * (5 + bool(extra)) + "|"]
     for r in rows:
         psnr_text = "inf (capped)" if r["psnr"] >= PSNR_CAP_DB else f"{r['psnr']:.2f}"
-        line = (f"| {r['method']} | {psnr_text} | {r['ssim']:.4f} | {1e3 * r['sharpness']:.2f} | "
-                f"{r['sharpness_ratio']:.3f} |")
+        line = (
+            f"| {r['method']} | {psnr_text} | {r['ssim']:.4f} | {1e3 * r['sharpness']:.2f} | "
+            f"{r['sharpness_ratio']:.3f} |"
+        )
         lines.append(line + (f" {r.get(extra, '')} |" if extra else ""))
     return "\n".join(lines)

@@ -42,9 +42,13 @@ class SRResNet2x(nn.Module):
         self.channels, self.num_res_blocks, self.residual = channels, num_res_blocks, residual
         self.head = nn.Sequential(nn.Conv2d(3, channels, 9, 1, 4), nn.ReLU(inplace=True))
         self.res_blocks = nn.Sequential(*(ResBlock(channels) for _ in range(num_res_blocks)))
-        self.trunk_out = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels))
+        self.trunk_out = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels)
+        )
         self.upsample = nn.Sequential(
-            nn.Conv2d(channels, 4 * channels, 3, 1, 1), nn.PixelShuffle(2), nn.ReLU(inplace=True),
+            nn.Conv2d(channels, 4 * channels, 3, 1, 1),
+            nn.PixelShuffle(2),
+            nn.ReLU(inplace=True),
         )
         self.to_rgb = nn.Conv2d(channels, 3, 9, 1, 4)
         init_weights(self)
@@ -61,7 +65,11 @@ class SRResNet2x(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments: ``SRResNet2x(**m.config())`` rebuilds it (checkpoints keep it)."""
-        return {"channels": self.channels, "num_res_blocks": self.num_res_blocks, "residual": self.residual}
+        return {
+            "channels": self.channels,
+            "num_res_blocks": self.num_res_blocks,
+            "residual": self.residual,
+        }
 
 
 class SRDiscriminator(nn.Module):
@@ -86,8 +94,12 @@ class SRDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
         width = channels
         for _ in range(num_stages):
-            layers += [nn.Conv2d(width, width, 3, 2, 1), nn.LeakyReLU(_SLOPE),
-                       nn.Conv2d(width, 2 * width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+            layers += [
+                nn.Conv2d(width, width, 3, 2, 1),
+                nn.LeakyReLU(_SLOPE),
+                nn.Conv2d(width, 2 * width, 3, 1, 1),
+                nn.LeakyReLU(_SLOPE),
+            ]
             width *= 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
@@ -111,11 +123,15 @@ def load_upscaler(path: str | Path) -> tuple[SRResNet2x, dict[str, Any]]:
     ckpt = read_checkpoint(path)
     meta = ckpt["anime_gan"]
     if "upscaler_config" not in meta:
-        raise UserError(f"{path} is a face generator checkpoint, not an upscaler: give a checkpoint "
-                        f"written by `anime-gan sr-train` (e.g. runs/sr/demo/0/checkpoints/last.ckpt).")
+        raise UserError(
+            f"{path} is a face generator checkpoint, not an upscaler: give a checkpoint "
+            f"written by `anime-gan sr-train` (e.g. runs/sr/demo/0/checkpoints/last.ckpt)."
+        )
     model = SRResNet2x(**meta["upscaler_config"])
     prefix = "upscaler."
-    model.load_state_dict({k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)})
+    model.load_state_dict(
+        {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+    )
     return model.eval(), meta
 
 
@@ -127,19 +143,27 @@ def check_images(images: np.ndarray | Tensor, what: str = "the images") -> Tenso
     if t.dim() == 3:
         t = t.unsqueeze(0)
     if t.dim() != 4:
-        raise UserError(f"{what} must be arrays [N, H, W, 3] or one [H, W, 3], not of shape {shape}: "
-                        f"convert them to stacked 3-channel RGB images first.")
+        raise UserError(
+            f"{what} must be arrays [N, H, W, 3] or one [H, W, 3], not of shape {shape}: "
+            f"convert them to stacked 3-channel RGB images first."
+        )
     if t.shape[-1] != 3:
-        raise UserError(f"{what} have {t.shape[-1]} channels (shape {shape}) but the upscaler takes "
-                        f"3-channel RGB images [N, H, W, 3]: convert them to RGB first.")
+        raise UserError(
+            f"{what} have {t.shape[-1]} channels (shape {shape}) but the upscaler takes "
+            f"3-channel RGB images [N, H, W, 3]: convert them to RGB first."
+        )
     if t.dtype != torch.uint8:
-        raise UserError(f"{what} must be uint8 pixels in [0, 255], not {t.dtype}: convert them with "
-                        f"anime_gan.data.transforms.to_uint8 or np.uint8 first.")
+        raise UserError(
+            f"{what} must be uint8 pixels in [0, 255], not {t.dtype}: convert them with "
+            f"anime_gan.data.transforms.to_uint8 or np.uint8 first."
+        )
     return t
 
 
 @torch.no_grad()
-def upscale_images(model: nn.Module, images_uint8: np.ndarray | Tensor, batch_size: int = 16) -> np.ndarray:
+def upscale_images(
+    model: nn.Module, images_uint8: np.ndarray | Tensor, batch_size: int = 16
+) -> np.ndarray:
     """2x-upscale uint8 RGB images ``[N, H, W, 3]`` -> uint8 ``[N, 2H, 2W, 3]`` (numpy).
 
     What ``generate`` and ``upscale`` call; the model runs in eval mode on its own device, in
@@ -152,7 +176,7 @@ def upscale_images(model: nn.Module, images_uint8: np.ndarray | Tensor, batch_si
     out = []
     try:
         for start in range(0, len(images), batch_size):
-            x = to_model_range(images[start:start + batch_size].to(device).permute(0, 3, 1, 2))
+            x = to_model_range(images[start : start + batch_size].to(device).permute(0, 3, 1, 2))
             out.append(to_uint8(model(x).clamp(-1, 1)).permute(0, 2, 3, 1).cpu())
     finally:
         model.train(was_training)

@@ -14,8 +14,9 @@ intervals are derived from that, as in the main training).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import lightning as L
 import torch
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 PIXEL_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "l1": F.l1_loss, "mse": F.mse_loss,
+    "l1": F.l1_loss,
+    "mse": F.mse_loss,
 }
 
 
@@ -58,16 +60,22 @@ class SuperResolutionGAN(L.LightningModule):
     ) -> None:
         super().__init__()
         if pixel_loss not in PIXEL_LOSSES:
-            raise ValueError(f"pixel_loss must be one of {sorted(PIXEL_LOSSES)}, got {pixel_loss!r}")
+            raise ValueError(
+                f"pixel_loss must be one of {sorted(PIXEL_LOSSES)}, got {pixel_loss!r}"
+            )
         if adv_weight < 0:
             raise ValueError(f"adv_weight must be >= 0, got {adv_weight}")
         self.automatic_optimization = False
-        self.save_hyperparameters(ignore=["upscaler", "discriminator", "optimizer_g", "optimizer_d"])
+        self.save_hyperparameters(
+            ignore=["upscaler", "discriminator", "optimizer_g", "optimizer_d"]
+        )
         self.upscaler, self.discriminator = upscaler, discriminator
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.pixel = PIXEL_LOSSES[pixel_loss]
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
-        self.val_psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3))  # mean of per-image PSNR
+        self.val_psnr = PeakSignalNoiseRatio(
+            data_range=1.0, dim=(1, 2, 3)
+        )  # mean of per-image PSNR
         self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
         self.data_info: dict[str, Any] = {}
         if init_from:
@@ -77,8 +85,10 @@ class SuperResolutionGAN(L.LightningModule):
             log.info("upscaler initialised from %s", init_from)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.optimizer_g(params=self.upscaler.parameters()),
-                self.optimizer_d(params=self.discriminator.parameters())]
+        return [
+            self.optimizer_g(params=self.upscaler.parameters()),
+            self.optimizer_d(params=self.discriminator.parameters()),
+        ]
 
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)

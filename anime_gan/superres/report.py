@@ -33,8 +33,12 @@ def model_label(adv_weight: float) -> str:
 
 def held_out_pairs(data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """The held-out (input, original) pairs a run was measured on, from its recorded data info."""
-    dm = SRDataModule(data["path"], val_fraction=data["val_fraction"], split_seed=data["split_seed"],
-                      max_val=data["val_pairs"])
+    dm = SRDataModule(
+        data["path"],
+        val_fraction=data["val_fraction"],
+        split_seed=data["split_seed"],
+        max_val=data["val_pairs"],
+    )
     dm.setup()
     return dm.val_lo, dm.val_hi
 
@@ -44,20 +48,27 @@ def _write(out: Path, name: str, rows: list[dict], info: dict[str, Any], title: 
     (out / f"{name}.md").write_text(f"{title}\n\n{format_table(rows)}\n")
 
 
-def run_report(upscaler: nn.Module, lo: np.ndarray, hi: np.ndarray, out: str | Path,
-               info: dict[str, Any]) -> list[dict]:
+def run_report(
+    upscaler: nn.Module, lo: np.ndarray, hi: np.ndarray, out: str | Path, info: dict[str, Any]
+) -> list[dict]:
     """Measure one upscaler against the baselines on (lo, hi); write the table and the sheet."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     label = model_label(float(info.get("adv_weight", 0.0)))
     rows = measure(lo, hi, {**baselines(), label: partial(upscale_images, upscaler)})
     start = f" from {info['init_from']}" if info.get("init_from") else ""
-    title = (f"{len(hi)} held-out pairs of {info.get('data', {}).get('path', '?')}, "
-             f"{lo.shape[1]} -> {hi.shape[1]} px, {info.get('iteration', '?')} iterations{start}")
+    title = (
+        f"{len(hi)} held-out pairs of {info.get('data', {}).get('path', '?')}, "
+        f"{lo.shape[1]} -> {hi.shape[1]} px, {info.get('iteration', '?')} iterations{start}"
+    )
     _write(out, "measure", rows, info, title)
     k = min(SHEET_ROWS, len(hi))
-    columns = [("input", lo[:k]), *[(name, fn(lo[:k])) for name, fn in baselines().items()],
-               (label, upscale_images(upscaler, lo[:k])), ("original", hi[:k])]
+    columns = [
+        ("input", lo[:k]),
+        *[(name, fn(lo[:k])) for name, fn in baselines().items()],
+        (label, upscale_images(upscaler, lo[:k])),
+        ("original", hi[:k]),
+    ]
     save_png(comparison_sheet(columns, title=title), out / "sheet.png")
     return rows
 
@@ -87,10 +98,17 @@ def sweep_report(sweep_dir: str | Path) -> Path | None:
     rows.append(base["original"])
     lo, hi = held_out_pairs(first["data"])
     start = f" from {first['init_from']}" if first.get("init_from") else ""
-    title = (f"{len(hi)} held-out pairs of {first['data']['path']}, {lo.shape[1]} -> {hi.shape[1]} "
-             f"px, {first.get('iteration', '?')} iterations per job{start}")
-    _write(sweep_dir, "measure", rows, {"jobs": [str(c.parent.parent) for _, c in jobs],
-                                        "data": first["data"]}, title)
+    title = (
+        f"{len(hi)} held-out pairs of {first['data']['path']}, {lo.shape[1]} -> {hi.shape[1]} "
+        f"px, {first.get('iteration', '?')} iterations per job{start}"
+    )
+    _write(
+        sweep_dir,
+        "measure",
+        rows,
+        {"jobs": [str(c.parent.parent) for _, c in jobs], "data": first["data"]},
+        title,
+    )
     save_png(tradeoff_figure(rows), sweep_dir / "tradeoff.png")
     k = min(SHEET_ROWS, len(hi))
     columns = [("input", lo[:k]), ("bicubic", resize_bicubic(lo[:k], 2 * lo.shape[1]))]

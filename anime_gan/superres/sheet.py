@@ -3,7 +3,7 @@ figure (matplotlib)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -13,8 +13,9 @@ from PIL import Image, ImageDraw, ImageFont
 from anime_gan.charts import draw
 
 
-def comparison_sheet(columns: Sequence[tuple[str, np.ndarray]], scale: int = 2,
-                     title: str | None = None) -> Image.Image:
+def comparison_sheet(
+    columns: Sequence[tuple[str, np.ndarray]], scale: int = 2, title: str | None = None
+) -> Image.Image:
     """One row per image, one titled column per method, e.g. input | bicubic | SR ... | original.
 
     Every column holds uint8 ``[N, H, W, 3]`` images; smaller ones (the input) are enlarged with
@@ -24,7 +25,9 @@ def comparison_sheet(columns: Sequence[tuple[str, np.ndarray]], scale: int = 2,
     side = max(images.shape[1] for _, images in columns) * scale
     n = min(len(images) for _, images in columns)
     pad, head = 4, 18 + (16 if title else 0)
-    sheet = Image.new("RGB", (pad + len(columns) * (side + pad), head + n * (side + pad) + pad), "white")
+    sheet = Image.new(
+        "RGB", (pad + len(columns) * (side + pad), head + n * (side + pad) + pad), "white"
+    )
     pen, f = ImageDraw.Draw(sheet), ImageFont.load_default(size=12)
     if title:
         pen.text((pad, 2), title, fill="black", font=f)
@@ -37,8 +40,9 @@ def comparison_sheet(columns: Sequence[tuple[str, np.ndarray]], scale: int = 2,
     return sheet
 
 
-def tradeoff_figure(rows: Sequence[dict],
-                    title: str = "2x upscaling: fidelity against sharpness") -> Image.Image:
+def tradeoff_figure(
+    rows: Sequence[dict], title: str = "2x upscaling: fidelity against sharpness"
+) -> Image.Image:
     """Fidelity (y) against sharpness / original's (x, the original is the dashed line at 1):
     PSNR of every method (measure rows), then PSNR and SSIM of the upscalers alone, joined in
     order of adversarial weight (the paper's trade-off)."""
@@ -46,8 +50,11 @@ def tradeoff_figure(rows: Sequence[dict],
     colors = {r["method"]: f"C{i % 10}" for i, r in enumerate(methods)}
     models = [r for r in methods if r["method"].startswith("SR ")]
     panels = [("PSNR (dB), all methods", "psnr", methods, False)]
-    panels += [(f"{name}, upscalers only", key, models, True)
-               for key, name in (("psnr", "PSNR (dB)"), ("ssim", "SSIM")) if models]
+    panels += [
+        (f"{name}, upscalers only", key, models, True)
+        for key, name in (("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
+        if models
+    ]
 
     def paint(fig: Figure, axes: list[Axes]) -> None:
         fig.suptitle(title)
@@ -58,8 +65,14 @@ def tradeoff_figure(rows: Sequence[dict],
             ax.scatter(xs, ys, c=[colors[r["method"]] for r in chosen], zorder=2)
             for r, x, y in zip(chosen, xs, ys):
                 label = r["method"].removeprefix("SR ") if connect else r["method"]
-                ax.annotate(label, (x, y), xytext=(5, 3), textcoords="offset points",
-                            fontsize=7, color=colors[r["method"]])
+                ax.annotate(
+                    label,
+                    (x, y),
+                    xytext=(5, 3),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=colors[r["method"]],
+                )
             ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
             ax.set(title=name, xlabel="sharpness / original's")
             ax.margins(x=0.25, y=0.15)

@@ -31,29 +31,43 @@ def sr_train(cfg: DictConfig) -> dict[str, float]:
         seconds = time.perf_counter() - start
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         if cfg.get("measure", True) and trainer.is_global_zero and len(datamodule.val_hi):
-            metrics.update(_measure(model, datamodule, Path(trainer.default_root_dir), seconds, loggers))
+            metrics.update(
+                _measure(model, datamodule, Path(trainer.default_root_dir), seconds, loggers)
+            )
     finally:
         _finish_loggers(loggers)
-    log.info("finished at iteration %d in %.0f s; run folder %s", model.iteration, seconds,
-             trainer.default_root_dir)
+    log.info(
+        "finished at iteration %d in %.0f s; run folder %s",
+        model.iteration,
+        seconds,
+        trainer.default_root_dir,
+    )
     return metrics
 
 
-def _measure(model: L.LightningModule, datamodule: Any, out: Path, seconds: float,
-             loggers: list[Any]) -> dict[str, float]:
+def _measure(
+    model: L.LightningModule, datamodule: Any, out: Path, seconds: float, loggers: list[Any]
+) -> dict[str, float]:
     """The run report (measure.json/.md, sheet.png) and its numbers as ``measure/<method>/<x>``."""
     upscaler = model.upscaler.cpu()
-    info = {"adv_weight": float(model.hparams.adv_weight), "pixel_loss": model.hparams.pixel_loss,
-            "iteration": model.iteration, "init_from": model.hparams.init_from,
-            "fit_seconds": round(seconds, 1),
-            "threads": torch.get_num_threads(), "data": datamodule.describe(),
-            "upscaler_config": upscaler.config()}
+    info = {
+        "adv_weight": float(model.hparams.adv_weight),
+        "pixel_loss": model.hparams.pixel_loss,
+        "iteration": model.iteration,
+        "init_from": model.hparams.init_from,
+        "fit_seconds": round(seconds, 1),
+        "threads": torch.get_num_threads(),
+        "data": datamodule.describe(),
+        "upscaler_config": upscaler.config(),
+    }
     rows = run_report(upscaler, datamodule.val_lo, datamodule.val_hi, out, info)
     label = model_label(info["adv_weight"])
     metrics = {}
     for row in rows:
         name = "model" if row["method"] == label else row["method"]
-        metrics.update({f"measure/{name}/{k}": float(row[k]) for k in ("psnr", "ssim", "sharpness_ratio")})
+        metrics.update(
+            {f"measure/{name}/{k}": float(row[k]) for k in ("psnr", "ssim", "sharpness_ratio")}
+        )
     for logger in loggers:
         logger.log_metrics(metrics, step=model.iteration)
     log.info("measured on %d held-out pairs: %s", len(datamodule.val_hi), out / "measure.md")

@@ -14,9 +14,10 @@ wire type, as a protobuf parser does with unknown fields.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,13 +27,24 @@ VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 
 #: V1LayerParameter.LayerType values of the layers a VGG-like net uses, as new-style type names.
 V1_TYPES: dict[int, str] = {
-    4: "Convolution", 5: "Data", 6: "Dropout", 8: "Flatten", 14: "InnerProduct", 17: "Pooling",
-    18: "ReLU", 19: "Sigmoid", 20: "Softmax", 22: "Split",
+    4: "Convolution",
+    5: "Data",
+    6: "Dropout",
+    8: "Flatten",
+    14: "InnerProduct",
+    17: "Pooling",
+    18: "ReLU",
+    19: "Sigmoid",
+    20: "Softmax",
+    22: "Split",
 }
 
 _MAGIC = {
-    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-    b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a zip archive",
+    b"\x1f\x8b": "a gzip archive",
 }
 _TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
 
@@ -156,7 +168,7 @@ def _text(buf: memoryview, field: _Field) -> str:
     if field.wire != LENGTH:
         raise _Malformed(f"field {field.number} should be a string")
     try:
-        return bytes(buf[field.value:field.end]).decode("utf-8")
+        return bytes(buf[field.value : field.end]).decode("utf-8")
     except UnicodeDecodeError:
         raise _Malformed("a layer name is not UTF-8 text") from None
 
@@ -174,8 +186,10 @@ def _layer(buf: memoryview, start: int, end: int, v1: bool) -> CaffeLayer:
         elif f.number == blobs_no and f.wire == LENGTH:
             blobs.append(_blob(buf, f.value, f.end))
         elif v1 and f.number == 1 and f.wire == LENGTH:
-            raise _Malformed("it uses the pre-2014 V0 layer layout (upgrade it with Caffe's "
-                             "upgrade_net_proto_binary)")
+            raise _Malformed(
+                "it uses the pre-2014 V0 layer layout (upgrade it with Caffe's "
+                "upgrade_net_proto_binary)"
+            )
     return CaffeLayer(name, kind, tuple(blobs))
 
 
@@ -208,19 +222,28 @@ def read_caffemodel(path: str | Path) -> list[CaffeLayer]:
         raise CaffeFormatError(f"{path} is empty: download the .caffemodel file again.")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise CaffeFormatError(f"{path} is {what}, not a Caffe model: pass the .caffemodel "
-                                   f"file.")
+            raise CaffeFormatError(
+                f"{path} is {what}, not a Caffe model: pass the .caffemodel file."
+            )
     if set(data[:64]) <= _TEXT_BYTES:
-        raise CaffeFormatError(f"{path} is a text file (a .prototxt?), not a binary Caffe model: "
-                               f"pass the .caffemodel file.")
+        raise CaffeFormatError(
+            f"{path} is a text file (a .prototxt?), not a binary Caffe model: "
+            f"pass the .caffemodel file."
+        )
     if data[8:9] == b"{" and 8 < int.from_bytes(data[:8], "little") + 8 <= len(data):
-        raise CaffeFormatError(f"{path} looks like a safetensors file, not a Caffe model: it may "
-                               f"already be converted; pass the .caffemodel file.")
+        raise CaffeFormatError(
+            f"{path} looks like a safetensors file, not a Caffe model: it may "
+            f"already be converted; pass the .caffemodel file."
+        )
     try:
         return parse_net(data)[1]
     except _Truncated:
-        raise CaffeFormatError(f"{path} ends inside a field ({len(data)} bytes): the file is "
-                               f"truncated, so download it again.") from None
+        raise CaffeFormatError(
+            f"{path} ends inside a field ({len(data)} bytes): the file is "
+            f"truncated, so download it again."
+        ) from None
     except _Malformed as e:
-        raise CaffeFormatError(f"{path} is not a readable Caffe model ({e}): pass a binary "
-                               f".caffemodel file, downloaded again if it is damaged.") from None
+        raise CaffeFormatError(
+            f"{path} is not a readable Caffe model ({e}): pass a binary "
+            f".caffemodel file, downloaded again if it is damaged."
+        ) from None

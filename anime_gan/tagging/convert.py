@@ -20,7 +20,12 @@ import numpy as np
 from anime_gan.errors import UserError
 from anime_gan.tagging.caffe import CaffeLayer, read_caffemodel
 from anime_gan.tagging.illust2vec import (
-    CAFFEMODEL, KINDS, RELEASE, RELEASE_URL, Illust2VecArch, Shape,
+    CAFFEMODEL,
+    KINDS,
+    RELEASE,
+    RELEASE_URL,
+    Illust2VecArch,
+    Shape,
 )
 
 log = logging.getLogger(__name__)
@@ -45,10 +50,12 @@ def detect_kind(layers: dict[str, CaffeLayer], source: Path) -> str:
         return "feature"
     if "conv6_4" in layers:
         return "tag"
-    raise UserError(f"{source} has neither conv6_4 (tag model) nor encode1 (feature model) among "
-                    f"its layers ({_names(layers)}): it is truncated or not an Illustration2Vec "
-                    f"model, so download {RELEASE_URL}{CAFFEMODEL['tag']} (or "
-                    f"{CAFFEMODEL['feature']}) again.")
+    raise UserError(
+        f"{source} has neither conv6_4 (tag model) nor encode1 (feature model) among "
+        f"its layers ({_names(layers)}): it is truncated or not an Illustration2Vec "
+        f"model, so download {RELEASE_URL}{CAFFEMODEL['tag']} (or "
+        f"{CAFFEMODEL['feature']}) again."
+    )
 
 
 def _names(layers: dict[str, CaffeLayer], limit: int = 8) -> str:
@@ -67,28 +74,36 @@ def _same_shape(found: Shape, expected: Shape) -> bool:
     return _without_leading_ones(found) == _without_leading_ones(expected)
 
 
-def _weights_of(layer: CaffeLayer, expected: tuple[Shape, Shape], kind: str,
-                source: Path) -> tuple[np.ndarray, np.ndarray]:
+def _weights_of(
+    layer: CaffeLayer, expected: tuple[Shape, Shape], kind: str, source: Path
+) -> tuple[np.ndarray, np.ndarray]:
     want_type = _LAYER_TYPE[layer.name.rstrip("0123456789_")]
     if layer.type != want_type:
-        raise UserError(f"layer {layer.name} of {source} is a {layer.type} layer where the "
-                        f"Illustration2Vec {kind} model has a {want_type}: pass "
-                        f"{CAFFEMODEL[kind]}.")
+        raise UserError(
+            f"layer {layer.name} of {source} is a {layer.type} layer where the "
+            f"Illustration2Vec {kind} model has a {want_type}: pass "
+            f"{CAFFEMODEL[kind]}."
+        )
     if len(layer.blobs) != 2:
-        raise UserError(f"layer {layer.name} of {source} has {len(layer.blobs)} blobs where a "
-                        f"weight and a bias are expected: pass the released {CAFFEMODEL[kind]}.")
+        raise UserError(
+            f"layer {layer.name} of {source} has {len(layer.blobs)} blobs where a "
+            f"weight and a bias are expected: pass the released {CAFFEMODEL[kind]}."
+        )
     out = []
     for blob, shape, what in zip(layer.blobs, expected, ("weight", "bias"), strict=True):
         if not _same_shape(blob.shape, shape):
-            raise UserError(f"layer {layer.name} of {source} has {what} shape {tuple(blob.shape)} "
-                            f"where the Illustration2Vec {kind} model needs {shape}: pass the "
-                            f"released {CAFFEMODEL[kind]}.")
+            raise UserError(
+                f"layer {layer.name} of {source} has {what} shape {tuple(blob.shape)} "
+                f"where the Illustration2Vec {kind} model needs {shape}: pass the "
+                f"released {CAFFEMODEL[kind]}."
+            )
         out.append(blob.reshape(shape))
     return out[0], out[1]
 
 
-def collect_weights(layers: list[CaffeLayer], kind: str, arch: Illust2VecArch,
-                    source: Path) -> dict[str, np.ndarray]:
+def collect_weights(
+    layers: list[CaffeLayer], kind: str, arch: Illust2VecArch, source: Path
+) -> dict[str, np.ndarray]:
     """The checked ``{layer}.weight`` / ``{layer}.bias`` arrays of an Illustration2Vec model."""
     if kind not in ("auto", *KINDS):
         raise UserError(f"kind must be auto, tag or feature, not {kind!r}: fix kind=... .")
@@ -97,20 +112,25 @@ def collect_weights(layers: list[CaffeLayer], kind: str, arch: Illust2VecArch,
         if not layer.blobs:
             continue  # ReLU, pooling, data: no parameters
         if layer.name in by_name:
-            raise UserError(f"{source} has two layers named {layer.name} with weights: pass the "
-                            f"released Illustration2Vec caffemodel unchanged.")
+            raise UserError(
+                f"{source} has two layers named {layer.name} with weights: pass the "
+                f"released Illustration2Vec caffemodel unchanged."
+            )
         by_name[layer.name] = layer
     kind = detect_kind(by_name, source) if kind == "auto" else kind
     shapes = arch.shapes(kind)
     missing = [name for name in shapes if name not in by_name]
     if missing:
-        raise UserError(f"{source} lacks the layers {', '.join(missing)} of the Illustration2Vec "
-                        f"{kind} model (it has {_names(by_name)}): the file is truncated or "
-                        f"another network, so download {RELEASE_URL}{CAFFEMODEL[kind]} again.")
+        raise UserError(
+            f"{source} lacks the layers {', '.join(missing)} of the Illustration2Vec "
+            f"{kind} model (it has {_names(by_name)}): the file is truncated or "
+            f"another network, so download {RELEASE_URL}{CAFFEMODEL[kind]} again."
+        )
     extra = [name for name in by_name if name not in shapes]
     if extra:
-        log.warning("%s: ignoring layers the %s model does not use: %s", source, kind,
-                    ", ".join(extra))
+        log.warning(
+            "%s: ignoring layers the %s model does not use: %s", source, kind, ", ".join(extra)
+        )
     tensors: dict[str, np.ndarray] = {}
     for name, expected in shapes.items():
         weight, bias = _weights_of(by_name[name], expected, kind, source)
@@ -118,8 +138,12 @@ def collect_weights(layers: list[CaffeLayer], kind: str, arch: Illust2VecArch,
     return tensors
 
 
-def convert_caffemodel(src: str | Path, out: str | Path | None = None, kind: str = "auto",
-                       arch: Illust2VecArch = RELEASE) -> Conversion:
+def convert_caffemodel(
+    src: str | Path,
+    out: str | Path | None = None,
+    kind: str = "auto",
+    arch: Illust2VecArch = RELEASE,
+) -> Conversion:
     """Convert an Illustration2Vec caffemodel to a safetensors file (atomically).
 
     ``out`` defaults to ``src`` with the suffix ``.safetensors``; ``arch`` is the release's
@@ -136,8 +160,11 @@ def convert_caffemodel(src: str | Path, out: str | Path | None = None, kind: str
     os.close(fd)
     try:
         metadata = {**arch.metadata(kind), "source": src.name}
-        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, tmp,
-                  metadata=metadata)
+        save_file(
+            {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
+            tmp,
+            metadata=metadata,
+        )
         os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are ordinary files
         os.replace(tmp, out)
     finally:

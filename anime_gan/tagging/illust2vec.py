@@ -27,11 +27,17 @@ from anime_gan.tagging.preprocess import INPUT_SIZE, Images, preprocess
 
 #: The trunk: (layer, output channels, followed by a 2x2 stride-2 max pool).
 TRUNK: tuple[tuple[str, int, bool], ...] = (
-    ("conv1_1", 64, True), ("conv2_1", 128, True),
-    ("conv3_1", 256, False), ("conv3_2", 256, True),
-    ("conv4_1", 512, False), ("conv4_2", 512, True),
-    ("conv5_1", 512, False), ("conv5_2", 512, True),
-    ("conv6_1", 1024, False), ("conv6_2", 1024, False), ("conv6_3", 1024, False),
+    ("conv1_1", 64, True),
+    ("conv2_1", 128, True),
+    ("conv3_1", 256, False),
+    ("conv3_2", 256, True),
+    ("conv4_1", 512, False),
+    ("conv4_2", 512, True),
+    ("conv5_1", 512, False),
+    ("conv5_2", 512, True),
+    ("conv6_1", 1024, False),
+    ("conv6_2", 1024, False),
+    ("conv6_3", 1024, False),
 )
 NUM_I2V_TAGS = 1539
 NUM_FEATURES = 4096
@@ -94,8 +100,12 @@ class Illust2VecArch:
 
     def metadata(self, kind: str) -> dict[str, str]:
         """The safetensors header metadata that identifies a converted file."""
-        return {"format": FORMAT, "kind": kind, "width": str(self.width),
-                "input_size": str(self.input_size)}
+        return {
+            "format": FORMAT,
+            "kind": kind,
+            "width": str(self.width),
+            "input_size": str(self.input_size),
+        }
 
 
 #: The released networks' sizes.
@@ -187,10 +197,12 @@ def missing_weights_message(kind: str, path: Path) -> str:
     """The sentence that says where the weights of ``kind`` come from and how to convert them."""
     src = path.with_suffix(".caffemodel")
     other, what = ("feature", "FID feature") if kind == "tag" else ("tag", "tag")
-    return (f"no Illustration2Vec {kind} weights at {path}: download "
-            f"{RELEASE_URL}{CAFFEMODEL[kind]} to {src} and run `anime-gan convert-i2v src={src}` "
-            f"(the {what} model, "
-            f"{RELEASE_URL}{CAFFEMODEL[other]}, converts the same way).")
+    return (
+        f"no Illustration2Vec {kind} weights at {path}: download "
+        f"{RELEASE_URL}{CAFFEMODEL[kind]} to {src} and run `anime-gan convert-i2v src={src}` "
+        f"(the {what} model, "
+        f"{RELEASE_URL}{CAFFEMODEL[other]}, converts the same way)."
+    )
 
 
 def _read_metadata(path: Path) -> dict[str, str]:
@@ -200,8 +212,10 @@ def _read_metadata(path: Path) -> dict[str, str]:
         with safe_open(str(path), framework="pt") as f:
             return dict(f.metadata() or {})
     except Exception as e:  # safetensors raises its own error types for a bad header
-        raise UserError(f"{path} is not a readable safetensors file ({e}): convert the "
-                        f".caffemodel again with `anime-gan convert-i2v`.") from None
+        raise UserError(
+            f"{path} is not a readable safetensors file ({e}): convert the "
+            f".caffemodel again with `anime-gan convert-i2v`."
+        ) from None
 
 
 def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str = "cpu") -> Net:
@@ -210,18 +224,24 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
 
     path = Path(path)
     if path.suffix == ".caffemodel" and path.is_file():
-        raise UserError(f"{path} is the Caffe file: convert it first with "
-                        f"`anime-gan convert-i2v src={path}` and pass the .safetensors file.")
+        raise UserError(
+            f"{path} is the Caffe file: convert it first with "
+            f"`anime-gan convert-i2v src={path}` and pass the .safetensors file."
+        )
     if not path.is_file():
         raise UserError(missing_weights_message(cls.kind, path))
     meta = _read_metadata(path)
     if meta.get("format") != FORMAT:
-        raise UserError(f"{path} is not a converted Illustration2Vec file: make it with "
-                        f"`anime-gan convert-i2v src=<{CAFFEMODEL[cls.kind]}>`.")
+        raise UserError(
+            f"{path} is not a converted Illustration2Vec file: make it with "
+            f"`anime-gan convert-i2v src=<{CAFFEMODEL[cls.kind]}>`."
+        )
     if meta.get("kind") != cls.kind:
-        raise UserError(f"{path} holds the Illustration2Vec {meta.get('kind')} model where the "
-                        f"{cls.kind} model is needed: pass the file converted from "
-                        f"{CAFFEMODEL[cls.kind]}.")
+        raise UserError(
+            f"{path} holds the Illustration2Vec {meta.get('kind')} model where the "
+            f"{cls.kind} model is needed: pass the file converted from "
+            f"{CAFFEMODEL[cls.kind]}."
+        )
     arch = Illust2VecArch(int(meta.get("width", 1)), int(meta.get("input_size", INPUT_SIZE)))
     with torch.device("meta"):
         net = cls(arch)
@@ -233,8 +253,10 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
     if expected != found:
         bad = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
         detail = ", ".join(f"{k} needs {expected.get(k)} found {found.get(k)}" for k in bad[:3])
-        raise UserError(f"{path} does not match the Illustration2Vec {cls.kind} network "
-                        f"({detail}): convert the .caffemodel again with `anime-gan convert-i2v`.")
+        raise UserError(
+            f"{path} does not match the Illustration2Vec {cls.kind} network "
+            f"({detail}): convert the .caffemodel again with `anime-gan convert-i2v`."
+        )
     net.load_state_dict(state, strict=True, assign=True)
     net._freeze()
     return net

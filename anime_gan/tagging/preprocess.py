@@ -9,7 +9,7 @@ reproduces.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -27,15 +27,18 @@ def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Ten
     """One array/tensor (a single image or a batch) as float32 RGB [N, 3, H, W] in 0-255."""
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8:
-            raise TypeError(f"numpy images must be uint8 RGB (as decoded), got {image.dtype}; "
-                            f"pass float images as torch tensors in [-1, 1]")
+            raise TypeError(
+                f"numpy images must be uint8 RGB (as decoded), got {image.dtype}; "
+                f"pass float images as torch tensors in [-1, 1]"
+            )
         if image.ndim == 2:  # H, W grey
             image = image[:, :, None]
         if image.ndim == 3:  # H, W, C
             image = image[None]
         if image.ndim != 4:
-            raise ValueError(f"numpy images must be [H, W], [H, W, C] or [N, H, W, C], "
-                             f"got {image.shape}")
+            raise ValueError(
+                f"numpy images must be [H, W], [H, W, C] or [N, H, W, C], got {image.shape}"
+            )
         # torch.from_numpy wants a writable array (PIL's are read-only)
         image = np.ascontiguousarray(image) if image.flags.writeable else image.copy()
         x = torch.from_numpy(image).to(device).permute(0, 3, 1, 2)
@@ -44,8 +47,9 @@ def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Ten
         if x.ndim == 3:  # C, H, W
             x = x[None]
         if x.ndim != 4:
-            raise ValueError(f"image tensors must be [C, H, W] or [N, C, H, W], "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"image tensors must be [C, H, W] or [N, C, H, W], got {tuple(x.shape)}"
+            )
     else:
         raise TypeError(f"expected a numpy array or a torch tensor, got {type(image).__name__}")
     if x.dtype == torch.uint8:
@@ -62,8 +66,9 @@ def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Ten
     raise ValueError(f"images need 1 (grey), 3 (RGB) or 4 (RGBA) channels, got {channels}")
 
 
-def preprocess(images: Images, size: int = INPUT_SIZE,
-               device: torch.device | str | None = None) -> torch.Tensor:
+def preprocess(
+    images: Images, size: int = INPUT_SIZE, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Images -> Illustration2Vec's input: float32 [N, 3, size, size], BGR, mean subtracted.
 
     Accepted, so that real crops and generator outputs go through the same code:
@@ -81,7 +86,8 @@ def preprocess(images: Images, size: int = INPUT_SIZE,
         return torch.cat([preprocess(im, size, device) for im in images])
     x = _rgb_0_255(images, device)  # type: ignore[arg-type]
     if x.shape[-2:] != (size, size):
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
-                          antialias=False)
+        x = F.interpolate(
+            x, size=(size, size), mode="bilinear", align_corners=False, antialias=False
+        )
     mean = torch.tensor(I2V_MEAN_BGR, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
     return x.flip(1) - mean  # RGB -> BGR, then the BGR mean; no /255

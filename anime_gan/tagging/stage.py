@@ -29,7 +29,12 @@ from anime_gan.outputs import TAG, check_output
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger
 from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
-    TAGS_FILE, THRESHOLD, append_rows, finished_ids, select_tags, tag_rows,
+    TAGS_FILE,
+    THRESHOLD,
+    append_rows,
+    finished_ids,
+    select_tags,
+    tag_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -49,21 +54,25 @@ class TagRun:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
-
 def list_images(folder: Path) -> list[tuple[str, Path]]:
     """(id, path) of every image under ``folder``, sorted; the id is the file stem."""
     if not folder.is_dir():
         raise UserError(f"no image folder at {folder}: run `make detect` first or pass input=PATH.")
-    paths = sorted(p for p in folder.rglob("*")
-                   if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    paths = sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    )
     if not paths:
-        raise UserError(f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}): pass input=PATH "
-                        f"to the folder of face crops.")
+        raise UserError(
+            f"{folder} holds no images ({', '.join(IMAGE_SUFFIXES)}): pass input=PATH "
+            f"to the folder of face crops."
+        )
     seen: dict[str, Path] = {}
     for path in paths:
         if path.stem in seen:
-            raise UserError(f"two images share the id {path.stem!r} ({seen[path.stem]} and "
-                            f"{path}): rename one, since ids are file stems.")
+            raise UserError(
+                f"two images share the id {path.stem!r} ({seen[path.stem]} and "
+                f"{path}): rename one, since ids are file stems."
+            )
         seen[path.stem] = path
     return [(p.stem, p) for p in paths]
 
@@ -71,8 +80,9 @@ def list_images(folder: Path) -> list[tuple[str, Path]]:
 class _ImageFiles(Dataset):
     """Decoded and preprocessed images; an unreadable file yields its error instead."""
 
-    def __init__(self, items: list[tuple[str, Path]], size: int,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    def __init__(
+        self, items: list[tuple[str, Path]], size: int, max_pixels: int = DEFAULT_MAX_PIXELS
+    ) -> None:
         self.items, self.size, self.max_pixels = items, size, max_pixels
 
     def __len__(self) -> int:
@@ -100,9 +110,14 @@ def _collate(samples: list[tuple[int, torch.Tensor | None, str]]) -> _Batch:
 
 def _write_manifest(out: Path, weights: Path, net: Illust2VecTagger, count: int) -> None:
     manifest = {
-        "format": "anime-gan-tags", "version": 1, "tag_names": list(TAG_NAMES),
-        "i2v_indices": list(I2V_INDICES), "threshold": THRESHOLD, "weights": weights.name,
-        "input_size": net.arch.input_size, "count": count,
+        "format": "anime-gan-tags",
+        "version": 1,
+        "tag_names": list(TAG_NAMES),
+        "i2v_indices": list(I2V_INDICES),
+        "threshold": THRESHOLD,
+        "weights": weights.name,
+        "input_size": net.arch.input_size,
+        "count": count,
     }
     tmp = out / f".{MANIFEST_FILE}.tmp"
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -114,16 +129,27 @@ def _check_same_weights(out: Path, weights: Path) -> None:
     if (out / TAGS_FILE).exists() and manifest.exists():
         before = json.loads(manifest.read_text()).get("weights")
         if before not in (None, weights.name):
-            raise UserError(f"{out / TAGS_FILE} was made with {before}, not {weights.name}: pass "
-                            f"the same weights to resume, or a new out=FOLDER.")
+            raise UserError(
+                f"{out / TAGS_FILE} was made with {before}, not {weights.name}: pass "
+                f"the same weights to resume, or a new out=FOLDER."
+            )
 
 
-def _tag_batches(loader: DataLoader, items: list[tuple[str, Path]], root: Path,
-                 net: Illust2VecTagger, device: torch.device, run: TagRun, progress: bool) -> None:
+def _tag_batches(
+    loader: DataLoader,
+    items: list[tuple[str, Path]],
+    root: Path,
+    net: Illust2VecTagger,
+    device: torch.device,
+    run: TagRun,
+    progress: bool,
+) -> None:
     from tqdm import tqdm
 
-    with open(run.out / TAGS_FILE, "a", encoding="utf-8") as handle, \
-            tqdm(total=len(items), unit="img", desc="tag", disable=not progress) as bar:
+    with (
+        open(run.out / TAGS_FILE, "a", encoding="utf-8") as handle,
+        tqdm(total=len(items), unit="img", desc="tag", disable=not progress) as bar,
+    ):
         for indices, x, failed in loader:
             run.skipped += [(str(items[i][1]), reason) for i, reason in failed]
             if x is not None:
@@ -136,9 +162,16 @@ def _tag_batches(loader: DataLoader, items: list[tuple[str, Path]], root: Path,
             bar.update(len(indices) + len(failed))
 
 
-def tag_folder(input_dir: str | Path, out: str | Path, weights: str | Path, batch_size: int = 32,
-               device: str = "auto", num_workers: int = 0, progress: bool = True,
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> TagRun:
+def tag_folder(
+    input_dir: str | Path,
+    out: str | Path,
+    weights: str | Path,
+    batch_size: int = 32,
+    device: str = "auto",
+    num_workers: int = 0,
+    progress: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> TagRun:
     """Tag every image under ``input_dir`` into ``out`` (resuming what a previous run finished);
     an image over ``max_pixels`` is skipped (listed in skipped.jsonl) without being decoded."""
     root, run, weights = Path(input_dir), TagRun(Path(out)), Path(weights)
@@ -154,8 +187,13 @@ def tag_folder(input_dir: str | Path, out: str | Path, weights: str | Path, batc
     pending = [(k, p) for k, p in images if k not in done]
     run.already_done = len(images) - len(pending)
     _write_manifest(run.out, weights, net, len(done))
-    loader = DataLoader(_ImageFiles(pending, net.arch.input_size, max_pixels), batch_size=batch_size,
-                        num_workers=num_workers, collate_fn=_collate, pin_memory=dev.type == "cuda")
+    loader = DataLoader(
+        _ImageFiles(pending, net.arch.input_size, max_pixels),
+        batch_size=batch_size,
+        num_workers=num_workers,
+        collate_fn=_collate,
+        pin_memory=dev.type == "cuda",
+    )
     try:
         _tag_batches(loader, pending, root, net, dev, run, progress)
     finally:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -62,15 +63,17 @@ def select_tags(i2v_probs: np.ndarray | torch.Tensor, threshold: float = THRESHO
     full = np.asarray(i2v_probs, dtype=np.float32)
     full = full[None] if full.ndim == 1 else full
     if full.ndim != 2 or full.shape[1] != NUM_I2V_TAGS:
-        raise ValueError(f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], "
-                         f"got {full.shape}")
+        raise ValueError(
+            f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], got {full.shape}"
+        )
     probs = np.ascontiguousarray(full[:, list(I2V_INDICES)])
     known = np.ones_like(probs, dtype=np.uint8)
     return TagSelection(probs, labels_from_probs(probs, threshold), known)
 
 
-def tag_rows(ids: Iterable[str], files: Iterable[str],
-             selection: TagSelection) -> list[dict[str, Any]]:
+def tag_rows(
+    ids: Iterable[str], files: Iterable[str], selection: TagSelection
+) -> list[dict[str, Any]]:
     """``tags.jsonl`` rows; probabilities rounded to 6 decimals (the labels are exact)."""
     return [
         {"id": i, "file": f, "probs": [round(float(p), 6) for p in p34], "labels": l34.tolist()}
@@ -102,9 +105,11 @@ def _parse_rows(path: Path) -> tuple[list[dict[str, Any]], int]:
         try:
             row = json.loads(line) if line else None
         except json.JSONDecodeError:
-            if data[newline + 1:].strip():
-                raise UserError(f"line {len(rows) + 1} of {path} is not JSON: delete the file (or "
-                                f"that line) and run the tag stage again.") from None
+            if data[newline + 1 :].strip():
+                raise UserError(
+                    f"line {len(rows) + 1} of {path} is not JSON: delete the file (or "
+                    f"that line) and run the tag stage again."
+                ) from None
             break
         if row is not None:
             rows.append(row)
@@ -136,10 +141,14 @@ def read_tags(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             labels = np.asarray(row["labels"], dtype=np.uint8)
             ident = str(row["id"])
         except (KeyError, TypeError, ValueError):
-            raise UserError(f"{path} has a row without id/probs/labels ({str(row)[:60]}): delete "
-                            f"it and run the tag stage again.") from None
+            raise UserError(
+                f"{path} has a row without id/probs/labels ({str(row)[:60]}): delete "
+                f"it and run the tag stage again."
+            ) from None
         if probs.shape != (NUM_TAGS,) or labels.shape != (NUM_TAGS,):
-            raise UserError(f"{path} has a row for {ident} without {NUM_TAGS} tags: it was written "
-                            f"by another schema, so delete it and run the tag stage again.")
+            raise UserError(
+                f"{path} has a row for {ident} without {NUM_TAGS} tags: it was written "
+                f"by another schema, so delete it and run the tag stage again."
+            )
         out[ident] = (probs, labels)
     return out

@@ -14,7 +14,7 @@ a chunk are compared.
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

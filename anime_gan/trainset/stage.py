@@ -24,9 +24,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -34,14 +35,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from anime_gan.data.dataset import FaceDataset, check_dataset_output, save_dataset
-from anime_gan.trainset.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
-from anime_gan.reports.dataset import UNKNOWN_YEAR, default_report_dir, write_report, year_key
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.faces.records import crop_path, read_faces
 from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, load_index, read_rejects
 from anime_gan.outputs import BUILD_REPORT, check_output
+from anime_gan.reports.dataset import UNKNOWN_YEAR, default_report_dir, write_report, year_key
+from anime_gan.trainset.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
 
 #: Maps uint8 images [N, R, R, 3] to features [N, D] (Illustration2Vec's encode1 for Fig. 2).
 FeatureFn = Callable[[np.ndarray], np.ndarray]
@@ -176,7 +177,7 @@ def _sample_mean_faces(rows: list[dict], n: int, seed: int) -> dict[str, str]:
     rng = np.random.default_rng(seed)
     chosen = {}
     for year, ids in by_year.items():
-        for face_id in (rng.choice(ids, n, replace=False) if len(ids) > n else ids):
+        for face_id in rng.choice(ids, n, replace=False) if len(ids) > n else ids:
             chosen[str(face_id)] = year
     return chosen
 
@@ -185,9 +186,15 @@ def _metadata(row: dict[str, Any], tagged: bool) -> dict[str, Any]:
     src = str(row.get("source", row.get("source_path", "")))
     side = int(row.get("short_edge") or 0)
     keys = ("box", "crop_box", "short_edge", "padded", "source_path", "game_id", "release_date")
-    return {"id": row["id"], "source": f"{'crawl' if src.startswith('http') else 'folder'}:{src}",
-            "year": row.get("year"), "width": side, "height": side,
-            **{k: row.get(k) for k in keys}, "tagged": tagged}
+    return {
+        "id": row["id"],
+        "source": f"{'crawl' if src.startswith('http') else 'folder'}:{src}",
+        "year": row.get("year"),
+        "width": side,
+        "height": side,
+        **{k: row.get(k) for k in keys},
+        "tagged": tagged,
+    }
 
 
 def build_dataset(
@@ -214,8 +221,10 @@ def build_dataset(
     available = [r for r in rows if r["id"] not in rejected]
     tags = load_tags(tags_path)
     if not tags and p.untagged == "skip":
-        raise UserError(f"no tags in {tags_path}: run `make tag` first, or build unlabelled "
-                        f"images with params.untagged=unlabelled.")
+        raise UserError(
+            f"no tags in {tags_path}: run `make tag` first, or build unlabelled "
+            f"images with params.untagged=unlabelled."
+        )
     candidates, counts = _select(available, tags, p)
     samples = _sample_mean_faces(available, p.mean_face_samples, p.seed)
     chosen = {r["id"] for r in candidates}
@@ -227,26 +236,54 @@ def build_dataset(
     keep = [loaded[j] for j in range(len(loaded)) if j not in dupes]
     ds = _assemble(images, [candidates[i] for i in keep], keep, tags)
     if not len(ds):
-        raise UserError(f"no image is left after the filters ({dict(counts)}, {len(rejected)} "
-                        f"rejected): check min_year/max_year, the tags file and rejects.txt.")
+        raise UserError(
+            f"no image is left after the filters ({dict(counts)}, {len(rejected)} "
+            f"rejected): check min_year/max_year, the tags file and rejects.txt."
+        )
     stats = {
-        "faces": len(rows), "rejected": len(rejected), "unknown_rejects": unknown,
-        "available": len(available), "year_filtered": counts["year"], "too_small": counts["small"],
-        "untagged_skipped": counts["untagged"], "unlabelled": int((ds.known.sum(1) == 0).sum()),
-        "missing_crops": len(candidates) - len(loaded), "duplicates": len(dupes),
-        "count": len(ds), "resolution": p.resolution, "params": asdict(p),
-        "duplicate_of": {candidates[loaded[j]]["id"]: candidates[loaded[k]]["id"]
-                         for j, k in list(dupes.items())[:1000]},
+        "faces": len(rows),
+        "rejected": len(rejected),
+        "unknown_rejects": unknown,
+        "available": len(available),
+        "year_filtered": counts["year"],
+        "too_small": counts["small"],
+        "untagged_skipped": counts["untagged"],
+        "unlabelled": int((ds.known.sum(1) == 0).sum()),
+        "missing_crops": len(candidates) - len(loaded),
+        "duplicates": len(dupes),
+        "count": len(ds),
+        "resolution": p.resolution,
+        "params": asdict(p),
+        "duplicate_of": {
+            candidates[loaded[j]]["id"]: candidates[loaded[k]]["id"]
+            for j, k in list(dupes.items())[:1000]
+        },
     }
     summary = {k: stats[k] for k in ("faces", "rejected", "year_filtered", "duplicates", "count")}
-    save_dataset(ds, out, inputs, source="build", faces=str(faces_dir), tags=str(tags_path),
-                 report=summary, build=asdict(p))
+    save_dataset(
+        ds,
+        out,
+        inputs,
+        source="build",
+        faces=str(faces_dir),
+        tags=str(tags_path),
+        report=summary,
+        build=asdict(p),
+    )
     years = Counter(year_key(r.get("year")) for r in available)
     passing = [k for k in years if k != UNKNOWN_YEAR and _year_ok(int(k), p)]
     passing += [UNKNOWN_YEAR] if p.keep_unknown_year else []
-    report = write_report(report_dir, stats, ds.labels, ds.known, years, passing,
-                          [int(m["short_edge"] or 0) for m in ds.metadata], means,
-                          _tsne(ds, features, p) if features is not None else None)
+    report = write_report(
+        report_dir,
+        stats,
+        ds.labels,
+        ds.known,
+        years,
+        passing,
+        [int(m["short_edge"] or 0) for m in ds.metadata],
+        means,
+        _tsne(ds, features, p) if features is not None else None,
+    )
     return BuildResult(out, report_dir, len(ds), report)
 
 
@@ -255,9 +292,15 @@ def _select(rows: list[dict], tags: dict[str, np.ndarray], p: BuildParams) -> tu
     counts: Counter = Counter()
     kept = []
     for row in rows:
-        reason = ("year" if not _year_ok(row.get("year"), p) else
-                  "small" if int(row.get("short_edge") or 0) < p.min_short_edge else
-                  "untagged" if row["id"] not in tags and p.untagged == "skip" else None)
+        reason = (
+            "year"
+            if not _year_ok(row.get("year"), p)
+            else "small"
+            if int(row.get("short_edge") or 0) < p.min_short_edge
+            else "untagged"
+            if row["id"] not in tags and p.untagged == "skip"
+            else None
+        )
         counts[reason or "candidate"] += 1
         if reason is None:
             kept.append(row)
@@ -271,8 +314,9 @@ def _duplicates(digests: list, hashes: list, p: BuildParams) -> dict[int, int]:
     return find_duplicates(digests, hashes if near else None, p.near_distance if near else 0)
 
 
-def _assemble(images: np.ndarray, rows: list[dict], keep: list[int],
-              tags: dict[str, np.ndarray]) -> FaceDataset:
+def _assemble(
+    images: np.ndarray, rows: list[dict], keep: list[int], tags: dict[str, np.ndarray]
+) -> FaceDataset:
     """The dataset of the kept rows; ``images`` is compacted in place (no second copy)."""
     for j, i in enumerate(keep):
         images[j] = images[i]
@@ -280,11 +324,12 @@ def _assemble(images: np.ndarray, rows: list[dict], keep: list[int],
     labels = np.stack([tags.get(r["id"], zeros) for r in rows]) if rows else zeros[None][:0]
     known = np.array([[r["id"] in tags] * NUM_TAGS for r in rows], np.uint8).reshape(-1, NUM_TAGS)
     meta = [_metadata(r, r["id"] in tags) for r in rows]
-    return FaceDataset(images[:len(keep)], labels, known, meta)
+    return FaceDataset(images[: len(keep)], labels, known, meta)
 
 
-def _mean_faces(images: np.ndarray, rows: list[dict], digests: list,
-                samples: dict[str, str]) -> list[tuple[str, np.ndarray, int]]:
+def _mean_faces(
+    images: np.ndarray, rows: list[dict], digests: list, samples: dict[str, str]
+) -> list[tuple[str, np.ndarray, int]]:
     """(year, mean uint8 image, count) per year, years ascending and unknown last."""
     sums: dict[str, np.ndarray] = {}
     n: Counter = Counter()
@@ -293,21 +338,29 @@ def _mean_faces(images: np.ndarray, rows: list[dict], digests: list,
         if year is not None and digests[i] is not None:
             sums[year] = sums.get(year, 0) + images[i].astype(np.float64)
             n[year] += 1
-    order = sorted((y for y in sums if y != UNKNOWN_YEAR), key=int) + \
-        ([UNKNOWN_YEAR] if UNKNOWN_YEAR in sums else [])
+    order = sorted((y for y in sums if y != UNKNOWN_YEAR), key=int) + (
+        [UNKNOWN_YEAR] if UNKNOWN_YEAR in sums else []
+    )
     return [(y, np.clip(np.rint(sums[y] / n[y]), 0, 255).astype(np.uint8), n[y]) for y in order]
 
 
-def _tsne(ds: FaceDataset, features: FeatureFn,
-          p: BuildParams) -> tuple[np.ndarray, np.ndarray] | None:
+def _tsne(
+    ds: FaceDataset, features: FeatureFn, p: BuildParams
+) -> tuple[np.ndarray, np.ndarray] | None:
     """t-SNE coordinates of the features of up to ``tsne_samples`` images, and those images."""
     if len(ds) < 4:
         return None
     rng = np.random.default_rng(p.seed)
     idx = np.sort(rng.choice(len(ds), min(p.tsne_samples, len(ds)), replace=False))
     images = np.asarray(ds.images[idx])
-    feats = np.concatenate([np.asarray(features(images[k:k + 64]), np.float64).reshape(
-        len(images[k:k + 64]), -1) for k in range(0, len(images), 64)])
+    feats = np.concatenate(
+        [
+            np.asarray(features(images[k : k + 64]), np.float64).reshape(
+                len(images[k : k + 64]), -1
+            )
+            for k in range(0, len(images), 64)
+        ]
+    )
     return tsne_2d(feats, seed=p.seed), images
 
 
@@ -322,4 +375,3 @@ def tsne_2d(x: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarra
         x = PCA(min(50, len(x)), random_state=seed).fit_transform(x)
     tsne = TSNE(2, perplexity=min(perplexity, (len(x) - 1) / 3), init="pca", random_state=seed)
     return tsne.fit_transform(x)
-

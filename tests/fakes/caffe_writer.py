@@ -10,8 +10,8 @@ encodings (packed or one field per value) can be written.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -61,8 +61,14 @@ def blob_bytes(array: np.ndarray, legacy_shape: bool = False, packed: bool = Tru
     return head + data
 
 
-def layer_bytes(name: str, type_: str, blobs: Sequence[np.ndarray], layout: str = "new",
-                legacy_shape: bool = False, packed: bool = True) -> bytes:
+def layer_bytes(
+    name: str,
+    type_: str,
+    blobs: Sequence[np.ndarray],
+    layout: str = "new",
+    legacy_shape: bool = False,
+    packed: bool = True,
+) -> bytes:
     """One layer as a NetParameter field: ``layer`` (100) or V1 ``layers`` (2).
 
     Fields a reader must skip are mixed in, as real files have them: bottom/top strings, a
@@ -85,9 +91,14 @@ def layer_bytes(name: str, type_: str, blobs: Sequence[np.ndarray], layout: str 
     raise ValueError(f"layout must be 'new' or 'v1', got {layout!r}")
 
 
-def write_caffemodel(path: str | Path, layers: Iterable[tuple[str, str, Sequence[np.ndarray]]],
-                     layout: str = "new", legacy_shape: bool = False, packed: bool = True,
-                     net_name: str = "illust2vec") -> Path:
+def write_caffemodel(
+    path: str | Path,
+    layers: Iterable[tuple[str, str, Sequence[np.ndarray]]],
+    layout: str = "new",
+    legacy_shape: bool = False,
+    packed: bool = True,
+    net_name: str = "illust2vec",
+) -> Path:
     """Write (name, type, blobs) layers as a binary NetParameter, with a name and input dims."""
     out = bytearray(length_field(1, net_name.encode()) + length_field(3, b"data"))
     out += b"".join(varint_field(4, d) for d in (1, 3, 224, 224))  # input_dim
@@ -99,8 +110,9 @@ def write_caffemodel(path: str | Path, layers: Iterable[tuple[str, str, Sequence
     return path
 
 
-def fabricate_weights(kind: str, arch: Illust2VecArch = RELEASE,
-                      seed: int = 0) -> dict[str, np.ndarray]:
+def fabricate_weights(
+    kind: str, arch: Illust2VecArch = RELEASE, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Random weights of the given Illustration2Vec model, scaled so activations stay O(1).
 
     He-scaled convs with the first layer divided by ~100 (inputs are mean-subtracted 0-255 values)
@@ -117,9 +129,15 @@ def fabricate_weights(kind: str, arch: Illust2VecArch = RELEASE,
     return weights
 
 
-def fabricate_illust2vec(path: str | Path, kind: str, arch: Illust2VecArch = RELEASE,
-                         seed: int = 0, layout: str = "new", legacy_shape: bool = False,
-                         packed: bool = True) -> dict[str, np.ndarray]:
+def fabricate_illust2vec(
+    path: str | Path,
+    kind: str,
+    arch: Illust2VecArch = RELEASE,
+    seed: int = 0,
+    layout: str = "new",
+    legacy_shape: bool = False,
+    packed: bool = True,
+) -> dict[str, np.ndarray]:
     """Write a caffemodel of the ``kind`` model with random weights; returns those weights.
 
     Parameterless ReLU and pooling layers sit between the convs as in the released prototxt.
@@ -131,8 +149,13 @@ def fabricate_illust2vec(path: str | Path, kind: str, arch: Illust2VecArch = REL
         kind_of_layer = "Convolution" if name.startswith("conv") else "InnerProduct"
         layers.append((name, kind_of_layer, [weights[f"{name}.weight"], weights[f"{name}.bias"]]))
         if name not in ("conv6_4", "encode2"):
-            layers.append((f"relu{name[4:]}" if name.startswith("conv") else f"{name}neuron",
-                           "ReLU" if name.startswith("conv") else "Sigmoid", []))
+            layers.append(
+                (
+                    f"relu{name[4:]}" if name.startswith("conv") else f"{name}neuron",
+                    "ReLU" if name.startswith("conv") else "Sigmoid",
+                    [],
+                )
+            )
         if name in pools:
             layers.append((f"pool{name[4]}", "Pooling", []))
     write_caffemodel(path, layers, layout, legacy_shape, packed)

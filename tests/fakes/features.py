@@ -18,8 +18,13 @@ class RandomFeatures(nn.Module):
         gen = torch.Generator().manual_seed(seed)
         self.num_features, self.input_size = num_features, input_size
         self.net = nn.Sequential(
-            nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(128, num_features),
+            nn.Conv2d(3, 16, 3, 2, 1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, 2, 1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(128, num_features),
         )
         for p in self.net.parameters():
             with torch.no_grad():
@@ -27,6 +32,11 @@ class RandomFeatures(nn.Module):
         self.requires_grad_(False).eval()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = torch.nn.functional.interpolate(images.float(), size=self.input_size, mode="bilinear",
-                                            antialias=True, align_corners=False)
+        x = torch.nn.functional.interpolate(
+            images.float(),
+            size=self.input_size,
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )
         return self.net(x)

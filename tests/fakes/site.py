@@ -255,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         for k in range(len(body)):
             if self.site.stopping.wait(self.site.drip_s):
                 return
-            self.wfile.write(body[k:k + 1])
+            self.wfile.write(body[k : k + 1])
             self.wfile.flush()
 
     def _send(

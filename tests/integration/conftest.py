@@ -23,15 +23,25 @@ WEB = REPO / "web"
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """/usr/bin/chromium, installed with apt-get when absent (root only)."""
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install playwright)")
+    pytest.importorskip(
+        "playwright.sync_api",
+        reason="the playwright package is not installed (pip install playwright)",
+    )
     from anime_gan.export.bench_web import CHROMIUM
 
     if not Path(CHROMIUM).exists():
         if shutil.which("apt-get") is None or os.geteuid() != 0:
-            pytest.skip(f"{CHROMIUM} is missing and cannot be installed here (needs apt-get as root)")
+            pytest.skip(
+                f"{CHROMIUM} is missing and cannot be installed here (needs apt-get as root)"
+            )
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        res = subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, text=True,
-                             timeout=900, env=env)
+        res = subprocess.run(
+            ["apt-get", "install", "-y", "chromium"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
+        )
         if res.returncode != 0 or not Path(CHROMIUM).exists():
             tail = (res.stderr or res.stdout).strip().splitlines()[-1:] or ["no output"]
             pytest.skip(f"apt-get install chromium failed: {tail[0]}")
@@ -39,8 +49,11 @@ def chromium() -> str:
 
 
 def _sources() -> list[Path]:
-    return [p for p in [*WEB.iterdir(), *(WEB / "locales").iterdir()]
-            if p.is_file() and p.suffix in (".html", ".js", ".css", ".mjs", ".json")]
+    return [
+        p
+        for p in [*WEB.iterdir(), *(WEB / "locales").iterdir()]
+        if p.is_file() and p.suffix in (".html", ".js", ".css", ".mjs", ".json")
+    ]
 
 
 def _stale(dist: Path) -> bool:
@@ -56,11 +69,21 @@ def built_page() -> Path:
     """web/dist, built as `make web` does (npm ci when node_modules is missing or older than the lockfile)."""
     dist = WEB / "dist"
     installed = WEB / "node_modules" / ".package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < (WEB / "package-lock.json").stat().st_mtime:
+    if (
+        not installed.exists()
+        or installed.stat().st_mtime < (WEB / "package-lock.json").stat().st_mtime
+    ):
         if shutil.which("npm") is None:
-            pytest.skip("npm is not installed: cannot install onnxruntime-web and gifenc to build the page")
-        res = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True,
-                             text=True, timeout=600)
+            pytest.skip(
+                "npm is not installed: cannot install onnxruntime-web and gifenc to build the page"
+            )
+        res = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=WEB,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if res.returncode != 0:
             pytest.skip(f"npm ci failed in web/: {res.stderr.strip().splitlines()[-1:]}")
     if _stale(dist):
@@ -83,13 +106,29 @@ def _exports(root: Path) -> Path:
 
     exports = root / "exports"
     train(train_config(tiny_dataset(root / "data", n=16), root / "run", "iterations=2"))
-    export_bundle(root / "run/checkpoints/last.ckpt", exports / "tiny", variants=["fp32", "int8", "int8-static"],
-                  default_variant="int8-static", samples=4)
+    export_bundle(
+        root / "run/checkpoints/last.ckpt",
+        exports / "tiny",
+        variants=["fp32", "int8", "int8-static"],
+        default_variant="int8-static",
+        samples=4,
+    )
     torch.manual_seed(0)
     g = SRResNetGenerator(32, channels=32, num_res_blocks=4).eval()
-    export_generator(g, exports / "small32", LabelPrior.training(),
-                     {"checkpoint": None, "iteration": None, "generator_config": g.config(),
-                      "note": "random weights"}, ["fp32", "int8"], "int8", samples=2)
+    export_generator(
+        g,
+        exports / "small32",
+        LabelPrior.training(),
+        {
+            "checkpoint": None,
+            "iteration": None,
+            "generator_config": g.config(),
+            "note": "random weights",
+        },
+        ["fp32", "int8"],
+        "int8",
+        samples=2,
+    )
     return exports
 
 
@@ -104,11 +143,24 @@ def served(built_page, exports, tmp_path_factory) -> str:
     """`anime-gan serve` (a subprocess on a free port) with the two exports, tiny the default."""
     root = tmp_path_factory.mktemp("serve")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "anime_gan.cli.main", "serve", f"page_dir={built_page}",
-         f"model_dir={exports}", "default_model=tiny", "port=0", "timeout=1200",
-         f"hydra.run.dir={root / 'hydra'}"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        [
+            sys.executable,
+            "-m",
+            "anime_gan.cli.main",
+            "serve",
+            f"page_dir={built_page}",
+            f"model_dir={exports}",
+            "default_model=tiny",
+            "port=0",
+            "timeout=1200",
+            f"hydra.run.dir={root / 'hydra'}",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     line = proc.stdout.readline()
     if "serving the page at" not in line:
         proc.kill()

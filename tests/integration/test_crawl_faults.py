@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.site import FakeGame, FakeImage, FakeSite
 from anime_gan.crawl.manifest import read_jsonl, read_manifest
 from anime_gan.crawl.pipeline import run_crawl
 from anime_gan.errors import UserError
+from tests.fakes.site import FakeGame, FakeImage, FakeSite
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,7 +55,9 @@ def test_retry_after_above_the_cap_gives_the_request_up_for_this_run(tmp_path):
 
 def test_retry_after_as_an_http_date_is_honoured(tmp_path):
     when = datetime.now(timezone.utc) + timedelta(seconds=2)
-    with FakeSite(one_game("unavailable_once"), retry_after=format_datetime(when, usegmt=True)) as site:
+    with FakeSite(
+        one_game("unavailable_once"), retry_after=format_datetime(when, usegmt=True)
+    ) as site:
         summary = run_crawl(site.crawl_settings(tmp_path))
         times = [r.time for r in site.requests if r.path.startswith("/brandnew/")]
     assert summary["images"]["downloaded"] == 1 and len(times) == 2
@@ -69,15 +71,20 @@ def test_a_body_sent_a_byte_at_a_time_hits_the_deadline(tmp_path):
         elapsed = time.monotonic() - start
         assert image_hits(site)["c1291chara2.jpg"] == 1  # given up, not retried in this run
     assert elapsed < 5 and summary["images"]["failed"] == {"deadline": 1}
-    assert summary["images"]["downloaded"] == 1 and failures(tmp_path) == {"c1291chara2.jpg": "deadline"}
+    assert summary["images"]["downloaded"] == 1 and failures(tmp_path) == {
+        "c1291chara2.jpg": "deadline"
+    }
 
 
 def test_a_failing_erogamescape_query_is_one_sentence_and_keeps_the_crawl(tmp_path):
     with FakeSite(one_game("ok", "ok")) as site:
         settings = site.crawl_settings(tmp_path)
         run_crawl(settings)
-        before = {p.relative_to(tmp_path).as_posix(): p.read_bytes()
-                  for p in tmp_path.rglob("*") if p.is_file() and p.name != "summary.json"}
+        before = {
+            p.relative_to(tmp_path).as_posix(): p.read_bytes()
+            for p in tmp_path.rglob("*")
+            if p.is_file() and p.name != "summary.json"
+        }
         site.sql_status = 503
         settings.refresh_games = True
         with pytest.raises(UserError) as info:
@@ -87,8 +94,11 @@ def test_a_failing_erogamescape_query_is_one_sentence_and_keeps_the_crawl(tmp_pa
     assert message.startswith("could not get the game list from ErogameScape (http_503 at ")
     assert message.endswith("run the crawl again.") and "\n" not in message
     assert posts == 1 + settings.http.max_attempts  # the first crawl's query, then bounded tries
-    after = {p.relative_to(tmp_path).as_posix(): p.read_bytes()
-             for p in tmp_path.rglob("*") if p.is_file() and p.name != "summary.json"}
+    after = {
+        p.relative_to(tmp_path).as_posix(): p.read_bytes()
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.name != "summary.json"
+    }
     assert after == before
 
 

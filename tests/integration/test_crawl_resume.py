@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.site import FakeGame, FakeImage, FakeSite
 from anime_gan.crawl.manifest import read_jsonl, read_manifest
+from tests.fakes.site import FakeGame, FakeImage, FakeSite
 
 pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parents[2]
@@ -48,12 +48,17 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _start_and_stop(cmd: list[str], out: Path, at: int, sig: int,
-                    site: FakeSite) -> subprocess.CompletedProcess:
+def _start_and_stop(
+    cmd: list[str], out: Path, at: int, sig: int, site: FakeSite
+) -> subprocess.CompletedProcess:
     """Start the crawl, send ``sig`` once ``at`` images are recorded; bounded by a deadline.
     Then open the site's picture gate, so requests held there end and the crawl can stop."""
     proc = subprocess.Popen(
-        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 90  # a loaded CI machine starts Python slowly
@@ -84,7 +89,9 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(tmp_path: Path) -> None
     with FakeSite(games, image_delay_s=0.02) as site:
         # the site holds pictures past a limit, so each stop lands mid-crawl at a known point
         site.image_limit = 6
-        killed = _start_and_stop(_command(site, out, tmp_path / "run1"), out, 6, signal.SIGKILL, site)
+        killed = _start_and_stop(
+            _command(site, out, tmp_path / "run1"), out, 6, signal.SIGKILL, site
+        )
         assert killed.returncode == -signal.SIGKILL
         after_kill = _records(out)
         # the limit counts from here: the killed run's held requests were released by then

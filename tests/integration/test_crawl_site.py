@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.site import COOKIE, FakeGame, FakeImage, FakeSite
 from anime_gan.crawl.manifest import read_jsonl, read_manifest
 from anime_gan.crawl.pipeline import run_crawl
 from anime_gan.errors import UserError
+from tests.fakes.site import COOKIE, FakeGame, FakeImage, FakeSite
 
 pytestmark = pytest.mark.timeout(60)
 MANIFEST_KEYS = {

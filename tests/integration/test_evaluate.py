@@ -113,9 +113,9 @@ def test_callbacks_log_swd_fid_and_precision_during_training(setup, tmp_path):
 
 def test_evaluate_runs_fid_kid_swd_and_precision_with_a_cache(setup, tmp_path):
     from anime_gan.metrics.evaluate import run
-    from tests.fakes.caffe_writer import fabricate_illust2vec
     from anime_gan.tagging.convert import convert_caffemodel
     from anime_gan.tagging.illust2vec import Illust2VecArch
+    from tests.fakes.caffe_writer import fabricate_illust2vec
 
     arch = Illust2VecArch(width=64, input_size=32)  # the release's shape, 64x narrower
     fabricate_illust2vec(tmp_path / "f.caffemodel", "feature", arch)
@@ -149,10 +149,10 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
     """Without Illustration2Vec's weights, FID runs on a trained judge's pooled features: real
     images against themselves score ~0, the untrained generator far more; the callback logs
     val/fid_judge from conf/callbacks/fid_judge.yaml."""
-    from anime_gan.metrics.evaluate import run
-    from anime_gan.data.dataset import load_dataset
     from torchmetrics.image.fid import FrechetInceptionDistance
 
+    from anime_gan.data.dataset import load_dataset
+    from anime_gan.metrics.evaluate import run
     from anime_gan.metrics.features import MetricFeatures
     from anime_gan.metrics.judge import dataset_images, load_judge_features
 
@@ -163,9 +163,15 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
     fid.update(real[:32], real=True)
     fid.update(real[32:], real=False)
     real_vs_real = float(fid.compute())
-    overrides = [f"ckpt={setup['ckpt']}", f"data.path={setup['data']}", "metrics=[fid256]",
-                 f"judge_features={setup['judge']}", "device=cpu",
-                 f"cache_dir={tmp_path / 'cache'}", f"out={tmp_path / 'out'}"]
+    overrides = [
+        f"ckpt={setup['ckpt']}",
+        f"data.path={setup['data']}",
+        "metrics=[fid256]",
+        f"judge_features={setup['judge']}",
+        "device=cpu",
+        f"cache_dir={tmp_path / 'cache'}",
+        f"out={tmp_path / 'out'}",
+    ]
     result = run(_compose("evaluate", *overrides))
     assert result["fid256"]["fid"] > 2 * real_vs_real  # 2 iterations of training: far from real
     assert f"judge {setup['judge']}" in (tmp_path / "out" / "metrics.md").read_text()
@@ -173,8 +179,9 @@ def test_fid_on_judge_features_in_evaluate_and_during_training(setup, tmp_path):
     with pytest.raises(Exception, match="set one of i2v_features and judge_features"):
         run(both)
 
-    cfg = train_config(setup["data"], tmp_path / "run", "iterations=2",
-                       "callbacks.swd.protocol=swd256")
+    cfg = train_config(
+        setup["data"], tmp_path / "run", "iterations=2", "callbacks.swd.protocol=swd256"
+    )
     fid_cfg = OmegaConf.load(CONF_DIR / "callbacks" / "fid_judge.yaml").fid
     with open_dict(cfg):
         cfg.callbacks.fid = fid_cfg
@@ -190,17 +197,30 @@ def test_reference_split_gives_the_real_vs_real_floor(setup, tmp_path):
     the same held-out images, for SWD and for judge-feature FID; precision is refused."""
     from anime_gan.metrics.evaluate import run
 
-    common = [f"data.path={setup['data']}", "data.val_fraction=0.5", "split=val",
-              "metrics=[swd256,fid256]", f"judge_features={setup['judge']}", "device=cpu",
-              f"cache_dir={tmp_path / 'cache'}"]
+    common = [
+        f"data.path={setup['data']}",
+        "data.val_fraction=0.5",
+        "split=val",
+        "metrics=[swd256,fid256]",
+        f"judge_features={setup['judge']}",
+        "device=cpu",
+        f"cache_dir={tmp_path / 'cache'}",
+    ]
     floor = run(_compose("evaluate", *common, "reference_split=train", f"out={tmp_path / 'ref'}"))
     model = run(_compose("evaluate", *common, f"ckpt={setup['ckpt']}", f"out={tmp_path / 'gen'}"))
     assert floor["checkpoint"] == "real images of the train split" and floor["iteration"] is None
     assert 0 <= floor["swd256"]["swd"] < model["swd256"]["swd"]
     assert 0 <= floor["fid256"]["fid"] < model["fid256"]["fid"]
     with pytest.raises(Exception, match="no real-vs-real reference"):
-        run(_compose("evaluate", *common, "reference_split=train", "metrics=[precision8]",
-                     f"judge={setup['judge']}"))
+        run(
+            _compose(
+                "evaluate",
+                *common,
+                "reference_split=train",
+                "metrics=[precision8]",
+                f"judge={setup['judge']}",
+            )
+        )
     with pytest.raises(Exception, match="must be train or val and differ"):
         run(_compose("evaluate", *common, "reference_split=val"))
 

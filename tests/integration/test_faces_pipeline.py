@@ -20,8 +20,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _cli(args: list[str], root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "ANIME_GAN_ROOT": str(root), "ANIME_GAN_CACHE": str(root / "cache")}
-    return subprocess.run([sys.executable, "-m", "anime_gan.cli.main", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "anime_gan.cli.main", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _crawl_folder(root: Path, assets: Path) -> Path:
@@ -40,9 +46,18 @@ def _crawl_folder(root: Path, assets: Path) -> Path:
         rel = f"images/{game}/c{game}chara1.png"
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         image.save(root / rel)
-        rows.append({"url": f"http://www.getchu.com/brandnew/{game}/c{game}chara1.jpg", "path": rel,
-                     "sha256": "-", "game_id": game, "release_date": date,
-                     "year": int(date[:4]) if date else None, "bytes": 1, "page_url": "-"})
+        rows.append(
+            {
+                "url": f"http://www.getchu.com/brandnew/{game}/c{game}chara1.jpg",
+                "path": rel,
+                "sha256": "-",
+                "game_id": game,
+                "release_date": date,
+                "year": int(date[:4]) if date else None,
+                "bytes": 1,
+                "page_url": "-",
+            }
+        )
     broken = "images/106/c106chara1.jpg"
     (root / broken).parent.mkdir(parents=True)
     (root / broken).write_bytes(b"\xff\xd8\xff broken")
@@ -55,7 +70,10 @@ def _crawl_folder(root: Path, assets: Path) -> Path:
 def test_detect_review_build_end_to_end(tmp_path, shared_dir):
     assets = shared_dir / "assets"
     _crawl_folder(tmp_path / "data" / "crawl", assets)
-    res = _cli(["detect", f"cascade.path={assets / 'lbpcascade_animeface.xml'}", "progress=false"], tmp_path)
+    res = _cli(
+        ["detect", f"cascade.path={assets / 'lbpcascade_animeface.xml'}", "progress=false"],
+        tmp_path,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "6 images in the input, 0 already done, 6 processed now: 4 faces" in res.stdout
     assert "skipped 1 unreadable images: images/106/c106chara1.jpg" in res.stdout
@@ -73,23 +91,39 @@ def test_detect_review_build_end_to_end(tmp_path, shared_dir):
 
     tags_dir = tmp_path / "data" / "tags"
     tags_dir.mkdir(parents=True)
-    labels = {fid: [1 if k in (i, 14, 18 + i, 25) else 0 for k in range(NUM_TAGS)]
-              for i, fid in enumerate(ids)}
-    (tags_dir / "tags.jsonl").write_text("".join(
-        json.dumps({"id": fid, "file": f"crops/{fid}.png", "probs": [0.5] * NUM_TAGS, "labels": lab}) + "\n"
-        for fid, lab in labels.items()))
+    labels = {
+        fid: [1 if k in (i, 14, 18 + i, 25) else 0 for k in range(NUM_TAGS)]
+        for i, fid in enumerate(ids)
+    }
+    (tags_dir / "tags.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {"id": fid, "file": f"crops/{fid}.png", "probs": [0.5] * NUM_TAGS, "labels": lab}
+            )
+            + "\n"
+            for fid, lab in labels.items()
+        )
+    )
 
     res = _cli(["build", "params.resolution=64", "progress=false"], tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     out = tmp_path / "data" / "getchu64"
     ds = load_dataset(out)
-    assert ds.ids == ["c101chara1_0", "c102chara1_0"]  # 2004 filtered, 2009 copy of 101 deduplicated
+    assert ds.ids == [
+        "c101chara1_0",
+        "c102chara1_0",
+    ]  # 2004 filtered, 2009 copy of 101 deduplicated
     assert ds.images.shape == (2, 64, 64, 3) and ds.known.all()
     np.testing.assert_array_equal(ds.labels[1], labels["c102chara1_0"])
     assert ds.metadata[0]["year"] == 2008 and ds.metadata[0]["game_id"] == 101
     assert ds.metadata[0]["box"] == [68, 47, 113, 113] and ds.metadata[0]["width"] == 170
     report = json.loads((out / "report" / "report.json").read_text())
-    assert (report["faces"], report["year_filtered"], report["duplicates"], report["count"]) == (4, 1, 1, 2)
+    assert (report["faces"], report["year_filtered"], report["duplicates"], report["count"]) == (
+        4,
+        1,
+        1,
+        2,
+    )
     assert report["duplicate_of"] == {"c104chara1_0": "c101chara1_0"}
     assert "t-SNE map (Fig. 2) skipped" in res.stdout
 

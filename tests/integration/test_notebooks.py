@@ -17,13 +17,13 @@ import torch
 
 from anime_gan.data.dataset import save_dataset
 from anime_gan.demo.render import render_dataset
-from anime_gan.reports.dataset import default_report_dir, write_report
 from anime_gan.metrics.precision import PrecisionResult
 from anime_gan.metrics.precision_table import (
     precision_rows,
     write_precision_sheets,
     write_precision_table,
 )
+from anime_gan.reports.dataset import default_report_dir, write_report
 from anime_gan.train import train
 from tests.helpers import train_config
 
@@ -36,8 +36,9 @@ KERNEL = "anime-gan-test"
 def notebook_paths() -> list[Path]:
     """The committed notebooks (git) and any new ones in notebooks/."""
     try:
-        listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO, capture_output=True,
-                                text=True, check=True).stdout.split()
+        listed = subprocess.run(
+            ["git", "ls-files", "*.ipynb"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         listed = []
     return sorted({REPO / p for p in listed} | set(NOTEBOOKS.glob("*.ipynb")))
@@ -63,9 +64,16 @@ def artifacts(tmp_path_factory) -> dict[str, Path]:
     ds = render_dataset(64, 16, seed=0, workers=1)
     data = save_dataset(ds, root / "data")
     mean_face = ds.images.mean(axis=0).astype(np.uint8)
-    write_report(default_report_dir(data), {"count": len(ds)}, ds.labels, ds.known,
-                 Counter({"2010": 40, "unknown": 24}), ["2010"], [48] * len(ds),
-                 [("2010", mean_face, 40)])
+    write_report(
+        default_report_dir(data),
+        {"count": len(ds)},
+        ds.labels,
+        ds.known,
+        Counter({"2010": 40, "unknown": 24}),
+        ["2010"],
+        [48] * len(ds),
+        [("2010", mean_face, 40)],
+    )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models on shared cores run faster on one thread
     try:
@@ -76,12 +84,16 @@ def artifacts(tmp_path_factory) -> dict[str, Path]:
     result = PrecisionResult(
         precision={"smile": 0.75, "blue hair": 0.25},
         images={"smile": ds.images[:4], "blue hair": ds.images[4:8]},
-        probs={"smile": np.array([0.9, 0.8, 0.7, 0.1]), "blue hair": np.array([0.6, 0.2, 0.1, 0.3])},
+        probs={
+            "smile": np.array([0.9, 0.8, 0.7, 0.1]),
+            "blue hair": np.array([0.6, 0.2, 0.1, 0.3]),
+        },
         shown={"smile": np.array([1, 1, 1, 0], bool), "blue hair": np.array([1, 0, 0, 0], bool)},
     )
     precision = root / "run" / "report" / "precision"
-    write_precision_table(precision_rows(result, SimpleNamespace(held_out=None), 4), precision,
-                          "a test judge")
+    write_precision_table(
+        precision_rows(result, SimpleNamespace(held_out=None), 4), precision, "a test judge"
+    )
     write_precision_sheets(result, precision)
     return {"data": data, "ckpt": ckpt}
 
@@ -94,9 +106,15 @@ def kernel(tmp_path, monkeypatch, artifacts) -> str:
     pytest.importorskip("ipykernel", reason="ipykernel is missing: pip install -e '.[dev]'")
     spec = tmp_path / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "anime-gan test", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "anime-gan test",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("ANIME_GAN_CKPT", str(artifacts["ckpt"]))
     monkeypatch.setenv("ANIME_GAN_DATA", str(artifacts["data"]))
@@ -113,20 +131,34 @@ def execute(name: str, kernel: str):
 
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name=kernel,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name=kernel,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    ).execute()
     print(f"{name}: {time.perf_counter() - start:.1f} s")
     return nb
 
 
 def outputs(nb, mime: str) -> list:
-    return [o["data"][mime] for c in nb.cells if c.cell_type == "code"
-            for o in c.outputs if mime in o.get("data", {})]
+    return [
+        o["data"][mime]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if mime in o.get("data", {})
+    ]
 
 
 def stdout(nb) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs if o.get("name") == "stdout")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("name") == "stdout"
+    )
 
 
 @pytest.mark.slow
@@ -157,7 +189,9 @@ def test_dataset_notebook_runs(kernel, artifacts):
 
 
 def test_strip_outputs_cleans_a_run_notebook(tmp_path):
-    nbformat = pytest.importorskip("nbformat", reason="nbformat is missing: pip install -e '.[dev]'")
+    nbformat = pytest.importorskip(
+        "nbformat", reason="nbformat is missing: pip install -e '.[dev]'"
+    )
     sys.path.insert(0, str(NOTEBOOKS))
     try:
         from strip_outputs import main, strip_notebook

@@ -15,9 +15,9 @@ from PIL import Image
 
 from anime_gan.cli.main import main as cli
 from anime_gan.tagging import stage as tag_stage
-from tests.fakes.caffe_writer import fabricate_illust2vec
 from anime_gan.tagging.illust2vec import Illust2VecArch, Illust2VecTagger, load_tagger
 from anime_gan.tagging.tagger import read_tags, select_tags
+from tests.fakes.caffe_writer import fabricate_illust2vec
 
 ARCH = Illust2VecArch(width=32, input_size=64)
 
@@ -49,7 +49,8 @@ def weights(tmp_path: Path) -> Path:
 
 
 def test_interrupted_run_resumes_without_redoing_finished_images(
-        crops: Path, weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    crops: Path, weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "tags"
     real_append, calls = tag_stage.append_rows, []
 
@@ -70,8 +71,11 @@ def test_interrupted_run_resumes_without_redoing_finished_images(
     monkeypatch.setattr(tag_stage, "append_rows", real_append)
     seen: list[int] = []
     real_forward = Illust2VecTagger.forward_preprocessed
-    monkeypatch.setattr(Illust2VecTagger, "forward_preprocessed",
-                        lambda self, x: seen.append(len(x)) or real_forward(self, x))
+    monkeypatch.setattr(
+        Illust2VecTagger,
+        "forward_preprocessed",
+        lambda self, x: seen.append(len(x)) or real_forward(self, x),
+    )
     run = tag_stage.tag_folder(crops, out, weights, batch_size=3, device="cpu", progress=False)
 
     assert run.already_done == 2 and run.tagged == 4 and sum(seen) == 4  # only the unfinished ones
@@ -93,10 +97,17 @@ def test_interrupted_run_resumes_without_redoing_finished_images(
     np.testing.assert_array_equal(tags["face1"][1], expected.labels[0])
 
 
-def test_tag_command_line(crops: Path, weights: Path, tmp_path: Path,
-                          capsys: pytest.CaptureFixture[str]) -> None:
-    common = [f"input={crops}", f"out={tmp_path}/tags", "batch_size=4", "num_workers=0",
-              "progress=false", f"hydra.run.dir={tmp_path}/run"]
+def test_tag_command_line(
+    crops: Path, weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = [
+        f"input={crops}",
+        f"out={tmp_path}/tags",
+        "batch_size=4",
+        "num_workers=0",
+        "progress=false",
+        f"hydra.run.dir={tmp_path}/run",
+    ]
     assert cli(["tag", f"weights={weights}", *common]) == 0
     assert len(read_tags(tmp_path / "tags")) == 6
     with pytest.raises(SystemExit) as stop:

@@ -61,8 +61,11 @@ def test_a_truncated_last_checkpoint_points_to_the_newest_intact_one(run, data, 
     last = ckpts / "last.ckpt"
     last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])  # a disk that filled up
     before = {p.name: p.read_bytes() for p in ckpts.iterdir()}
-    with pytest.raises(UserError, match=r"cannot resume from it: resume from the newest intact "
-                                        r"one with ckpt_path=.*iter0000004\.ckpt\.$"):
+    with pytest.raises(
+        UserError,
+        match=r"cannot resume from it: resume from the newest intact "
+        r"one with ckpt_path=.*iter0000004\.ckpt\.$",
+    ):
         train(train_config(data, tmp_path, "iterations=6", "ckpt_path=last"))
     assert {p.name: p.read_bytes() for p in ckpts.iterdir()} == before
 
@@ -70,8 +73,11 @@ def test_a_truncated_last_checkpoint_points_to_the_newest_intact_one(run, data, 
 def test_last_without_a_checkpoint_says_it_starts_fresh(data, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="anime_gan.train"):
         train(train_config(data, tmp_path, "iterations=1", "ckpt_path=last"))
-    assert any("ckpt_path=last: no checkpoint in" in r.getMessage() and
-               "starts from iteration 0" in r.getMessage() for r in caplog.records)
+    assert any(
+        "ckpt_path=last: no checkpoint in" in r.getMessage()
+        and "starts from iteration 0" in r.getMessage()
+        for r in caplog.records
+    )
     assert read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["anime_gan"]["iteration"] == 1
 
 

@@ -28,9 +28,17 @@ def test_page_generates_a_face_and_reports_its_time(page):
     bench = page.evaluate("animeGan.benchmark(5, 1)")
     assert bench["median_ms"] > 0 and len(bench["times_ms"]) == 5
     BENCH_JSON.parent.mkdir(parents=True, exist_ok=True)
-    BENCH_JSON.write_text(json.dumps({
-        "what": "ms per face reported by the page (test model: 16 px, 8 channels, 1 res block)",
-        "first_face_ms": ms, **{k: v for k, v in bench.items()}}, indent=2) + "\n")
+    BENCH_JSON.write_text(
+        json.dumps(
+            {
+                "what": "ms per face reported by the page (test model: 16 px, 8 channels, 1 res block)",
+                "first_face_ms": ms,
+                **{k: v for k, v in bench.items()},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def test_changing_hair_color_with_fixed_noise_changes_the_face(page):
@@ -82,28 +90,40 @@ def test_share_link_round_trips_seed_and_perturbed_noise(page):
     assert settings(page) == before and np.array_equal(pixels(page), image)
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"{not json", "not valid JSON"),
-    (b'{"format": "anime-gan/settings", "version": 1, "face": {"seed": 1, "tags": ["blonde hair"]}}',
-     "exactly one eye color"),
-    (b'{"format": "anime-gan/settings", "version": 1, "controls": {"hair_color": "tartan hair"}}',
-     "hair_color"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"{not json", "not valid JSON"),
+        (
+            b'{"format": "anime-gan/settings", "version": 1, "face": {"seed": 1, "tags": ["blonde hair"]}}',
+            "exactly one eye color",
+        ),
+        (
+            b'{"format": "anime-gan/settings", "version": 1, "controls": {"hair_color": "tartan hair"}}',
+            "hair_color",
+        ),
+    ],
+)
 def test_malformed_settings_file_shows_a_message_and_keeps_the_state(page, content, reason):
     before, image = settings(page), pixels(page)
-    page.set_input_files("#import", files=[{"name": "bad.json", "mimeType": "application/json", "buffer": content}])
+    page.set_input_files(
+        "#import", files=[{"name": "bad.json", "mimeType": "application/json", "buffer": content}]
+    )
     text = wait_message(page, "was not imported")
     assert reason in text and "current settings are kept" in text
     assert page.is_visible("#message.error")
     assert settings(page) == before and np.array_equal(pixels(page), image)
 
 
-@pytest.mark.parametrize("link, reason", [
-    ("#seed=12x&tags=blonde+hair,blue+eyes", "seed is not a whole number"),
-    ("#seed=3&tags=blonde+hair,red+hair,blue+eyes", "exactly one hair color"),
-    ("#z=AAAA&tags=blonde+hair,blue+eyes", "the model needs 128"),
-    ("#seed=3&tags=blonde+hair,blue+eyes&fix=-blonde+hair", "cannot be off"),
-])
+@pytest.mark.parametrize(
+    "link, reason",
+    [
+        ("#seed=12x&tags=blonde+hair,blue+eyes", "seed is not a whole number"),
+        ("#seed=3&tags=blonde+hair,red+hair,blue+eyes", "exactly one hair color"),
+        ("#z=AAAA&tags=blonde+hair,blue+eyes", "the model needs 128"),
+        ("#seed=3&tags=blonde+hair,blue+eyes&fix=-blonde+hair", "cannot be off"),
+    ],
+)
 def test_malformed_share_link_shows_a_message_and_keeps_the_state(page, link, reason):
     before, image = settings(page), pixels(page)
     page.evaluate("h => { location.hash = h; }", link)

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.integration.webpage import banner, download, idle, pixels, set_slider, settings, wait_message
+from tests.integration.webpage import (
+    banner,
+    download,
+    idle,
+    pixels,
+    set_slider,
+    settings,
+    wait_message,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +35,17 @@ def face_vector(page) -> list[float]:
 
 
 def test_the_page_lists_the_exports_and_switches_model(page):
-    options = page.eval_on_selector_all("#model-select option", "os => os.map(o => [o.value, o.textContent])")
+    options = page.eval_on_selector_all(
+        "#model-select option", "os => os.map(o => [o.value, o.textContent])"
+    )
     assert options == [["small32", "small32 · 32 px"], ["tiny", "tiny · 16 px"]]
-    assert re.search(r"16×16 px · 2 iterations · srresnet 8ch × 1 · exported \d{4}-\d\d-\d\d", page.inner_text("#model-desc"))
-    variants = page.eval_on_selector_all("#variant-select option", "os => os.map(o => o.textContent)")
+    assert re.search(
+        r"16×16 px · 2 iterations · srresnet 8ch × 1 · exported \d{4}-\d\d-\d\d",
+        page.inner_text("#model-desc"),
+    )
+    variants = page.eval_on_selector_all(
+        "#variant-select option", "os => os.map(o => o.textContent)"
+    )
     assert [v.split(" · ")[0] for v in variants] == ["fp32", "int8", "int8-static"]
     assert all(" MB · " in v and "dB" in v for v in variants)
     seed = page.evaluate("animeGan.state.face.seed")
@@ -39,7 +54,9 @@ def test_the_page_lists_the_exports_and_switches_model(page):
     page.wait_for_function("animeGan.info.model === 'small32'")
     idle(page)
     assert len(pixels(page)) == 32 * 32  # the 32 px model draws now ...
-    assert page.evaluate("animeGan.state.face.seed") == seed and settings(page)["face"]["tags"] == tags  # ... the same face
+    assert (
+        page.evaluate("animeGan.state.face.seed") == seed and settings(page)["face"]["tags"] == tags
+    )  # ... the same face
     assert "model=small32" in page.url and "random weights" in page.inner_text("#model-desc")
     assert settings(page)["model"] == {"name": "small32", "resolution": 32, "z_dim": 128}
     page.select_option("#variant-select", "fp32")
@@ -51,7 +68,9 @@ def test_the_int8_static_variant_draws_the_fp32_face(open_page):
     """int8-static (the default: int8 arithmetic in its largest convolutions) against fp32."""
     link = "#seed=11&tags=aqua+hair,smile,red+eyes"
     fast, exact = open_page(link), open_page("?variant=fp32" + link)
-    assert fast.evaluate("animeGan.info.variant") == "int8-static" and "int8-static model" in fast.inner_text("#status")
+    assert fast.evaluate(
+        "animeGan.info.variant"
+    ) == "int8-static" and "int8-static model" in fast.inner_text("#status")
     diff = np.abs(pixels(fast).astype(int) - pixels(exact).astype(int))[:, :3]
     assert diff.mean() < 2.0 and diff.max() < 40  # 8-bit levels
 
@@ -61,8 +80,10 @@ def test_a_link_with_a_model_opens_that_model(open_page):
     assert page.evaluate("animeGan.info.model") == "small32" and len(pixels(page)) == 32 * 32
     assert settings(page)["face"] == {"seed": 7, "tags": ["blonde hair", "blue eyes"]}
     bad = open_page("?model=nothing")
-    assert 'There is no model "nothing" (the server has small32, tiny): the page shows "tiny" instead.' == \
-        bad.inner_text("#message-text")
+    assert (
+        'There is no model "nothing" (the server has small32, tiny): the page shows "tiny" instead.'
+        == bad.inner_text("#message-text")
+    )
     assert bad.evaluate("animeGan.info.model") == "tiny" and "model=tiny" in bad.url
 
 
@@ -71,7 +92,9 @@ def test_a_link_with_a_model_opens_that_model(open_page):
 
 def test_grid_mode_faces_open_keep_download_and_share(open_page, tmp_path):
     page = open_page(permissions=["clipboard-read", "clipboard-write"])
-    page.click('label[for="hair_color--blonde hair"]')  # so that blue hair, later, changes every face
+    page.click(
+        'label[for="hair_color--blonde hair"]'
+    )  # so that blue hair, later, changes every face
     idle(page)
     page.fill("#count", "5")
     page.dispatch_event("#count", "change")
@@ -82,9 +105,16 @@ def test_grid_mode_faces_open_keep_download_and_share(open_page, tmp_path):
     cells = [pixels(page, f"#grid .cell:nth-child({k}) canvas") for k in range(1, 6)]
     assert len({c.tobytes() for c in cells}) == 5  # five different faces
     before = page.locator("#history .thumb").count()
-    assert all("blonde hair" in page.evaluate(f"animeGan.schema.namesFromVector(animeGan.state.grid[{k}].tags)") for k in range(5))
+    assert all(
+        "blonde hair"
+        in page.evaluate(f"animeGan.schema.namesFromVector(animeGan.state.grid[{k}].tags)")
+        for k in range(5)
+    )
     page.click("#grid .cell:nth-child(3) .open")
-    assert np.array_equal(pixels(page), cells[2]) and page.locator("#history .thumb").count() == before + 1
+    assert (
+        np.array_equal(pixels(page), cells[2])
+        and page.locator("#history .thumb").count() == before + 1
+    )
     page.click("#grid .cell:nth-child(4) .keep")
     assert page.locator("#history .thumb").count() == before + 2
     saved = download(page, "#grid .cell:nth-child(2) .save", tmp_path)
@@ -98,7 +128,10 @@ def test_grid_mode_faces_open_keep_download_and_share(open_page, tmp_path):
     # a tag change redraws every face of the grid with its noise
     page.click('label[for="hair_color--blue hair"]')
     idle(page)
-    assert all(not np.array_equal(pixels(page, f"#grid .cell:nth-child({k}) canvas"), cells[k - 1]) for k in range(1, 6))
+    assert all(
+        not np.array_equal(pixels(page, f"#grid .cell:nth-child({k}) canvas"), cells[k - 1])
+        for k in range(1, 6)
+    )
     page.fill("#count", "1")
     page.dispatch_event("#count", "change")
     page.click("#generate")
@@ -142,7 +175,9 @@ def test_interpolation_strip_between_two_history_faces(page):
     assert frames.count() == 5
     page.click("#strip .frame:nth-child(3)")
     assert np.array_equal(pixels(page), pixels(page, "#strip .frame:nth-child(3) canvas"))
-    assert settings(page)["face"]["seed"] is None and "values" in settings(page)["face"]  # half blonde, half blue
+    assert (
+        settings(page)["face"]["seed"] is None and "values" in settings(page)["face"]
+    )  # half blonde, half blue
 
 
 def test_interpolation_methods(page):
@@ -207,7 +242,10 @@ def test_expert_sliders_map_onto_the_tag_range_with_fix_all_and_reset(page):
     on_image = pixels(page)
     page.check("#expert")
     assert page.locator("#controls input[type=range]").count() == 34
-    assert page.eval_on_selector('#controls input[type=range][data-tag="smile"]', "e => e.value") == "100"  # on = 100
+    assert (
+        page.eval_on_selector('#controls input[type=range][data-tag="smile"]', "e => e.value")
+        == "100"
+    )  # on = 100
     set_slider(page, "smile", 40)
     assert settings(page)["controls"]["smile"] == 40
     assert settings(page)["face"]["values"]["smile"] == pytest.approx(0.7)  # -100..100 -> 0..1
@@ -225,7 +263,9 @@ def test_expert_sliders_map_onto_the_tag_range_with_fix_all_and_reset(page):
     assert "random" not in settings(page)["controls"].values()
     assert np.array_equal(pixels(page), before)  # fixing keeps the face
     page.click("#reset")
-    assert set(settings(page)["controls"].values()) == {"random"} and np.array_equal(pixels(page), before)
+    assert set(settings(page)["controls"].values()) == {"random"} and np.array_equal(
+        pixels(page), before
+    )
 
 
 def test_expert_values_round_trip_through_a_link_and_a_file(open_page, tmp_path):
@@ -236,7 +276,9 @@ def test_expert_values_round_trip_through_a_link_and_a_file(open_page, tmp_path)
     link, image, before = page.evaluate("location.hash"), pixels(page), settings(page)
     assert "hat%3A25" in link and "values=" in link
     fresh = open_page(link)
-    assert np.array_equal(pixels(fresh), image) and settings(fresh)["controls"] == before["controls"]
+    assert (
+        np.array_equal(pixels(fresh), image) and settings(fresh)["controls"] == before["controls"]
+    )
     saved = download(page, "#export", tmp_path)
     assert json.loads(saved.read_text()) == before and before["version"] == 2
     other = open_page()
@@ -251,7 +293,9 @@ def test_expert_values_round_trip_through_a_link_and_a_file(open_page, tmp_path)
 def test_language_from_the_browser_with_a_switch(open_page):
     page = open_page(locale="ja-JP")
     assert page.evaluate("document.documentElement.lang") == "ja"
-    assert page.inner_text("#generate") == "生成" and page.inner_text("#timing").endswith("ms で生成")
+    assert page.inner_text("#generate") == "生成" and page.inner_text("#timing").endswith(
+        "ms で生成"
+    )
     assert "金" in page.inner_text('label[for="hair_color--blonde hair"]')
     assert page.inner_text('.tri[data-tag="smile"] .tag-name') == "笑顔"
     page.select_option("#language", "en")
@@ -290,7 +334,9 @@ def test_loading_shows_the_download_progress(page):
     assert progress["total"] == size and progress["events"] >= 1
     mb = f"{size / 1e6:.1f}"
     assert page.inner_text("#load-text") == f"{mb} / {mb} MB" and not page.is_visible("#loading")
-    assert page.evaluate("[document.getElementById('load-progress').value, document.getElementById('load-progress').max]") == [size, size]
+    assert page.evaluate(
+        "[document.getElementById('load-progress').value, document.getElementById('load-progress').max]"
+    ) == [size, size]
 
 
 def test_a_large_download_on_a_metered_connection_asks_first(open_page):
@@ -298,7 +344,10 @@ def test_a_large_download_on_a_metered_connection_asks_first(open_page):
     page.wait_for_selector("#confirm:not([hidden])")
     text = page.inner_text("#confirm-text")
     assert "mobile connection" in text and "6.0 MB" in text
-    assert page.inner_text("#status") == "waiting for your go-ahead" and page.evaluate("animeGan.state.face") is None
+    assert (
+        page.inner_text("#status") == "waiting for your go-ahead"
+        and page.evaluate("animeGan.state.face") is None
+    )
     assert "int8" in page.inner_text("#confirm-smaller")
     page.click("#confirm-smaller")
     page.evaluate("animeGan.ready")
@@ -325,10 +374,14 @@ def test_bug1_error_banner_goes_after_a_later_success(page):
     page.wait_for_function("animeGan.state.face.seed === 5")
     idle(page)
     assert banner(page) is None
-    page.set_input_files("#import", files=[{"name": "bad.json", "mimeType": "application/json", "buffer": b"{"}])
+    page.set_input_files(
+        "#import", files=[{"name": "bad.json", "mimeType": "application/json", "buffer": b"{"}]
+    )
     wait_message(page, "was not imported")
     good = json.dumps(settings(page)).encode()
-    page.set_input_files("#import", files=[{"name": "good.json", "mimeType": "application/json", "buffer": good}])
+    page.set_input_files(
+        "#import", files=[{"name": "good.json", "mimeType": "application/json", "buffer": good}]
+    )
     wait_message(page, "Imported")
     assert banner(page) == "info"
     page.click("#generate")
@@ -340,29 +393,52 @@ def test_bug2_webgpu_without_a_gpu_reports_the_wasm_backend(open_page):
     page = open_page("?backend=webgpu")
     status = page.inner_text("#status")
     assert status.startswith("WASM · ") and "no WebGPU adapter: running on WASM" in status
-    assert page.evaluate("[animeGan.info.backend, animeGan.info.fallback]") == ["wasm", "unavailable"]
+    assert page.evaluate("[animeGan.info.backend, animeGan.info.fallback]") == [
+        "wasm",
+        "unavailable",
+    ]
 
 
 def test_bug3_history_timing_line_reads_well(page):
     page.click("#generate")
     idle(page)
     page.click("#history .thumb-item:nth-child(2) .thumb")
-    page.wait_for_function("document.getElementById('timing').textContent.startsWith('from history')")
+    page.wait_for_function(
+        "document.getElementById('timing').textContent.startsWith('from history')"
+    )
     assert re.fullmatch(r"from history \(generated in \d+(\.\d)? ms\)", page.inner_text("#timing"))
 
 
 def test_bug4_all_random_redraws_the_face(page):
-    for tag in ("long hair", "twintails", "drill hair", "ponytail", "blush", "smile", "open mouth", "hat", "ribbon", "glasses"):
+    for tag in (
+        "long hair",
+        "twintails",
+        "drill hair",
+        "ponytail",
+        "blush",
+        "smile",
+        "open mouth",
+        "hat",
+        "ribbon",
+        "glasses",
+    ):
         page.click(f'label[for="tag:{tag}--on"]')
     page.click('label[for="hair_color--gray hair"]')
     idle(page)
-    seed, tags, image, count = (page.evaluate("animeGan.state.face.seed"), face_vector(page), pixels(page),
-                                page.locator("#history .thumb").count())
+    seed, tags, image, count = (
+        page.evaluate("animeGan.state.face.seed"),
+        face_vector(page),
+        pixels(page),
+        page.locator("#history .thumb").count(),
+    )
     page.click("#all-random")
     idle(page)
     assert set(settings(page)["controls"].values()) == {"random"}
     assert page.evaluate("animeGan.state.face.seed") == seed and face_vector(page) != tags
-    assert not np.array_equal(pixels(page), image) and page.locator("#history .thumb").count() == count + 1
+    assert (
+        not np.array_equal(pixels(page), image)
+        and page.locator("#history .thumb").count() == count + 1
+    )
 
 
 def test_bug5_a_bad_link_on_a_fresh_page_and_whole_counts(open_page):
@@ -372,7 +448,9 @@ def test_bug5_a_bad_link_on_a_fresh_page_and_whole_counts(open_page):
     assert "3 bytes long" in text and "0.75" not in text
     assert page.evaluate("animeGan.state.face") is not None
     page.evaluate("h => { location.hash = h; }", "#z=" + "A" * 11 + "&tags=blonde+hair,blue+eyes")
-    assert "the noise vector has 2 numbers, the model needs 128" in wait_message(page, "could not be read")
+    assert "the noise vector has 2 numbers, the model needs 128" in wait_message(
+        page, "could not be read"
+    )
 
 
 def test_bug6_long_and_short_hair_exclude_each_other(page):
@@ -381,8 +459,12 @@ def test_bug6_long_and_short_hair_exclude_each_other(page):
     idle(page)
     controls = settings(page)["controls"]
     assert controls["short hair"] == "on" and controls["long hair"] == "off"
-    assert page.is_checked('input[id="tag:long hair--off"]') and "exclude each other" in page.inner_text("#message-text")
-    assert "long hair and short hair exclude each other" in page.inner_text('fieldset[data-group="hair_style"] legend')
+    assert page.is_checked(
+        'input[id="tag:long hair--off"]'
+    ) and "exclude each other" in page.inner_text("#message-text")
+    assert "long hair and short hair exclude each other" in page.inner_text(
+        'fieldset[data-group="hair_style"] legend'
+    )
     both = page.evaluate("""() => {
         const s = animeGan.schema, [l, h] = [s.index.get('long hair'), s.index.get('short hair')];
         let n = 0;
@@ -392,8 +474,22 @@ def test_bug6_long_and_short_hair_exclude_each_other(page):
         return n;
     }""")
     assert both == 0
-    page.set_input_files("#import", files=[{"name": "both.json", "mimeType": "application/json", "buffer": json.dumps({
-        "format": "anime-gan/settings", "version": 2, "controls": {"long hair": "on", "short hair": "on"}}).encode()}])
+    page.set_input_files(
+        "#import",
+        files=[
+            {
+                "name": "both.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(
+                    {
+                        "format": "anime-gan/settings",
+                        "version": 2,
+                        "controls": {"long hair": "on", "short hair": "on"},
+                    }
+                ).encode(),
+            }
+        ],
+    )
     assert "cannot both be on" in wait_message(page, "was not imported")
 
 
@@ -406,14 +502,24 @@ def test_bug6_downloads_have_unique_descriptive_names(page, tmp_path):
         page.click("#perturb")
         idle(page)
         names.add(download(page, "#download", tmp_path).name)
-    assert len(names) == 2 and all(re.fullmatch(r"anime-gan_tiny_z[0-9a-f]{8}_[a-z]+-hair_[a-z]+-eyes\.png", n) for n in names)
+    assert len(names) == 2 and all(
+        re.fullmatch(r"anime-gan_tiny_z[0-9a-f]{8}_[a-z]+-hair_[a-z]+-eyes\.png", n) for n in names
+    )
 
 
 def test_bug6_an_imported_file_for_another_resolution_is_refused(page):
     before, image = settings(page), pixels(page)
     other = {**before, "model": {"name": "paper", "resolution": 128, "z_dim": 128}}
-    page.set_input_files("#import", files=[{"name": "big.json", "mimeType": "application/json",
-                                            "buffer": json.dumps(other).encode()}])
+    page.set_input_files(
+        "#import",
+        files=[
+            {
+                "name": "big.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(other).encode(),
+            }
+        ],
+    )
     text = wait_message(page, "was not imported")
     assert "made for a 128 px model and the loaded model is 16 px" in text
     assert settings(page) == before and np.array_equal(pixels(page), image)
@@ -436,5 +542,8 @@ def test_the_screenshot_command_shoots_the_docs_pictures(built_page, browser, ex
     assert [p.name for p in paths] == ["web_page.png", "web_expert.png"]
     page, expert = (Image.open(p) for p in paths)
     assert page.width == 1200 and page.height > 1000 and expert.width > 600
-    assert len(set(seeds)) == 4 and shoot(exports / "tiny", tmp_path / "again", count=4, ends=(1, 3),
-                                          browser=browser)[1] == seeds
+    assert (
+        len(set(seeds)) == 4
+        and shoot(exports / "tiny", tmp_path / "again", count=4, ends=(1, 3), browser=browser)[1]
+        == seeds
+    )

@@ -9,10 +9,13 @@ import numpy as np
 
 def pixels(page, selector: str = "#face") -> np.ndarray:
     """The RGBA pixels of a canvas, [H * W, 4]."""
-    data = page.evaluate("""s => {
+    data = page.evaluate(
+        """s => {
         const c = document.querySelector(s);
         return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-    }""", selector)
+    }""",
+        selector,
+    )
     return np.array(data, dtype=np.uint8).reshape(-1, 4)
 
 
@@ -25,7 +28,9 @@ def idle(page) -> None:
 
 
 def wait_message(page, text: str) -> str:
-    page.wait_for_function("t => document.getElementById('message-text').textContent.includes(t)", arg=text)
+    page.wait_for_function(
+        "t => document.getElementById('message-text').textContent.includes(t)", arg=text
+    )
     idle(page)
     return page.inner_text("#message-text")
 
@@ -48,9 +53,12 @@ def download(page, selector: str, folder: Path) -> Path:
 
 def set_slider(page, tag: str, value: int) -> None:
     """Move an expert slider as a visitor would (an input event), then wait for the face."""
-    page.evaluate("""([tag, v]) => {
+    page.evaluate(
+        """([tag, v]) => {
         const r = document.querySelector(`#controls input[type=range][data-tag="${tag}"]`);
         r.value = String(v);
         r.dispatchEvent(new Event('input', {bubbles: true}));
-    }""", [tag, value])
+    }""",
+        [tag, value],
+    )
     idle(page)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -34,13 +35,24 @@ def make_faces(
             img = pixels[i] if pixels is not None else crop_pixels(i)
             Image.fromarray(img).save(root / "crops" / f"{fid}.png")
             edge = short_edges[i] if short_edges is not None else 100 + i
-            row = {"id": fid, "file": f"crops/{fid}.png", "source_path": f"src{i:03d}.jpg",
-                   "source": f"https://example.test/src{i:03d}.jpg", "box": [10, 10, 20, 20],
-                   "crop_box": [5, 5, 5 + edge, 5 + edge], "short_edge": edge, "padded": False,
-                   "year": year, "game_id": i, "release_date": None}
+            row = {
+                "id": fid,
+                "file": f"crops/{fid}.png",
+                "source_path": f"src{i:03d}.jpg",
+                "source": f"https://example.test/src{i:03d}.jpg",
+                "box": [10, 10, 20, 20],
+                "crop_box": [5, 5, 5 + edge, 5 + edge],
+                "short_edge": edge,
+                "padded": False,
+                "year": year,
+                "game_id": i,
+                "release_date": None,
+            }
             rows.append(row)
             faces.write(json.dumps(row) + "\n")
-            done.write(json.dumps({"source_path": row["source_path"], "faces": 1, "status": "ok"}) + "\n")
+            done.write(
+                json.dumps({"source_path": row["source_path"], "faces": 1, "status": "ok"}) + "\n"
+            )
     return rows
 
 

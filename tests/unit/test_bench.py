@@ -22,7 +22,11 @@ from anime_gan.models.generator import SRResNetGenerator
 from anime_gan.models.module import ConditionalGAN
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = {"resolution": 16, "generator": {"channels": 8, "num_res_blocks": 1}, "discriminator": {"channels": 4}}
+TINY = {
+    "resolution": 16,
+    "generator": {"channels": 8, "num_res_blocks": 1},
+    "discriminator": {"channels": 4},
+}
 
 
 def test_linear_and_conv_flops_equal_a_hand_count():
@@ -63,14 +67,25 @@ def test_iteration_flops_match_spec_11(cost):
 def test_bench_step_counts_the_flops_of_the_real_training_step(tmp_path):
     """One iteration of ConditionalGAN under Lightning costs what the bench's step is counted at."""
     L.seed_everything(0)
-    model = ConditionalGAN(SRResNetGenerator(16, channels=8, num_res_blocks=1),
-                           ResNetDiscriminator(16, channels=4), ema_decay=0.5)
+    model = ConditionalGAN(
+        SRResNetGenerator(16, channels=8, num_res_blocks=1),
+        ResNetDiscriminator(16, channels=4),
+        ema_decay=0.5,
+    )
     images = torch.rand(4, 3, 16, 16) * 2 - 1
     labels = model.prior.sample(4, generator=torch.Generator().manual_seed(0))
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels, torch.ones_like(labels)),
-                                         batch_size=4)
-    trainer = L.Trainer(accelerator="cpu", max_steps=2, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(images, labels, torch.ones_like(labels)), batch_size=4
+    )
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
     total = count_flops(lambda: trainer.fit(model, loader))
     assert model.iteration == 1
     assert total == iteration_flops(TINY, 4, device="cpu")["total"]
@@ -86,29 +101,59 @@ def test_variant_names_parse_and_bad_ones_say_how_to_write_them():
 def test_quick_bench_at_a_tiny_size_writes_every_field(tmp_path):
     tiny = "{resolution:16,generator:{channels:8,num_res_blocks:1},discriminator:{channels:4}}"
     out = tmp_path / "bench.json"
-    args = [f"models.paper={tiny}", f"models.demo={tiny}", "device=cpu", "threads=1", f"out={out}",
-            "modes.quick.min_run_time=0.01", "modes.quick.generator.cpu.batches=[1,2]",
-            "modes.quick.training.cpu=[{model:paper,batch:4,variant:fp32},{model:demo,batch:2,variant:bf16+cl+fused}]",
-            "modes.quick.fit.cpu=[{model:demo,batch:4,variant:fp32,warmup:1,iterations:2}]",
-            f"hydra.run.dir={tmp_path}"]
+    args = [
+        f"models.paper={tiny}",
+        f"models.demo={tiny}",
+        "device=cpu",
+        "threads=1",
+        f"out={out}",
+        "modes.quick.min_run_time=0.01",
+        "modes.quick.generator.cpu.batches=[1,2]",
+        "modes.quick.training.cpu=[{model:paper,batch:4,variant:fp32},{model:demo,batch:2,variant:bf16+cl+fused}]",
+        "modes.quick.fit.cpu=[{model:demo,batch:4,variant:fp32,warmup:1,iterations:2}]",
+        f"hydra.run.dir={tmp_path}",
+    ]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    res = subprocess.run([sys.executable, "-m", "anime_gan.cli.main", "bench", *args], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "anime_gan.cli.main", "bench", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "iteration_tflop" in res.stdout and "generator" in res.stdout
     result = json.loads(out.read_text())
-    assert {"machine", "cost", "peaks", "training", "fit", "generator", "command", "mode", "seconds"} <= result.keys()
+    assert {
+        "machine",
+        "cost",
+        "peaks",
+        "training",
+        "fit",
+        "generator",
+        "command",
+        "mode",
+        "seconds",
+    } <= result.keys()
     assert len(result["machine"]["loadavg_1_5_15"]) == 3 and result["machine"]["torch_threads"] == 1
     assert result["cost"]["counted"]["iteration_tflop"] > 2 and result["peaks"]["cpu"]["fp32"] > 0
-    assert [(t["model"], t["variant"]) for t in result["training"]] == [("paper", "fp32"), ("demo", "bf16+cl+fused")]
+    assert [(t["model"], t["variant"]) for t in result["training"]] == [
+        ("paper", "fp32"),
+        ("demo", "bf16+cl+fused"),
+    ]
     for t in result["training"]:
-        assert t["iterations_per_s"] > 0 and t["images_per_s"] == pytest.approx(t["iterations_per_s"] * t["batch"])
+        assert t["iterations_per_s"] > 0 and t["images_per_s"] == pytest.approx(
+            t["iterations_per_s"] * t["batch"]
+        )
         assert t["peak_mib"] > 0 and t["tflop_per_iteration"] > 0 and t["utilisation"] > 0
         assert t["host_syncs_per_iteration"] is None  # counted on a GPU only
     (fit,) = result["fit"]
     assert fit["timed_iterations"] == 2 and fit["iterations_per_s"] > 0 and fit["peak_mib"] > 0
     seen = {(g["model"], g["variant"], g["batch"]) for g in result["generator"]}
-    assert seen == {(m, v, b) for m in ("paper", "demo") for v in ("fp32", "bf16", "onnx") for b in (1, 2)}
+    assert seen == {
+        (m, v, b) for m in ("paper", "demo") for v in ("fp32", "bf16", "onnx") for b in (1, 2)
+    }
     for g in result["generator"]:
         assert g["images_per_s"] > 0 and g["gflop_per_image"] > 0 and g["utilisation"] > 0
     assert not list(tmp_path.glob(".bench.json.*"))  # the atomic write left no temporary file

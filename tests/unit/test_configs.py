@@ -29,8 +29,9 @@ EXPERIMENTS = names("experiment")
 GAN_EXPERIMENTS = [e for e in EXPERIMENTS if not e.startswith("sr_")]
 SR_EXPERIMENTS = [e for e in EXPERIMENTS if e.startswith("sr_")]
 MODELS = names("model")
-NETWORKS = ([f"model/generator={g}" for g in names("model/generator")] +
-            [f"model/discriminator={d}" for d in names("model/discriminator")])
+NETWORKS = [f"model/generator={g}" for g in names("model/generator")] + [
+    f"model/discriminator={d}" for d in names("model/discriminator")
+]
 
 
 def gan_cases() -> list[tuple[str, ...]]:
@@ -40,7 +41,9 @@ def gan_cases() -> list[tuple[str, ...]]:
     for experiment in GAN_EXPERIMENTS:
         base = f"experiment={experiment}"
         cases += [(base,), *[(base, f"model={m}") for m in MODELS], *[(base, n) for n in NETWORKS]]
-    cases += [(f"experiment={GAN_EXPERIMENTS[0]}", f"model={m}", n) for m in MODELS for n in NETWORKS]
+    cases += [
+        (f"experiment={GAN_EXPERIMENTS[0]}", f"model={m}", n) for m in MODELS for n in NETWORKS
+    ]
     return list(dict.fromkeys(cases))
 
 

@@ -53,7 +53,8 @@ def test_retry_after_seconds_and_dates() -> None:
     now = datetime.now(timezone.utc)
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True)) == (
-        pytest.approx(30.0, abs=2.0))
+        pytest.approx(30.0, abs=2.0)
+    )
     assert parse_retry_after("Mon, 01 Jan 2024 11:00:00 GMT") == 0.0  # in the past
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 

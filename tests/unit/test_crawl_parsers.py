@@ -14,6 +14,8 @@ from PIL import Image
 from anime_gan.crawl.client import Response
 from anime_gan.crawl.download import ImageRejected, inspect_image, sniff
 from anime_gan.crawl.erogamescape import games_from_rows, parse_release_date, parse_result_page
+from anime_gan.crawl.getchu import clean_name, is_character_image, parse_soft_page, with_gc
+from anime_gan.errors import UserError
 from tests.fakes.pages import (
     FakeGame,
     FakeImage,
@@ -26,8 +28,6 @@ from tests.fakes.pages import (
     render_sql_error,
     render_sql_result,
 )
-from anime_gan.crawl.getchu import clean_name, is_character_image, parse_soft_page, with_gc
-from anime_gan.errors import UserError
 
 BASE = "http://www.getchu.com"
 

@@ -10,11 +10,11 @@ import pytest
 
 from anime_gan.crawl.download import inspect_image
 from anime_gan.crawl.erogamescape import Game
-from tests.fakes.pages import make_jpeg
 from anime_gan.crawl.manifest import JsonlAppender, read_jsonl, read_manifest, repair_tail
 from anime_gan.crawl.pipeline import select_games
 from anime_gan.crawl.store import CrawlStore
 from anime_gan.errors import UserError
+from tests.fakes.pages import make_jpeg
 
 
 def _meta(n: int, game_id: int = 7) -> dict:

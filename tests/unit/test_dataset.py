@@ -16,8 +16,10 @@ def make_dataset(n: int = 6, res: int = 16) -> FaceDataset:
     labels = np.stack([to_multi_hot(["blue hair", "red eyes"]) for _ in range(n)])
     known = np.ones((n, NUM_TAGS), np.uint8)
     known[0] = 0
-    meta = [{"id": f"img{i}", "source": "test:x", "year": 2006 + i % 2, "width": 40, "height": 50}
-            for i in range(n)]
+    meta = [
+        {"id": f"img{i}", "source": "test:x", "year": 2006 + i % 2, "width": 40, "height": 50}
+        for i in range(n)
+    ]
     return FaceDataset(images, labels, known, meta, {"source": "test"})
 
 
@@ -30,7 +32,9 @@ def test_roundtrip(tmp_path, name):
     np.testing.assert_array_equal(back.labels, ds.labels)
     np.testing.assert_array_equal(back.known, ds.known)
     assert back.metadata == ds.metadata
-    assert back.info["note"] == "hello" and back.info["resolution"] == 16 and back.info["count"] == 6
+    assert (
+        back.info["note"] == "hello" and back.info["resolution"] == 16 and back.info["count"] == 6
+    )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
 
 

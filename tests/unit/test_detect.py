@@ -167,15 +167,18 @@ def _fixture_folder(root: Path, shared_dir: Path) -> Path:
 def test_detect_folder_border_policies_and_unreadable(tmp_path, shared_dir, cascade):
     src = _fixture_folder(tmp_path, shared_dir)
     out = tmp_path / "pad"
-    result = run_detect(src, out, cascade, DetectParams(), workers=1, year_regex=r"_(?P<year>\d{4})",
-                        progress=False)
+    result = run_detect(
+        src, out, cascade, DetectParams(), workers=1, year_regex=r"_(?P<year>\d{4})", progress=False
+    )
     assert (result.sources, result.processed, result.faces) == (6, 6, 4)
     assert result.unreadable == ["f_broken.jpg"]
     faces = {r["id"]: r for r in read_faces(out)}
     assert set(faces) == {"a_shiroha_2008_0", "b_miku_2012_0", "c_flip_2004_0", "d_corner_2010_0"}
     corner = faces["d_corner_2010_0"]
     assert corner["padded"] and corner["crop_box"][0] < 0 and corner["year"] == 2010
-    assert faces["a_shiroha_2008_0"]["crop_box"] == list(zoom_box(tuple(faces["a_shiroha_2008_0"]["box"])))
+    assert faces["a_shiroha_2008_0"]["crop_box"] == list(
+        zoom_box(tuple(faces["a_shiroha_2008_0"]["box"]))
+    )
     assert faces["c_flip_2004_0"]["source"] == "sub/c_flip_2004.png"
     with Image.open(out / "crops" / "a_shiroha_2008_0.png") as im:
         assert im.size == (256, 256)
@@ -184,11 +187,18 @@ def test_detect_folder_border_policies_and_unreadable(tmp_path, shared_dir, casc
     summary = json.loads((out / "detect.json").read_text())
     assert summary["total"] == {"sources_done": 6, "faces": 4, "unreadable": 1, "no_face": 1}
 
-    skip = run_detect(src, tmp_path / "skip", cascade, DetectParams(border="skip", master_resolution=64),
-                      workers=1, progress=False)
+    skip = run_detect(
+        src,
+        tmp_path / "skip",
+        cascade,
+        DetectParams(border="skip", master_resolution=64),
+        workers=1,
+        progress=False,
+    )
     assert skip.faces == 3 and skip.dropped_border == 1
-    small = run_detect(src, tmp_path / "small", cascade, DetectParams(min_face=120), workers=1,
-                       progress=False)
+    small = run_detect(
+        src, tmp_path / "small", cascade, DetectParams(min_face=120), workers=1, progress=False
+    )
     assert small.faces == 3 and small.dropped_small == 1  # miku's box is 70 px: 105 px zoomed
 
 
@@ -232,7 +242,7 @@ def test_torn_faces_line_of_an_unfinished_source_is_ignored(tmp_path, shared_dir
     out = tmp_path / "out"
     run_detect(src, out, cascade, workers=1, limit=1, progress=False)
     with open(out / "faces.jsonl", "a") as f:  # a kill after a face row, before its done row
-        f.write(json.dumps({"id": "b_miku_2012_0", "source_path": "b_miku_2012.jpg"}) + "\n{\"id\": ")
+        f.write(json.dumps({"id": "b_miku_2012_0", "source_path": "b_miku_2012.jpg"}) + '\n{"id": ')
     assert [r["id"] for r in read_faces(out)] == ["a_shiroha_2008_0"]
     run_detect(src, out, cascade, workers=1, progress=False)
     assert len(read_faces(out)) == 4
@@ -248,18 +258,44 @@ def test_sources_from_a_crawl_manifest(tmp_path):
     for rel in ("images/1/chara1.jpg", "images/2/chara1.jpg"):
         Image.new("RGB", (8, 8)).save(crawl / rel)
     rows = [
-        {"url": "http://g/1/chara1.jpg", "path": "images/1/chara1.jpg", "sha256": "x", "game_id": 1,
-         "release_date": "2007-03-30", "year": None, "bytes": 1, "page_url": "p"},
-        {"url": "http://g/2/chara1.jpg", "path": "images/2/chara1.jpg", "sha256": "y", "game_id": 2,
-         "release_date": None, "year": None, "bytes": 1, "page_url": "p"},
-        {"url": "http://g/3/gone.jpg", "path": "images/3/gone.jpg", "sha256": "z", "game_id": 3,
-         "release_date": None, "year": 2011, "bytes": 1, "page_url": "p"},
+        {
+            "url": "http://g/1/chara1.jpg",
+            "path": "images/1/chara1.jpg",
+            "sha256": "x",
+            "game_id": 1,
+            "release_date": "2007-03-30",
+            "year": None,
+            "bytes": 1,
+            "page_url": "p",
+        },
+        {
+            "url": "http://g/2/chara1.jpg",
+            "path": "images/2/chara1.jpg",
+            "sha256": "y",
+            "game_id": 2,
+            "release_date": None,
+            "year": None,
+            "bytes": 1,
+            "page_url": "p",
+        },
+        {
+            "url": "http://g/3/gone.jpg",
+            "path": "images/3/gone.jpg",
+            "sha256": "z",
+            "game_id": 3,
+            "release_date": None,
+            "year": 2011,
+            "bytes": 1,
+            "page_url": "p",
+        },
     ]
     (crawl / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     sources, missing = list_sources(crawl)
     assert missing == ["images/3/gone.jpg"]
     assert [(s.source, s.year, s.game_id) for s in sources] == [
-        ("http://g/1/chara1.jpg", 2007, 1), ("http://g/2/chara1.jpg", None, 2)]
+        ("http://g/1/chara1.jpg", 2007, 1),
+        ("http://g/2/chara1.jpg", None, 2),
+    ]
     assert len({s.id for s in sources}) == 2 and all(s.id.startswith("chara1-") for s in sources)
 
 

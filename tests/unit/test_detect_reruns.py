@@ -34,8 +34,9 @@ def source(tmp_path: Path, shared_dir: Path) -> Path:
 
 
 def detect(src: Path, out: Path, cascade: Path, **kw) -> object:
-    return run_detect(src, out, cascade, kw.pop("params", DetectParams()), workers=1,
-                      progress=False, **kw)
+    return run_detect(
+        src, out, cascade, kw.pop("params", DetectParams()), workers=1, progress=False, **kw
+    )
 
 
 def lines_parse(path: Path) -> bool:
@@ -58,8 +59,11 @@ def test_a_rerun_with_other_settings_is_refused(tmp_path, source, cascade):
     out = tmp_path / "faces"
     detect(source, out, cascade, limit=2)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    with pytest.raises(UserError, match=r"made with detector\.zoom=1\.5, not 1\.0: rerun with "
-                                        r"detector\.zoom=1\.5 to resume, or choose a new out="):
+    with pytest.raises(
+        UserError,
+        match=r"made with detector\.zoom=1\.5, not 1\.0: rerun with "
+        r"detector\.zoom=1\.5 to resume, or choose a new out=",
+    ):
         detect(source, out, cascade, params=DetectParams(zoom=1.0))
     with pytest.raises(UserError, match="holds the faces of input="):
         detect(source.rename(tmp_path / "moved"), out, cascade)

@@ -10,6 +10,8 @@ from PIL import Image
 
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.examples import tag_examples, tag_examples_grid
+from anime_gan.data.tags import NUM_TAGS, TAG_INDEX
+from anime_gan.errors import UnknownTagError
 from anime_gan.reports.dataset import (
     default_report_dir,
     report_figures,
@@ -17,8 +19,6 @@ from anime_gan.reports.dataset import (
     tags_chart,
     write_report,
 )
-from anime_gan.data.tags import NUM_TAGS, TAG_INDEX
-from anime_gan.errors import UnknownTagError
 
 
 @pytest.fixture
@@ -61,8 +61,16 @@ def test_report_dir_and_figures(tmp_path, ds):
     assert default_report_dir(tmp_path / "getchu128.zip") == tmp_path / "getchu128_report"
     report = default_report_dir(tmp_path / "ds")
     assert report_figures(report) == []
-    write_report(report, {"count": len(ds)}, ds.labels, ds.known, Counter({"2010": 10}),
-                 ["2010"], [40] * len(ds), [("2010", ds.images[0], 10)])
+    write_report(
+        report,
+        {"count": len(ds)},
+        ds.labels,
+        ds.known,
+        Counter({"2010": 10}),
+        ["2010"],
+        [40] * len(ds),
+        [("2010", ds.images[0], 10)],
+    )
     names = [p.name for p in report_figures(report)]
     assert names == ["tags.png", "years.png", "short_edge.png", "mean_faces.png"]
     (report / "mean_faces.png").unlink()

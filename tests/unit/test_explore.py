@@ -22,23 +22,40 @@ from anime_gan.models.generator import build_generator
 @pytest.fixture(scope="module")
 def sampler() -> Sampler:
     torch.manual_seed(0)
-    g = build_generator({"name": "srresnet", "resolution": 16, "z_dim": 8, "num_tags": 34,
-                         "channels": 4, "num_res_blocks": 1})
+    g = build_generator(
+        {
+            "name": "srresnet",
+            "resolution": 16,
+            "z_dim": 8,
+            "num_tags": 34,
+            "channels": 4,
+            "num_res_blocks": 1,
+        }
+    )
     return Sampler(g, LabelPrior.training())
 
 
 def test_chosen_tags_from_controls():
     assert explore.chosen_tags("Silver_Hair", "any", ["smile", "long-hair"]) == [
-        "silver hair", "smile", "long hair"]
+        "silver hair",
+        "smile",
+        "long hair",
+    ]
     assert explore.chosen_tags() == []
     assert explore.chosen_tags(eye_color="Red Eyes") == ["red eyes"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"hair_color": "blue eyes"}, "'blue eyes' is not among the hair colors: choose one of them"),
-    ({"eye_color": "smile"}, "'smile' is not among the eye colors"),
-    ({"on": ["red hair"]}, "'red hair' is a color: choose it as hair_color or eye_color."),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"hair_color": "blue eyes"},
+            "'blue eyes' is not among the hair colors: choose one of them",
+        ),
+        ({"eye_color": "smile"}, "'smile' is not among the eye colors"),
+        ({"on": ["red hair"]}, "'red hair' is a color: choose it as hair_color or eye_color."),
+    ],
+)
 def test_chosen_tags_rejects_a_tag_in_the_wrong_control(kwargs, message):
     with pytest.raises(UserError, match=message):
         explore.chosen_tags(**kwargs)
@@ -59,7 +76,7 @@ def test_noise_circle_passes_both_ends_and_keeps_the_distribution():
         z = explore.noise_on_circle(z0, z1, angle)
         assert abs(z.std().item() - 1) < 0.01 and abs(z.mean().item()) < 0.01
     middle = 0.5 * (z0 + z1)  # the straight line's midpoint is too short: std 1/sqrt(2)
-    assert abs(middle.std().item() - 0.5 ** 0.5) < 0.01
+    assert abs(middle.std().item() - 0.5**0.5) < 0.01
 
 
 def test_noise_walk_shares_one_condition_and_turns_the_noise(sampler):
@@ -72,8 +89,7 @@ def test_noise_walk_shares_one_condition_and_turns_the_noise(sampler):
     expected = sampler.images(sampler.noise(3, 5), c.expand(3, -1))
     np.testing.assert_array_equal(start, expected)
     quarter = sampler.images(sampler.noise(3, 6), c.expand(3, -1))
-    np.testing.assert_allclose(explore.noise_walk(sampler, tags, 90, n=3, seed=5), quarter,
-                               atol=1)
+    np.testing.assert_allclose(explore.noise_walk(sampler, tags, 90, n=3, seed=5), quarter, atol=1)
     still = explore.noise_walk_grid(sampler, tags, [0, 90, 180], n=3, seed=5)
     assert still.size == (80 + 3 * 4 * 18 + 8, 3 * 4 * 18 + 8)  # 16 px x4, 2 px pads x4
 

@@ -144,13 +144,24 @@ def test_ema_decay_zero_keeps_the_ema_copy_equal_to_the_raw_generator():
 def test_a_paper_style_run_trains_on_every_image_and_samples_the_raw_g(data, tmp_path):
     """model.ema_decay=0 callbacks.ema=false data.val_fraction=0 end to end: the run finishes,
     SWD is measured (on the training split), and the checkpoint's EMA copy is the raw G."""
-    metrics = train(train_config(data, tmp_path, "iterations=2", "model.ema_decay=0",
-                                 "callbacks.ema=false", "data.val_fraction=0"))
+    metrics = train(
+        train_config(
+            data,
+            tmp_path,
+            "iterations=2",
+            "model.ema_decay=0",
+            "callbacks.ema=false",
+            "data.val_fraction=0",
+        )
+    )
     assert torch.isfinite(torch.tensor(metrics["val/swd"]))
     state = read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["state_dict"]
-    raw = {k[len("generator."):]: v for k, v in state.items() if k.startswith("generator.")}
-    ema = {k[len("generator_ema.module."):]: v for k, v in state.items()
-           if k.startswith("generator_ema.module.")}
+    raw = {k[len("generator.") :]: v for k, v in state.items() if k.startswith("generator.")}
+    ema = {
+        k[len("generator_ema.module.") :]: v
+        for k, v in state.items()
+        if k.startswith("generator_ema.module.")
+    }
     assert raw.keys() == ema.keys() and all(torch.equal(raw[k], ema[k]) for k in raw)
 
 

@@ -15,19 +15,25 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from anime_gan.errors import UserError
-from tests.fakes import caffe_writer as cw
 from anime_gan.tagging.caffe import CaffeFormatError, parse_net, read_caffemodel
 from anime_gan.tagging.convert import convert_caffemodel
 from anime_gan.tagging.illust2vec import (
-    TRUNK, Illust2VecArch, Illust2VecFeatures, Illust2VecTagger, load_features, load_tagger,
+    TRUNK,
+    Illust2VecArch,
+    Illust2VecFeatures,
+    Illust2VecTagger,
+    load_features,
+    load_tagger,
 )
 from anime_gan.tagging.preprocess import I2V_MEAN_BGR, preprocess
+from tests.fakes import caffe_writer as cw
 
 ARCH = Illust2VecArch(width=32, input_size=224)
 LAYOUTS = [("new", False), ("v1", True)]  # (layout, legacy num/channels/height/width shapes)
 
 
 # -- a direct NumPy Illustration2Vec, float64 ------------------------------------------------------
+
 
 def np_conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     windows = sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), axis=(2, 3))
@@ -71,13 +77,15 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for kind in ("tag", "feature"):
         for layout, legacy in LAYOUTS:
             src = root / f"{kind}_{layout}.caffemodel"
-            weights = cw.fabricate_illust2vec(src, kind, ARCH, seed=len(out), layout=layout,
-                                              legacy_shape=legacy)
+            weights = cw.fabricate_illust2vec(
+                src, kind, ARCH, seed=len(out), layout=layout, legacy_shape=legacy
+            )
             out[kind, layout] = (weights, convert_caffemodel(src, kind="auto", arch=ARCH))
     return out
 
 
 # -- the reader ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("packed", [True, False])
 @pytest.mark.parametrize("legacy", [False, True])
@@ -85,12 +93,15 @@ def test_blob_encodings_read_back(packed: bool, legacy: bool) -> None:
     w = np.arange(24, dtype=np.float32).reshape(2, 3, 2, 2) - 7.5
     b = np.array([0.25, -3.0], dtype=np.float32)
     for layout in ("new", "v1"):
-        data = cw.length_field(1, b"net") + cw.layer_bytes("conv1_1", "Convolution", [w, b], layout,
-                                                           legacy, packed)
+        data = cw.length_field(1, b"net") + cw.layer_bytes(
+            "conv1_1", "Convolution", [w, b], layout, legacy, packed
+        )
         data += cw.layer_bytes("relu1_1", "ReLU", [], layout)
         name, layers = parse_net(data)
         assert name == "net" and [(layer.name, layer.type) for layer in layers] == [
-            ("conv1_1", "Convolution"), ("relu1_1", "ReLU")]
+            ("conv1_1", "Convolution"),
+            ("relu1_1", "ReLU"),
+        ]
         np.testing.assert_array_equal(layers[0].blobs[0], w)
         np.testing.assert_array_equal(layers[0].blobs[1].reshape(-1), b)
         assert layers[0].blobs[1].shape == ((1, 1, 1, 2) if legacy else (2,))
@@ -114,8 +125,10 @@ def test_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
     src.write_bytes(data[: len(data) // 2])  # inside a blob
     with pytest.raises(CaffeFormatError, match="truncated, so download it again"):
         read_caffemodel(src)
-    first_two = [(n, "Convolution", [weights[f"{n}.weight"], weights[f"{n}.bias"]])
-                 for n in ("conv1_1", "conv2_1")]
+    first_two = [
+        (n, "Convolution", [weights[f"{n}.weight"], weights[f"{n}.bias"]])
+        for n in ("conv1_1", "conv2_1")
+    ]
     cw.write_caffemodel(src, first_two)  # cut exactly between two layers: parses, but incomplete
     with pytest.raises(UserError, match=r"neither conv6_4 .*\(conv1_1, conv2_1\): it is truncated"):
         convert_caffemodel(src, arch=ARCH)
@@ -124,12 +137,15 @@ def test_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\x89PNG\r\n\x1a\n" + bytes(100), "is a PNG image"),
-    (np.random.default_rng(0).bytes(4096), "truncated|not a readable Caffe model"),
-    (b'name: "illust2vec_tag"\nlayer {\n  name: "conv1_1"\n}\n', "is a text file"),
-    (b"", "is empty"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "is a PNG image"),
+        (np.random.default_rng(0).bytes(4096), "truncated|not a readable Caffe model"),
+        (b'name: "illust2vec_tag"\nlayer {\n  name: "conv1_1"\n}\n', "is a text file"),
+        (b"", "is empty"),
+    ],
+)
 def test_foreign_file_is_a_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
     src = tmp_path / "x.caffemodel"
     src.write_bytes(content)
@@ -139,14 +155,20 @@ def test_foreign_file_is_a_clear_error(tmp_path: Path, content: bytes, message: 
 
 # -- the converter ---------------------------------------------------------------------------------
 
+
 def test_shape_mismatch_names_the_layer(tmp_path: Path) -> None:
     weights = cw.fabricate_weights("tag", ARCH)
     weights["conv3_2.weight"] = np.zeros((9, 8, 3, 3), np.float32)
-    layers = [(n, "Convolution", [weights[f"{n}.weight"], weights[f"{n}.bias"]])
-              for n in ARCH.shapes("tag")]
+    layers = [
+        (n, "Convolution", [weights[f"{n}.weight"], weights[f"{n}.bias"]])
+        for n in ARCH.shapes("tag")
+    ]
     src = cw.write_caffemodel(tmp_path / "bad.caffemodel", layers, layout="v1")
-    with pytest.raises(UserError, match=r"layer conv3_2 .* weight shape \(9, 8, 3, 3\) where the "
-                                        r"Illustration2Vec tag model needs \(8, 8, 3, 3\)"):
+    with pytest.raises(
+        UserError,
+        match=r"layer conv3_2 .* weight shape \(9, 8, 3, 3\) where the "
+        r"Illustration2Vec tag model needs \(8, 8, 3, 3\)",
+    ):
         convert_caffemodel(src, arch=ARCH)
     assert not list(tmp_path.glob("*.safetensors")) and not list(tmp_path.glob(".*tmp"))
 
@@ -165,6 +187,7 @@ def test_kind_is_detected_and_checked(tmp_path: Path, converted: dict) -> None:
 
 # -- the networks ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("layout", ["new", "v1"])
 def test_tagger_matches_numpy(converted: dict, images: np.ndarray, layout: str) -> None:
     weights, conversion = converted["tag", layout]
@@ -177,8 +200,9 @@ def test_tagger_matches_numpy(converted: dict, images: np.ndarray, layout: str) 
 
 
 @pytest.mark.parametrize("layout", ["new", "v1"])
-def test_features_match_numpy_in_caffe_flatten_order(converted: dict, images: np.ndarray,
-                                                     layout: str) -> None:
+def test_features_match_numpy_in_caffe_flatten_order(
+    converted: dict, images: np.ndarray, layout: str
+) -> None:
     weights, conversion = converted["feature", layout]
     feats = load_features(conversion.out)(images).numpy()
     expected = np_features(images, weights)
@@ -229,8 +253,11 @@ def test_release_architecture_shapes_on_meta() -> None:
         assert features.forward_preprocessed(x).shape == (2, 4096) and features.num_features == 4096
     release = Illust2VecArch()
     for net in (tagger, features):
-        shapes = {k.split(".")[0]: tuple(v.shape)
-                  for k, v in net.state_dict().items() if k.endswith("weight")}
+        shapes = {
+            k.split(".")[0]: tuple(v.shape)
+            for k, v in net.state_dict().items()
+            if k.endswith("weight")
+        }
         expected = {k: w for k, (w, _) in release.shapes(net.kind).items() if k != "encode2"}
         assert shapes == expected
     assert release.shapes("feature")["encode1"][0] == (4096, 50176)
@@ -261,6 +288,7 @@ def test_loader_errors(tmp_path: Path, converted: dict) -> None:
 
 
 # -- preprocessing ---------------------------------------------------------------------------------
+
 
 def test_preprocess_numbers_bgr_mean_no_scaling() -> None:
     image = np.array([[[10, 20, 30], [255, 0, 7]], [[0, 0, 0], [1, 2, 3]]], dtype=np.uint8)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from anime_gan.importer.stage import import_images
 from anime_gan.data.tags import TAG_INDEX
 from anime_gan.errors import UserError
+from anime_gan.importer.stage import import_images
 
 
 def folder(root: Path, csv: str, names: tuple[str, ...] = ("a.png", "b.png")) -> Path:
@@ -31,11 +31,15 @@ def run(src: Path):
 
 
 def test_unquoted_tags_are_all_read_with_a_warning(tmp_path):
-    labels, warnings = run(folder(tmp_path / "s", "file,tags\na.png,blonde hair\nb.png,BLUE HAIR,Red Eyes\n"))
+    labels, warnings = run(
+        folder(tmp_path / "s", "file,tags\na.png,blonde hair\nb.png,BLUE HAIR,Red Eyes\n")
+    )
     assert labels["b"][TAG_INDEX["blue hair"]] == 1 and labels["b"][TAG_INDEX["red eyes"]] == 1
-    assert warnings == ["1 rows of tags CSV " + str(tmp_path / "s") + ":tags.csv have more cells "
-                        "than the header (e.g. line 3): their extra cells were read as more "
-                        "tags; quote the tags field to say so."]
+    assert warnings == [
+        "1 rows of tags CSV " + str(tmp_path / "s") + ":tags.csv have more cells "
+        "than the header (e.g. line 3): their extra cells were read as more "
+        "tags; quote the tags field to say so."
+    ]
 
 
 def test_extra_columns_are_named(tmp_path):
@@ -44,16 +48,22 @@ def test_extra_columns_are_named(tmp_path):
 
 
 def test_an_overflowing_row_that_cannot_be_read_is_one_sentence(tmp_path):
-    with pytest.raises(UserError, match=r"line 2 of tags CSV .* has 4 cells for 3 columns: quote "
-                                        r"its tags field"):
+    with pytest.raises(
+        UserError,
+        match=r"line 2 of tags CSV .* has 4 cells for 3 columns: quote "
+        r"its tags field",
+    ):
         run(folder(tmp_path / "s", "file,tags,artist\na.png,blue hair,red eyes,someone\n"))
 
 
 def test_duplicate_rows_are_merged_with_a_warning(tmp_path):
     labels, warnings = run(folder(tmp_path / "s", "file,tags\na.png,smile\na.png,blue hair\n"))
     assert labels["a"][TAG_INDEX["smile"]] == 1 and labels["a"][TAG_INDEX["blue hair"]] == 1
-    assert any("1 CSV rows name an image that an earlier row already named (e.g. a.png): their "
-               "tags were merged" in w for w in warnings)
+    assert any(
+        "1 CSV rows name an image that an earlier row already named (e.g. a.png): their "
+        "tags were merged" in w
+        for w in warnings
+    )
 
 
 def test_year_counts_are_of_the_imported_images(tmp_path):

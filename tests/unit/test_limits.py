@@ -6,16 +6,15 @@ from __future__ import annotations
 import io
 import warnings
 import zipfile
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from anime_gan.crawl.download import ImageRejected, inspect_image
+from anime_gan.errors import UserError
 from anime_gan.importer.decode import DecodeError, decode_face
 from anime_gan.importer.source import ImageSource
 from anime_gan.importer.stage import import_images
-from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, read_capped
 
 
@@ -97,8 +96,10 @@ def test_detect_crawl_tag_and_upscale_refuse_too_many_pixels(tmp_path):
 def test_the_settings_are_config_keys():
     from anime_gan.cli._hydra import CONF_DIR
 
-    text = {name: (CONF_DIR / f"{name}.yaml").read_text() for name in
-            ("import", "detect", "tag", "crawl", "serve")}
+    text = {
+        name: (CONF_DIR / f"{name}.yaml").read_text()
+        for name in ("import", "detect", "tag", "crawl", "serve")
+    }
     assert "max_member_bytes:" in text["import"] and "max_pixels:" in text["import"]
     assert "max_pixels:" in text["detect"] and "max_pixels:" in text["tag"]
     assert "deadline_s:" in text["crawl"] and "max_pixels:" in text["crawl"]

@@ -36,7 +36,9 @@ def reference_fid(real: torch.Tensor, fake: torch.Tensor) -> float:
     return float((mu1 - mu2).dot(mu1 - mu2) + s1.trace() + s2.trace() - 2 * tr)
 
 
-def reference_kid(real: torch.Tensor, fake: torch.Tensor, subsets: int, size: int, seed: int) -> float:
+def reference_kid(
+    real: torch.Tensor, fake: torch.Tensor, subsets: int, size: int, seed: int
+) -> float:
     """Unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3, averaged over seeded random subsets."""
     gen = torch.Generator().manual_seed(seed)
     values = []
@@ -85,8 +87,9 @@ def test_fid_equals_the_former_implementation(d):
 def test_kid_equals_the_former_implementation_with_the_same_seed():
     real, fake = _features(300, 8, 0), _features(260, 8, 1, shift=0.5)
     with pytest.warns(UserWarning, match="Kernel Inception Distance"):
-        kid = KernelInceptionDistance(feature=MetricFeatures(Identity(8).eval()), subsets=20,
-                                      subset_size=100)
+        kid = KernelInceptionDistance(
+            feature=MetricFeatures(Identity(8).eval()), subsets=20, subset_size=100
+        )
     kid.update(real, real=True), kid.update(fake, real=False)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(7)
@@ -150,6 +153,7 @@ def _tiny_set(n: int, seed: int) -> FaceDataset:
 
 def test_protocol_caches_real_statistics_under_dataset_and_weights_hash(tmp_path):
     real = _tiny_set(40, 0)
+
     def gen(z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return torch.tanh(z[:, :3, None, None].expand(-1, 3, 16, 16) + c[:, :1, None, None])
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from anime_gan.data.datamodule import split_by_hash
-from anime_gan.demo.render import render_dataset
 from anime_gan.data.tags import TAG_INDEX
+from anime_gan.demo.render import render_dataset
 from anime_gan.errors import UserError
 from anime_gan.metrics.judge import TagJudge, judge_probabilities, load_judge, save_judge
 from anime_gan.metrics.judge_training import (
@@ -18,7 +18,6 @@ from anime_gan.metrics.judge_training import (
     judgeable_tags,
     train_judge,
 )
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

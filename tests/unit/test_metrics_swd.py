@@ -120,7 +120,9 @@ def test_pixel_noise_raises_the_neighbour_difference_far_more_than_swd_sees_it()
     from anime_gan.metrics.smoothness import NeighbourDifference
 
     clean = _faces(16, 32, 0)
-    noisy = (clean + 0.2 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(1))).clamp(-1, 1)
+    noisy = (
+        clean + 0.2 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(1))
+    ).clamp(-1, 1)
     m = NeighbourDifference()
     m.update(clean, real=True)
     m.update(noisy, real=False)

@@ -40,11 +40,15 @@ def test_generator_parameter_count_matches_spec(full_models: dict[str, nn.Module
     # trunk conv + BN; 3 x (k3n256 conv 9*64*256 + 256, BN 2*64); k9n3 81*64*3 + 3.
     conv64 = 9 * 64 * 64 + 64
     expected = (
-        162 * 16384 + 16384 + 128
+        162 * 16384
+        + 16384
+        + 128
         + 16 * (2 * conv64 + 2 * 128)
-        + conv64 + 128
+        + conv64
+        + 128
         + 3 * (9 * 64 * 256 + 256 + 128)
-        + 81 * 64 * 3 + 3
+        + 81 * 64 * 3
+        + 3
     )
     n = count_parameters(full_models["g"])
     assert n == expected == 4_352_643
@@ -142,11 +146,14 @@ def test_site_variant_normalizes_each_dense_feature() -> None:
     assert count_parameters(site) - count_parameters(paper) == 2 * (8 * 256 - 8)
 
 
-@pytest.mark.parametrize("make_g", [
-    lambda: SRResNetGenerator(32, **TINY_G),
-    lambda: SRResNetGenerator(32, variant="site", **TINY_G),
-    lambda: DCGANGenerator(32, base_channels=4),
-])
+@pytest.mark.parametrize(
+    "make_g",
+    [
+        lambda: SRResNetGenerator(32, **TINY_G),
+        lambda: SRResNetGenerator(32, variant="site", **TINY_G),
+        lambda: DCGANGenerator(32, base_channels=4),
+    ],
+)
 def test_gradient_reaches_every_generator_parameter_through_d(make_g) -> None:
     g, d = make_g(), ResNetDiscriminator(32, channels=4)
     adv, cls = d(g(*_inputs(4)))
@@ -188,14 +195,17 @@ def test_icnr_makes_each_upscaling_start_as_nearest_neighbour() -> None:
     assert g.config()["icnr"] is True and build_generator(g.config()).icnr is True
 
 
-@pytest.mark.parametrize("make", [
-    lambda: SRResNetGenerator(100),
-    lambda: SRResNetGenerator(8),
-    lambda: DCGANGenerator(48),
-    lambda: ResNetDiscriminator(100),
-    lambda: ResNetDiscriminator(128, num_stages=7),
-    lambda: ResNetDiscriminator(16, num_stages=4),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SRResNetGenerator(100),
+        lambda: SRResNetGenerator(8),
+        lambda: DCGANGenerator(48),
+        lambda: ResNetDiscriminator(100),
+        lambda: ResNetDiscriminator(128, num_stages=7),
+        lambda: ResNetDiscriminator(16, num_stages=4),
+    ],
+)
 def test_bad_resolution_is_a_user_error(make) -> None:
     with pytest.raises(ResolutionError, match="resolution") as info:
         make()
@@ -211,12 +221,15 @@ def test_unknown_names_are_rejected() -> None:
         build_discriminator({"name": "patchgan"})
 
 
-@pytest.mark.parametrize("g", [
-    SRResNetGenerator(32, z_dim=16, variant="site", **TINY_G),
-    SRResNetGenerator(32, z_dim=16, upsample="nearest", rgb_kernel=3, base=4, **TINY_G),
-    DCGANGenerator(32, z_dim=16, base_channels=4),
-    DCGANGenerator(32, z_dim=16, base_channels=4, rgb_conv=True),
-])
+@pytest.mark.parametrize(
+    "g",
+    [
+        SRResNetGenerator(32, z_dim=16, variant="site", **TINY_G),
+        SRResNetGenerator(32, z_dim=16, upsample="nearest", rgb_kernel=3, base=4, **TINY_G),
+        DCGANGenerator(32, z_dim=16, base_channels=4),
+        DCGANGenerator(32, z_dim=16, base_channels=4, rgb_conv=True),
+    ],
+)
 def test_generator_rebuilds_from_its_config(g: nn.Module) -> None:
     g2 = build_generator(g.config())
     assert type(g2) is type(g) and g2.config() == g.config()
@@ -227,12 +240,23 @@ def test_generator_rebuilds_from_its_config(g: nn.Module) -> None:
     assert torch.equal(g(z, c), g2(z, c))
 
 
-@pytest.mark.parametrize("d", [
-    ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3),
-    ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3, spectral_norm=True,
-                        projection=True, stem="conv3", down_kernel=4),
-    SNDCGANDiscriminator(64, num_tags=5, channels=4),
-])
+@pytest.mark.parametrize(
+    "d",
+    [
+        ResNetDiscriminator(64, num_tags=5, channels=4, num_stages=3),
+        ResNetDiscriminator(
+            64,
+            num_tags=5,
+            channels=4,
+            num_stages=3,
+            spectral_norm=True,
+            projection=True,
+            stem="conv3",
+            down_kernel=4,
+        ),
+        SNDCGANDiscriminator(64, num_tags=5, channels=4),
+    ],
+)
 def test_discriminator_rebuilds_from_its_config(d: nn.Module) -> None:
     d2 = build_discriminator(d.config())
     d2.load_state_dict(d.state_dict())
@@ -255,7 +279,9 @@ def test_options_beyond_the_paper_change_the_layers_they_name() -> None:
     first = stem.body[0]
     assert (first.kernel_size, first.stride) == ((3, 3), (1, 1))
     k4 = ResNetDiscriminator(128, channels=4, down_kernel=4)
-    assert all(m.kernel_size == (4, 4) for m in k4.body if isinstance(m, nn.Conv2d) and m.stride == (2, 2))
+    assert all(
+        m.kernel_size == (4, 4) for m in k4.body if isinstance(m, nn.Conv2d) and m.stride == (2, 2)
+    )
     baseline = DCGANGenerator(32, base_channels=8, rgb_conv=True)
     assert baseline.start_channels == 64 and baseline.deconvs[-2].kernel_size == (3, 3)
     assert baseline(z, c).shape == (2, 3, 32, 32)

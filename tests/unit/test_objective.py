@@ -43,10 +43,13 @@ def test_signed_condition_marks_unknown_tags_zero() -> None:
     assert signed_condition(labels, known).tolist() == [[1.0, -1.0, 0.0]]
 
 
-@pytest.mark.parametrize("make", [
-    lambda: ResNetDiscriminator(32, channels=4, projection=True, spectral_norm=True),
-    lambda: SNDCGANDiscriminator(32, channels=4),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ResNetDiscriminator(32, channels=4, projection=True, spectral_norm=True),
+        lambda: SNDCGANDiscriminator(32, channels=4),
+    ],
+)
 def test_projection_makes_the_adversarial_logit_depend_on_the_tags(make) -> None:
     d = make().eval()
     x = torch.rand(2, 3, 32, 32) * 2 - 1
@@ -76,8 +79,9 @@ def test_spectral_norm_bounds_each_layer_to_unit_norm() -> None:
 def _shifted(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     out = torch.zeros_like(x)
     h, w = x.shape[-2:]
-    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        x[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    out[..., max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
+        ..., max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
     return out
 
 
@@ -87,8 +91,12 @@ def test_translation_shifts_by_whole_pixels_with_zero_fill() -> None:
     out = translation(x, generator=torch.Generator().manual_seed(1))
     seen = set()
     for image, moved in zip(x, out):
-        shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                  if torch.equal(moved, _shifted(image, dy, dx))]
+        shifts = [
+            (dy, dx)
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+            if torch.equal(moved, _shifted(image, dy, dx))
+        ]
         assert len(shifts) == 1
         seen.add(shifts[0])
     assert len(seen) >= 6  # the shifts vary from image to image
@@ -129,16 +137,23 @@ def test_paper_objective_is_the_sum_of_the_paper_terms() -> None:
     d = ResNetDiscriminator(16, channels=4)
     real, labels, known, fake, c = _batch()
     obj = Objective(lambda_adv=34.0, lambda_gp=0.5)
-    loss, terms = obj.discriminator_loss(d, real, labels, known, fake, c, None,
-                                         torch.Generator().manual_seed(5))
+    loss, terms = obj.discriminator_loss(
+        d, real, labels, known, fake, c, None, torch.Generator().manual_seed(5)
+    )
     ra, rc = d(real)
     fa, fc = d(fake)
     gp = dragan_penalty(lambda x: d(x)[0], real, 0.5, torch.Generator().manual_seed(5))
-    expected = (classification_loss(rc, labels, known) + classification_loss(fc, c)
-                + 34.0 * d_adversarial_loss(ra, fa) + 0.5 * gp)
+    expected = (
+        classification_loss(rc, labels, known)
+        + classification_loss(fc, c)
+        + 34.0 * d_adversarial_loss(ra, fa)
+        + 0.5 * gp
+    )
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     g_loss, g_terms = obj.generator_loss(d, fake, c, None)
-    assert g_loss.item() == pytest.approx((34.0 * g_adversarial_loss(fa) + classification_loss(fc, c)).item(), rel=1e-5)
+    assert g_loss.item() == pytest.approx(
+        (34.0 * g_adversarial_loss(fa) + classification_loss(fc, c)).item(), rel=1e-5
+    )
     assert set(terms) == {"d_adv", "d_cls", "d_gp", "d_loss"}
     assert set(g_terms) == {"g_adv", "g_cls", "g_loss"}
 
@@ -146,10 +161,18 @@ def test_paper_objective_is_the_sum_of_the_paper_terms() -> None:
 def test_projection_only_objective_has_no_classifier_terms() -> None:
     d = ResNetDiscriminator(16, channels=4, projection=True)
     real, labels, known, fake, c = _batch()
-    obj = Objective(lambda_adv=1.0, lambda_gp=1.0, adv_loss="hinge", penalty="r1",
-                    cls_weight=0.0, fake_cls_weight=0.0, augment="translation")
-    loss, terms = obj.discriminator_loss(d, real, labels, known, fake, c, None,
-                                         torch.Generator().manual_seed(0))
+    obj = Objective(
+        lambda_adv=1.0,
+        lambda_gp=1.0,
+        adv_loss="hinge",
+        penalty="r1",
+        cls_weight=0.0,
+        fake_cls_weight=0.0,
+        augment="translation",
+    )
+    loss, terms = obj.discriminator_loss(
+        d, real, labels, known, fake, c, None, torch.Generator().manual_seed(0)
+    )
     assert terms["d_cls"].item() == 0.0
     loss.backward()
     assert d.cls_head.weight.grad is None or d.cls_head.weight.grad.abs().sum() == 0

@@ -14,8 +14,8 @@ from PIL import Image
 from anime_gan import outputs
 from anime_gan.crawl.store import CrawlStore
 from anime_gan.data.dataset import FaceDataset, load_dataset, save_dataset
-from anime_gan.importer.stage import import_images
 from anime_gan.errors import UserError
+from anime_gan.importer.stage import import_images
 from anime_gan.outputs import OutputKind, check_output, staged_folder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,8 +24,11 @@ KINDS = {name: kind for name, kind in vars(outputs).items() if isinstance(kind, 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` and its bytes: what must survive a refused command."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def images_folder(root: Path, n: int = 3) -> Path:
@@ -66,8 +69,17 @@ def test_the_issue_example_import_into_the_parent_of_its_source(tmp_path):
     images_folder(parent / "imgs")
     (parent / "notes.txt").write_text("keep me")
     before = snapshot(parent)
-    cmd = [sys.executable, "-m", "anime_gan.cli.main", "import", f"source={parent / 'imgs'}",
-           f"out={parent}", "resolution=32", "progress=false", f"hydra.run.dir={tmp_path / 'run'}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "anime_gan.cli.main",
+        "import",
+        f"source={parent / 'imgs'}",
+        f"out={parent}",
+        "resolution=32",
+        "progress=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 2, done.stderr
     error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
@@ -191,8 +203,15 @@ def test_render_and_build_refuse_a_foreign_folder_before_any_work(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
-    cmd = [sys.executable, "-m", "anime_gan.cli.main", "render", "n=8", f"out={mine}",
-           f"hydra.run.dir={tmp_path / 'run'}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "anime_gan.cli.main",
+        "render",
+        "n=8",
+        f"out={mine}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "already holds notes.txt" in done.stderr.strip().splitlines()[-1]

@@ -21,7 +21,9 @@ def test_training_prior_frequencies():
     for idx in EXCLUSIVE_GROUPS.values():
         freq = c[:, idx].mean(0)
         assert torch.allclose(freq, torch.full_like(freq, 1 / len(idx)), atol=0.012)
-    assert torch.allclose(c[:, INDEPENDENT].mean(0), torch.full((len(INDEPENDENT),), 0.25), atol=0.015)
+    assert torch.allclose(
+        c[:, INDEPENDENT].mean(0), torch.full((len(INDEPENDENT),), 0.25), atol=0.015
+    )
 
 
 def _toy_dataset(rng: np.random.Generator, n: int = 5000):
@@ -33,7 +35,7 @@ def _toy_dataset(rng: np.random.Generator, n: int = 5000):
     labels[:, tag_index("smile")] = rng.random(n) < 0.6
     known = np.ones_like(labels)
     known[: n // 2, tag_index("hat")] = 0  # hat known on half the rows only, all of them true
-    labels[n // 2:, tag_index("hat")] = 1
+    labels[n // 2 :, tag_index("hat")] = 1
     return labels, known
 
 
@@ -46,7 +48,9 @@ def test_empirical_prior_matches_data_and_ignores_unknown():
     c = prior.sample(N, generator=torch.Generator().manual_seed(1))
     _check_exclusive(c)
     assert c[:, 0].mean().item() == pytest.approx(prior.group_probs["hair_color"][0], abs=0.015)
-    assert c[:, tag_index("smile")].mean().item() == pytest.approx(labels[:, tag_index("smile")].mean(), abs=0.015)
+    assert c[:, tag_index("smile")].mean().item() == pytest.approx(
+        labels[:, tag_index("smile")].mean(), abs=0.015
+    )
 
 
 def test_empirical_prior_falls_back_without_known_labels():
@@ -58,7 +62,9 @@ def test_empirical_prior_falls_back_without_known_labels():
 
 def test_fixed_tags_override():
     prior = LabelPrior.training()
-    c = prior.sample(500, fixed=["blue hair", "-smile", "glasses"], generator=torch.Generator().manual_seed(2))
+    c = prior.sample(
+        500, fixed=["blue hair", "-smile", "glasses"], generator=torch.Generator().manual_seed(2)
+    )
     _check_exclusive(c)
     assert torch.all(c[:, tag_index("blue hair")] == 1)
     assert torch.all(c[:, tag_index("smile")] == 0) and torch.all(c[:, tag_index("glasses")] == 1)

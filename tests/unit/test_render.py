@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from anime_gan.cli.main import main as cli_main
-from anime_gan.demo import render
 from anime_gan.data.dataset import load_dataset
 from anime_gan.data.priors import LabelPrior
-from anime_gan.demo.render import face_rng, render_dataset, render_face
-from anime_gan.demo.params import FaceParams, sample_params
 from anime_gan.data.tags import (
-    EXCLUSIVE_GROUPS, INDEPENDENT, NUM_TAGS, TAG_INDEX, TAG_NAMES, to_multi_hot,
+    EXCLUSIVE_GROUPS,
+    INDEPENDENT,
+    NUM_TAGS,
+    TAG_INDEX,
+    TAG_NAMES,
+    to_multi_hot,
 )
+from anime_gan.demo import render
+from anime_gan.demo.params import FaceParams, sample_params
+from anime_gan.demo.render import face_rng, render_dataset, render_face
 from anime_gan.errors import UserError
 
 RES = 128  # toggles are checked at 128 px, where LANCZOS ringing (~3 px) is small beside r
@@ -145,8 +150,9 @@ def test_deterministic_per_seed() -> None:
 
 @pytest.mark.parametrize("res", [16, 32, 64, 128])
 def test_shape_and_dtype(res: int) -> None:
-    img = render_face(labels("silver hair", "aqua eyes", "long hair"), res,
-                      np.random.default_rng(0))
+    img = render_face(
+        labels("silver hair", "aqua eyes", "long hair"), res, np.random.default_rng(0)
+    )
     assert img.shape == (res, res, 3) and img.dtype == np.uint8
     assert img.std() > 20  # a picture, not a flat fill
 
@@ -158,8 +164,10 @@ def test_hair_and_eye_colors_are_distinct_at_32px() -> None:
         means = []
         for seed in (1, 2):
             mask = region(sample_params(np.random.default_rng(seed)), 32)
-            faces = [render_face(labels(TAG_NAMES[i], fixed), 32, np.random.default_rng(seed))
-                     for i in EXCLUSIVE_GROUPS[group]]
+            faces = [
+                render_face(labels(TAG_NAMES[i], fixed), 32, np.random.default_rng(seed))
+                for i in EXCLUSIVE_GROUPS[group]
+            ]
             means.append([face[mask].mean(axis=0) for face in faces])
         m = np.mean(means, axis=0)
         dist = np.linalg.norm(m[:, None] - m[None], axis=2) + np.eye(len(m)) * 1e3
@@ -176,8 +184,14 @@ def test_dataset_labels_follow_prior() -> None:
     rates = ds.labels[:, INDEPENDENT].mean(axis=0)
     assert np.all(np.abs(rates - 0.25) < 0.08)
     assert ds.known.shape == (400, NUM_TAGS) and (ds.known == 1).all()
-    assert ds.metadata[3] == {"id": "render-000003", "source": "render", "year": None, "width": 16,
-                              "height": 16, "seed": 5}
+    assert ds.metadata[3] == {
+        "id": "render-000003",
+        "source": "render",
+        "year": None,
+        "width": 16,
+        "height": 16,
+        "seed": 5,
+    }
     assert ds.info["source"] == "render"
 
 
@@ -218,8 +232,14 @@ def test_bad_n_and_face_resolution() -> None:
 
 
 def test_cli_end_to_end(tmp_path, capsys) -> None:
-    args = ["render", "n=16", "resolution=32", f"out={tmp_path}/demo", f"sheet={tmp_path}/s.png",
-            "hydra.run.dir=" + str(tmp_path / "run")]
+    args = [
+        "render",
+        "n=16",
+        "resolution=32",
+        f"out={tmp_path}/demo",
+        f"sheet={tmp_path}/s.png",
+        "hydra.run.dir=" + str(tmp_path / "run"),
+    ]
     assert cli_main(args) == 0
     ds = load_dataset(tmp_path / "demo")
     assert len(ds) == 16 and ds.resolution == 32 and (ds.known == 1).all()
@@ -230,8 +250,13 @@ def test_cli_end_to_end(tmp_path, capsys) -> None:
 
 
 def test_cli_bad_resolution(tmp_path, capsys) -> None:
-    args = ["render", "n=4", "resolution=24", f"out={tmp_path}/demo",
-            "hydra.run.dir=" + str(tmp_path / "run")]
+    args = [
+        "render",
+        "n=4",
+        "resolution=24",
+        f"out={tmp_path}/demo",
+        "hydra.run.dir=" + str(tmp_path / "run"),
+    ]
     with pytest.raises(SystemExit) as e:
         cli_main(args)
     assert e.value.code == 2

@@ -6,7 +6,12 @@ from PIL import Image
 
 from anime_gan.errors import UserError
 from anime_gan.faces.review import (
-    INDEX_FILE, REJECTS_FILE, extend_index, load_index, read_rejects, write_review,
+    INDEX_FILE,
+    REJECTS_FILE,
+    extend_index,
+    load_index,
+    read_rejects,
+    write_review,
 )
 from tests.unit.faces_fixture import make_faces
 
@@ -31,7 +36,9 @@ def test_numbers_are_stable_when_crops_come_and_go(tmp_path):
     # detect found more crops (and one old crop is gone): old numbers keep their crops
     rows = make_faces(tmp_path / "faces", [2008] * 7)
     done = (tmp_path / "faces" / "done.jsonl").read_text().splitlines()
-    (tmp_path / "faces" / "done.jsonl").write_text("\n".join(done[:1] + done[2:]) + "\n")  # drop src001
+    (tmp_path / "faces" / "done.jsonl").write_text(
+        "\n".join(done[:1] + done[2:]) + "\n"
+    )  # drop src001
     result = write_review(tmp_path / "faces", tmp_path / "review", per_sheet=4)
     index = load_index(tmp_path / "review" / INDEX_FILE)
     assert index[0] == rows[0]["id"] and index[1] == rows[1]["id"] and index[6] == rows[6]["id"]

@@ -58,10 +58,17 @@ def request(netloc: str, path: str, method: str = "GET", headers: dict | None = 
     return response, body
 
 
-@pytest.mark.parametrize("path", [
-    "/../secret.txt", "/%2e%2e/secret.txt", "/model/../../secret.txt", "/ort/..%2f..%2fsecret.txt",
-    "/..%5csecret.txt", "/model/%2E%2E/%2E%2E/secret.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/model/../../secret.txt",
+        "/ort/..%2f..%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/model/%2E%2E/%2E%2E/secret.txt",
+    ],
+)
 def test_traversal_is_refused(server, path):
     response, body = request(server, path)
     assert response.status in (403, 404)
@@ -75,14 +82,17 @@ def test_symlinks_out_of_a_root_and_odd_paths_are_not_served(server):
         assert b"outside the roots" not in body
 
 
-@pytest.mark.parametrize("path, mime", [
-    ("/", "text/html; charset=utf-8"),
-    ("/main.js", "text/javascript; charset=utf-8"),
-    ("/ort/ort.wasm.min.mjs", "text/javascript; charset=utf-8"),
-    ("/ort/runtime.wasm", "application/wasm"),
-    ("/model/model.json", "application/json"),
-    ("/model/generator.onnx", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "path, mime",
+    [
+        ("/", "text/html; charset=utf-8"),
+        ("/main.js", "text/javascript; charset=utf-8"),
+        ("/ort/ort.wasm.min.mjs", "text/javascript; charset=utf-8"),
+        ("/ort/runtime.wasm", "application/wasm"),
+        ("/model/model.json", "application/json"),
+        ("/model/generator.onnx", "application/octet-stream"),
+    ],
+)
 def test_mime_types_and_headers(server, path, mime):
     response, body = request(server, path)
     assert response.status == 200
@@ -104,9 +114,17 @@ def test_revalidation_and_head(server, folders):
 
 
 def test_precompressed_files_go_to_browsers_that_accept_gzip(server):
-    response, body = request(server, "/ort/big.wasm", headers={"Accept-Encoding": "gzip, deflate, br"})
-    assert response.getheader("Content-Encoding") == "gzip" and response.getheader("Vary") == "Accept-Encoding"
-    assert response.getheader("Content-Type") == "application/wasm" and gzip.decompress(body) == b"\0asm" * 1000
+    response, body = request(
+        server, "/ort/big.wasm", headers={"Accept-Encoding": "gzip, deflate, br"}
+    )
+    assert (
+        response.getheader("Content-Encoding") == "gzip"
+        and response.getheader("Vary") == "Accept-Encoding"
+    )
+    assert (
+        response.getheader("Content-Type") == "application/wasm"
+        and gzip.decompress(body) == b"\0asm" * 1000
+    )
     plain, body = request(server, "/ort/big.wasm")
     assert plain.getheader("Content-Encoding") is None and body == b"\0asm" * 1000
 
@@ -122,13 +140,25 @@ def test_resolve_maps_prefixes_to_roots(folders):
 
 def _cli(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.Popen([sys.executable, "-m", "anime_gan.cli.main", "serve", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "anime_gan.cli.main", "serve", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_cli_serves_on_a_free_port_and_stops_by_itself(folders, tmp_path):
     page, model, _ = folders
-    proc = _cli(f"page_dir={page}", f"model_dir={model}", "port=0", "timeout=30", f"hydra.run.dir={tmp_path}")
+    proc = _cli(
+        f"page_dir={page}",
+        f"model_dir={model}",
+        "port=0",
+        "timeout=30",
+        f"hydra.run.dir={tmp_path}",
+    )
     try:
         line = proc.stdout.readline()
         assert "serving the page at http://127.0.0.1:" in line, line + proc.stderr.read()
@@ -142,7 +172,9 @@ def test_cli_serves_on_a_free_port_and_stops_by_itself(folders, tmp_path):
 
 def test_cli_says_what_is_missing(folders, tmp_path):
     page, model, _ = folders
-    proc = _cli(f"page_dir={tmp_path / 'nowhere'}", f"model_dir={model}", f"hydra.run.dir={tmp_path}")
+    proc = _cli(
+        f"page_dir={tmp_path / 'nowhere'}", f"model_dir={model}", f"hydra.run.dir={tmp_path}"
+    )
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "run `make web`" in err and "Traceback" not in err
     proc = _cli(f"page_dir={page}", f"model_dir={tmp_path}", f"hydra.run.dir={tmp_path}")
@@ -220,12 +252,21 @@ def test_cli_refuses_a_port_out_of_range(folders, tmp_path):
 
 
 def _card(resolution: int, iteration: int | None) -> str:
-    return json.dumps({
-        "resolution": resolution, "z_dim": 128, "default_variant": "int8",
-        "models": {"int8": {"file": "generator.int8.onnx", "bytes": 4, "parity": {"psnr_db": 50.0}}},
-        "source": {"iteration": iteration, "generator_config": {"name": "srresnet", "channels": 64}},
-        "exported": "2026-01-01T00:00:00+00:00",
-    })
+    return json.dumps(
+        {
+            "resolution": resolution,
+            "z_dim": 128,
+            "default_variant": "int8",
+            "models": {
+                "int8": {"file": "generator.int8.onnx", "bytes": 4, "parity": {"psnr_db": 50.0}}
+            },
+            "source": {
+                "iteration": iteration,
+                "generator_config": {"name": "srresnet", "channels": 64},
+            },
+            "exported": "2026-01-01T00:00:00+00:00",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -265,9 +306,14 @@ def test_several_exports_are_served_and_listed(folders, exports):
         assert index["default"] == "paper128"
         by_name = {m["name"]: m for m in index["models"]}
         assert set(by_name) == {"broken", "demo", "paper128"}
-        assert by_name["demo"]["resolution"] == 32 and by_name["demo"]["source"]["iteration"] == 2500
-        assert by_name["demo"]["variants"]["int8"] == {"file": "generator.int8.onnx", "bytes": 4,
-                                                      "parity": {"psnr_db": 50.0}}
+        assert (
+            by_name["demo"]["resolution"] == 32 and by_name["demo"]["source"]["iteration"] == 2500
+        )
+        assert by_name["demo"]["variants"]["int8"] == {
+            "file": "generator.int8.onnx",
+            "bytes": 4,
+            "parity": {"psnr_db": 50.0},
+        }
         assert by_name["paper128"]["path"] == "models/paper128/" and "error" in by_name["broken"]
         for name in ("demo", "paper128"):
             response, body = request(netloc, f"/models/{name}/generator.int8.onnx")
@@ -277,7 +323,11 @@ def test_several_exports_are_served_and_listed(folders, exports):
         etag = request(netloc, "/models/index.json")[0].getheader("ETag")
         again, body = request(netloc, "/models/index.json", headers={"If-None-Match": etag})
         assert again.status == 304 and body == b""
-        for path in ("/models/../secret.txt", "/models/no-model/x", "/models/demo/../paper128/model.json"):
+        for path in (
+            "/models/../secret.txt",
+            "/models/no-model/x",
+            "/models/demo/../paper128/model.json",
+        ):
             assert request(netloc, path)[0].status in (403, 404), path
     finally:
         srv.shutdown()

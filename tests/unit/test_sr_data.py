@@ -14,7 +14,6 @@ from anime_gan.errors import UserError
 from anime_gan.superres.data import SRDataModule, downscale_2x, resize_bicubic, resize_pil
 from tests.helpers import tiny_dataset
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -24,7 +23,9 @@ def faces() -> np.ndarray:
 
 
 def _pil(images: np.ndarray, size: int, resample=Image.BICUBIC) -> np.ndarray:
-    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), resample)) for im in images])
+    return np.stack(
+        [np.asarray(Image.fromarray(im).resize((size, size), resample)) for im in images]
+    )
 
 
 @pytest.mark.parametrize("size", [16, 64, 48])  # down by 2 (the pairs), up by 2 (the baseline), 1.5

@@ -21,8 +21,10 @@ def test_rgb_grey_and_palette_are_read_as_rgb(tmp_path):
         assert pixels.shape == (4, 6, 3) and pixels.dtype == np.uint8
 
 
-@pytest.mark.parametrize("mode, words", [("RGBA", "4 channel(s) (RGBA)"), ("LA", "2 channel(s) (LA)"),
-                                         ("CMYK", "4 channel(s) (CMYK)")])
+@pytest.mark.parametrize(
+    "mode, words",
+    [("RGBA", "4 channel(s) (RGBA)"), ("LA", "2 channel(s) (LA)"), ("CMYK", "4 channel(s) (CMYK)")],
+)
 def test_other_channel_counts_are_refused(tmp_path, mode, words):
     path = _save(tmp_path / f"x.{'jpg' if mode == 'CMYK' else 'png'}", mode)
     with pytest.raises(UserError, match="3-channel RGB") as e:

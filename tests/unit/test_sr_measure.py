@@ -9,9 +9,15 @@ import pytest
 
 from anime_gan.demo.render import render_dataset
 from anime_gan.superres.data import downscale_2x
-from anime_gan.superres.measure import (PSNR_CAP_DB, baselines, format_table, gradient_energy,
-                                        measure, psnr, ssim)
-
+from anime_gan.superres.measure import (
+    PSNR_CAP_DB,
+    baselines,
+    format_table,
+    gradient_energy,
+    measure,
+    psnr,
+    ssim,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -58,6 +64,8 @@ def test_measure_rows_bicubic_blurs_and_original_is_the_reference():
     assert list(rows) == ["bicubic", "lanczos", "original"]
     assert rows["original"]["psnr"] == PSNR_CAP_DB and rows["original"]["sharpness_ratio"] == 1.0
     assert 15 < rows["bicubic"]["psnr"] < 40 and rows["bicubic"]["sharpness_ratio"] < 0.7
-    assert rows["lanczos"]["sharpness"] > rows["bicubic"]["sharpness"]  # Lanczos is the sharper kernel
+    assert (
+        rows["lanczos"]["sharpness"] > rows["bicubic"]["sharpness"]
+    )  # Lanczos is the sharper kernel
     table = format_table(list(rows.values()))
     assert "inf (capped)" in table and table.count("\n") == 4

@@ -7,14 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from anime_gan.demo.render import render_dataset
 from anime_gan.data.transforms import to_model_range
+from anime_gan.demo.render import render_dataset
 from anime_gan.errors import UserError
 from anime_gan.models.losses import d_adversarial_loss
 from anime_gan.superres.data import downscale_2x, resize_bicubic
 from anime_gan.superres.export import export_upscaler, parity
 from anime_gan.superres.model import SRDiscriminator, SRResNet2x, load_upscaler, upscale_images
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -31,7 +30,9 @@ def model() -> SRResNet2x:
 @pytest.mark.parametrize("residual", [True, False])
 def test_output_is_twice_the_input_at_any_size(shape, residual):
     n, h, w = shape
-    out = SRResNet2x(channels=8, num_res_blocks=1, residual=residual).eval()(torch.rand(n, 3, h, w) * 2 - 1)
+    out = SRResNet2x(channels=8, num_res_blocks=1, residual=residual).eval()(
+        torch.rand(n, 3, h, w) * 2 - 1
+    )
     assert out.shape == (n, 3, 2 * h, 2 * w) and torch.isfinite(out).all()
     if not residual:
         assert out.abs().max() <= 1
@@ -47,7 +48,9 @@ def test_critic_learns_to_tell_bicubic_upscales_from_originals():
     """40 steps on 16 faces. With the N(0, 0.02) init this loss stayed at 2 log 2 = 1.386."""
     hi = render_dataset(16, 32, seed=4).images
     real = to_model_range(torch.from_numpy(hi).permute(0, 3, 1, 2))
-    fake = to_model_range(torch.from_numpy(resize_bicubic(downscale_2x(hi), 32)).permute(0, 3, 1, 2))
+    fake = to_model_range(
+        torch.from_numpy(resize_bicubic(downscale_2x(hi), 32)).permute(0, 3, 1, 2)
+    )
     torch.manual_seed(0)
     d = SRDiscriminator(channels=8)
     opt = torch.optim.Adam(d.parameters(), 4e-4, betas=(0.9, 0.999))
@@ -74,12 +77,15 @@ def test_upscale_images_takes_and_gives_uint8(model):
     assert not model.training
 
 
-@pytest.mark.parametrize("bad, words", [
-    (np.zeros((2, 8, 8, 4), np.uint8), "4 channels"),
-    (np.zeros((2, 8, 8), np.uint8), "8 channels"),  # [N, H, W]: greyscale stack read as H, W, C
-    (np.zeros((8, 8), np.uint8), "not of shape (8, 8)"),
-    (np.zeros((1, 8, 8, 3), np.float32), "uint8"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (np.zeros((2, 8, 8, 4), np.uint8), "4 channels"),
+        (np.zeros((2, 8, 8), np.uint8), "8 channels"),  # [N, H, W]: greyscale stack read as H, W, C
+        (np.zeros((8, 8), np.uint8), "not of shape (8, 8)"),
+        (np.zeros((1, 8, 8, 3), np.float32), "uint8"),
+    ],
+)
 def test_upscale_images_rejects_wrong_arrays_in_one_sentence(model, bad, words):
     with pytest.raises(UserError, match="convert") as e:
         upscale_images(model, bad)

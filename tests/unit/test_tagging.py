@@ -12,7 +12,13 @@ import torch
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, INDEPENDENT, NUM_TAGS, TAG_INDEX, TAGS
 from anime_gan.errors import UserError
 from anime_gan.tagging.tagger import (
-    THRESHOLD, append_rows, finished_ids, labels_from_probs, read_tags, select_tags, tag_rows,
+    THRESHOLD,
+    append_rows,
+    finished_ids,
+    labels_from_probs,
+    read_tags,
+    select_tags,
+    tag_rows,
 )
 
 
@@ -57,8 +63,14 @@ def test_ties_go_to_the_lowest_index() -> None:
 
 def test_independent_tags_are_strictly_above_the_threshold() -> None:
     assert THRESHOLD == 0.25
-    probs = i2v_vector(long_hair=0.25, smile=np.nextafter(np.float32(0.25), np.float32(1)),
-                       glasses=0.2499, hat=1.0, twintails=0.9, short_hair=0.8)
+    probs = i2v_vector(
+        long_hair=0.25,
+        smile=np.nextafter(np.float32(0.25), np.float32(1)),
+        glasses=0.2499,
+        hat=1.0,
+        twintails=0.9,
+        short_hair=0.8,
+    )
     labels = select_tags(probs).labels[0]
     independent = {TAGS[i].name for i in INDEPENDENT if labels[i]}
     assert independent == {"smile", "hat", "twintails", "short hair"}  # 0.25 itself is false
@@ -78,8 +90,12 @@ def test_tags_file_round_trip_and_torn_last_line(tmp_path: Path) -> None:
     with open(path, "w") as handle:
         append_rows(handle, tag_rows(["a", "b"], ["a.png", "sub/b.png"], sel))
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    assert rows[1] == {"id": "b", "file": "sub/b.png", "labels": sel.labels[1].tolist(),
-                       "probs": pytest.approx(sel.probs[1].tolist())}
+    assert rows[1] == {
+        "id": "b",
+        "file": "sub/b.png",
+        "labels": sel.labels[1].tolist(),
+        "probs": pytest.approx(sel.probs[1].tolist()),
+    }
     with open(path, "a") as handle:
         handle.write('{"id": "c", "file": "c.png", "pro')  # an interrupted write
     tags = read_tags(tmp_path)

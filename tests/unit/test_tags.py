@@ -8,7 +8,9 @@ from anime_gan.errors import UnknownTagError, UserError
 def test_schema_has_34_tags_with_spec_indices():
     assert T.NUM_TAGS == 34
     assert [g.name for g in T.GROUPS] == ["hair_color", "hair_style", "other", "eye_color"]
-    assert len(T.EXCLUSIVE_GROUPS["hair_color"]) == 13 and len(T.EXCLUSIVE_GROUPS["eye_color"]) == 10
+    assert (
+        len(T.EXCLUSIVE_GROUPS["hair_color"]) == 13 and len(T.EXCLUSIVE_GROUPS["eye_color"]) == 10
+    )
     assert len(T.INDEPENDENT) == 11
     assert T.TAGS[T.tag_index("gray hair")].i2v_index == 206
     assert T.TAGS[T.tag_index("orange eyes")].i2v_index == 285
@@ -70,6 +72,9 @@ def test_complete_labels_mark_everything_known():
 
 def test_fixed_tags_spellings():
     fixed = T.fixed_tags(["blue hair", "-smile", "no glasses"])
-    assert fixed == {T.tag_index("blue hair"): True, T.tag_index("smile"): False,
-                     T.tag_index("glasses"): False}
+    assert fixed == {
+        T.tag_index("blue hair"): True,
+        T.tag_index("smile"): False,
+        T.tag_index("glasses"): False,
+    }
     assert T.fixed_tags({"Hat": 0}) == {T.tag_index("hat"): False}
