@@ -14,6 +14,9 @@ a 5x5 convolution from 4C channels to 12 on the 64x64 map: 23% more multiply-add
 holds zeros) but a matrix product 4x as tall (12 rows, not 3) and an unfolded input 3.2x smaller.
 In onnxruntime-web that layer was 30% of the time at 128 px; this form is markedly faster.
 
+With nearest-neighbour upsampling (``upsample=nearest``, model=plus) each block is ``Resize ->
+Conv -> ReLU`` once its BatchNorm is folded, and the last layer stays at full resolution.
+
 The outputs equal the original's up to float rounding.
 """
 
@@ -28,8 +31,9 @@ from torch import Tensor, nn
 from anime_gan.models.generator import SRResNetGenerator
 
 
-def fold_batchnorm(weight: Tensor, bias: Tensor | None, bn: nn.modules.batchnorm._BatchNorm,
-                   group: int = 1) -> tuple[Tensor, Tensor]:
+def fold_batchnorm(
+    weight: Tensor, bias: Tensor | None, bn: nn.modules.batchnorm._BatchNorm, group: int = 1
+) -> tuple[Tensor, Tensor]:
     """Weight and bias of ``bn(layer(x))`` as one layer.
 
     ``group`` is how many consecutive outputs of the layer share one BatchNorm channel: 1 for a
@@ -81,9 +85,17 @@ class FoldedSRResNet(nn.Module):
     def __init__(self, g: SRResNetGenerator) -> None:
         super().__init__()
         if g.training:
-            raise ValueError("fold an eval-mode generator: BatchNorm must use its running statistics")
-        self.channels, self.variant, self.base = g.channels, g.variant, g.resolution // 2 ** len(g.upsample)
-        group = self.base * self.base if g.variant == "paper" else 1  # BN2d per channel / BN1d per feature
+            raise ValueError(
+                "fold an eval-mode generator: BatchNorm must use its running statistics"
+            )
+        self.channels, self.variant, self.base = (
+            g.channels,
+            g.variant,
+            g.resolution // 2 ** len(g.upsample),
+        )
+        group = (
+            self.base * self.base if g.variant == "paper" else 1
+        )  # BN2d per channel / BN1d per feature
         self.dense = copy.deepcopy(g.dense)
         weight, bias = fold_batchnorm(g.dense.weight, g.dense.bias, g.dense_norm, group)
         self.dense.weight, self.dense.bias = nn.Parameter(weight), nn.Parameter(bias)
@@ -92,9 +104,13 @@ class FoldedSRResNet(nn.Module):
             for b in g.res_blocks
         )
         self.trunk_out = _folded_conv(g.trunk_out[0], g.trunk_out[1])
-        self.upsample = nn.ModuleList(_folded_conv(b[0], b[2], group=4) for b in g.upsample)
+        self.nearest = getattr(g, "upsample_kind", "subpixel") == "nearest"
+        self.upsample = nn.ModuleList(
+            _folded_conv(b[1], b[2]) if self.nearest else _folded_conv(b[0], b[2], group=4)
+            for b in g.upsample
+        )
         rgb = g.to_rgb[0]
-        if len(self.upsample):  # the last layer on the last block's unshuffled output
+        if len(self.upsample) and not self.nearest:  # on the last block's unshuffled output
             weight, bias, padding = polyphase_conv(rgb.weight.detach(), rgb.bias.detach())
             rgb = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], 1, padding)
             rgb.weight, rgb.bias = nn.Parameter(weight), nn.Parameter(bias)
@@ -111,6 +127,10 @@ class FoldedSRResNet(nn.Module):
         h = torch.relu(self.trunk_out(h))
         if self.variant == "paper":
             h = h + h0  # the long skip of Fig. 3
+        if self.nearest:  # resize -> k3n{C}s1 -> ReLU, BN folded; the last layer as it was
+            for conv in self.upsample:
+                h = torch.relu(conv(F.interpolate(h, scale_factor=2.0, mode="nearest")))
+            return torch.tanh(self.to_rgb(h))
         for i, conv in enumerate(self.upsample):  # k3n{4C}s1 -> ReLU -> PixelShuffle(2), BN folded
             h = torch.relu(conv(h))
             if i < len(self.upsample) - 1:

@@ -46,9 +46,20 @@ def _randomize_batchnorms(g: torch.nn.Module) -> None:
             m.bias.data.uniform_(-0.5, 0.5)
 
 
-@pytest.mark.parametrize("variant", ["paper", "site"])
-def test_folded_generator_computes_the_same_images(variant):
-    g = SRResNetGenerator(32, channels=8, num_res_blocks=2, variant=variant)
+@pytest.mark.parametrize(
+    "variant, upsample, rgb_kernel",
+    [
+        ("paper", "subpixel", 9),
+        ("site", "subpixel", 9),
+        ("paper", "nearest", 3),
+        ("site", "nearest", 9),
+    ],
+)
+def test_folded_generator_computes_the_same_images(variant, upsample, rgb_kernel):
+    # nearest: the upsampling of model=plus (the demo's recipe)
+    g = SRResNetGenerator(
+        32, channels=8, num_res_blocks=2, variant=variant, upsample=upsample, rgb_kernel=rgb_kernel
+    )
     _randomize_batchnorms(g)
     g.eval()
     folded = inference_generator(g)
@@ -79,7 +90,9 @@ def test_fp32_matches_pytorch_at_any_batch_size(exported):
         assert got.shape == (n, 3, 16, 16)
         np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
     graph = onnx.load(str(out / "generator.onnx")).graph
-    assert [i.name for i in graph.input] == ["z", "c"] and [o.name for o in graph.output] == ["image"]
+    assert [i.name for i in graph.input] == ["z", "c"] and [o.name for o in graph.output] == [
+        "image"
+    ]
     assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"  # dynamic batch
     assert "BatchNormalization" not in {n.op_type for n in graph.node}
 
@@ -95,7 +108,9 @@ def test_variants_are_smaller_and_close(exported):
     assert models["int8"]["bytes"] / fp32 < 0.3 and models["int8-dynamic"]["bytes"] / fp32 < 0.3
     assert models["int8-static"]["bytes"] / fp32 < 0.6
     level = 2 / 255  # one 8-bit pixel level in the output's [-1, 1] units
-    fp16, int8, dynamic, static = (models[k]["parity"] for k in ("fp16", "int8", "int8-dynamic", "int8-static"))
+    fp16, int8, dynamic, static = (
+        models[k]["parity"] for k in ("fp16", "int8", "int8-dynamic", "int8-static")
+    )
     assert static["mean_abs"] < 2 * level and static["psnr_db"] > 35
     assert models["int8-static"]["session_config"] == {"session.disable_quant_qdq": "0"}
     assert models["int8"]["session_config"] == {"session.disable_quant_qdq": "1"}
@@ -114,8 +129,12 @@ def test_int8_weights_become_float_constants_at_load(exported, tmp_path):
     for key, value in INT8_SESSION_CONFIG.items():
         options.add_session_config_entry(key, value)
     options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
-    ort.InferenceSession(str(out / "generator.int8.onnx"), options, providers=["CPUExecutionProvider"])
-    assert "DequantizeLinear" in {n.op_type for n in onnx.load(str(out / "generator.int8.onnx")).graph.node}
+    ort.InferenceSession(
+        str(out / "generator.int8.onnx"), options, providers=["CPUExecutionProvider"]
+    )
+    assert "DequantizeLinear" in {
+        n.op_type for n in onnx.load(str(out / "generator.int8.onnx")).graph.node
+    }
     ops = {n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node}
     assert "DequantizeLinear" not in ops and ops & {"Conv", "FusedConv"}
 
@@ -125,7 +144,8 @@ def test_model_json_has_schema_prior_and_provenance(exported):
     assert json.loads((out / "model.json").read_text()) == card
     assert card["schema"]["tags"] == list(TAG_NAMES)
     assert card["schema"]["groups"] == [
-        {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS]
+        {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS
+    ]
     _, meta = load_generator(ckpt)
     assert card["prior"] == LabelPrior.from_dict(meta["prior"]).to_dict()
     assert card["prior"]["kind"] == "empirical"
@@ -141,13 +161,22 @@ def test_auto_default_takes_int8_static_where_it_is_faster_and_as_good():
     from anime_gan.export.bundle import auto_default
 
     def models(static_db, int8_db=40.0):
-        return {"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "int8": {"bytes": 1, "parity": {"psnr_db": int8_db}},
-                "int8-static": {"bytes": 2, "parity": {"psnr_db": static_db}}}
+        return {
+            "fp32": {"bytes": 4, "parity": {"psnr_db": None}},
+            "int8": {"bytes": 1, "parity": {"psnr_db": int8_db}},
+            "int8-static": {"bytes": 2, "parity": {"psnr_db": static_db}},
+        }
 
     assert auto_default(models(39.5), 128) == "int8-static"
     assert auto_default(models(38.0), 128) == "int8"  # more than 1 dB worse
     assert auto_default(models(45.0), 32) == "int8"  # nothing to gain below 64 px
-    assert auto_default({"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "fp16": {"bytes": 2, "parity": {}}}, 128) == "fp16"
+    assert (
+        auto_default(
+            {"fp32": {"bytes": 4, "parity": {"psnr_db": None}}, "fp16": {"bytes": 2, "parity": {}}},
+            128,
+        )
+        == "fp16"
+    )
 
 
 def test_user_errors_name_the_problem(exported, tmp_path):
@@ -170,7 +199,9 @@ def test_polyphase_conv_commutes_with_pixel_shuffle(k):
     weight, bias, padding = polyphase_conv(conv.weight.detach(), conv.bias.detach())
     with torch.no_grad():
         expected = conv(torch.nn.functional.pixel_shuffle(x, 2))
-        got = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, weight, bias, padding=padding), 2)
+        got = torch.nn.functional.pixel_shuffle(
+            torch.nn.functional.conv2d(x, weight, bias, padding=padding), 2
+        )
     taps = {1: 1, 3: 3, 5: 3, 9: 5}[k]  # a 9x9 kernel on the shuffled map is 5x5 on the input
     assert weight.shape == (12, 8, taps, taps)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
@@ -184,9 +215,24 @@ def test_cli_exports_and_reports(exported, tmp_path):
     ckpt, _, _ = exported
     repo = Path(__file__).resolve().parents[2]
     res = subprocess.run(
-        [sys.executable, "-m", "anime_gan.cli.main", "export", f"ckpt={ckpt}", f"out={tmp_path / 'out'}",
-         "variants=[fp32,int8]", "default_variant=int8", "samples=2", f"hydra.run.dir={tmp_path / 'hydra'}"],
-        cwd=repo, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        [
+            sys.executable,
+            "-m",
+            "anime_gan.cli.main",
+            "export",
+            f"ckpt={ckpt}",
+            f"out={tmp_path / 'out'}",
+            "variants=[fp32,int8]",
+            "default_variant=int8",
+            "samples=2",
+            f"hydra.run.dir={tmp_path / 'hydra'}",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "generator.int8.onnx" in res.stdout and "max |diff|" in res.stdout
     assert json.loads((tmp_path / "out" / "model.json").read_text())["default_variant"] == "int8"
@@ -202,7 +248,9 @@ def test_int8_static_computes_its_largest_convolutions_in_int8(exported, tmp_pat
     for key, value in card["models"]["int8-static"]["session_config"].items():
         options.add_session_config_entry(key, value)
     options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
-    ort.InferenceSession(str(out / "generator.int8-static.onnx"), options, providers=["CPUExecutionProvider"])
+    ort.InferenceSession(
+        str(out / "generator.int8-static.onnx"), options, providers=["CPUExecutionProvider"]
+    )
     ops = [n.op_type for n in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
     # 16 px, no upsampling: only the output conv (the 1x1 of the Col2Im form) is quantized
     assert ops.count("QLinearConv") == 1 and {"Conv", "FusedConv"} & set(ops) and "Col2Im" in ops
@@ -227,5 +275,9 @@ def test_output_conv_as_col2im_is_the_same_function(resolution, tmp_path):
     got = ort_session(path).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
     layers = quantized_layers(model)
-    expected_layers = {16: [], 64: ["/upsample.1/Conv"], 128: ["/upsample.1/Conv", "/upsample.2/Conv"]}[resolution]
+    expected_layers = {
+        16: [],
+        64: ["/upsample.1/Conv"],
+        128: ["/upsample.1/Conv", "/upsample.2/Conv"],
+    }[resolution]
     assert layers == [*expected_layers, "/to_rgb/Conv/Conv1x1"]
