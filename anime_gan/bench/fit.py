@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from anime_gan.bench.step import Variant, build_networks
-from anime_gan.bench.timing import peak_memory_mib, reset_peak_memory, synchronize
+from anime_gan.bench.timing import peak_memory_mib, reset_peak_memory, row_key, synchronize
 from anime_gan.callbacks.channels_last import ChannelsLast
 from anime_gan.data.datamodule import FaceDataModule
 from anime_gan.data.dataset import FaceDataset
@@ -124,11 +124,7 @@ def measure_fit(
         lightning_log.setLevel(level)
     its = clock.iterations / clock.seconds
     return {
-        "model": name,
-        "resolution": int(model["resolution"]),
-        "device": device.type,
-        "variant": variant_name,
-        "batch": batch,
+        **row_key(name, model, device, variant_name, batch),
         "iterations_per_s": its,
         "images_per_s": its * batch,
         "ms_per_iteration": 1e3 / its,

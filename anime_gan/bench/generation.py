@@ -14,7 +14,7 @@ from torch import nn
 from anime_gan.bench.flops import forward_flops_per_image
 from anime_gan.bench.peaks import peak_for
 from anime_gan.bench.step import Variant, build_networks
-from anime_gan.bench.timing import peak_memory_mib, reset_peak_memory, time_call
+from anime_gan.bench.timing import peak_memory_mib, reset_peak_memory, row_key, time_call
 
 
 def onnx_bytes(generator: nn.Module) -> bytes:
@@ -111,11 +111,7 @@ def measure_generator(
     peak = peak_for(peaks, device, variant.precision)
     achieved = flops * images_per_s / 1e12
     return {
-        "model": name,
-        "resolution": int(model["resolution"]),
-        "device": device.type,
-        "variant": variant_name,
-        "batch": batch,
+        **row_key(name, model, device, variant_name, batch),
         "images_per_s": images_per_s,
         "ms_per_image": 1e3 / images_per_s,
         "gflop_per_image": flops / 1e9,

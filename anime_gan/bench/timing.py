@@ -165,3 +165,16 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         info["gpu"] = torch.cuda.get_device_name(device)
         info["cuda"] = torch.version.cuda
     return info
+
+
+def row_key(
+    name: str, model: dict[str, Any], device: torch.device, variant: str, batch: int
+) -> dict[str, Any]:
+    """The columns that name a bench row: model, resolution, device, variant, batch."""
+    return {
+        "model": name,
+        "resolution": int(model["resolution"]),
+        "device": device.type,
+        "variant": variant,
+        "batch": batch,
+    }

@@ -9,7 +9,13 @@ import torch
 from anime_gan.bench.flops import iteration_flops
 from anime_gan.bench.peaks import peak_for
 from anime_gan.bench.step import TrainStep, Variant, build_networks
-from anime_gan.bench.timing import count_host_syncs, peak_memory_mib, reset_peak_memory, time_call
+from anime_gan.bench.timing import (
+    count_host_syncs,
+    peak_memory_mib,
+    reset_peak_memory,
+    row_key,
+    time_call,
+)
 
 
 def measure_training(
@@ -48,11 +54,7 @@ def measure_training(
     peak = peak_for(peaks, device, variant.precision)
     achieved = flops["total"] * its / 1e12
     return {
-        "model": name,
-        "resolution": int(model["resolution"]),
-        "device": device.type,
-        "variant": variant_name,
-        "batch": batch,
+        **row_key(name, model, device, variant_name, batch),
         "iterations_per_s": its,
         "images_per_s": its * batch,
         "ms_per_iteration": 1e3 * t.median_s,
