@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from anime_gan.errors import UserError
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -88,6 +90,9 @@ def benchmark(
 ) -> list[dict]:
     """Serve ``model_dir`` with the page and measure each (variant, threads) pair."""
     from playwright.sync_api import sync_playwright
+
+    if not (Path(page_dir) / "index.html").is_file():
+        raise UserError(f"the web page is not built in {page_dir}: run `make web` first.")
 
     from anime_gan.export.serve import serve_in_background
 
