@@ -125,16 +125,8 @@ def write_precision_table(
             "| "
             + " | ".join(
                 _fmt(r[k])
-                for k in (
-                    "tag",
-                    "precision",
-                    "samples",
-                    "paper",
-                    "judge_precision",
-                    "judge_recall",
-                    "judge_support",
-                    "note",
-                )
+                for k in COLUMNS
+                if k != "group"  # the markdown table has no group column
             )
             + " |"
         )
