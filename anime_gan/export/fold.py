@@ -110,7 +110,9 @@ class FoldedSRResNet(nn.Module):
             for b in g.upsample
         )
         rgb = g.to_rgb[0]
-        if len(self.upsample) and not self.nearest:  # on the last block's unshuffled output
+        # the polyphase k9 reads zeros past the edge as the original does; reflection it cannot
+        self.polyphase = len(self.upsample) > 0 and not self.nearest and rgb.padding_mode == "zeros"
+        if self.polyphase:  # on the last block's unshuffled output
             weight, bias, padding = polyphase_conv(rgb.weight.detach(), rgb.bias.detach())
             rgb = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], 1, padding)
             rgb.weight, rgb.bias = nn.Parameter(weight), nn.Parameter(bias)
@@ -133,10 +135,10 @@ class FoldedSRResNet(nn.Module):
             return torch.tanh(self.to_rgb(h))
         for i, conv in enumerate(self.upsample):  # k3n{4C}s1 -> ReLU -> PixelShuffle(2), BN folded
             h = torch.relu(conv(h))
-            if i < len(self.upsample) - 1:
+            if i < len(self.upsample) - 1 or not self.polyphase:
                 h = F.pixel_shuffle(h, 2)
         h = torch.tanh(self.to_rgb(h))  # k9n3s1 (polyphase: on the unshuffled map) -> tanh
-        return F.pixel_shuffle(h, 2) if len(self.upsample) else h
+        return F.pixel_shuffle(h, 2) if self.polyphase else h
 
 
 def inference_generator(g: nn.Module) -> nn.Module:

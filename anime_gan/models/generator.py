@@ -19,16 +19,24 @@ _BASE = 16  # side of the first feature map, produced by the dense layer
 _VARIANTS = ("paper", "site")
 
 
+PADDINGS = ("zeros", "reflect")
+
+
+def _conv(c_in: int, c_out: int, kernel: int, padding: str = "zeros") -> nn.Conv2d:
+    """A stride-1 ``k{kernel}`` conv that keeps the map's size, padded with zeros or reflected."""
+    return nn.Conv2d(c_in, c_out, kernel, 1, kernel // 2, padding_mode=padding)
+
+
 class ResBlock(nn.Module):
     """``k3n{C}s1 -> BN -> ReLU -> k3n{C}s1 -> BN``, plus the input (SRResNet: no ReLU after)."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, padding: str = "zeros") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, 1, 1),
+            _conv(channels, channels, 3, padding),
             nn.BatchNorm2d(channels),
             nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, 1, 1),
+            _conv(channels, channels, 3, padding),
             nn.BatchNorm2d(channels),
         )
 
@@ -52,16 +60,16 @@ def icnr_(weight: Tensor, upscale: int = 2) -> Tensor:
 UPSAMPLINGS = ("subpixel", "nearest")
 
 
-def _upsample_block(channels: int, kind: str = "subpixel") -> nn.Sequential:
+def _upsample_block(channels: int, kind: str = "subpixel", padding: str = "zeros") -> nn.Sequential:
     """A 2x upscaling, C -> C channels, then BN -> ReLU.
 
     ``subpixel`` (the paper): ``k3n{4C}s1 -> PixelShuffle(2)``. ``nearest``: a nearest-neighbour
     resize then ``k3n{C}s1`` (Odena et al. 2016: no checkerboard by construction).
     """
     if kind == "subpixel":
-        up = [nn.Conv2d(channels, 4 * channels, 3, 1, 1), nn.PixelShuffle(2)]
+        up = [_conv(channels, 4 * channels, 3, padding), nn.PixelShuffle(2)]
     else:
-        up = [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(channels, channels, 3, 1, 1)]
+        up = [nn.Upsample(scale_factor=2, mode="nearest"), _conv(channels, channels, 3, padding)]
     return nn.Sequential(*up, nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
 
 
@@ -81,6 +89,11 @@ class SRResNetGenerator(nn.Module):
     sub-pixel outputs of a channel start with the same kernel, so each upscaling starts as a
     nearest-neighbour resize instead of a per-pixel random pattern (the checkerboard noise that
     short runs otherwise never train away). The weights keep the ``init`` distribution.
+
+    ``padding="reflect"`` pads every conv by reflection instead of with zeros (the paper's), so a
+    border pixel is computed like an interior one: with zeros, the k9 last conv reads up to 4
+    columns of black past each edge, which G must learn to undo (docs/training_notes.md: the
+    edge streaks and corner dots of the 64 px runs).
     """
 
     def __init__(
@@ -96,6 +109,7 @@ class SRResNetGenerator(nn.Module):
         upsample: str = "subpixel",
         rgb_kernel: int = 9,
         base: int = _BASE,
+        padding: str = "zeros",
     ) -> None:
         super().__init__()
         if base not in (4, 8, 16):
@@ -111,6 +125,8 @@ class SRResNetGenerator(nn.Module):
             raise ValueError(
                 f"Generator rgb_kernel must be an odd size from 1 to 9, got {rgb_kernel!r}."
             )
+        if padding not in PADDINGS:
+            raise ValueError(f"Generator padding must be one of {PADDINGS}, got {padding!r}.")
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
         self.base = base
@@ -119,21 +135,19 @@ class SRResNetGenerator(nn.Module):
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
         norm = nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
         self.dense_norm = norm
-        self.res_blocks = nn.Sequential(*(ResBlock(channels) for _ in range(num_res_blocks)))
+        self.res_blocks = nn.Sequential(*(ResBlock(channels, padding) for _ in range(num_res_blocks)))
         self.trunk_out = nn.Sequential(  # k3n64s1 -> BN -> ReLU, then + h0 in the paper variant
-            nn.Conv2d(channels, channels, 3, 1, 1),
+            _conv(channels, channels, 3, padding),
             nn.BatchNorm2d(channels),
             nn.ReLU(inplace=True),
         )
         self.upsample = nn.Sequential(
-            *(_upsample_block(channels, upsample) for _ in range(num_upsamplings))
+            *(_upsample_block(channels, upsample, padding) for _ in range(num_upsamplings))
         )
         # k9n3s1 -> tanh in the paper
-        self.to_rgb = nn.Sequential(
-            nn.Conv2d(channels, 3, rgb_kernel, 1, rgb_kernel // 2), nn.Tanh()
-        )
+        self.to_rgb = nn.Sequential(_conv(channels, 3, rgb_kernel, padding), nn.Tanh())
         self.init, self.icnr = init, icnr  # "paper": N(0, 0.02); "scaled": He init (models/init.py)
-        self.upsample_kind, self.rgb_kernel = upsample, rgb_kernel
+        self.upsample_kind, self.rgb_kernel, self.padding = upsample, rgb_kernel, padding
         init_weights(self, scheme=init, slope=0.0)
         if icnr and upsample == "subpixel":
             for block in self.upsample:
@@ -166,6 +180,7 @@ class SRResNetGenerator(nn.Module):
             "upsample": self.upsample_kind,
             "rgb_kernel": self.rgb_kernel,
             "base": self.base,
+            "padding": self.padding,
         }
 
 

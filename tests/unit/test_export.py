@@ -47,18 +47,26 @@ def _randomize_batchnorms(g: torch.nn.Module) -> None:
 
 
 @pytest.mark.parametrize(
-    "variant, upsample, rgb_kernel",
+    "variant, upsample, rgb_kernel, padding",
     [
-        ("paper", "subpixel", 9),
-        ("site", "subpixel", 9),
-        ("paper", "nearest", 3),
-        ("site", "nearest", 9),
+        ("paper", "subpixel", 9, "zeros"),
+        ("site", "subpixel", 9, "zeros"),
+        ("paper", "nearest", 3, "zeros"),
+        ("site", "nearest", 9, "zeros"),
+        ("paper", "nearest", 9, "reflect"),
+        ("paper", "subpixel", 9, "reflect"),
     ],
 )
-def test_folded_generator_computes_the_same_images(variant, upsample, rgb_kernel):
-    # nearest: the upsampling of model=plus (the demo's recipe)
+def test_folded_generator_computes_the_same_images(variant, upsample, rgb_kernel, padding):
+    # nearest: the upsampling of model=plus (the demo's recipe); reflect: the 64 px experiments'
     g = SRResNetGenerator(
-        32, channels=8, num_res_blocks=2, variant=variant, upsample=upsample, rgb_kernel=rgb_kernel
+        32,
+        channels=8,
+        num_res_blocks=2,
+        variant=variant,
+        upsample=upsample,
+        rgb_kernel=rgb_kernel,
+        padding=padding,
     )
     _randomize_batchnorms(g)
     g.eval()
@@ -281,3 +289,20 @@ def test_output_conv_as_col2im_is_the_same_function(resolution, tmp_path):
         128: ["/upsample.1/Conv", "/upsample.2/Conv"],
     }[resolution]
     assert layers == [*expected_layers, "/to_rgb/Conv/Conv1x1"]
+
+
+def test_reflect_padded_generator_exports_the_same_function(tmp_path):
+    """Reflection is a Pad node before the output conv, so that conv keeps its own form."""
+    from anime_gan.export.onnx import export_fp32
+
+    g = SRResNetGenerator(64, channels=4, num_res_blocks=1, upsample="nearest", padding="reflect")
+    _randomize_batchnorms(g)
+    g.eval()
+    path = export_fp32(g, tmp_path / "g.onnx")
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert "Pad" in ops and "Col2Im" not in ops
+    z, c = torch.randn(3, 128), LabelPrior.training().sample(3)
+    with torch.no_grad():
+        expected = g(z, c).numpy()
+    got = ort_session(path).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)

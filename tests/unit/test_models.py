@@ -226,6 +226,7 @@ def test_unknown_names_are_rejected() -> None:
     [
         SRResNetGenerator(32, z_dim=16, variant="site", **TINY_G),
         SRResNetGenerator(32, z_dim=16, upsample="nearest", rgb_kernel=3, base=4, **TINY_G),
+        SRResNetGenerator(32, z_dim=16, upsample="nearest", padding="reflect", **TINY_G),
         DCGANGenerator(32, z_dim=16, base_channels=4),
         DCGANGenerator(32, z_dim=16, base_channels=4, rgb_conv=True),
     ],
@@ -287,5 +288,21 @@ def test_options_beyond_the_paper_change_the_layers_they_name() -> None:
     assert baseline(z, c).shape == (2, 3, 32, 32)
     with pytest.raises(ValueError, match="upsample"):
         SRResNetGenerator(32, upsample="bilinear")
+    with pytest.raises(ValueError, match="padding"):
+        SRResNetGenerator(32, padding="circular")
     with pytest.raises(ValueError, match="stem"):
         ResNetDiscriminator(32, stem="patch")
+
+
+def test_reflect_padding_makes_a_constant_map_give_a_constant_image() -> None:
+    # with zeros the border pixels read black past the edge and differ from the interior
+    for padding, flat in (("zeros", False), ("reflect", True)):
+        g = SRResNetGenerator(32, upsample="nearest", padding=padding, **TINY_G).eval()
+        with torch.no_grad():
+            g.dense.weight.zero_()
+            g.dense.bias.fill_(1.0)  # every position of the first map the same
+            x = g(*_inputs(1))
+        assert all(m.padding_mode == padding for m in g.modules() if isinstance(m, nn.Conv2d))
+        spread = (x - x[..., 16:17, 16:17]).abs().max().item()
+        assert (spread < 1e-5) == flat, (padding, spread)
+
