@@ -135,7 +135,9 @@ class SRResNetGenerator(nn.Module):
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
         norm = nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
         self.dense_norm = norm
-        self.res_blocks = nn.Sequential(*(ResBlock(channels, padding) for _ in range(num_res_blocks)))
+        self.res_blocks = nn.Sequential(
+            *(ResBlock(channels, padding) for _ in range(num_res_blocks))
+        )
         self.trunk_out = nn.Sequential(  # k3n64s1 -> BN -> ReLU, then + h0 in the paper variant
             _conv(channels, channels, 3, padding),
             nn.BatchNorm2d(channels),

@@ -305,4 +305,3 @@ def test_reflect_padding_makes_a_constant_map_give_a_constant_image() -> None:
         assert all(m.padding_mode == padding for m in g.modules() if isinstance(m, nn.Conv2d))
         spread = (x - x[..., 16:17, 16:17]).abs().max().item()
         assert (spread < 1e-5) == flat, (padding, spread)
-
