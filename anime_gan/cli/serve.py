@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from omegaconf import DictConfig
 
@@ -13,23 +12,12 @@ from anime_gan.errors import UserError
 
 @stage("serve")
 def main(cfg: DictConfig) -> None:
-    from anime_gan.export.catalog import find_exports
     from anime_gan.export.serve import make_server
 
-    page, model = Path(cfg.page_dir), Path(cfg.model_dir)
-    if not (page / "index.html").is_file():
-        raise UserError(
-            f"the page is not built ({page / 'index.html'} is missing): run `make web`."
-        )
-    if not find_exports(model):
-        raise UserError(
-            f"{model} holds no exported model (no model.json in it or in its folders): run "
-            f"`anime-gan export` (or `make export`) first, or set model_dir=<an export folder>."
-        )
     try:
         server = make_server(
-            page,
-            model,
+            cfg.page_dir,
+            cfg.model_dir,
             cfg.host,
             cfg.port,
             cfg.default_model,
@@ -43,7 +31,7 @@ def main(cfg: DictConfig) -> None:
     host, port = server.server_address[:2]
     names = ", ".join(server.exports)
     print(
-        f"serving the page at http://{host}:{port}/ with the model(s) {names} from {model} (Ctrl+C stops)",
+        f"serving the page at http://{host}:{port}/ with the model(s) {names} from {cfg.model_dir} (Ctrl+C stops)",
         flush=True,
     )
     if cfg.timeout:

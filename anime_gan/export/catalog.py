@@ -43,8 +43,6 @@ def find_exports(model_dir: str | Path) -> dict[str, Path]:
 
 def pick_default(exports: dict[str, Path], wanted: str | None = None) -> str:
     """The export the page loads first: ``wanted``, else ``demo``, else the first by name."""
-    if not exports:
-        raise UserError("no exported model to serve: run `anime-gan export` first.")
     if wanted:
         if wanted not in exports:
             raise UserError(

@@ -26,6 +26,7 @@ import email.utils
 import hashlib
 import json
 import logging
+import shutil
 import threading
 from functools import partial
 from http import HTTPStatus
@@ -33,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
+
+from anime_gan.errors import UserError
 
 log = logging.getLogger("anime_gan.serve")
 
@@ -57,6 +60,7 @@ ISOLATION_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 CHUNK = 1 << 20
+INDEX = "/models/index.json"
 
 
 #: The longest path segment a file system takes (NAME_MAX): a longer one is answered 414.
@@ -110,7 +114,8 @@ def _inside(root: Path, candidate: Path, gzip_ok: bool) -> Chosen | None:
 
 
 class StaticHandler(BaseHTTPRequestHandler):
-    """GET/HEAD of files under the server's roots, with the headers the page needs."""
+    """GET/HEAD of files under the server's roots and of ``/models/index.json`` (the list of
+    the exports, made at start), with the headers the page needs."""
 
     server_version = "anime-gan"
     protocol_version = "HTTP/1.1"
@@ -119,33 +124,18 @@ class StaticHandler(BaseHTTPRequestHandler):
         self,
         *args,
         roots: dict[str, Path],
+        index: bytes,
         max_body_bytes: int = 65536,
         idle_timeout_s: float | None = 30.0,
         **kwargs,
     ) -> None:
-        self.roots, self.max_body_bytes = roots, max_body_bytes
+        self.roots, self.index, self.max_body_bytes = roots, index, max_body_bytes
         self.timeout = idle_timeout_s  # socketserver: a connection idle this long is closed
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._serve(body=True)
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._serve(body=False)
-
-    def _refuse(self, status: HTTPStatus, message: str) -> None:
-        data = f"{status.value} {message}\n".encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _serve(self, body: bool) -> None:
         raw = unquote(urlsplit(self.path).path)
-        if any(part == ".." for part in raw.replace("\\", "/").split("/")):
+        if ".." in raw.replace("\\", "/").split("/"):
             return self._refuse(
                 HTTPStatus.FORBIDDEN, "paths outside the served folders are refused"
             )
@@ -153,40 +143,53 @@ class StaticHandler(BaseHTTPRequestHandler):
             return self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG, "a path segment is too long")
         if not self._discard_body():
             return None
+        if raw == INDEX:
+            etag = f'"{hashlib.sha256(self.index).hexdigest()[:16]}"'
+            headers = {"Content-Type": MIME_TYPES[".json"], "ETag": etag}
+            return self._send_cached(headers, self.index, len(self.index))
         chosen = choose_file(
             self.roots, self.path, "gzip" in self.headers.get("Accept-Encoding", "")
         )
         if chosen is None:
             return self._refuse(HTTPStatus.NOT_FOUND, "not found")
-        path = chosen.path
-        mime = MIME_TYPES.get(Path(chosen.name).suffix.lower(), "application/octet-stream")
-        encoding = {"Content-Encoding": "gzip"} if chosen.gzipped else {}
-        stat = path.stat()
-        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        stat = chosen.path.stat()
         headers = {
-            "Content-Type": mime,
-            **encoding,
+            "Content-Type": MIME_TYPES.get(
+                Path(chosen.name).suffix.lower(), "application/octet-stream"
+            ),
+            **({"Content-Encoding": "gzip"} if chosen.gzipped else {}),
             "Vary": "Accept-Encoding",
-            "ETag": etag,
+            "ETag": f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"',
             "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
-            "Cache-Control": "no-cache",
-            **ISOLATION_HEADERS,
         }
-        if etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
-            self.send_response(HTTPStatus.NOT_MODIFIED)
-            for key in ("ETag", "Cache-Control", "Vary", *ISOLATION_HEADERS):
-                self.send_header(key, headers[key])
-            self.end_headers()
-            return
-        self.send_response(HTTPStatus.OK)
+        return self._send_cached(headers, chosen.path, stat.st_size)
+
+    do_HEAD = do_GET  # noqa: N815 (the body is left out for HEAD in _send)
+
+    def _send_cached(self, headers: dict[str, str], body: bytes | Path, size: int) -> None:
+        """200 with ``body``, or 304 when the browser's copy has the same ETag."""
+        headers = {**headers, "Cache-Control": "no-cache", **ISOLATION_HEADERS}
+        if headers["ETag"] in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]:
+            return self._send(HTTPStatus.NOT_MODIFIED, headers, None)
+        return self._send(HTTPStatus.OK, {**headers, "Content-Length": str(size)}, body)
+
+    def _refuse(self, status: HTTPStatus, message: str) -> None:
+        data = f"{status.value} {message}\n".encode()
+        headers = {"Content-Type": MIME_TYPES[".txt"], "Content-Length": str(len(data))}
+        self._send(status, {**headers, "Cache-Control": "no-store"}, data)
+
+    def _send(self, status: HTTPStatus, headers: dict[str, str], body: bytes | Path | None) -> None:
+        self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(stat.st_size))
         self.end_headers()
-        if body:
-            with path.open("rb") as f:
-                while chunk := f.read(CHUNK):
-                    self.wfile.write(chunk)
+        if body is None or self.command == "HEAD":
+            return
+        if isinstance(body, bytes):
+            self.wfile.write(body)
+        else:
+            with body.open("rb") as f:
+                shutil.copyfileobj(f, self.wfile, CHUNK)
 
     def _discard_body(self) -> bool:
         """Read and drop a request body (GET and HEAD need none) up to ``max_body_bytes``; a
@@ -210,44 +213,6 @@ class StaticHandler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
 
-class CatalogHandler(StaticHandler):
-    """StaticHandler plus ``/models/index.json``, the list of the exports (made at start)."""
-
-    INDEX = "/models/index.json"
-
-    def __init__(self, *args, index: bytes, **kwargs) -> None:
-        self.index = index
-        super().__init__(*args, **kwargs)
-
-    def do_GET(self) -> None:  # noqa: N802
-        if urlsplit(self.path).path == self.INDEX:
-            return self._index(body=True)
-        return super().do_GET()
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        if urlsplit(self.path).path == self.INDEX:
-            return self._index(body=False)
-        return super().do_HEAD()
-
-    def _index(self, body: bool) -> None:
-        etag = f'"{hashlib.sha256(self.index).hexdigest()[:16]}"'
-        fresh = etag in [t.strip() for t in self.headers.get("If-None-Match", "").split(",")]
-        self.send_response(HTTPStatus.NOT_MODIFIED if fresh else HTTPStatus.OK)
-        headers = {
-            "Content-Type": MIME_TYPES[".json"],
-            "ETag": etag,
-            "Cache-Control": "no-cache",
-            **ISOLATION_HEADERS,
-        }
-        if not fresh:
-            headers["Content-Length"] = str(len(self.index))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if body and not fresh:
-            self.wfile.write(self.index)
-
-
 def make_server(
     page_dir: str | Path,
     model_dir: str | Path,
@@ -260,19 +225,31 @@ def make_server(
     """A threaded server (not yet serving) for the page at /, each export found in ``model_dir``
     at /models/<name>/ (the default one also at /model/) and their list at /models/index.json;
     port 0 picks a free one (``server.server_address`` says which). A connection that sends
-    nothing for ``idle_timeout_s`` is closed, so idle clients do not hold threads."""
+    nothing for ``idle_timeout_s`` is closed, so idle clients do not hold threads.
+
+    Raises :class:`UserError` when the page is not built or ``model_dir`` holds no export."""
     from anime_gan.export.catalog import catalog, find_exports, pick_default
 
+    page = Path(page_dir)
+    if not (page / "index.html").is_file():
+        raise UserError(
+            f"the page is not built ({page / 'index.html'} is missing): run `make web`."
+        )
     exports = find_exports(model_dir)
+    if not exports:
+        raise UserError(
+            f"{model_dir} holds no exported model (no model.json in it or in its folders): run "
+            f"`anime-gan export` (or `make export`) first, or set model_dir=<an export folder>."
+        )
     default = pick_default(exports, default_model)
     roots = {
         "/model/": exports[default],
         **{f"/models/{n}/": p for n, p in exports.items()},
-        "/": Path(page_dir),
+        "/": page,
     }
     index = (json.dumps(catalog(exports, default), indent=1) + "\n").encode()
     handler = partial(
-        CatalogHandler,
+        StaticHandler,
         roots=roots,
         index=index,
         max_body_bytes=max_body_bytes,
