@@ -22,7 +22,13 @@ from torch import nn
 from anime_gan.data.priors import LabelPrior
 from anime_gan.data.tags import GROUPS, NUM_TAGS, OPPOSITES, TAG_NAMES
 from anime_gan.errors import UserError
-from anime_gan.export.onnx import INT8_SESSION_CONFIG, VARIANTS, export_fp32, parity, session_config
+from anime_gan.export.onnx import (
+    INT8_SESSION_CONFIG,
+    SESSION_CONFIGS,
+    VARIANTS,
+    export_fp32,
+    parity,
+)
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 from anime_gan.outputs import EXPORT, check_output, staged_folder
 
@@ -69,21 +75,13 @@ def parity_inputs(
     return torch.randn(n, generator.z_dim, generator=rng), prior.sample(n, generator=rng)
 
 
-def calibration_feeds(
-    generator: nn.Module, prior: LabelPrior, n: int = CALIBRATION_SAMPLES, seed: int = 1
-) -> list[dict[str, Any]]:
-    """Single-face input feeds for int8-static's calibration (another seed than the parity set's)."""
-    z, c = parity_inputs(generator, prior, n, seed)
-    return [{"z": z[i : i + 1].numpy(), "c": c[i : i + 1].float().numpy()} for i in range(n)]
-
-
 def export_variants(
     generator: nn.Module,
     out: Path,
     variants: Sequence[str],
     z: torch.Tensor,
     c: torch.Tensor,
-    prior: LabelPrior | None = None,
+    prior: LabelPrior,
 ) -> dict[str, dict[str, Any]]:
     """Write the fp32 file and the requested variants into ``out``; size, parity and session
     options of each."""
@@ -97,12 +95,16 @@ def export_variants(
     for name in ["fp32", *[v for v in variants if v != "fp32"]]:
         file, writer = VARIANTS[name]
         if name == "int8-static":
-            path = int8_static(
-                fp32, out / file, calibration_feeds(generator, prior or LabelPrior.training())
-            )
+            # single-face feeds, another seed than the parity set's
+            z1, c1 = parity_inputs(generator, prior, CALIBRATION_SAMPLES, seed=1)
+            feeds = [
+                {"z": z1[i : i + 1].numpy(), "c": c1[i : i + 1].float().numpy()}
+                for i in range(CALIBRATION_SAMPLES)
+            ]
+            path = int8_static(fp32, out / file, feeds)
         else:
             path = fp32 if writer is None else writer(fp32, out / file)
-        config = session_config(name)
+        config = SESSION_CONFIGS.get(name, INT8_SESSION_CONFIG)
         models[name] = {
             "file": file,
             "bytes": path.stat().st_size,
@@ -128,11 +130,14 @@ def model_card(
     models: dict,
     default_variant: str,
     source: dict[str, Any],
-    opset: int,
+    first_file: Path,
 ) -> dict[str, Any]:
-    """The contents of model.json (everything the page needs besides the ONNX file)."""
+    """The contents of model.json (everything the page needs besides the ONNX file);
+    ``first_file``: an exported file, whose default-domain opset the card gives."""
     import onnx
     import onnxruntime
+
+    from anime_gan.export.graph import default_opset
 
     r = generator.resolution
     return {
@@ -146,10 +151,7 @@ def model_card(
             "output": {"image": ["N", 3, r, r]},
             "dtype": "float32",
             "range": [-1.0, 1.0],
-            "tag_range": [
-                0.0,
-                1.0,
-            ],  # c's values for absent and present (the page's sliders span it)
+            "tag_range": [0.0, 1.0],  # c's values for absent and present (the sliders span it)
             "layout": "NCHW",
             "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
         },
@@ -164,7 +166,7 @@ def model_card(
         "models": models,
         "default_variant": default_variant,
         "session_config": INT8_SESSION_CONFIG,  # of variants without their own (exports before int8-static)
-        "opset": opset,
+        "opset": default_opset(onnx.load(str(first_file), load_external_data=False)).version,
         "source": source,
         "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": {
@@ -173,14 +175,6 @@ def model_card(
             "onnxruntime": onnxruntime.__version__,
         },
     }
-
-
-def onnx_opset(path: Path) -> int:
-    """The default-domain opset an ONNX file was written with (for the model card)."""
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
 
 
 def export_generator(
@@ -220,7 +214,7 @@ def export_generator(
             models,
             default_variant,
             source,
-            onnx_opset(staged / next(iter(models.values()))["file"]),
+            staged / next(iter(models.values()))["file"],
         )
         (staged / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card

@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,12 +23,10 @@ import onnx
 from onnx import helper, numpy_helper
 
 COL2IM_OPSET = 18
-#: Above this many output channels the output convolution is left as it is (Col2Im would sum
-#: a large tensor); the generator's has 3 (12 in the polyphase form).
-MAX_COL2IM_CHANNELS = 16
 
 
-def _opset(model: onnx.ModelProto) -> onnx.OperatorSetIdProto:
+def default_opset(model: onnx.ModelProto) -> onnx.OperatorSetIdProto:
+    """The model's entry for the default (ai.onnx) domain."""
     return next(o for o in model.opset_import if o.domain in ("", "ai.onnx"))
 
 
@@ -41,30 +37,21 @@ def output_conv_as_col2im(model: onnx.ModelProto) -> onnx.ModelProto:
     producer = {o: n for n in g.node for o in n.output}
     tanh = next((n for n in g.node if n.op_type == "Tanh"), None)
     conv = producer.get(tanh.input[0]) if tanh is not None else None
-    inits = {i.name: i for i in g.initializer}
-    if conv is None or conv.op_type != "Conv" or conv.input[1] not in inits or len(conv.input) < 3:
+    if conv is None or conv.op_type != "Conv":
         return model
-    attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
+    inits = {i.name: i for i in g.initializer}
     weight = numpy_helper.to_array(inits[conv.input[1]])
     bias = numpy_helper.to_array(inits[conv.input[2]])
-    out_ch, in_ch, k, k2 = weight.shape
+    out_ch, in_ch, k, _ = weight.shape
     r = k // 2
-    if (
-        k != k2
-        or k % 2 == 0
-        or k == 1
-        or out_ch > MAX_COL2IM_CHANNELS
-        or attrs.get("group", 1) != 1
-        or any(s != 1 for s in attrs.get("strides", [1, 1]))
-        or any(d != 1 for d in attrs.get("dilations", [1, 1]))
-        or list(attrs.get("pads", [r] * 4)) != [r] * 4
-    ):
+    pads = next(
+        (helper.get_attribute_value(a) for a in conv.attribute if a.name == "pads"), [r] * 4
+    )
+    if k == 1 or list(pads) != [r] * 4:  # a reflected border is a Pad node and pads of 0
         return model
     shapes = onnx.shape_inference.infer_shapes(model).graph.value_info
     dims = next(v.type.tensor_type.shape.dim for v in shapes if v.name == conv.input[0])
     height, width = dims[2].dim_value, dims[3].dim_value
-    if not (height and width):
-        return model
     # Col2Im adds column (c, i, j) at pixel (y, x) into the image at (y + i - r, x + j - r);
     # a correlation takes input pixel p into output p - (i - r): the kernel flipped.
     flipped = weight[:, :, ::-1, ::-1].transpose(0, 2, 3, 1).reshape(out_ch * k * k, in_ch, 1, 1)
@@ -104,7 +91,7 @@ def output_conv_as_col2im(model: onnx.ModelProto) -> onnx.ModelProto:
     for old in (conv.input[1], conv.input[2]):
         g.initializer.remove(inits[old])
     g.initializer.extend(new_inits)
-    _opset(model).version = max(_opset(model).version, COL2IM_OPSET)
+    default_opset(model).version = max(default_opset(model).version, COL2IM_OPSET)
     onnx.checker.check_model(model)
     return model
 
@@ -153,9 +140,8 @@ def int8_static(
     src: str | Path,
     dst: str | Path,
     calibration: Sequence[dict[str, np.ndarray]],
-    layers: Sequence[str] | None = None,
 ) -> Path:
-    """Quantize ``layers`` (default :func:`quantized_layers`) of the fp32 file ``src`` with
+    """Quantize the :func:`quantized_layers` of the fp32 file ``src`` with
     onnxruntime's static QDQ quantization (int8 per-channel weights, uint8 per-tensor activations,
     min-max over ``calibration``: a list of input feeds); store the other weights smaller."""
     from onnxruntime.quantization import (
@@ -166,7 +152,7 @@ def int8_static(
         quantize_static,
     )
 
-    from anime_gan.export.onnx import fp16_encode, int8_encoder, store_weights
+    from anime_gan.export.onnx import fp16_encode, int8_encoder, quiet_root_logger, store_weights
 
     class Feeds(CalibrationDataReader):
         def __init__(self) -> None:
@@ -177,31 +163,27 @@ def int8_static(
 
     dst = Path(dst)
     model = onnx.load(str(src))
-    layers = list(layers) if layers is not None else quantized_layers(model)
+    layers = quantized_layers(model)
     layers += _followers(model, layers)
     tmp = dst.with_suffix(".qdq-tmp.onnx")
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer's advice goes to the root logger
     try:
-        quantize_static(
-            str(src),
-            str(tmp),
-            Feeds(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
-            nodes_to_quantize=layers,
-            op_types_to_quantize=["Conv", *FOLLOWERS],
-        )
+        with quiet_root_logger():
+            quantize_static(
+                str(src),
+                str(tmp),
+                Feeds(),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                calibrate_method=CalibrationMethod.MinMax,
+                nodes_to_quantize=layers,
+                op_types_to_quantize=["Conv", *FOLLOWERS],
+            )
         model = onnx.load(str(tmp))
     finally:
-        root.setLevel(level)
         for leftover in (tmp, Path(str(tmp) + ".data"), Path("augmented_model.onnx")):
-            if leftover.exists():
-                os.remove(leftover)
+            leftover.unlink(missing_ok=True)
     int8 = int8_encoder(model)
     gemm_weights = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")}
     onnx.save(

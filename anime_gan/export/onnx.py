@@ -27,7 +27,9 @@ Variants, all with the same inputs, outputs and fp32 arithmetic:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -50,11 +52,7 @@ INT8_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
 SESSION_CONFIGS = {"int8-static": {"session.disable_quant_qdq": "0"}}
 
 
-def session_config(variant: str) -> dict[str, str]:
-    return SESSION_CONFIGS.get(variant, INT8_SESSION_CONFIG)
-
-
-def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> Path:
+def export_fp32(generator: nn.Module, path: str | Path) -> Path:
     """Write the (eval-mode) generator, BatchNorms folded and its output convolution in the
     Col2Im form (anime_gan.export.graph), as ONNX with a dynamic batch."""
     import warnings
@@ -77,7 +75,7 @@ def export_fp32(generator: nn.Module, path: str | Path, opset: int = OPSET) -> P
             input_names=list(INPUTS),
             output_names=[OUTPUT],
             dynamic_axes={"z": batch, "c": batch, OUTPUT: batch},
-            opset_version=opset,
+            opset_version=OPSET,
             do_constant_folding=True,
             dynamo=False,
         )
@@ -99,15 +97,12 @@ def store_weights(
     keep, nodes, added = [], [], []
     for init in graph.initializer:
         array = numpy_helper.to_array(init)
-        encoded = None
         if (
             init.data_type == TensorProto.FLOAT
             and array.ndim >= 2
             and array.size >= MIN_QUANTIZED_SIZE
         ):
-            encoded = encode(init.name, array)
-        if encoded:
-            new_nodes, new_inits = encoded
+            new_nodes, new_inits = encode(init.name, array)
             nodes += new_nodes
             added += new_inits
         else:
@@ -171,18 +166,24 @@ def int8_weights(src: str | Path, dst: str | Path) -> Path:
 
 def int8_dynamic(src: str | Path, dst: str | Path) -> Path:
     """onnxruntime's dynamic quantization (int8 weights per channel, uint8 activations)."""
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    with quiet_root_logger():
+        quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8)
+    return Path(dst)
+
+
+@contextmanager
+def quiet_root_logger() -> Iterator[None]:
+    """Only errors from the root logger, where onnxruntime.quantization gives its advice (to
+    pre-process the model)."""
     root = logging.getLogger()
     level = root.level
-    root.setLevel(logging.ERROR)  # its advice to pre-process the model goes to the root logger
+    root.setLevel(logging.ERROR)
     try:
-        quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8)
+        yield
     finally:
         root.setLevel(level)
-    return Path(dst)
 
 
 #: variant name -> (file name, writer from the fp32 file; None for fp32 itself)
@@ -190,10 +191,7 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
     "fp32": ("generator.onnx", None),
     "fp16": ("generator.fp16.onnx", fp16_weights),
     "int8": ("generator.int8.onnx", int8_weights),
-    "int8-static": (
-        "generator.int8-static.onnx",
-        None,
-    ),  # written by bundle (needs calibration feeds)
+    "int8-static": ("generator.int8-static.onnx", None),  # bundle writes it (calibrated)
     "int8-dynamic": ("generator.int8-dynamic.onnx", int8_dynamic),
 }
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from anime_gan.export.bench_web import PAGE_DIR, launch
-from anime_gan.export.catalog import find_exports
+from anime_gan.errors import UserError
+from anime_gan.export.bench_web import PAGE_DIR, served_page
 
 #: Replaces crypto.getRandomValues and Math.random with one seeded stream (mulberry32).
 SEEDED = """(() => {
@@ -50,60 +50,37 @@ def shoot(
     """Write the screenshots of ``export`` (an export folder) into ``out``; returns their paths
     and the seeds of the grid's faces (the same for the same ``seed``). ``browser``: a running
     Playwright browser to use (else one is started)."""
-    from playwright.sync_api import sync_playwright
-
-    if browser is None:
-        with sync_playwright() as p:
-            own = launch(p)
-            try:
-                return shoot(export, out, seed, count, ends, method, width, page_dir, own)
-            finally:
-                own.close()
-    from anime_gan.export.serve import serve_in_background
-
-    name = next(iter(find_exports(export)))
-    out.mkdir(parents=True, exist_ok=True)
-    server, url = serve_in_background(page_dir, export)
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
-    try:
-        context.add_init_script(SEEDED % seed)
-        page = context.new_page()
-        page.goto(f"{url}?model={name}&lang=en")
-        page.evaluate("animeGan.ready")
-        return _shoot_page(page, out, count, ends, method)
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
-
-
-def _shoot_page(
-    page: Any, out: Path, count: int, ends: tuple[int, int], method: str
-) -> tuple[list[Path], list[int]]:
-    def idle() -> None:
-        page.evaluate("animeGan.idle()")
-
     paths = [out / "web_page.png", out / "web_expert.png"]
-    idle()
-    page.fill("#count", str(count))
-    page.dispatch_event("#count", "change")
-    page.click("#generate")
-    idle()
-    seeds = page.evaluate("animeGan.state.grid.map((f) => f.seed)")
-    for k in ends:
-        page.click(f"#grid .cell:nth-child({k}) .keep")
-    page.click("#history .thumb-item:nth-child(2) .pick-a")  # kept first: the older one
-    page.click("#history .thumb-item:nth-child(1) .pick-b")
-    page.select_option("#interp-method", method)
-    idle()
-    page.click(f"#grid .cell:nth-child({ends[0]}) .open")
-    idle()
-    page.mouse.move(0, 0)
-    page.screenshot(path=str(paths[0]), full_page=True)
-    page.check("#expert")
-    idle()
-    page.mouse.move(0, 0)
-    page.locator("main").screenshot(path=str(paths[1]))
+    with served_page(export, page_dir, browser) as (server, url, browser):
+        out.mkdir(parents=True, exist_ok=True)
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
+        try:
+            context.add_init_script(SEEDED % seed)
+            page = context.new_page()
+            page.goto(f"{url}?model={next(iter(server.exports))}&lang=en")
+            page.evaluate("animeGan.ready")
+            page.evaluate("animeGan.idle()")
+            page.fill("#count", str(count))
+            page.dispatch_event("#count", "change")
+            page.click("#generate")
+            page.evaluate("animeGan.idle()")
+            seeds = page.evaluate("animeGan.state.grid.map((f) => f.seed)")
+            for k in ends:
+                page.click(f"#grid .cell:nth-child({k}) .keep")
+            page.click("#history .thumb-item:nth-child(2) .pick-a")  # kept first: the older one
+            page.click("#history .thumb-item:nth-child(1) .pick-b")
+            page.select_option("#interp-method", method)
+            page.evaluate("animeGan.idle()")
+            page.click(f"#grid .cell:nth-child({ends[0]}) .open")
+            page.evaluate("animeGan.idle()")
+            page.mouse.move(0, 0)
+            page.screenshot(path=str(paths[0]), full_page=True)
+            page.check("#expert")
+            page.evaluate("animeGan.idle()")
+            page.mouse.move(0, 0)
+            page.locator("main").screenshot(path=str(paths[1]))
+        finally:
+            context.close()
     return paths, seeds
 
 
@@ -117,15 +94,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=8, help="faces in the grid (2-20)")
     parser.add_argument("--method", default="spherical", choices=["linear", "spherical", "polar"])
     args = parser.parse_args(argv)
-    if not find_exports(args.export):
-        raise SystemExit(
-            f"{args.export} holds no export (no model.json): run `anime-gan export` first."
-        )
-    if not (PAGE_DIR / "index.html").is_file():
-        raise SystemExit(
-            f"the page is not built ({PAGE_DIR / 'index.html'} is missing): run `make web`."
-        )
-    for path in shoot(args.export, args.out, args.seed, args.count, method=args.method)[0]:
+    try:
+        paths = shoot(args.export, args.out, args.seed, args.count, method=args.method)[0]
+    except UserError as e:  # no page built or no export: the sentence, not a traceback
+        raise SystemExit(str(e)) from None
+    for path in paths:
         print(f"wrote {path}")
 
 
