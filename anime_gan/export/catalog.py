@@ -55,13 +55,13 @@ def pick_default(exports: dict[str, Path], wanted: str | None = None) -> str:
 
 def _entry(name: str, folder: Path) -> dict[str, Any]:
     """What the page shows of one export; a model.json it cannot read is listed with its reason."""
+    entry = {"name": name, "path": f"models/{name}/"}
     try:
         card = json.loads((folder / "model.json").read_text())
         source = card.get("source", {})
         config = source.get("generator_config") or {}
         return {
-            "name": name,
-            "path": f"models/{name}/",
+            **entry,
             "resolution": card["resolution"],
             "z_dim": card["z_dim"],
             "default_variant": card["default_variant"],
@@ -81,11 +81,7 @@ def _entry(name: str, folder: Path) -> dict[str, Any]:
             "exported": card.get("exported"),
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        return {
-            "name": name,
-            "path": f"models/{name}/",
-            "error": f"model.json cannot be read ({e})",
-        }
+        return {**entry, "error": f"model.json cannot be read ({e})"}
 
 
 def catalog(exports: dict[str, Path], default: str) -> dict[str, Any]:

@@ -49,9 +49,10 @@ def fold_batchnorm(
     return new_weight.detach().clone(), (bias * scale + shift).detach().clone()
 
 
-def _folded_conv(conv: nn.Conv2d, bn: nn.modules.batchnorm._BatchNorm, group: int = 1) -> nn.Conv2d:
-    out = copy.deepcopy(conv)
-    weight, bias = fold_batchnorm(conv.weight, conv.bias, bn, group)
+def _folded(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm, group: int = 1) -> nn.Module:
+    """A copy of the conv or dense ``layer`` with ``bn`` folded into it."""
+    out = copy.deepcopy(layer)
+    weight, bias = fold_batchnorm(layer.weight, layer.bias, bn, group)
     out.weight, out.bias = nn.Parameter(weight), nn.Parameter(bias)
     return out
 
@@ -88,25 +89,19 @@ class FoldedSRResNet(nn.Module):
             raise ValueError(
                 "fold an eval-mode generator: BatchNorm must use its running statistics"
             )
-        self.channels, self.variant, self.base = (
-            g.channels,
-            g.variant,
-            g.resolution // 2 ** len(g.upsample),
-        )
-        group = (
-            self.base * self.base if g.variant == "paper" else 1
-        )  # BN2d per channel / BN1d per feature
-        self.dense = copy.deepcopy(g.dense)
-        weight, bias = fold_batchnorm(g.dense.weight, g.dense.bias, g.dense_norm, group)
-        self.dense.weight, self.dense.bias = nn.Parameter(weight), nn.Parameter(bias)
+        self.channels, self.variant = g.channels, g.variant
+        self.base = g.resolution // 2 ** len(g.upsample)
+        # the dense layer's BatchNorm: BN2d per channel (paper) / BN1d per feature (site)
+        group = self.base * self.base if g.variant == "paper" else 1
+        self.dense = _folded(g.dense, g.dense_norm, group)
         self.res_blocks = nn.ModuleList(
-            nn.ModuleList([_folded_conv(b.body[0], b.body[1]), _folded_conv(b.body[3], b.body[4])])
+            nn.ModuleList([_folded(b.body[0], b.body[1]), _folded(b.body[3], b.body[4])])
             for b in g.res_blocks
         )
-        self.trunk_out = _folded_conv(g.trunk_out[0], g.trunk_out[1])
-        self.nearest = getattr(g, "upsample_kind", "subpixel") == "nearest"
+        self.trunk_out = _folded(g.trunk_out[0], g.trunk_out[1])
+        self.nearest = g.upsample_kind == "nearest"
         self.upsample = nn.ModuleList(
-            _folded_conv(b[1], b[2]) if self.nearest else _folded_conv(b[0], b[2], group=4)
+            _folded(b[1], b[2]) if self.nearest else _folded(b[0], b[2], group=4)
             for b in g.upsample
         )
         rgb = g.to_rgb[0]

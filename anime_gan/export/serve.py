@@ -67,23 +67,18 @@ INDEX = "/models/index.json"
 MAX_SEGMENT = 255
 
 
-def resolve(roots: dict[str, Path], url_path: str) -> Path | None:
-    """The file a URL path names under one of ``roots`` (URL prefix -> folder), or None when
-    the path leaves its root, names nothing, or is malformed. ``/`` and folders mean index.html."""
-    chosen = choose_file(roots, url_path, gzip_ok=False)
-    return chosen[0] if chosen else None
-
-
 class Chosen(NamedTuple):
     path: Path  # the resolved file to send
     gzipped: bool  # it is the precompressed <name>.gz of the file the URL names
     name: str  # the name the URL names (its suffix gives the MIME type)
 
 
-def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool) -> Chosen | None:
-    """The file to send for a URL path (the precompressed ``<name>.gz`` only with ``gzip_ok``),
-    or None. Whichever file is chosen, its resolved path lies under the
-    root: a ``.gz`` symlink that leads outside is ignored and the plain file sent."""
+def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool = False) -> Chosen | None:
+    """The file to send for a URL path under one of ``roots`` (URL prefix -> folder; ``/`` and
+    folders mean index.html; the precompressed ``<name>.gz`` only with ``gzip_ok``), or None
+    when the path leaves its root, names nothing, or is malformed. Whichever file is chosen,
+    its resolved path lies under the root: a ``.gz`` symlink that leads outside is ignored and
+    the plain file sent."""
     path = unquote(urlsplit(url_path).path)
     if "\x00" in path or "\\" in path or not path.startswith("/"):
         return None

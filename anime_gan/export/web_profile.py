@@ -21,36 +21,27 @@ def node_events(lines: Iterable[str]) -> list[dict[str, Any]]:
     """The per-node kernel events among console lines (other lines are skipped)."""
     events = []
     for line in lines:
-        line = line.strip().rstrip(",")
-        if not line.startswith("{"):
-            continue
         try:
-            event = json.loads(line)
+            event = json.loads(line.strip().rstrip(","))
         except ValueError:
             continue
-        if event.get("cat") == "Node" and str(event.get("name", "")).endswith("_kernel_time"):
+        if (
+            isinstance(event, dict)
+            and event.get("cat") == "Node"
+            and str(event.get("name", "")).endswith("_kernel_time")
+        ):
             events.append(event)
     return events
-
-
-def _shapes(args: dict[str, Any]) -> list[list[int]]:
-    return [
-        next(iter(s.values()))
-        for s in args.get("input_type_shape", [])
-        if isinstance(s, dict) and s
-    ]
 
 
 def summarize(lines: Iterable[str], skip: int = 4, top: int = 8) -> dict[str, Any]:
     """Median ms per node over the runs after the first ``skip``; totals per operator type; the
     ``top`` slowest nodes; and a printable table."""
+    # the console may repeat a line: one event per (node, start time)
+    unique = {(e["name"], e.get("ts", 0)): e for e in node_events(lines)}
     runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    seen: set[tuple[str, int]] = set()
-    for event in node_events(lines):
-        key = (event["name"], event.get("ts", 0))  # the console may repeat a line
-        if key not in seen:
-            seen.add(key)
-            runs[event["name"]].append(event)
+    for event in unique.values():
+        runs[event["name"]].append(event)
     nodes = []
     for name, events in runs.items():
         kept = events[skip:] or events
@@ -60,7 +51,11 @@ def summarize(lines: Iterable[str], skip: int = 4, top: int = 8) -> dict[str, An
                 "node": name.removesuffix("_kernel_time"),
                 "op": args.get("op_name", "?"),
                 "ms": round(median(e["dur"] for e in kept) / 1000, 3),
-                "inputs": _shapes(args),
+                "inputs": [
+                    next(iter(s.values()))
+                    for s in args.get("input_type_shape", [])
+                    if isinstance(s, dict) and s
+                ],
             }
         )
     total = sum(n["ms"] for n in nodes)

@@ -15,7 +15,7 @@ import pytest
 
 from anime_gan.errors import UserError
 from anime_gan.export.catalog import find_exports, pick_default
-from anime_gan.export.serve import resolve, serve_in_background
+from anime_gan.export.serve import choose_file, serve_in_background
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -132,10 +132,10 @@ def test_precompressed_files_go_to_browsers_that_accept_gzip(server):
 def test_resolve_maps_prefixes_to_roots(folders):
     page, model, _ = folders
     roots = {"/model/": model, "/": page}
-    assert resolve(roots, "/") == (page / "index.html").resolve()
-    assert resolve(roots, "/model/model.json?x=1") == (model / "model.json").resolve()
-    assert resolve(roots, "/model.json") is None  # the model folder is only under /model/
-    assert resolve(roots, "/ort/../main.js") is None
+    assert choose_file(roots, "/").path == (page / "index.html").resolve()
+    assert choose_file(roots, "/model/model.json?x=1").path == (model / "model.json").resolve()
+    assert choose_file(roots, "/model.json") is None  # the model folder is only under /model/
+    assert choose_file(roots, "/ort/../main.js") is None
 
 
 def _cli(*args: str) -> subprocess.Popen:
