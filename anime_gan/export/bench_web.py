@@ -28,19 +28,22 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PAGE_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 
 def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
     """Headless Chromium (the system's, so nothing is downloaded)."""
-    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+    return playwright.chromium.launch(
+        executable_path=executable,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+        headless=True,
+    )
 
 
 def measure(

@@ -34,7 +34,6 @@ from anime_gan.outputs import EXPORT, check_output, staged_folder
 
 log = logging.getLogger("anime_gan.export")
 
-MODEL_FORMAT = "anime-gan/model"
 #: fp32 must match PyTorch to this (max abs difference in [-1, 1] units), else the export is wrong.
 FP32_TOLERANCE = 1e-4
 #: Prior-drawn inputs on which the int8-static variant's activation ranges are calibrated.
@@ -141,7 +140,7 @@ def model_card(
 
     r = generator.resolution
     return {
-        "format": MODEL_FORMAT,
+        "format": "anime-gan/model",
         "version": 1,
         "resolution": r,
         "z_dim": generator.z_dim,

@@ -18,7 +18,6 @@ from anime_gan.errors import UserError
 
 #: A name that is safe as one URL path segment and as a query value (``?model=<name>``).
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-CATALOG_FORMAT = "anime-gan/models"
 
 
 def _is_export(folder: Path) -> bool:
@@ -87,7 +86,7 @@ def _entry(name: str, folder: Path) -> dict[str, Any]:
 def catalog(exports: dict[str, Path], default: str) -> dict[str, Any]:
     """The contents of ``/models/index.json``."""
     return {
-        "format": CATALOG_FORMAT,
+        "format": "anime-gan/models",
         "version": 1,
         "default": default,
         "models": [_entry(name, folder) for name, folder in exports.items()],

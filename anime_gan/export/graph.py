@@ -22,8 +22,6 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-COL2IM_OPSET = 18
-
 
 def default_opset(model: onnx.ModelProto) -> onnx.OperatorSetIdProto:
     """The model's entry for the default (ai.onnx) domain."""
@@ -91,7 +89,7 @@ def output_conv_as_col2im(model: onnx.ModelProto) -> onnx.ModelProto:
     for old in (conv.input[1], conv.input[2]):
         g.initializer.remove(inits[old])
     g.initializer.extend(new_inits)
-    default_opset(model).version = max(default_opset(model).version, COL2IM_OPSET)
+    default_opset(model).version = max(default_opset(model).version, 18)  # Col2Im
     onnx.checker.check_model(model)
     return model
 

@@ -41,7 +41,6 @@ from torch import nn
 from anime_gan.export.fold import inference_generator
 
 OPSET = 17  # what torch.onnx writes; the output-conv rewrite raises the file to 18
-INPUTS = ("z", "c")
 OUTPUT = "image"
 #: Weight matrices and kernels with at least this many entries are re-stored; biases (1-D) and
 #: tiny tensors stay float32 (too small to matter, and exact).
@@ -72,7 +71,7 @@ def export_fp32(generator: nn.Module, path: str | Path) -> Path:
             net,
             (z, c),
             str(path),
-            input_names=list(INPUTS),
+            input_names=["z", "c"],
             output_names=[OUTPUT],
             dynamic_axes={"z": batch, "c": batch, OUTPUT: batch},
             opset_version=OPSET,

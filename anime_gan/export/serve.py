@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import io
 import json
 import logging
 import shutil
@@ -60,7 +61,6 @@ ISOLATION_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 CHUNK = 1 << 20
-INDEX = "/models/index.json"
 
 
 #: The longest path segment a file system takes (NAME_MAX): a longer one is answered 414.
@@ -138,7 +138,7 @@ class StaticHandler(BaseHTTPRequestHandler):
             return self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG, "a path segment is too long")
         if not self._discard_body():
             return None
-        if raw == INDEX:
+        if raw == "/models/index.json":
             etag = f'"{hashlib.sha256(self.index).hexdigest()[:16]}"'
             headers = {"Content-Type": MIME_TYPES[".json"], "ETag": etag}
             return self._send_cached(headers, self.index, len(self.index))
@@ -178,12 +178,8 @@ class StaticHandler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        if body is None or self.command == "HEAD":
-            return
-        if isinstance(body, bytes):
-            self.wfile.write(body)
-        else:
-            with body.open("rb") as f:
+        if body is not None and self.command != "HEAD":
+            with io.BytesIO(body) if isinstance(body, bytes) else body.open("rb") as f:
                 shutil.copyfileobj(f, self.wfile, CHUNK)
 
     def _discard_body(self) -> bool:
