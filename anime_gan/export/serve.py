@@ -84,28 +84,25 @@ def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool = False) ->
         return None
     if any(part in ("..", ".") or len(part) > MAX_SEGMENT for part in path.split("/")):
         return None
-    for prefix in sorted(roots, key=len, reverse=True):  # the longest prefix wins: /model/ before /
-        if path == prefix.rstrip("/") or path.startswith(prefix):
-            root = roots[prefix].resolve()
-            try:
-                return _inside(root, root / path[len(prefix) :].lstrip("/"), gzip_ok)
-            except OSError:  # a name the file system refuses
-                return None
-    return None
+    prefixes = sorted(roots, key=len, reverse=True)  # the longest prefix wins: /model/ before /
+    prefix = next((p for p in prefixes if path == p.rstrip("/") or path.startswith(p)), None)
+    if prefix is None:
+        return None
+    root = roots[prefix].resolve()
 
-
-def _inside(root: Path, candidate: Path, gzip_ok: bool) -> Chosen | None:
     def within(p: Path) -> Path | None:
         p = p.resolve()
-        return p if (p == root or root in p.parents) and p.is_file() else None
+        return p if p.is_relative_to(root) and p.is_file() else None
 
-    if candidate.resolve().is_dir():
-        candidate = candidate / "index.html"
-    plain = within(candidate)
-    if plain is None:
-        return None  # a symlink that leads outside the root, or nothing there
-    gz = within(candidate.with_name(candidate.name + ".gz")) if gzip_ok else None
-    return Chosen(gz or plain, gz is not None, candidate.name)
+    try:
+        candidate = root / path[len(prefix) :].lstrip("/")
+        if candidate.resolve().is_dir():
+            candidate = candidate / "index.html"
+        plain = within(candidate)  # None: a symlink that leads outside the root, or nothing there
+        gz = within(candidate.with_name(candidate.name + ".gz")) if plain and gzip_ok else None
+    except OSError:  # a name the file system refuses
+        return None
+    return Chosen(gz or plain, gz is not None, candidate.name) if plain else None
 
 
 class StaticHandler(BaseHTTPRequestHandler):
