@@ -152,12 +152,11 @@ def int8_static(
 
     from anime_gan.export.onnx import fp16_encode, int8_encoder, quiet_root_logger, store_weights
 
-    class Feeds(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.items = list(calibration)
+    feeds = list(calibration)
 
+    class Feeds(CalibrationDataReader):
         def get_next(self) -> dict[str, np.ndarray] | None:
-            return self.items.pop() if self.items else None
+            return feeds.pop() if feeds else None
 
     dst = Path(dst)
     model = onnx.load(str(src))
