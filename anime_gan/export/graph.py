@@ -1,5 +1,8 @@
 """ONNX graph rewrites of the exported generator for onnxruntime-web's WASM kernels.
 
+Own code for the Col2Im form (no onnx or onnxruntime pass does it); the quantization itself is
+onnxruntime.quantization's.
+
 - :func:`output_conv_as_col2im`: the last convolution (``k9n3s1``, in its polyphase form a 5x5
   convolution to 12 channels, :mod:`anime_gan.export.fold`) as a 1x1 convolution to
   ``12 * 5 * 5`` channels followed by ``Col2Im``, which adds the shifted taps up. A convolution

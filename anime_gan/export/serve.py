@@ -1,5 +1,8 @@
 """A small static file server for the page and an exported model (``anime-gan serve``).
 
+Own handler, not http.server's SimpleHTTPRequestHandler: that one has no ETag, no ``.gz``
+siblings, no symlink containment, and its ``send_error`` closes the connection (a 414 must not).
+
 Roots: the built page (web/dist) at ``/``, each export folder at ``/models/<name>/`` (every
 folder with a model.json under ``model_dir``, or ``model_dir`` itself: anime_gan.export.catalog),
 the default one also at ``/model/``, and their list at ``/models/index.json``.
