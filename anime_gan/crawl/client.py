@@ -7,6 +7,7 @@ obeyed (:mod:`anime_gan.crawl.robots`).
 
 from __future__ import annotations
 
+import codecs
 import random
 import re
 import threading
@@ -17,14 +18,7 @@ from dataclasses import dataclass, field
 
 import tenacity
 import urllib3
-from urllib3.exceptions import (
-    HTTPError,
-    IncompleteRead,
-    InvalidHeader,
-    MaxRetryError,
-    NewConnectionError,
-    ProtocolError,
-)
+from urllib3.exceptions import HTTPError, InvalidHeader, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from anime_gan.crawl.robots import RobotsRules
@@ -63,7 +57,6 @@ class Response:
     status: int
     headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
     body: bytes
-    elapsed_s: float = 0.0
 
     @property
     def content_type(self) -> str:
@@ -75,13 +68,18 @@ class Response:
         EUC-JP falls back on its superset EUC-JIS-2004 (Getchu pages use NEC extras such as ①);
         an undecodable byte becomes U+FFFD rather than an error.
         """
-        declared = _charset(self.headers.get("Content-Type") or "") or _charset(self.body[:4096])
-        for encoding in _candidates(declared or default_encoding):
-            try:
-                return self.body.decode(encoding)
-            except (UnicodeDecodeError, LookupError):
-                continue
-        return self.body.decode(_normal(declared or default_encoding), errors="replace")
+        declared = _CHARSET.search(self.headers.get("Content-Type") or "") or _CHARSET.search(
+            self.body[:4096].decode("latin-1")
+        )
+        name = declared.group(1).lower() if declared else default_encoding
+        try:
+            encoding = codecs.lookup(_ALIASES.get(name, name)).name
+        except LookupError:
+            encoding = codecs.lookup(default_encoding).name
+        try:
+            return self.body.decode(encoding)
+        except UnicodeDecodeError:
+            return self.body.decode(_SUPERSETS.get(encoding, encoding), errors="replace")
 
 
 class FetchError(Exception):
@@ -90,6 +88,7 @@ class FetchError(Exception):
     def __init__(self, cause: str, url: str, detail: str = "", status: int | None = None) -> None:
         super().__init__(f"{cause}: {url} ({detail})" if detail else f"{cause}: {url}")
         self.cause, self.url, self.detail, self.status = cause, url, detail, status
+        self.retry_after: float | None = None  # the server's Retry-After, already booked
 
 
 class HostThrottle:
@@ -136,11 +135,10 @@ class PoliteClient:
         self._cancelled = threading.Event()
         self._sleep: Callable[[float], object] = self.sleep or self._cancelled.wait
         self.throttle = HostThrottle(s.per_host_delay_s, self.clock, self._sleep)
-        no_retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
+        # urllib3 follows redirects and raises transport errors as they are; tenacity retries
+        no_retries = urllib3.Retry(total=None, connect=False, read=False, other=0, redirect=5)
         self._pool = urllib3.PoolManager(
-            maxsize=max(1, s.concurrency),
-            retries=no_retries,
-            timeout=urllib3.Timeout(s.timeout_s, s.timeout_s),
+            maxsize=s.concurrency, retries=no_retries, timeout=urllib3.Timeout(s.timeout_s)
         )
         self.robots = RobotsRules(self._fetch_robots, s.user_agent)
 
@@ -151,25 +149,20 @@ class PoliteClient:
     def get(
         self, url: str, headers: dict[str, str] | None = None, max_bytes: int = 20_000_000
     ) -> Response:
-        """GET ``url`` (see :meth:`request`)."""
-        return self.request(url, None, headers or {}, max_bytes)
+        """GET ``url`` with up to ``max_attempts`` tries (none where robots.txt says no)."""
+        return self._request(url, None, headers or {}, max_bytes)
 
     def post_form(
-        self,
-        url: str,
-        form: dict[str, str],
-        headers: dict[str, str] | None = None,
-        max_bytes: int = 20_000_000,
+        self, url: str, form: dict[str, str], headers: dict[str, str] | None = None
     ) -> Response:
-        """POST ``form`` URL-encoded, as a browser submits an HTML form (see :meth:`request`)."""
+        """POST ``form`` URL-encoded, as a browser submits an HTML form (see :meth:`get`)."""
         data = urllib.parse.urlencode(form).encode("utf-8")
         hdrs = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        return self.request(url, data, hdrs, max_bytes)
+        return self._request(url, data, hdrs, 20_000_000)
 
-    def request(
+    def _request(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
-        """One request with up to ``max_attempts`` tries (none where robots.txt says no)."""
         if self.settings.obey_robots and not self.robots.allowed(url):
             raise FetchError("robots", url, "disallowed by the host's robots.txt")
         return self._tries(url, data, headers, max_bytes)
@@ -178,55 +171,20 @@ class PoliteClient:
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max(1, self.settings.max_attempts)),
-            retry=(
-                tenacity.retry_if_exception(lambda e: getattr(e, "cause", "") not in FINAL_CAUSES)
-                | tenacity.retry_if_result(lambda r: r.status in RETRY_STATUSES)
+            stop=tenacity.stop_after_attempt(self.settings.max_attempts),
+            retry=tenacity.retry_if_exception(
+                lambda e: getattr(e, "cause", "") not in FINAL_CAUSES
             ),
             wait=self._wait,
             sleep=self._sleep,
-            retry_error_callback=_give_up,
             reraise=True,
         )
         return retrying(self._attempt, url, data, headers, max_bytes)
 
-    def _attempt(
-        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
-    ) -> Response:
-        """One try after the host's turn; a Retry-After defers the host (or, over the cap,
-        gives the request up for this run)."""
-        host = urllib.parse.urlsplit(url).netloc
-        self.throttle.wait(host)
-        if self._cancelled.is_set():
-            raise FetchError("cancelled", url)
-        response = self._once(url, data, headers, max_bytes)
-        retry_after = _retry_after(response)
-        if retry_after is not None and retry_after > self.settings.max_retry_after_s:
-            raise FetchError(
-                "retry_after",
-                url,
-                f"asked to wait {retry_after:.0f} s, over "
-                f"max_retry_after_s={self.settings.max_retry_after_s:g}",
-                response.status,
-            )
-        if retry_after is not None:
-            self.throttle.defer(host, retry_after)
-        return response
-
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """No wait after a Retry-After (the throttle holds the host), else :meth:`backoff`."""
-        outcome = state.outcome
-        if (
-            outcome is not None
-            and not outcome.failed
-            and _retry_after(outcome.result()) is not None
-        ):
-            return 0.0
-        return self.backoff(state.attempt_number)
-
-    def _fetch_robots(self, url: str) -> tuple[int, str]:
-        response = self._tries(url, None, {}, 500_000)
-        return response.status, response.text("utf-8")
+        error = state.outcome.exception()  # type: ignore[union-attr]
+        return 0.0 if getattr(error, "retry_after", None) else self.backoff(state.attempt_number)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter before try ``attempt + 1``."""
@@ -234,86 +192,88 @@ class PoliteClient:
         base = min(s.backoff_max_s, s.backoff_base_s * 2 ** (attempt - 1))
         return base * (1.0 - s.jitter * self.rng.random())
 
-    def _once(
+    def _fetch_robots(self, url: str) -> tuple[int, str]:
+        response = self._tries(url, None, {}, 500_000)
+        return response.status, response.text("utf-8")
+
+    def _attempt(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
+        """One try after the host's turn. A retryable status raises; its Retry-After defers the
+        host (or, over the cap, gives the request up for this run)."""
+        host = urllib.parse.urlsplit(url).netloc
+        self.throttle.wait(host)
+        if self._cancelled.is_set():
+            raise FetchError("cancelled", url)
         start = self.clock()
-        method = "GET" if data is None else "POST"
         try:
             resp = self._pool.request(
-                method,
+                "GET" if data is None else "POST",
                 url,
                 body=data,
-                preload_content=False,
                 headers={"User-Agent": self.settings.user_agent, **headers},
+                preload_content=False,
             )
-        except (HTTPError, OSError) as e:
-            raise _fetch_error(url, e.reason if isinstance(e, MaxRetryError) else e) from e
-        try:
-            return self._read(resp, url, max_bytes, start)
+            try:
+                response = self._read(resp, url, max_bytes, start)
+            finally:
+                resp.release_conn()
         except (HTTPError, OSError) as e:
             raise _fetch_error(url, e) from e
-        finally:
-            resp.release_conn()
+        if response.status not in RETRY_STATUSES:
+            return response
+        error = FetchError(
+            f"http_{response.status}", response.url, "retries exhausted", response.status
+        )
+        error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if error.retry_after is not None and error.retry_after > self.settings.max_retry_after_s:
+            raise FetchError(
+                "retry_after",
+                response.url,
+                f"asked to wait {error.retry_after:.0f} s, over "
+                f"max_retry_after_s={self.settings.max_retry_after_s:g}",
+                response.status,
+            )
+        if error.retry_after is not None:
+            self.throttle.defer(host, error.retry_after)
+        raise error
 
     def _read(
         self, resp: urllib3.BaseHTTPResponse, url: str, max_bytes: int, start: float
     ) -> Response:
-        """The whole body, at most ``max_bytes``, read before ``deadline_s`` runs out."""
-        url, status = _final_url(resp, url), resp.status
-        length = _int_or_none(resp.headers.get("Content-Length"))
+        """The whole body, at most ``max_bytes``, read before ``deadline_s`` runs out; urllib3
+        raises on a body shorter than its Content-Length."""
+        history = resp.retries.history  # type: ignore[union-attr]  # the redirects, if any
+        if history:
+            url = urllib.parse.urljoin(history[-1].url, history[-1].redirect_location)
+        length, status = resp.length_remaining, resp.status
         if length is not None and length > max_bytes:
             raise FetchError("too_large", url, f"Content-Length {length} > {max_bytes}", status)
-        parts, total, deadline = [], 0, start + self.settings.deadline_s
-        while total <= max_bytes:
-            if self.clock() > deadline:
+        body = bytearray()
+        while len(body) <= max_bytes:
+            if self.clock() > start + self.settings.deadline_s:
                 raise FetchError(
                     "deadline",
                     url,
-                    f"{total} bytes after deadline_s={self.settings.deadline_s:g}",
+                    f"{len(body)} bytes after deadline_s={self.settings.deadline_s:g}",
                     status,
                 )
-            chunk = resp.read1(min(1 << 16, max_bytes + 1 - total))
+            chunk = resp.read1(min(1 << 16, max_bytes + 1 - len(body)))
             if not chunk:
-                break
-            parts.append(chunk)
-            total += len(chunk)
-        if total > max_bytes:
-            raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
-        if length is not None and total < length:
-            raise FetchError("truncated", url, f"{total} of {length} bytes", status)
-        return Response(url, status, resp.headers, b"".join(parts), self.clock() - start)
-
-
-def _final_url(resp: urllib3.BaseHTTPResponse, url: str) -> str:
-    """Where the redirects, if any, ended (urllib3's history of this request)."""
-    history = resp.retries.history if resp.retries else ()
-    return urllib.parse.urljoin(history[-1].url, history[-1].redirect_location) if history else url
-
-
-def _give_up(state: tenacity.RetryCallState) -> Response:
-    """The tries are spent: the last failure, or the last retryable status, as a FetchError."""
-    response = state.outcome.result()  # type: ignore[union-attr]  # re-raises a FetchError
-    raise FetchError(f"http_{response.status}", response.url, "retries exhausted", response.status)
+                return Response(url, status, resp.headers, bytes(body))
+            body += chunk
+        raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
 
 
 def _fetch_error(url: str, error: BaseException) -> FetchError:
-    """A transport failure as a FetchError: timeout, truncated or connection."""
-    broken = isinstance(error, IncompleteRead) or (
-        isinstance(error, ProtocolError) and "IncompleteRead" in str(error)
-    )
+    """A transport failure as a FetchError: truncated, timeout or connection."""
     timeout = isinstance(error, Urllib3Timeout | TimeoutError) and not isinstance(
         error, NewConnectionError
     )
-    cause = "truncated" if broken else "timeout" if timeout else "connection"
+    cause = (
+        "truncated" if "IncompleteRead" in str(error) else "timeout" if timeout else "connection"
+    )
     return FetchError(cause, url, f"{type(error).__name__}: {error}")
-
-
-def _retry_after(response: Response) -> float | None:
-    """The Retry-After of a retryable status, else None."""
-    if response.status not in RETRY_STATUSES:
-        return None
-    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -325,29 +285,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _RETRY = urllib3.Retry()  # its Retry-After parser
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
-
-
-_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-
-
-def _charset(text: str | bytes) -> str | None:
-    """The charset a Content-Type header or a page's <meta> declares."""
-    match = _CHARSET.search(text.encode("latin-1") if isinstance(text, str) else text)
-    return match.group(1).decode("ascii") if match else None
-
-
-def _normal(encoding: str) -> str:
-    return encoding.strip().lower().replace("_", "-")
-
-
-def _candidates(encoding: str) -> list[str]:
-    enc = _normal(encoding)
-    if enc in ("euc-jp", "x-euc-jp", "eucjp"):
-        return ["euc_jp", "euc_jis_2004"]
-    if enc in ("shift-jis", "sjis", "x-sjis", "shift_jis"):
-        return ["shift_jis", "cp932"]
-    return [enc]
+_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+#: Charset names that pages use and Python does not know.
+_ALIASES = {"x-euc-jp": "euc_jp", "x-sjis": "shift_jis"}
+#: A superset for bytes the declared charset lacks (Getchu pages use NEC extras such as ①).
+_SUPERSETS = {"euc_jp": "euc_jis_2004", "shift_jis": "cp932"}

@@ -7,14 +7,13 @@ ErogameScape answers with an HTML page: the result in ``<div id="query_result_ma
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 from anime_gan.crawl.client import FetchError, PoliteClient
+from anime_gan.crawl.manifest import read_jsonl, write_jsonl
 from anime_gan.errors import UserError
 
 FORM_URL = "https://erogamescape.dyndns.org/~ap2/ero/toukei_kaiseki/sql_for_erogamer_form.php"
@@ -179,27 +178,18 @@ def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: 
 
 def save_games(games: list[Game], path: Path) -> None:
     """Write the game list as JSON lines, atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for game in games:
-            f.write(json.dumps(asdict(game), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_jsonl(path, [asdict(game) for game in games])
 
 
 def load_games(path: Path) -> list[Game]:
     """Read a game list written by :func:`save_games`."""
-    games = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            try:
-                record: dict[str, Any] = json.loads(line)
-                games.append(Game(**record))
-            except (ValueError, TypeError) as e:
-                raise UserError(
-                    f"line {number} of {path} is not a game record ({e}); delete the file "
-                    f"(or set refresh_games=true) to query ErogameScape again."
-                ) from e
-    return games
+    try:
+        return [Game(**record) for record in read_jsonl(path)]
+    except TypeError as e:
+        raise UserError(
+            f"{path} holds a record that is not a game ({e}); delete the file "
+            f"(or set refresh_games=true) to query ErogameScape again."
+        ) from e
 
 
 def getchu_page_url(base_url: str, game_id: int) -> str:
