@@ -1,18 +1,26 @@
 """The crawler's HTTP client: urllib3 (pools, timeouts, redirects) and tenacity (bounded retries
 with backoff), plus what neither gives: per-host spacing shared by all worker threads, a capped
 Retry-After that defers the host for every thread, and a body read under a size cap and a
-wall-clock deadline (a body sent a byte at a time). Each host's robots.txt is read first and
-obeyed (:mod:`anime_gan.crawl.robots`).
+wall-clock deadline (a body sent a byte at a time).
+
+Each host's robots.txt is read once, on first use, and obeyed by every request of the crawl;
+the standard library's parser decides, and how the file was answered decides what it means,
+as ``urllib.robotparser`` itself reads it: 200 is parsed, 401/403 forbid the whole host, any
+other 4xx (no robots.txt) allows everything, and a 5xx forbids the whole host for this run (a
+rerun asks again). A robots.txt that gives no answer at all (a refused connection, a timeout)
+fails the request that needed it with that cause, and is asked for again by the next one.
 """
 
 from __future__ import annotations
 
 import codecs
+import logging
 import random
 import re
 import threading
 import time
 import urllib.parse
+import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -21,8 +29,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, InvalidHeader, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from anime_gan.crawl.robots import RobotsRules
-
+log = logging.getLogger("anime_gan.crawl")
 DEFAULT_USER_AGENT = (
     "anime-gan/0.1 (MakeGirlsMoe reproduction, research crawler; one request per second per host)"
 )
@@ -140,7 +147,8 @@ class PoliteClient:
         self._pool = urllib3.PoolManager(
             maxsize=s.concurrency, retries=no_retries, timeout=urllib3.Timeout(s.timeout_s)
         )
-        self.robots = RobotsRules(self._fetch_robots, s.user_agent)
+        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}  # by host
+        self._robots_lock = threading.Lock()  # one read per host, even with several workers
 
     def cancel(self) -> None:
         """Stop: waits end now, and every request not yet sent fails with cause "cancelled"."""
@@ -161,15 +169,15 @@ class PoliteClient:
         return self._request(url, data, hdrs, 20_000_000)
 
     def _request(
-        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
+        self,
+        url: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        max_bytes: int,
+        check_robots: bool = True,
     ) -> Response:
-        if self.settings.obey_robots and not self.robots.allowed(url):
+        if check_robots and self.settings.obey_robots and not self.allowed(url):
             raise FetchError("robots", url, "disallowed by the host's robots.txt")
-        return self._tries(url, data, headers, max_bytes)
-
-    def _tries(
-        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
-    ) -> Response:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.settings.max_attempts),
             retry=tenacity.retry_if_exception(
@@ -181,20 +189,47 @@ class PoliteClient:
         )
         return retrying(self._attempt, url, data, headers, max_bytes)
 
+    def allowed(self, url: str) -> bool:
+        """Whether the host's robots.txt lets this crawler fetch ``url``."""
+        parts = urllib.parse.urlsplit(url)
+        with self._robots_lock:
+            if parts.netloc not in self._robots:
+                origin = f"{parts.scheme}://{parts.netloc}"
+                self._robots[parts.netloc] = self._read_robots(f"{origin}/robots.txt")
+        return self._robots[parts.netloc].can_fetch(self.settings.user_agent, url)
+
+    def _read_robots(self, url: str) -> urllib.robotparser.RobotFileParser:
+        rules = urllib.robotparser.RobotFileParser(url)
+        try:
+            response = self._request(url, None, {}, 500_000, check_robots=False)
+            status, text = response.status, response.text()
+        except FetchError as e:
+            if e.status is None:
+                raise  # no answer: the request fails with this cause, the next one asks again
+            status, text = e.status, ""
+        if status == 200:
+            rules.parse(text.splitlines())
+        elif status in (401, 403) or status >= 500:
+            rules.disallow_all = True
+            log.warning(
+                "%s answered HTTP %d: nothing is fetched from this host in this run", url, status
+            )
+        else:
+            rules.allow_all = True
+        return rules
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """No wait after a Retry-After (the throttle holds the host), else :meth:`backoff`."""
         error = state.outcome.exception()  # type: ignore[union-attr]
-        return 0.0 if getattr(error, "retry_after", None) else self.backoff(state.attempt_number)
+        if getattr(error, "retry_after", None) is not None:
+            return 0.0
+        return self.backoff(state.attempt_number)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter before try ``attempt + 1``."""
         s = self.settings
         base = min(s.backoff_max_s, s.backoff_base_s * 2 ** (attempt - 1))
         return base * (1.0 - s.jitter * self.rng.random())
-
-    def _fetch_robots(self, url: str) -> tuple[int, str]:
-        response = self._tries(url, None, {}, 500_000)
-        return response.status, response.text("utf-8")
 
     def _attempt(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
