@@ -65,10 +65,6 @@ class Response:
     headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
     body: bytes
 
-    @property
-    def content_type(self) -> str:
-        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-
     def text(self, default_encoding: str = "utf-8") -> str:
         """Decode the body: the header's charset, else the page's <meta> charset, else the default.
 
@@ -94,7 +90,7 @@ class FetchError(Exception):
 
     def __init__(self, cause: str, url: str, detail: str = "", status: int | None = None) -> None:
         super().__init__(f"{cause}: {url} ({detail})" if detail else f"{cause}: {url}")
-        self.cause, self.url, self.detail, self.status = cause, url, detail, status
+        self.cause, self.detail, self.status = cause, detail, status
         self.retry_after: float | None = None  # the server's Retry-After, already booked
 
 

@@ -58,23 +58,22 @@ class ResultTableParser(HTMLParser):
         self.rows: list[list[str]] = []
         self.header_text: list[str] = []
         self.found_main = False
-        self._div_stack: list[str] = []
+        self._divs: list[str | None] = []  # the ids of the divs around the current tag
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        in_main = "query_result_main" in self._divs
         if tag == "div":
-            div_id = dict(attrs).get("id") or ""
-            self._div_stack.append(div_id)
-            self.found_main |= div_id == "query_result_main"
-        elif self._inside("query_result_main"):
-            if tag == "tr":
-                self.rows.append([])
-            elif tag in ("td", "th") and self.rows:
-                self._cell = []
+            self._divs.append(dict(attrs).get("id"))
+            self.found_main |= self._divs[-1] == "query_result_main"
+        elif in_main and tag == "tr":
+            self.rows.append([])
+        elif in_main and tag in ("td", "th") and self.rows:
+            self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "div" and self._div_stack:
-            self._div_stack.pop()
+        if tag == "div" and self._divs:
+            self._divs.pop()
         elif tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -82,11 +81,8 @@ class ResultTableParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
-        if self._inside("query_result_header"):
+        if "query_result_header" in self._divs:
             self.header_text.append(data)
-
-    def _inside(self, div_id: str) -> bool:
-        return div_id in self._div_stack
 
 
 def parse_result_page(html: str, url: str = FORM_URL) -> list[dict[str, str]]:
@@ -96,10 +92,8 @@ def parse_result_page(html: str, url: str = FORM_URL) -> list[dict[str, str]]:
     parser.close()
     header = " ".join("".join(parser.header_text).split())
     if SQL_ERROR_MARK in header or (not parser.found_main and SQL_ERROR_MARK in html):
-        detail = header.replace(SQL_ERROR_MARK, "").strip()[:200]
-        said = f"{SQL_ERROR_MARK}: {detail}" if detail else SQL_ERROR_MARK
         raise UserError(
-            f"ErogameScape rejected the SQL query ({said}); "
+            f"ErogameScape rejected the SQL query ({header[:200] or SQL_ERROR_MARK}); "
             f"fix erogamescape.sql in conf/crawl.yaml or on the command line."
         )
     if not parser.found_main:
@@ -107,11 +101,9 @@ def parse_result_page(html: str, url: str = FORM_URL) -> list[dict[str, str]]:
             f"ErogameScape's answer from {url} has no div#query_result_main result table; "
             f"open that page in a browser to see whether the site changed."
         )
-    rows = [row for row in parser.rows if row]
-    if not rows:
-        return []
-    columns = [c.strip().lower() for c in rows[0]]
-    return [dict(zip(columns, row, strict=False)) for row in rows[1:]]
+    names, *rows = [row for row in parser.rows if row] or [[]]  # the column names come first
+    columns = [name.lower() for name in names]
+    return [dict(zip(columns, row, strict=False)) for row in rows]
 
 
 def games_from_rows(

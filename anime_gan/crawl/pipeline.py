@@ -19,8 +19,8 @@ from typing import Any
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from anime_gan.crawl.client import HttpSettings, PoliteClient
-from anime_gan.crawl.download import ImageRejected, ImageSettings, fetch_image
+from anime_gan.crawl.client import FetchError, HttpSettings, PoliteClient
+from anime_gan.crawl.download import FINAL_IMAGE_CAUSES, ImageSettings, fetch_image
 from anime_gan.crawl.erogamescape import (
     Game,
     QuerySettings,
@@ -191,8 +191,8 @@ def download_one(
     url, game_id = meta["url"], meta["game_id"]
     try:
         body, info = fetch_image(client, url, meta["page_url"], settings)
-    except ImageRejected as e:
-        if e.final:
+    except FetchError as e:
+        if e.cause in FINAL_IMAGE_CAUSES:
             store.skip(url, e.cause, detail=e.detail, game_id=game_id)
             return "skipped", e.cause
         if e.cause != "cancelled":
