@@ -30,9 +30,6 @@ from urllib3.exceptions import HTTPError, InvalidHeader, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 log = logging.getLogger("anime_gan.crawl")
-DEFAULT_USER_AGENT = (
-    "anime-gan/0.1 (MakeGirlsMoe reproduction, research crawler; one request per second per host)"
-)
 #: Statuses worth another try: the server is busy or broken for a moment.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Failures that another try cannot mend.
@@ -43,7 +40,7 @@ FINAL_CAUSES = frozenset({"too_large", "deadline", "cancelled", "retry_after"})
 class HttpSettings:
     """Politeness and robustness knobs (``http.*`` in conf/crawl.yaml)."""
 
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = "anime-gan/0.1 (MakeGirlsMoe reproduction, research crawler; one request per second per host)"
     concurrency: int = 2  # worker threads; the per-host delay still spaces their requests
     per_host_delay_s: float = 1.0  # minimum gap between two requests to one host
     timeout_s: float = 30.0  # connect and per-read timeout of one try
@@ -160,9 +157,9 @@ class PoliteClient:
         self, url: str, form: dict[str, str], headers: dict[str, str] | None = None
     ) -> Response:
         """POST ``form`` URL-encoded, as a browser submits an HTML form (see :meth:`get`)."""
+        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
         data = urllib.parse.urlencode(form).encode("utf-8")
-        hdrs = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        return self._request(url, data, hdrs, 20_000_000)
+        return self._request(url, data, {**form_type, **(headers or {})}, 20_000_000)
 
     def _request(
         self,
@@ -298,6 +295,7 @@ class PoliteClient:
 
 def _fetch_error(url: str, error: BaseException) -> FetchError:
     """A transport failure as a FetchError: truncated, timeout or connection."""
+    # urllib3 derives a refused connection (NewConnectionError) from its timeout errors
     timeout = isinstance(error, Urllib3Timeout | TimeoutError) and not isinstance(
         error, NewConnectionError
     )
@@ -310,12 +308,11 @@ def _fetch_error(url: str, error: BaseException) -> FetchError:
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None."""
     try:
-        return float(_RETRY.parse_retry_after(value)) if value else None
+        return float(urllib3.Retry().parse_retry_after(value)) if value else None
     except InvalidHeader:
         return None
 
 
-_RETRY = urllib3.Retry()  # its Retry-After parser
 _CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 #: Charset names that pages use and Python does not know.
 _ALIASES = {"x-euc-jp": "euc_jp", "x-sjis": "shift_jis"}

@@ -18,7 +18,6 @@ from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 
 #: Rejections that another try would not change (a rerun skips them).
 FINAL_IMAGE_CAUSES = frozenset({"placeholder", "duplicate", "too_large", "not_found"})
-_ACCEPTED_TYPES = ("image/", "application/octet-stream")
 _MAGIC = (
     (b"\xff\xd8\xff", "jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "png", ".png"),
@@ -71,7 +70,7 @@ def inspect_image(
 ) -> ImageInfo:
     """Check a downloaded body; raise :class:`ImageRejected` with the reason when it is no good."""
     content_type = content_type.split(";")[0].strip().lower()
-    if content_type and not content_type.startswith(_ACCEPTED_TYPES):
+    if content_type and not content_type.startswith(("image/", "application/octet-stream")):
         raise ImageRejected("not_image", url, f"Content-Type {content_type}")
     kind = sniff(body)
     if kind is None:

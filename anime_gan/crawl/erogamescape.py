@@ -24,8 +24,6 @@ PAPER_SQL = (
 SQL_ERROR_MARK = "エラー(SQL間違い)"
 #: Column names accepted for the Getchu link (a URL with ``id=N``, or the bare number).
 LINK_COLUMNS = ("links", "link", "comike", "getchu_id")
-_GETCHU_ID = re.compile(r"[?&]id=(\d+)")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
 @dataclass
@@ -137,7 +135,7 @@ def parse_release_date(
     value: str | None, undetermined_year: int = 2030
 ) -> tuple[str | None, int | None]:
     """("YYYY-MM-DD", year), or (None, None) for a missing, malformed or undetermined date."""
-    match = _DATE.match((value or "").strip())
+    match = re.match(r"(\d{4})-\d{2}-\d{2}", (value or "").strip())
     if not match or int(match.group(1)) >= undetermined_year:
         return None, None
     return match.group(0), int(match.group(1))
@@ -193,5 +191,5 @@ def _getchu_id(link: str) -> int | None:
     link = link.strip()
     if link.isdigit():
         return int(link)
-    match = _GETCHU_ID.search(link)
+    match = re.search(r"[?&]id=(\d+)", link)
     return int(match.group(1)) if match else None

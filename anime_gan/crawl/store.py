@@ -43,8 +43,6 @@ except ImportError:  # Windows: no folder lock
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("anime_gan.crawl")
-#: The append-only files, one unbuffered write per record.
-LOGS = (MANIFEST, "pages.jsonl", "skipped.jsonl", "failures.jsonl")
 
 
 def utc_now() -> str:
@@ -58,8 +56,7 @@ class CrawlStore:
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
         self._lock = threading.RLock()
-        self._lock_file: Any = None
-        self._files: dict[str, Any] = {}
+        self._files: dict[str, Any] = {}  # the open files: .lock, then the append-only ones
         self.records: dict[str, dict[str, Any]] = {}  # url -> manifest record
         self.by_sha: dict[str, str] = {}  # sha256 -> path of the first image with those bytes
         self.paths: set[str] = set()
@@ -74,11 +71,19 @@ class CrawlStore:
         """
         check_output(self.out, CRAWL)
         self.out.mkdir(parents=True, exist_ok=True)
-        self._acquire_lock()
         try:
+            if fcntl is not None:  # held until close(), so two crawls never share the folder
+                self._files[".lock"] = open(self.out / ".lock", "wb")
+                try:
+                    fcntl.flock(self._files[".lock"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as e:
+                    raise UserError(
+                        f"another crawl is writing to {self.out} (it holds {self.out / '.lock'}); "
+                        f"wait for it to finish or give this one another out= folder."
+                    ) from e
             self._reconcile()
             self.skipped_urls = {r["url"] for r in read_jsonl(self.out / "skipped.jsonl")}
-            for name in LOGS:
+            for name in (MANIFEST, "pages.jsonl", "skipped.jsonl", "failures.jsonl"):
                 repair_tail(self.out / name)
                 self._files[name] = open(self.out / name, "ab", buffering=0)
         except BaseException:
@@ -87,14 +92,12 @@ class CrawlStore:
         return self
 
     def close(self) -> None:
+        """Flush the records to disk, close the files, and release the folder lock last."""
         with self._lock:
-            for f in self._files.values():
+            for f in reversed(self._files.values()):
                 os.fsync(f.fileno())
                 f.close()
             self._files.clear()
-        if self._lock_file is not None:
-            self._lock_file.close()  # releases the flock
-            self._lock_file = None
 
     def __enter__(self) -> CrawlStore:
         return self.open()
@@ -103,7 +106,7 @@ class CrawlStore:
         self.close()
 
     def append(self, name: str, record: dict[str, Any]) -> None:
-        """Append ``record`` to the file ``name`` (one of :data:`LOGS`), from any thread."""
+        """Append ``record`` to the append-only file ``name``, from any thread."""
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             self._files[name].write(line)
@@ -193,16 +196,3 @@ class CrawlStore:
         }
         if any(self.cleaned.values()):
             log.info("crawl folder repaired after an interruption: %s", self.cleaned)
-
-    def _acquire_lock(self) -> None:
-        if fcntl is None:
-            return
-        self._lock_file = open(self.out / ".lock", "w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            self.close()
-            raise UserError(
-                f"another crawl is writing to {self.out} (it holds {self.out / '.lock'}); "
-                f"wait for it to finish or give this one another out= folder."
-            ) from e
