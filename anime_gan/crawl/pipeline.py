@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -151,7 +151,15 @@ def crawl_images(
     summary: dict[str, Any],
 ) -> None:
     """Download every character image of the ok pages that is neither done nor finally skipped."""
-    found = image_tasks(games, pages)
+    found: dict[str, dict[str, Any]] = {}  # url -> what the manifest will say about the image
+    for game in games:
+        page = pages.get(game.game_id, {})
+        for image in page["images"] if page.get("status") == "ok" else []:
+            found.setdefault(image["url"], {
+                "url": image["url"], "game_id": game.game_id, "egs_id": game.egs_id,
+                "game_name": game.name, "release_date": game.release_date, "year": game.year,
+                "page_url": game.page_url, "character": image["character"],
+            })  # fmt: skip
     done = sum(u in store.records for u in found)
     skipped_before = sum(u in store.skipped_urls and u not in store.records for u in found)
     todo = [m for u, m in found.items() if u not in store.records and u not in store.skipped_urls]
@@ -168,20 +176,6 @@ def crawl_images(
         "skipped": {c: n for (o, c), n in sorted(outcomes.items()) if o == "skipped"},
         "failed": {c: n for (o, c), n in sorted(outcomes.items()) if o == "failed"},
     }
-
-
-def image_tasks(games: list[Game], pages: dict[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Image URL -> what the manifest will say about it, for the images of the ok pages."""
-    found: dict[str, dict[str, Any]] = {}
-    for game in games:
-        page = pages.get(game.game_id, {})
-        for image in page["images"] if page.get("status") == "ok" else []:
-            found.setdefault(image["url"], {
-                "url": image["url"], "game_id": game.game_id, "egs_id": game.egs_id,
-                "game_name": game.name, "release_date": game.release_date, "year": game.year,
-                "page_url": game.page_url, "character": image["character"],
-            })  # fmt: skip
-    return found
 
 
 def download_one(
@@ -212,27 +206,28 @@ def run_pool(
     workers: int,
     desc: str,
     progress: bool,
-) -> Iterator[Any]:
-    """``fn`` over ``items`` on ``workers`` threads, results as they finish, with a progress bar.
+) -> list[Any]:
+    """``fn`` over ``items`` on ``workers`` threads, results in the order they finish, with a
+    progress bar.
 
     On Ctrl-C (or any error) the client is cancelled, so the running tasks end after at most
-    the request in flight, and the rest never start; what finished is already recorded.
+    the request in flight, and the rest end at once as "cancelled"; what finished is already
+    recorded.
     """
+    results: list[Any] = []
     if not items:
-        return
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"crawl-{desc}")
-    try:
-        futures = [executor.submit(fn, item) for item in items]
-        bar = tqdm(total=len(futures), desc=desc, unit=desc[:-1], disable=not progress)
-        with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
-            for future in as_completed(futures):
-                yield future.result()
-                bar.update()
-    except BaseException:
-        client.cancel()
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        return results
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"crawl-{desc}") as executor:
+        bar = tqdm(total=len(items), desc=desc, unit=desc[:-1], disable=not progress)
+        try:
+            with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
+                for future in as_completed([executor.submit(fn, item) for item in items]):
+                    results.append(future.result())
+                    bar.update()
+        except BaseException:
+            client.cancel()  # before the executor waits for the tasks still queued or running
+            raise
+    return results
 
 
 _PAGE_ORDER = ("ok", "no_images", "removed", "age_gate", "failed")
