@@ -73,8 +73,8 @@ class Response:
         )
         name = declared.group(1).lower() if declared else default_encoding
         try:
-            encoding = codecs.lookup(_ALIASES.get(name, name)).name
-        except LookupError:
+            encoding = codecs.lookup(name).name
+        except LookupError:  # a name Python does not know (x-euc-jp...)
             encoding = codecs.lookup(default_encoding).name
         try:
             return self.body.decode(encoding)
@@ -85,10 +85,16 @@ class Response:
 class FetchError(Exception):
     """A request that did not produce a usable response; ``cause`` is a short summary key."""
 
-    def __init__(self, cause: str, url: str, detail: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        cause: str,
+        url: str,
+        detail: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,  # the server's Retry-After, already booked
+    ) -> None:
         super().__init__(f"{cause}: {url} ({detail})" if detail else f"{cause}: {url}")
-        self.cause, self.detail, self.status = cause, detail, status
-        self.retry_after: float | None = None  # the server's Retry-After, already booked
+        self.cause, self.detail, self.status, self.retry_after = cause, detail, status, retry_after
 
 
 class HostThrottle:
@@ -250,21 +256,19 @@ class PoliteClient:
             raise _fetch_error(url, e) from e
         if response.status not in RETRY_STATUSES:
             return response
-        error = FetchError(
-            f"http_{response.status}", response.url, "retries exhausted", response.status
-        )
-        error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if error.retry_after is not None and error.retry_after > self.settings.max_retry_after_s:
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        if wait is not None and wait > self.settings.max_retry_after_s:
             raise FetchError(
                 "retry_after",
                 response.url,
-                f"asked to wait {error.retry_after:.0f} s, over "
+                f"asked to wait {wait:.0f} s, over "
                 f"max_retry_after_s={self.settings.max_retry_after_s:g}",
                 response.status,
             )
-        if error.retry_after is not None:
-            self.throttle.defer(host, error.retry_after)
-        raise error
+        if wait is not None:
+            self.throttle.defer(host, wait)
+        status = response.status
+        raise FetchError(f"http_{status}", response.url, "retries exhausted", status, wait)
 
     def _read(
         self, resp: urllib3.BaseHTTPResponse, url: str, max_bytes: int, start: float
@@ -314,7 +318,5 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-#: Charset names that pages use and Python does not know.
-_ALIASES = {"x-euc-jp": "euc_jp", "x-sjis": "shift_jis"}
 #: A superset for bytes the declared charset lacks (Getchu pages use NEC extras such as ①).
 _SUPERSETS = {"euc_jp": "euc_jis_2004", "shift_jis": "cp932"}

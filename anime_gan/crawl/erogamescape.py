@@ -188,8 +188,5 @@ def getchu_page_url(base_url: str, game_id: int) -> str:
 
 
 def _getchu_id(link: str) -> int | None:
-    link = link.strip()
-    if link.isdigit():
-        return int(link)
-    match = re.search(r"[?&]id=(\d+)", link)
+    match = re.search(r"(?:^|[?&]id=)(\d+)(?:$|&)", link.strip())  # the bare id, or id=N
     return int(match.group(1)) if match else None

@@ -123,7 +123,12 @@ class CrawlStore:
                     meta["url"], "duplicate", duplicate_of=self.by_sha[sha], sha256=sha,
                     game_id=meta["game_id"],
                 )  # fmt: skip
-            rel = self._free_path(meta["game_id"], meta["url"], info.ext, sha)
+            url_path = urllib.parse.urlsplit(meta["url"]).path
+            stem = posixpath.splitext(posixpath.basename(url_path))[0] or sha[:16]
+            stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+            rel = f"images/{meta['game_id']}/{stem}{info.ext}"
+            if rel in self.paths:  # the same file name from another URL
+                rel = f"images/{meta['game_id']}/{stem}-{sha[:8]}{info.ext}"
             target = self.out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(target.name + ".part")
@@ -152,14 +157,6 @@ class CrawlStore:
                 self.skipped_urls.add(url)
                 self.append("skipped.jsonl", record)
         return record
-
-    def _free_path(self, game_id: int, url: str, ext: str, sha: str) -> str:
-        stem = (
-            posixpath.splitext(posixpath.basename(urllib.parse.urlsplit(url).path))[0] or sha[:16]
-        )
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
-        rel = f"images/{game_id}/{stem}{ext}"
-        return rel if rel not in self.paths else f"images/{game_id}/{stem}-{sha[:8]}{ext}"
 
     def _remember(self, record: dict[str, Any]) -> None:
         self.records[record["url"]] = record
