@@ -79,12 +79,10 @@ class SoftPageParser(HTMLParser):
         if tag == "h2" and self._name is not None:
             name = clean_name("".join(self._name))
             self._name = None
-            if not name:
-                return
             unnamed = [im for im in self.images if im.character is None]
-            if unnamed:  # the usual layout: the picture, then the name beside it
+            if name and unnamed:  # the usual layout: the picture, then the name beside it
                 unnamed[0].character = name
-            else:
+            elif name:
                 self._pending_names.append(name)
 
     def handle_data(self, data: str) -> None:
