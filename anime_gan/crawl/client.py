@@ -1,37 +1,35 @@
 """The crawler's HTTP client: urllib3 (pools, timeouts, redirects) and tenacity (bounded retries
 with backoff), plus what neither gives: per-host spacing shared by all worker threads, a capped
 Retry-After that defers the host for every thread, and a body read under a size cap and a
-wall-clock deadline (a body sent a byte at a time). Each host's robots.txt is read first and
-obeyed (:mod:`anime_gan.crawl.robots`).
+wall-clock deadline (a body sent a byte at a time).
+
+Each host's robots.txt is read once, on first use, and obeyed by every request of the crawl;
+the standard library's parser decides, and how the file was answered decides what it means,
+as ``urllib.robotparser`` itself reads it: 200 is parsed, 401/403 forbid the whole host, any
+other 4xx (no robots.txt) allows everything, and a 5xx forbids the whole host for this run (a
+rerun asks again). A robots.txt that gives no answer at all (a refused connection, a timeout)
+fails the request that needed it with that cause, and is asked for again by the next one.
 """
 
 from __future__ import annotations
 
+import codecs
+import logging
 import random
 import re
 import threading
 import time
 import urllib.parse
+import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import tenacity
 import urllib3
-from urllib3.exceptions import (
-    HTTPError,
-    IncompleteRead,
-    InvalidHeader,
-    MaxRetryError,
-    NewConnectionError,
-    ProtocolError,
-)
+from urllib3.exceptions import HTTPError, InvalidHeader, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from anime_gan.crawl.robots import RobotsRules
-
-DEFAULT_USER_AGENT = (
-    "anime-gan/0.1 (MakeGirlsMoe reproduction, research crawler; one request per second per host)"
-)
+log = logging.getLogger("anime_gan.crawl")
 #: Statuses worth another try: the server is busy or broken for a moment.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Failures that another try cannot mend.
@@ -42,7 +40,7 @@ FINAL_CAUSES = frozenset({"too_large", "deadline", "cancelled", "retry_after"})
 class HttpSettings:
     """Politeness and robustness knobs (``http.*`` in conf/crawl.yaml)."""
 
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = "anime-gan/0.1 (MakeGirlsMoe reproduction, research crawler; one request per second per host)"
     concurrency: int = 2  # worker threads; the per-host delay still spaces their requests
     per_host_delay_s: float = 1.0  # minimum gap between two requests to one host
     timeout_s: float = 30.0  # connect and per-read timeout of one try
@@ -63,11 +61,6 @@ class Response:
     status: int
     headers: Mapping[str, str]  # case-insensitive (urllib3's HTTPHeaderDict)
     body: bytes
-    elapsed_s: float = 0.0
-
-    @property
-    def content_type(self) -> str:
-        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
     def text(self, default_encoding: str = "utf-8") -> str:
         """Decode the body: the header's charset, else the page's <meta> charset, else the default.
@@ -75,21 +68,33 @@ class Response:
         EUC-JP falls back on its superset EUC-JIS-2004 (Getchu pages use NEC extras such as ①);
         an undecodable byte becomes U+FFFD rather than an error.
         """
-        declared = _charset(self.headers.get("Content-Type") or "") or _charset(self.body[:4096])
-        for encoding in _candidates(declared or default_encoding):
-            try:
-                return self.body.decode(encoding)
-            except (UnicodeDecodeError, LookupError):
-                continue
-        return self.body.decode(_normal(declared or default_encoding), errors="replace")
+        declared = _CHARSET.search(self.headers.get("Content-Type") or "") or _CHARSET.search(
+            self.body[:4096].decode("latin-1")
+        )
+        name = declared.group(1).lower() if declared else default_encoding
+        try:
+            encoding = codecs.lookup(name).name
+        except LookupError:  # a name Python does not know (x-euc-jp...)
+            encoding = codecs.lookup(default_encoding).name
+        try:
+            return self.body.decode(encoding)
+        except UnicodeDecodeError:
+            return self.body.decode(_SUPERSETS.get(encoding, encoding), errors="replace")
 
 
 class FetchError(Exception):
     """A request that did not produce a usable response; ``cause`` is a short summary key."""
 
-    def __init__(self, cause: str, url: str, detail: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        cause: str,
+        url: str,
+        detail: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,  # the server's Retry-After, already booked
+    ) -> None:
         super().__init__(f"{cause}: {url} ({detail})" if detail else f"{cause}: {url}")
-        self.cause, self.url, self.detail, self.status = cause, url, detail, status
+        self.cause, self.detail, self.status, self.retry_after = cause, detail, status, retry_after
 
 
 class HostThrottle:
@@ -136,13 +141,13 @@ class PoliteClient:
         self._cancelled = threading.Event()
         self._sleep: Callable[[float], object] = self.sleep or self._cancelled.wait
         self.throttle = HostThrottle(s.per_host_delay_s, self.clock, self._sleep)
-        no_retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
+        # urllib3 follows redirects and raises transport errors as they are; tenacity retries
+        no_retries = urllib3.Retry(total=None, connect=False, read=False, other=0, redirect=5)
         self._pool = urllib3.PoolManager(
-            maxsize=max(1, s.concurrency),
-            retries=no_retries,
-            timeout=urllib3.Timeout(s.timeout_s, s.timeout_s),
+            maxsize=s.concurrency, retries=no_retries, timeout=urllib3.Timeout(s.timeout_s)
         )
-        self.robots = RobotsRules(self._fetch_robots, s.user_agent)
+        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}  # by host
+        self._robots_lock = threading.Lock()  # one read per host, even with several workers
 
     def cancel(self) -> None:
         """Stop: waits end now, and every request not yet sent fails with cause "cancelled"."""
@@ -151,82 +156,73 @@ class PoliteClient:
     def get(
         self, url: str, headers: dict[str, str] | None = None, max_bytes: int = 20_000_000
     ) -> Response:
-        """GET ``url`` (see :meth:`request`)."""
-        return self.request(url, None, headers or {}, max_bytes)
+        """GET ``url`` with up to ``max_attempts`` tries (none where robots.txt says no)."""
+        return self._request(url, None, headers or {}, max_bytes)
 
     def post_form(
+        self, url: str, form: dict[str, str], headers: dict[str, str] | None = None
+    ) -> Response:
+        """POST ``form`` URL-encoded, as a browser submits an HTML form (see :meth:`get`)."""
+        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+        data = urllib.parse.urlencode(form).encode("utf-8")
+        return self._request(url, data, {**form_type, **(headers or {})}, 20_000_000)
+
+    def _request(
         self,
         url: str,
-        form: dict[str, str],
-        headers: dict[str, str] | None = None,
-        max_bytes: int = 20_000_000,
+        data: bytes | None,
+        headers: dict[str, str],
+        max_bytes: int,
+        check_robots: bool = True,
     ) -> Response:
-        """POST ``form`` URL-encoded, as a browser submits an HTML form (see :meth:`request`)."""
-        data = urllib.parse.urlencode(form).encode("utf-8")
-        hdrs = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        return self.request(url, data, hdrs, max_bytes)
-
-    def request(
-        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
-    ) -> Response:
-        """One request with up to ``max_attempts`` tries (none where robots.txt says no)."""
-        if self.settings.obey_robots and not self.robots.allowed(url):
+        if check_robots and self.settings.obey_robots and not self.allowed(url):
             raise FetchError("robots", url, "disallowed by the host's robots.txt")
-        return self._tries(url, data, headers, max_bytes)
-
-    def _tries(
-        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
-    ) -> Response:
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(max(1, self.settings.max_attempts)),
-            retry=(
-                tenacity.retry_if_exception(lambda e: getattr(e, "cause", "") not in FINAL_CAUSES)
-                | tenacity.retry_if_result(lambda r: r.status in RETRY_STATUSES)
+            stop=tenacity.stop_after_attempt(self.settings.max_attempts),
+            retry=tenacity.retry_if_exception(
+                lambda e: getattr(e, "cause", "") not in FINAL_CAUSES
             ),
             wait=self._wait,
             sleep=self._sleep,
-            retry_error_callback=_give_up,
             reraise=True,
         )
         return retrying(self._attempt, url, data, headers, max_bytes)
 
-    def _attempt(
-        self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
-    ) -> Response:
-        """One try after the host's turn; a Retry-After defers the host (or, over the cap,
-        gives the request up for this run)."""
-        host = urllib.parse.urlsplit(url).netloc
-        self.throttle.wait(host)
-        if self._cancelled.is_set():
-            raise FetchError("cancelled", url)
-        response = self._once(url, data, headers, max_bytes)
-        retry_after = _retry_after(response)
-        if retry_after is not None and retry_after > self.settings.max_retry_after_s:
-            raise FetchError(
-                "retry_after",
-                url,
-                f"asked to wait {retry_after:.0f} s, over "
-                f"max_retry_after_s={self.settings.max_retry_after_s:g}",
-                response.status,
+    def allowed(self, url: str) -> bool:
+        """Whether the host's robots.txt lets this crawler fetch ``url``."""
+        parts = urllib.parse.urlsplit(url)
+        with self._robots_lock:
+            if parts.netloc not in self._robots:
+                origin = f"{parts.scheme}://{parts.netloc}"
+                self._robots[parts.netloc] = self._read_robots(f"{origin}/robots.txt")
+        return self._robots[parts.netloc].can_fetch(self.settings.user_agent, url)
+
+    def _read_robots(self, url: str) -> urllib.robotparser.RobotFileParser:
+        rules = urllib.robotparser.RobotFileParser(url)
+        try:
+            response = self._request(url, None, {}, 500_000, check_robots=False)
+            status, text = response.status, response.text()
+        except FetchError as e:
+            if e.status is None:
+                raise  # no answer: the request fails with this cause, the next one asks again
+            status, text = e.status, ""
+        if status == 200:
+            rules.parse(text.splitlines())
+        elif status in (401, 403) or status >= 500:
+            rules.disallow_all = True
+            log.warning(
+                "%s answered HTTP %d: nothing is fetched from this host in this run", url, status
             )
-        if retry_after is not None:
-            self.throttle.defer(host, retry_after)
-        return response
+        else:
+            rules.allow_all = True
+        return rules
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """No wait after a Retry-After (the throttle holds the host), else :meth:`backoff`."""
-        outcome = state.outcome
-        if (
-            outcome is not None
-            and not outcome.failed
-            and _retry_after(outcome.result()) is not None
-        ):
+        error = state.outcome.exception()  # type: ignore[union-attr]
+        if getattr(error, "retry_after", None) is not None:
             return 0.0
         return self.backoff(state.attempt_number)
-
-    def _fetch_robots(self, url: str) -> tuple[int, str]:
-        response = self._tries(url, None, {}, 500_000)
-        return response.status, response.text("utf-8")
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter before try ``attempt + 1``."""
@@ -234,120 +230,93 @@ class PoliteClient:
         base = min(s.backoff_max_s, s.backoff_base_s * 2 ** (attempt - 1))
         return base * (1.0 - s.jitter * self.rng.random())
 
-    def _once(
+    def _attempt(
         self, url: str, data: bytes | None, headers: dict[str, str], max_bytes: int
     ) -> Response:
+        """One try after the host's turn. A retryable status raises; its Retry-After defers the
+        host (or, over the cap, gives the request up for this run)."""
+        host = urllib.parse.urlsplit(url).netloc
+        self.throttle.wait(host)
+        if self._cancelled.is_set():
+            raise FetchError("cancelled", url)
         start = self.clock()
-        method = "GET" if data is None else "POST"
         try:
             resp = self._pool.request(
-                method,
+                "GET" if data is None else "POST",
                 url,
                 body=data,
-                preload_content=False,
                 headers={"User-Agent": self.settings.user_agent, **headers},
+                preload_content=False,
             )
-        except (HTTPError, OSError) as e:
-            raise _fetch_error(url, e.reason if isinstance(e, MaxRetryError) else e) from e
-        try:
-            return self._read(resp, url, max_bytes, start)
+            try:
+                response = self._read(resp, url, max_bytes, start)
+            finally:
+                resp.release_conn()
         except (HTTPError, OSError) as e:
             raise _fetch_error(url, e) from e
-        finally:
-            resp.release_conn()
+        if response.status not in RETRY_STATUSES:
+            return response
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        if wait is not None and wait > self.settings.max_retry_after_s:
+            raise FetchError(
+                "retry_after",
+                response.url,
+                f"asked to wait {wait:.0f} s, over "
+                f"max_retry_after_s={self.settings.max_retry_after_s:g}",
+                response.status,
+            )
+        if wait is not None:
+            self.throttle.defer(host, wait)
+        status = response.status
+        raise FetchError(f"http_{status}", response.url, "retries exhausted", status, wait)
 
     def _read(
         self, resp: urllib3.BaseHTTPResponse, url: str, max_bytes: int, start: float
     ) -> Response:
-        """The whole body, at most ``max_bytes``, read before ``deadline_s`` runs out."""
-        url, status = _final_url(resp, url), resp.status
-        length = _int_or_none(resp.headers.get("Content-Length"))
+        """The whole body, at most ``max_bytes``, read before ``deadline_s`` runs out; urllib3
+        raises on a body shorter than its Content-Length."""
+        history = resp.retries.history  # type: ignore[union-attr]  # the redirects, if any
+        if history:
+            url = urllib.parse.urljoin(history[-1].url, history[-1].redirect_location)
+        length, status = resp.length_remaining, resp.status
         if length is not None and length > max_bytes:
             raise FetchError("too_large", url, f"Content-Length {length} > {max_bytes}", status)
-        parts, total, deadline = [], 0, start + self.settings.deadline_s
-        while total <= max_bytes:
-            if self.clock() > deadline:
+        body = bytearray()
+        while len(body) <= max_bytes:
+            if self.clock() > start + self.settings.deadline_s:
                 raise FetchError(
                     "deadline",
                     url,
-                    f"{total} bytes after deadline_s={self.settings.deadline_s:g}",
+                    f"{len(body)} bytes after deadline_s={self.settings.deadline_s:g}",
                     status,
                 )
-            chunk = resp.read1(min(1 << 16, max_bytes + 1 - total))
+            chunk = resp.read1(min(1 << 16, max_bytes + 1 - len(body)))
             if not chunk:
-                break
-            parts.append(chunk)
-            total += len(chunk)
-        if total > max_bytes:
-            raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
-        if length is not None and total < length:
-            raise FetchError("truncated", url, f"{total} of {length} bytes", status)
-        return Response(url, status, resp.headers, b"".join(parts), self.clock() - start)
-
-
-def _final_url(resp: urllib3.BaseHTTPResponse, url: str) -> str:
-    """Where the redirects, if any, ended (urllib3's history of this request)."""
-    history = resp.retries.history if resp.retries else ()
-    return urllib.parse.urljoin(history[-1].url, history[-1].redirect_location) if history else url
-
-
-def _give_up(state: tenacity.RetryCallState) -> Response:
-    """The tries are spent: the last failure, or the last retryable status, as a FetchError."""
-    response = state.outcome.result()  # type: ignore[union-attr]  # re-raises a FetchError
-    raise FetchError(f"http_{response.status}", response.url, "retries exhausted", response.status)
+                return Response(url, status, resp.headers, bytes(body))
+            body += chunk
+        raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
 
 
 def _fetch_error(url: str, error: BaseException) -> FetchError:
-    """A transport failure as a FetchError: timeout, truncated or connection."""
-    broken = isinstance(error, IncompleteRead) or (
-        isinstance(error, ProtocolError) and "IncompleteRead" in str(error)
-    )
+    """A transport failure as a FetchError: truncated, timeout or connection."""
+    # urllib3 derives a refused connection (NewConnectionError) from its timeout errors
     timeout = isinstance(error, Urllib3Timeout | TimeoutError) and not isinstance(
         error, NewConnectionError
     )
-    cause = "truncated" if broken else "timeout" if timeout else "connection"
+    cause = (
+        "truncated" if "IncompleteRead" in str(error) else "timeout" if timeout else "connection"
+    )
     return FetchError(cause, url, f"{type(error).__name__}: {error}")
-
-
-def _retry_after(response: Response) -> float | None:
-    """The Retry-After of a retryable status, else None."""
-    if response.status not in RETRY_STATUSES:
-        return None
-    return parse_retry_after(response.headers.get("Retry-After"))
 
 
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), else None."""
     try:
-        return float(_RETRY.parse_retry_after(value)) if value else None
+        return float(urllib3.Retry().parse_retry_after(value)) if value else None
     except InvalidHeader:
         return None
 
 
-_RETRY = urllib3.Retry()  # its Retry-After parser
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
-
-
-_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-
-
-def _charset(text: str | bytes) -> str | None:
-    """The charset a Content-Type header or a page's <meta> declares."""
-    match = _CHARSET.search(text.encode("latin-1") if isinstance(text, str) else text)
-    return match.group(1).decode("ascii") if match else None
-
-
-def _normal(encoding: str) -> str:
-    return encoding.strip().lower().replace("_", "-")
-
-
-def _candidates(encoding: str) -> list[str]:
-    enc = _normal(encoding)
-    if enc in ("euc-jp", "x-euc-jp", "eucjp"):
-        return ["euc_jp", "euc_jis_2004"]
-    if enc in ("shift-jis", "sjis", "x-sjis", "shift_jis"):
-        return ["shift_jis", "cp932"]
-    return [enc]
+_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+#: A superset for bytes the declared charset lacks (Getchu pages use NEC extras such as ①).
+_SUPERSETS = {"euc_jp": "euc_jis_2004", "shift_jis": "cp932"}

@@ -18,7 +18,6 @@ from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 
 #: Rejections that another try would not change (a rerun skips them).
 FINAL_IMAGE_CAUSES = frozenset({"placeholder", "duplicate", "too_large", "not_found"})
-_ACCEPTED_TYPES = ("image/", "application/octet-stream")
 _MAGIC = (
     (b"\xff\xd8\xff", "jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "png", ".png"),
@@ -47,16 +46,9 @@ class ImageInfo:
     height: int
 
 
-class ImageRejected(Exception):
-    """An image URL that gave no usable picture; ``cause`` is its summary key."""
-
-    def __init__(self, cause: str, url: str, detail: str = "") -> None:
-        super().__init__(f"{cause}: {url}" + (f" ({detail})" if detail else ""))
-        self.cause, self.url, self.detail = cause, url, detail
-
-    @property
-    def final(self) -> bool:
-        return self.cause in FINAL_IMAGE_CAUSES
+class ImageRejected(FetchError):
+    """An image URL that gave no usable picture; ``cause`` is its summary key, final when in
+    :data:`FINAL_IMAGE_CAUSES`."""
 
 
 def sniff(body: bytes) -> tuple[str, str] | None:
@@ -77,7 +69,8 @@ def inspect_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ImageInfo:
     """Check a downloaded body; raise :class:`ImageRejected` with the reason when it is no good."""
-    if content_type and not content_type.startswith(_ACCEPTED_TYPES):
+    content_type = content_type.split(";")[0].strip().lower()
+    if content_type and not content_type.startswith(("image/", "application/octet-stream")):
         raise ImageRejected("not_image", url, f"Content-Type {content_type}")
     kind = sniff(body)
     if kind is None:
@@ -88,34 +81,28 @@ def inspect_image(
             with Image.open(io.BytesIO(body)) as im:
                 check_pixels(im, max_pixels, "images.max_pixels")
                 im.load()  # decodes everything: a body cut short fails here
-                width, height = im.size
     except TooLarge as e:
         raise ImageRejected("too_large", url, str(e)) from e
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         cause = "truncated" if "truncated" in str(e).lower() else "bad_image"
         raise ImageRejected(cause, url, str(e)) from e
-    if width <= placeholder_max_side and height <= placeholder_max_side:
-        raise ImageRejected("placeholder", url, f"{width}x{height}")
-    return ImageInfo(kind[0], kind[1], width, height)
+    if max(im.size) <= placeholder_max_side:
+        raise ImageRejected("placeholder", url, f"{im.width}x{im.height}")
+    return ImageInfo(*kind, im.width, im.height)
 
 
 def fetch_image(
     client: PoliteClient, url: str, referer: str, settings: ImageSettings
 ) -> tuple[bytes, ImageInfo]:
-    """Download and check one image; raise :class:`ImageRejected` when it gives no picture."""
-    try:
-        response = client.get(url, headers={"Referer": referer}, max_bytes=settings.max_bytes)
-    except FetchError as e:
-        raise ImageRejected(e.cause, url, e.detail) from e
+    """Download and check one image; raise :class:`FetchError` (an :class:`ImageRejected` for
+    a bad picture) when it gives none."""
+    response = client.get(url, headers={"Referer": referer}, max_bytes=settings.max_bytes)
     if response.status in (404, 410):
         raise ImageRejected("not_found", url, f"HTTP {response.status}")
     if response.status != 200:
         raise ImageRejected(f"http_{response.status}", url)
+    content_type = response.headers.get("Content-Type") or ""
     info = inspect_image(
-        response.body,
-        response.content_type,
-        url,
-        settings.placeholder_max_side,
-        settings.max_pixels,
+        response.body, content_type, url, settings.placeholder_max_side, settings.max_pixels
     )
     return response.body, info

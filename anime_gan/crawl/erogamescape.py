@@ -7,14 +7,13 @@ ErogameScape answers with an HTML page: the result in ``<div id="query_result_ma
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 from anime_gan.crawl.client import FetchError, PoliteClient
+from anime_gan.crawl.manifest import read_jsonl, write_jsonl
 from anime_gan.errors import UserError
 
 FORM_URL = "https://erogamescape.dyndns.org/~ap2/ero/toukei_kaiseki/sql_for_erogamer_form.php"
@@ -25,8 +24,6 @@ PAPER_SQL = (
 SQL_ERROR_MARK = "エラー(SQL間違い)"
 #: Column names accepted for the Getchu link (a URL with ``id=N``, or the bare number).
 LINK_COLUMNS = ("links", "link", "comike", "getchu_id")
-_GETCHU_ID = re.compile(r"[?&]id=(\d+)")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
 @dataclass
@@ -59,23 +56,22 @@ class ResultTableParser(HTMLParser):
         self.rows: list[list[str]] = []
         self.header_text: list[str] = []
         self.found_main = False
-        self._div_stack: list[str] = []
+        self._divs: list[str | None] = []  # the ids of the divs around the current tag
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        in_main = "query_result_main" in self._divs
         if tag == "div":
-            div_id = dict(attrs).get("id") or ""
-            self._div_stack.append(div_id)
-            self.found_main |= div_id == "query_result_main"
-        elif self._inside("query_result_main"):
-            if tag == "tr":
-                self.rows.append([])
-            elif tag in ("td", "th") and self.rows:
-                self._cell = []
+            self._divs.append(dict(attrs).get("id"))
+            self.found_main |= self._divs[-1] == "query_result_main"
+        elif in_main and tag == "tr":
+            self.rows.append([])
+        elif in_main and tag in ("td", "th") and self.rows:
+            self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "div" and self._div_stack:
-            self._div_stack.pop()
+        if tag == "div" and self._divs:
+            self._divs.pop()
         elif tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -83,11 +79,8 @@ class ResultTableParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
-        if self._inside("query_result_header"):
+        if "query_result_header" in self._divs:
             self.header_text.append(data)
-
-    def _inside(self, div_id: str) -> bool:
-        return div_id in self._div_stack
 
 
 def parse_result_page(html: str, url: str = FORM_URL) -> list[dict[str, str]]:
@@ -97,10 +90,8 @@ def parse_result_page(html: str, url: str = FORM_URL) -> list[dict[str, str]]:
     parser.close()
     header = " ".join("".join(parser.header_text).split())
     if SQL_ERROR_MARK in header or (not parser.found_main and SQL_ERROR_MARK in html):
-        detail = header.replace(SQL_ERROR_MARK, "").strip()[:200]
-        said = f"{SQL_ERROR_MARK}: {detail}" if detail else SQL_ERROR_MARK
         raise UserError(
-            f"ErogameScape rejected the SQL query ({said}); "
+            f"ErogameScape rejected the SQL query ({header[:200] or SQL_ERROR_MARK}); "
             f"fix erogamescape.sql in conf/crawl.yaml or on the command line."
         )
     if not parser.found_main:
@@ -108,11 +99,9 @@ def parse_result_page(html: str, url: str = FORM_URL) -> list[dict[str, str]]:
             f"ErogameScape's answer from {url} has no div#query_result_main result table; "
             f"open that page in a browser to see whether the site changed."
         )
-    rows = [row for row in parser.rows if row]
-    if not rows:
-        return []
-    columns = [c.strip().lower() for c in rows[0]]
-    return [dict(zip(columns, row, strict=False)) for row in rows[1:]]
+    names, *rows = [row for row in parser.rows if row] or [[]]  # the column names come first
+    columns = [name.lower() for name in names]
+    return [dict(zip(columns, row, strict=False)) for row in rows]
 
 
 def games_from_rows(
@@ -146,7 +135,7 @@ def parse_release_date(
     value: str | None, undetermined_year: int = 2030
 ) -> tuple[str | None, int | None]:
     """("YYYY-MM-DD", year), or (None, None) for a missing, malformed or undetermined date."""
-    match = _DATE.match((value or "").strip())
+    match = re.match(r"(\d{4})-\d{2}-\d{2}", (value or "").strip())
     if not match or int(match.group(1)) >= undetermined_year:
         return None, None
     return match.group(0), int(match.group(1))
@@ -179,27 +168,18 @@ def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: 
 
 def save_games(games: list[Game], path: Path) -> None:
     """Write the game list as JSON lines, atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for game in games:
-            f.write(json.dumps(asdict(game), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_jsonl(path, [asdict(game) for game in games])
 
 
 def load_games(path: Path) -> list[Game]:
     """Read a game list written by :func:`save_games`."""
-    games = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            try:
-                record: dict[str, Any] = json.loads(line)
-                games.append(Game(**record))
-            except (ValueError, TypeError) as e:
-                raise UserError(
-                    f"line {number} of {path} is not a game record ({e}); delete the file "
-                    f"(or set refresh_games=true) to query ErogameScape again."
-                ) from e
-    return games
+    try:
+        return [Game(**record) for record in read_jsonl(path)]
+    except TypeError as e:
+        raise UserError(
+            f"{path} holds a record that is not a game ({e}); delete the file "
+            f"(or set refresh_games=true) to query ErogameScape again."
+        ) from e
 
 
 def getchu_page_url(base_url: str, game_id: int) -> str:
@@ -208,8 +188,5 @@ def getchu_page_url(base_url: str, game_id: int) -> str:
 
 
 def _getchu_id(link: str) -> int | None:
-    link = link.strip()
-    if link.isdigit():
-        return int(link)
-    match = _GETCHU_ID.search(link)
+    match = re.search(r"(?:^|[?&]id=)(\d+)(?:$|&)", link.strip())  # the bare id, or id=N
     return int(match.group(1)) if match else None

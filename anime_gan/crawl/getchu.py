@@ -10,6 +10,7 @@ each such page is reported with a status, never fatal.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import urllib.parse
@@ -78,12 +79,10 @@ class SoftPageParser(HTMLParser):
         if tag == "h2" and self._name is not None:
             name = clean_name("".join(self._name))
             self._name = None
-            if not name:
-                return
             unnamed = [im for im in self.images if im.character is None]
-            if unnamed:  # the usual layout: the picture, then the name beside it
+            if name and unnamed:  # the usual layout: the picture, then the name beside it
                 unnamed[0].character = name
-            else:
+            elif name:
                 self._pending_names.append(name)
 
     def handle_data(self, data: str) -> None:
@@ -108,15 +107,11 @@ def parse_soft_page(html: str, page_url: str) -> tuple[str, list[CharacterImage]
     parser = SoftPageParser()
     parser.feed(html)
     parser.close()
-    seen: set[str] = set()
-    images = []
+    images: dict[str, str | None] = {}  # url -> name: the first of a repeated picture wins
     for image in parser.images:
-        url = urllib.parse.urljoin(page_url, image.url)
-        if url not in seen:
-            seen.add(url)
-            images.append(CharacterImage(url, image.character))
+        images.setdefault(urllib.parse.urljoin(page_url, image.url), image.character)
     if images:
-        return "ok", images
+        return "ok", [CharacterImage(url, name) for url, name in images.items()]
     text = "".join(parser.text)
     if any(mark in text for mark in AGE_GATE_MARKS) or "attestation" in page_url:
         return "age_gate", []
@@ -132,21 +127,17 @@ def with_gc(url: str) -> str:
 
 def fetch_page(client: PoliteClient, game: Game, settings: GetchuSettings) -> PageResult:
     """Fetch and read one game's page; the cookie first, then ``&gc=gc`` if the age check shows."""
+    result = functools.partial(PageResult, game.game_id, game.page_url)
     headers = {"Cookie": settings.cookie} if settings.cookie else {}
     for url in (game.page_url, with_gc(game.page_url)):
         try:
             response = client.get(url, headers=headers, max_bytes=settings.max_page_bytes)
         except FetchError as e:
-            return PageResult(game.game_id, game.page_url, "failed", cause=e.cause)
-        if response.status in (404, 410):
-            return PageResult(
-                game.game_id, game.page_url, "removed", cause=f"http_{response.status}"
-            )
+            return result("failed", cause=e.cause)
         if response.status != 200:
-            return PageResult(
-                game.game_id, game.page_url, "failed", cause=f"http_{response.status}"
-            )
+            gone = response.status in (404, 410)
+            return result("removed" if gone else "failed", cause=f"http_{response.status}")
         status, images = parse_soft_page(response.text("euc_jp"), response.url)
         if status != "age_gate":
-            return PageResult(game.game_id, game.page_url, status, images)
-    return PageResult(game.game_id, game.page_url, "age_gate", cause="age_gate")
+            return result(status, images)
+    return result("age_gate", cause="age_gate")

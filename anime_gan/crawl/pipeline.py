@@ -10,18 +10,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from anime_gan.crawl.client import HttpSettings, PoliteClient
-from anime_gan.crawl.download import ImageRejected, ImageSettings, fetch_image
+from anime_gan.crawl.client import FetchError, HttpSettings, PoliteClient
+from anime_gan.crawl.download import FINAL_IMAGE_CAUSES, ImageSettings, fetch_image
 from anime_gan.crawl.erogamescape import (
     Game,
     QuerySettings,
@@ -31,21 +30,19 @@ from anime_gan.crawl.erogamescape import (
     save_games,
 )
 from anime_gan.crawl.getchu import FINAL_PAGE_STATUSES, GetchuSettings, fetch_page
-from anime_gan.crawl.manifest import latest_by
-from anime_gan.crawl.store import CrawlStore
+from anime_gan.crawl.manifest import read_jsonl
+from anime_gan.crawl.store import CrawlStore, utc_now
 from anime_gan.errors import UserError
 from anime_gan.outputs import write_json_atomic
 
 log = logging.getLogger("anime_gan.crawl")
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass
 class CrawlSettings:
     """Everything the crawl stage reads from conf/crawl.yaml."""
 
-    out: Path = Path("data/crawl")
+    out: str | Path = Path("data/crawl")
     max_games: int | None = None  # a trial run: only the first N games (after the year filter)
     year_min: int | None = None  # inclusive; games without a known year are left out when set
     year_max: int | None = None
@@ -60,16 +57,17 @@ class CrawlSettings:
 def run_crawl(settings: CrawlSettings, client: PoliteClient | None = None) -> dict[str, Any]:
     """Run (or resume) a crawl into ``settings.out``; return the summary (also summary.json)."""
     client = client or PoliteClient(settings.http)
-    with CrawlStore(Path(settings.out)) as store:
-        games = game_list(client, settings, store.out)
+    out = Path(settings.out)
+    with CrawlStore(out) as store:
+        games = game_list(client, settings, out)
         selected = select_games(games, settings.max_games, settings.year_min, settings.year_max)
         summary: dict[str, Any] = {"games": {"listed": len(games), "selected": len(selected)}}
         pages = crawl_pages(client, settings, store, selected, summary)
         crawl_images(client, settings, store, selected, pages, summary)
         summary["manifest"] = {"images": len(store.records), "repaired": store.cleaned}
-    summary["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json_atomic(Path(settings.out) / "summary.json", summary)
-    print(format_summary(summary, Path(settings.out)))
+    summary["finished_at"] = utc_now()
+    write_json_atomic(out / "summary.json", summary)
+    print(format_summary(summary, out))
     return summary
 
 
@@ -101,12 +99,14 @@ def select_games(
 ) -> list[Game]:
     """Games within the year range (inclusive), then the first ``max_games`` of them."""
     if year_min is not None or year_max is not None:
-        lo, hi = (
-            year_min if year_min is not None else -(10**9),
-            year_max if year_max is not None else 10**9,
-        )
-        games = [g for g in games if g.year is not None and lo <= g.year <= hi]
-    return games[:max_games] if max_games is not None else games
+        games = [
+            g
+            for g in games
+            if g.year is not None
+            and (year_min is None or g.year >= year_min)
+            and (year_max is None or g.year <= year_max)
+        ]
+    return games[:max_games]
 
 
 def crawl_pages(
@@ -117,29 +117,25 @@ def crawl_pages(
     summary: dict[str, Any],
 ) -> dict[int, dict[str, Any]]:
     """Fetch the pages not final yet; return the latest page record of every selected game."""
-    latest = latest_by(store.page_records(), "game_id")
+    latest = {r["game_id"]: r for r in read_jsonl(store.out / "pages.jsonl")}  # later lines win
     todo = [g for g in games if latest.get(g.game_id, {}).get("status") not in FINAL_PAGE_STATUSES]
 
     def fetch(game: Game) -> dict[str, Any]:
-        result = fetch_page(client, game, settings.getchu)
-        record = {
-            **asdict(result),
-            "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-        if result.cause != "cancelled":
-            store.pages.append(record)
-        if result.status in ("no_images", "age_gate", "removed"):
-            log.warning("%s: %s", result.page_url, _PAGE_NOTES[result.status])
+        record = {**asdict(fetch_page(client, game, settings.getchu)), "fetched_at": utc_now()}
+        if record["cause"] != "cancelled":
+            store.append("pages.jsonl", record)
+        if record["status"] in _PAGE_NOTES:
+            log.warning("%s: %s", record["page_url"], _PAGE_NOTES[record["status"]])
         return record
 
     for record in run_pool(
         fetch, todo, client, settings.http.concurrency, "pages", settings.progress
     ):
-        if record.get("cause") != "cancelled":
+        if record["cause"] != "cancelled":
             latest[record["game_id"]] = record
     selected = {g.game_id: latest[g.game_id] for g in games if g.game_id in latest}
     statuses = Counter(r["status"] for r in selected.values())
-    summary["pages"] = {"fetched": len(todo), **{s: statuses.get(s, 0) for s in _PAGE_ORDER}}
+    summary["pages"] = {"fetched": len(todo), **{s: statuses[s] for s in _PAGE_ORDER}}
     summary["page_failures"] = dict(
         Counter(r["cause"] for r in selected.values() if r["status"] == "failed")
     )
@@ -155,37 +151,31 @@ def crawl_images(
     summary: dict[str, Any],
 ) -> None:
     """Download every character image of the ok pages that is neither done nor finally skipped."""
-    found = image_tasks(games, pages)
-    done = [u for u in found if u in store.done_urls]
-    skipped_before = [u for u in found if u in store.skipped_urls and u not in store.done_urls]
-    todo = [m for u, m in found.items() if u not in store.done_urls and u not in store.skipped_urls]
+    found: dict[str, dict[str, Any]] = {}  # url -> what the manifest will say about the image
+    for game in games:
+        page = pages.get(game.game_id, {})
+        for image in page["images"] if page.get("status") == "ok" else []:
+            found.setdefault(image["url"], {
+                "url": image["url"], "game_id": game.game_id, "egs_id": game.egs_id,
+                "game_name": game.name, "release_date": game.release_date, "year": game.year,
+                "page_url": game.page_url, "character": image["character"],
+            })  # fmt: skip
+    done = sum(u in store.records for u in found)
+    skipped_before = sum(u in store.skipped_urls and u not in store.records for u in found)
+    todo = [m for u, m in found.items() if u not in store.records and u not in store.skipped_urls]
     fn = functools.partial(download_one, client, settings.images, store)
     workers = settings.http.concurrency
     outcomes = Counter(run_pool(fn, todo, client, workers, "images", settings.progress))
     summary["images"] = {
         "found": len(found),
-        "already_done": len(done),
-        "already_skipped": len(skipped_before),
+        "already_done": done,
+        "already_skipped": skipped_before,
         "downloaded": outcomes[("saved", "")],
         "placeholders": outcomes[("skipped", "placeholder")],
         "duplicates": outcomes[("skipped", "duplicate")],
         "skipped": {c: n for (o, c), n in sorted(outcomes.items()) if o == "skipped"},
         "failed": {c: n for (o, c), n in sorted(outcomes.items()) if o == "failed"},
     }
-
-
-def image_tasks(games: list[Game], pages: dict[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Image URL -> what the manifest will say about it, for the images of the ok pages."""
-    found: dict[str, dict[str, Any]] = {}
-    for game in games:
-        page = pages.get(game.game_id, {})
-        for image in page.get("images", []) if page.get("status") == "ok" else []:
-            found.setdefault(image["url"], {
-                "url": image["url"], "game_id": game.game_id, "egs_id": game.egs_id,
-                "game_name": game.name, "release_date": game.release_date, "year": game.year,
-                "page_url": game.page_url, "character": image.get("character"),
-            })  # fmt: skip
-    return found
 
 
 def download_one(
@@ -195,51 +185,49 @@ def download_one(
     url, game_id = meta["url"], meta["game_id"]
     try:
         body, info = fetch_image(client, url, meta["page_url"], settings)
-    except ImageRejected as e:
-        if e.final:
+    except FetchError as e:
+        if e.cause in FINAL_IMAGE_CAUSES:
             store.skip(url, e.cause, detail=e.detail, game_id=game_id)
             return "skipped", e.cause
         if e.cause != "cancelled":
-            store.failures.append({"url": url, "cause": e.cause, "detail": e.detail,
-                                   "game_id": game_id, "page_url": meta["page_url"]})  # fmt: skip
+            failure = {"url": url, "cause": e.cause, "detail": e.detail, "game_id": game_id,
+                       "page_url": meta["page_url"]}  # fmt: skip
+            store.append("failures.jsonl", failure)
         return "failed", e.cause
-    outcome, record = store.add_image(body, info, meta)
-    if outcome == "duplicate":
-        store.skip(url, "duplicate", duplicate_of=record["duplicate_of"], sha256=record["sha256"],
-                   game_id=game_id)  # fmt: skip
+    if store.add_image(body, info, meta)[0] == "duplicate":
         return "skipped", "duplicate"
     return "saved", ""
 
 
 def run_pool(
-    fn: Callable[[T], R],
-    items: Iterable[T],
+    fn: Callable[[Any], Any],
+    items: list[Any],
     client: PoliteClient,
     workers: int,
     desc: str,
     progress: bool,
-) -> Iterator[R]:
-    """``fn`` over ``items`` on ``workers`` threads, results as they finish, with a progress bar.
+) -> list[Any]:
+    """``fn`` over ``items`` on ``workers`` threads, results in the order they finish, with a
+    progress bar.
 
     On Ctrl-C (or any error) the client is cancelled, so the running tasks end after at most
-    the request in flight, and the rest never start; what finished is already recorded.
+    the request in flight, and the rest end at once as "cancelled"; what finished is already
+    recorded.
     """
-    items = list(items)
+    results: list[Any] = []
     if not items:
-        return
-    executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"crawl-{desc}")
-    try:
-        futures = [executor.submit(fn, item) for item in items]
-        bar = tqdm(total=len(futures), desc=desc, unit=desc[:-1], disable=not progress)
-        with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
-            for future in as_completed(futures):
-                yield future.result()
-                bar.update()
-    except BaseException:
-        client.cancel()
-        raise
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        return results
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"crawl-{desc}") as executor:
+        bar = tqdm(total=len(items), desc=desc, unit=desc[:-1], disable=not progress)
+        try:
+            with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
+                for future in as_completed([executor.submit(fn, item) for item in items]):
+                    results.append(future.result())
+                    bar.update()
+        except BaseException:
+            client.cancel()  # before the executor waits for the tasks still queued or running
+            raise
+    return results
 
 
 _PAGE_ORDER = ("ok", "no_images", "removed", "age_gate", "failed")

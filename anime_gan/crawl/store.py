@@ -21,6 +21,7 @@ fetched again.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import posixpath
@@ -31,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from anime_gan.crawl.download import ImageInfo
-from anime_gan.crawl.manifest import MANIFEST, JsonlAppender, read_jsonl, repair_tail, write_jsonl
+from anime_gan.crawl.manifest import MANIFEST, read_jsonl, write_jsonl
 from anime_gan.errors import UserError
+from anime_gan.jsonl import repair_tail
 from anime_gan.outputs import CRAWL, check_output
 
 try:
@@ -43,53 +45,59 @@ except ImportError:  # Windows: no folder lock
 log = logging.getLogger("anime_gan.crawl")
 
 
+def utc_now() -> str:
+    """The time of a record: UTC, ISO 8601, whole seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 class CrawlStore:
     """State of a crawl folder, safe to share between worker threads."""
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
-        self.images_dir = self.out / "images"
-        self._lock = threading.Lock()
-        self._lock_file: Any = None
-        self.records: list[dict[str, Any]] = []
-        self.by_sha: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._files: dict[str, Any] = {}  # the open files: .lock, then the append-only ones
+        self.records: dict[str, dict[str, Any]] = {}  # url -> manifest record
+        self.by_sha: dict[str, str] = {}  # sha256 -> path of the first image with those bytes
         self.paths: set[str] = set()
-        self.done_urls: set[str] = set()
         self.skipped_urls: set[str] = set()
         self.cleaned: dict[str, int] = {}
 
     def open(self) -> CrawlStore:
-        """Lock the folder, repair what a kill left, load what is done, open the appenders.
+        """Lock the folder, repair what a kill left, load what is done, open the files.
 
         The folder must be new, empty or a crawl folder (:mod:`anime_gan.outputs`): the repair
         deletes files under ``images/`` that the manifest does not list.
         """
         check_output(self.out, CRAWL)
         self.out.mkdir(parents=True, exist_ok=True)
-        self._acquire_lock()
         try:
+            if fcntl is not None:  # held until close(), so two crawls never share the folder
+                self._files[".lock"] = open(self.out / ".lock", "wb")
+                try:
+                    fcntl.flock(self._files[".lock"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as e:
+                    raise UserError(
+                        f"another crawl is writing to {self.out} (it holds {self.out / '.lock'}); "
+                        f"wait for it to finish or give this one another out= folder."
+                    ) from e
+            self._reconcile()
+            self.skipped_urls = {r["url"] for r in read_jsonl(self.out / "skipped.jsonl")}
             for name in (MANIFEST, "pages.jsonl", "skipped.jsonl", "failures.jsonl"):
                 repair_tail(self.out / name)
-            self._reconcile()
-            skipped_path = self.out / "skipped.jsonl"
-            skipped = read_jsonl(skipped_path) if skipped_path.exists() else []
-            self.skipped_urls = {r["url"] for r in skipped if "url" in r}
-            self.manifest = JsonlAppender(self.out / MANIFEST)
-            self.pages = JsonlAppender(self.out / "pages.jsonl")
-            self.skipped = JsonlAppender(skipped_path)
-            self.failures = JsonlAppender(self.out / "failures.jsonl")
+                self._files[name] = open(self.out / name, "ab", buffering=0)
         except BaseException:
             self.close()
             raise
         return self
 
     def close(self) -> None:
-        for name in ("manifest", "pages", "skipped", "failures"):
-            if hasattr(self, name):
-                getattr(self, name).close()
-        if self._lock_file is not None:
-            self._lock_file.close()  # releases the flock
-            self._lock_file = None
+        """Flush the records to disk, close the files, and release the folder lock last."""
+        with self._lock:
+            for f in reversed(self._files.values()):
+                os.fsync(f.fileno())
+                f.close()
+            self._files.clear()
 
     def __enter__(self) -> CrawlStore:
         return self.open()
@@ -97,28 +105,34 @@ class CrawlStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def page_records(self) -> list[dict[str, Any]]:
-        path = self.out / "pages.jsonl"
-        return read_jsonl(path) if path.exists() else []
+    def append(self, name: str, record: dict[str, Any]) -> None:
+        """Append ``record`` to the append-only file ``name``, from any thread."""
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with self._lock:
+            self._files[name].write(line)
 
     def add_image(
         self, body: bytes, info: ImageInfo, meta: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        """Save and record a checked image: ("saved", record) or ("duplicate", earlier record)."""
+        """Save and record a checked image: ("saved", manifest record), or ("duplicate", skip
+        record) when the same bytes are already saved."""
         sha = hashlib.sha256(body).hexdigest()
         with self._lock:
             if sha in self.by_sha:
-                return "duplicate", {
-                    "url": meta["url"],
-                    "sha256": sha,
-                    "duplicate_of": self.by_sha[sha],
-                }
-            rel = self._free_path(meta["game_id"], meta["url"], info.ext, sha)
+                return "duplicate", self.skip(
+                    meta["url"], "duplicate", duplicate_of=self.by_sha[sha], sha256=sha,
+                    game_id=meta["game_id"],
+                )  # fmt: skip
+            url_path = urllib.parse.urlsplit(meta["url"]).path
+            stem = posixpath.splitext(posixpath.basename(url_path))[0] or sha[:16]
+            stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+            rel = f"images/{meta['game_id']}/{stem}{info.ext}"
+            if rel in self.paths:  # the same file name from another URL
+                rel = f"images/{meta['game_id']}/{stem}-{sha[:8]}{info.ext}"
             target = self.out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(target.name + ".part")
-            with open(tmp, "wb") as f:
-                f.write(body)
+            tmp.write_bytes(body)
             os.replace(tmp, target)
             record = {
                 "url": meta["url"],
@@ -129,79 +143,53 @@ class CrawlStore:
                 "width": info.width,
                 "height": info.height,
                 **{k: v for k, v in meta.items() if k != "url"},
-                "downloaded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "downloaded_at": utc_now(),
             }
-            self.manifest.append(record)
+            self.append(MANIFEST, record)
             self._remember(record)
             return "saved", record
 
-    def skip(self, url: str, cause: str, **extra: Any) -> None:
-        """Record an image URL that a rerun should not try again."""
+    def skip(self, url: str, cause: str, **extra: Any) -> dict[str, Any]:
+        """Record (once) an image URL that a rerun should not try again; return the record."""
+        record = {"url": url, "cause": cause, **extra}
         with self._lock:
             if url not in self.skipped_urls:
                 self.skipped_urls.add(url)
-                self.skipped.append({"url": url, "cause": cause, **extra})
-
-    def _free_path(self, game_id: int, url: str, ext: str, sha: str) -> str:
-        stem = (
-            posixpath.splitext(posixpath.basename(urllib.parse.urlsplit(url).path))[0] or sha[:16]
-        )
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
-        rel = f"images/{game_id}/{stem}{ext}"
-        return rel if rel not in self.paths else f"images/{game_id}/{stem}-{sha[:8]}{ext}"
+                self.append("skipped.jsonl", record)
+        return record
 
     def _remember(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
+        self.records[record["url"]] = record
         self.by_sha.setdefault(record["sha256"], record["path"])
         self.paths.add(record["path"])
-        self.done_urls.add(record["url"])
 
     def _reconcile(self) -> None:
         """Make manifest and files agree after a kill: drop records without files and vice versa."""
         path = self.out / MANIFEST
-        records = read_jsonl(path) if path.exists() else []
-        kept, seen = [], set()
+        records = read_jsonl(path)
         for r in records:
-            file = self.out / str(r.get("path", ""))
-            if r.get("url") in seen or not file.is_file() or file.stat().st_size != r.get("bytes"):
-                continue
-            seen.add(r["url"])
-            kept.append(r)
-        if len(kept) != len(records):
-            write_jsonl(path, kept)
-        for r in kept:
-            self._remember(r)
-        parts = orphans = 0
-        if self.images_dir.exists():
-            for file in sorted(self.images_dir.rglob("*")):
-                if not file.is_file():
-                    continue
-                rel = file.relative_to(self.out).as_posix()
-                if file.name.endswith(".part"):
-                    parts += 1
-                elif rel not in self.paths:
-                    orphans += 1
-                else:
-                    continue
-                file.unlink()
+            file = self.out / r["path"]
+            if (
+                r["url"] not in self.records
+                and file.is_file()
+                and file.stat().st_size == r["bytes"]
+            ):
+                self._remember(r)
+        if len(self.records) != len(records):
+            write_jsonl(path, list(self.records.values()))
+        files = [f for f in (self.out / "images").rglob("*") if f.is_file()]
+        partial = [f for f in files if f.suffix == ".part"]
+        orphans = [
+            f
+            for f in files
+            if f.suffix != ".part" and f.relative_to(self.out).as_posix() not in self.paths
+        ]
+        for file in partial + orphans:
+            file.unlink()
         self.cleaned = {
-            "dropped_records": len(records) - len(kept),
-            "orphan_files": orphans,
-            "partial_files": parts,
+            "dropped_records": len(records) - len(self.records),
+            "orphan_files": len(orphans),
+            "partial_files": len(partial),
         }
         if any(self.cleaned.values()):
             log.info("crawl folder repaired after an interruption: %s", self.cleaned)
-
-    def _acquire_lock(self) -> None:
-        if fcntl is None:
-            return
-        self._lock_file = open(self.out / ".lock", "w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            self._lock_file.close()
-            self._lock_file = None
-            raise UserError(
-                f"another crawl is writing to {self.out} (it holds {self.out / '.lock'}); "
-                f"wait for it to finish or give this one another out= folder."
-            ) from e

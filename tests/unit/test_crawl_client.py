@@ -83,31 +83,37 @@ def test_unreachable_host_fails_after_bounded_tries() -> None:
     ]  # one per failed try before the last (the 1 s host delay is used up)
 
 
-def test_robots_txt_is_read_once_per_host_and_its_answer_decides() -> None:
-    from anime_gan.crawl.client import FetchError
-    from anime_gan.crawl.robots import RobotsRules
+def test_robots_txt_is_read_once_per_host_and_its_answer_decides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from anime_gan.crawl.client import FetchError, Response
+
+    def answer(host: str, status: int, text: str = "") -> Response:
+        return Response(f"http://{host}.test/robots.txt", status, {}, text.encode())
 
     answers = {
-        "http://a.test/robots.txt": (200, "User-agent: *\nDisallow: /private/\n"),
-        "http://b.test/robots.txt": (404, ""),
-        "http://c.test/robots.txt": (403, ""),
+        "http://a.test/robots.txt": answer("a", 200, "User-agent: *\nDisallow: /private/\n"),
+        "http://b.test/robots.txt": answer("b", 404),
+        "http://c.test/robots.txt": answer("c", 403),
         "http://d.test/robots.txt": FetchError("http_503", "d", "retries exhausted", 503),
         "http://e.test/robots.txt": FetchError("connection", "e", "refused"),
     }
     asked: list[str] = []
 
-    def fetch(url: str) -> tuple[int, str]:
+    def attempt(url: str, *_: object) -> Response:  # one try over the network
         asked.append(url)
-        answer = answers[url]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        if isinstance(answers[url], Exception):
+            raise answers[url]
+        return answers[url]
 
-    rules = RobotsRules(fetch, "anime-gan/0.1")
-    assert rules.allowed("http://a.test/x.jpg") and not rules.allowed("http://a.test/private/y")
-    assert rules.allowed("http://b.test/anything")
-    assert not rules.allowed("http://c.test/x") and not rules.allowed("http://d.test/x")
+    client = PoliteClient(HttpSettings(max_attempts=1, user_agent="anime-gan/0.1"))
+    monkeypatch.setattr(client, "_attempt", attempt)
+    assert client.allowed("http://a.test/x.jpg") and not client.allowed("http://a.test/private/y")
+    assert client.allowed("http://b.test/anything")
+    assert not client.allowed("http://c.test/x") and not client.allowed("http://d.test/x")
     for _ in range(2):  # no answer at all: that request fails, the next one asks again
         with pytest.raises(FetchError, match="connection"):
-            rules.allowed("http://e.test/x")
+            client.allowed("http://e.test/x")
+    with pytest.raises(FetchError, match="robots"):  # a disallowed URL is never requested
+        client.get("http://a.test/private/z")
     assert asked == [f"http://{h}.test/robots.txt" for h in "abcdee"]

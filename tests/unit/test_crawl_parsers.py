@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from anime_gan.crawl.client import Response
-from anime_gan.crawl.download import ImageRejected, inspect_image, sniff
+from anime_gan.crawl.download import FINAL_IMAGE_CAUSES, ImageRejected, inspect_image, sniff
 from anime_gan.crawl.erogamescape import games_from_rows, parse_release_date, parse_result_page
 from anime_gan.crawl.getchu import clean_name, is_character_image, parse_soft_page, with_gc
 from anime_gan.errors import UserError
@@ -211,7 +211,7 @@ def test_image_checks() -> None:
             with pytest.raises(ImageRejected) as info_:
                 inspect_image(body, ctype, "u")
             assert info_.value.cause == cause, (cause, ctype)
-    assert ImageRejected("placeholder", "u").final and not ImageRejected("truncated", "u").final
+    assert "placeholder" in FINAL_IMAGE_CAUSES and "truncated" not in FINAL_IMAGE_CAUSES
     assert sniff(b"RIFF\0\0\0\0WEBPVP8 ") == ("webp", ".webp") and sniff(b"GIF89a") == (
         "gif",
         ".gif",

@@ -10,10 +10,11 @@ import pytest
 
 from anime_gan.crawl.download import inspect_image
 from anime_gan.crawl.erogamescape import Game
-from anime_gan.crawl.manifest import JsonlAppender, read_jsonl, read_manifest, repair_tail
+from anime_gan.crawl.manifest import read_jsonl, read_manifest
 from anime_gan.crawl.pipeline import select_games
 from anime_gan.crawl.store import CrawlStore
 from anime_gan.errors import UserError
+from anime_gan.jsonl import repair_tail
 from tests.fakes.pages import make_jpeg
 
 
@@ -43,15 +44,18 @@ def test_reader_skips_a_torn_last_line_only(tmp_path: Path) -> None:
         read_manifest(tmp_path / "nothing")
 
 
-def test_appender_repairs_the_tail_before_appending(tmp_path: Path) -> None:
-    torn, whole = tmp_path / "torn.jsonl", tmp_path / "whole.jsonl"
+def test_appends_follow_a_repaired_tail(tmp_path: Path) -> None:
+    torn, whole = tmp_path / "pages.jsonl", tmp_path / "failures.jsonl"
     torn.write_text('{"n": 1}\n{"n": 2, "x"')
     whole.write_text('{"n": 1}\n{"n": 2}')
-    assert repair_tail(torn) and repair_tail(whole) and not repair_tail(whole)
-    with JsonlAppender(torn) as out:
-        out.append({"n": 3})
+    (tmp_path / "manifest.jsonl").touch()
+    assert repair_tail(tmp_path / "manifest.jsonl") is False  # empty: nothing to repair
+    with CrawlStore(tmp_path) as store:
+        store.append("pages.jsonl", {"n": 3})
+        store.append("failures.jsonl", {"n": 3})
     assert [r["n"] for r in read_jsonl(torn)] == [1, 3]
-    assert [r["n"] for r in read_jsonl(whole)] == [1, 2]
+    assert [r["n"] for r in read_jsonl(whole)] == [1, 2, 3]
+    assert not repair_tail(torn) and not repair_tail(whole)
 
 
 def test_images_are_saved_once_and_recorded(tmp_path: Path) -> None:
@@ -62,11 +66,14 @@ def test_images_are_saved_once_and_recorded(tmp_path: Path) -> None:
             "duplicate",
             {
                 "url": _meta(2)["url"],
-                "sha256": record["sha256"],
+                "cause": "duplicate",
                 "duplicate_of": "images/7/c7chara1.jpg",
+                "sha256": record["sha256"],
+                "game_id": 7,
             },
         )
     (row,) = read_manifest(tmp_path)
+    assert [r["cause"] for r in read_jsonl(tmp_path / "skipped.jsonl")] == ["duplicate"]
     data = (tmp_path / row["path"]).read_bytes()
     assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["bytes"] == len(data)
     assert (row["width"], row["height"], row["year"], row["game_id"]) == (250, 300, 2005, 7)
@@ -85,7 +92,7 @@ def test_open_reconciles_files_and_manifest(tmp_path: Path) -> None:
         f.write('{"url": "http://x/torn", "pa')  # killed while appending
     with CrawlStore(tmp_path) as store:
         assert store.cleaned == {"dropped_records": 1, "orphan_files": 1, "partial_files": 1}
-        assert store.done_urls == {_meta(1)["url"], _meta(2)["url"]}
+        assert set(store.records) == {_meta(1)["url"], _meta(2)["url"]}
         _add(store, 3)
     urls = [r["url"] for r in read_manifest(tmp_path)]
     assert urls == [_meta(n)["url"] for n in (1, 2, 3)]

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from anime_gan.crawl.download import ImageRejected, inspect_image
+from anime_gan.crawl.download import FINAL_IMAGE_CAUSES, ImageRejected, inspect_image
 from anime_gan.errors import UserError
 from anime_gan.importer.decode import DecodeError, decode_face
 from anime_gan.importer.source import ImageSource
@@ -84,7 +84,7 @@ def test_detect_crawl_tag_and_upscale_refuse_too_many_pixels(tmp_path):
         read_rgb(path, max_pixels=100)
     with pytest.raises(ImageRejected) as info:
         inspect_image(path.read_bytes(), "image/png", "u", max_pixels=100)
-    assert info.value.cause == "too_large" and info.value.final
+    assert info.value.cause == "too_large" and info.value.cause in FINAL_IMAGE_CAUSES
     _, pixels, reason = _ImageFiles([("big", path)], 224, max_pixels=100)[0]
     assert pixels is None and "TooLarge" in reason
     huge = tmp_path / "huge.png"
