@@ -25,8 +25,6 @@ from anime_gan.models.discriminator import ResNetDiscriminator
 from anime_gan.models.generator import SRResNetGenerator
 from anime_gan.models.objective import Objective
 
-PRECISIONS = ("fp32", "bf16")
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -49,9 +47,9 @@ class Variant:
         if tokens[0] == "onnx":
             return cls(onnx=True)
         flags = {"cl": "channels_last", "fused": "fused", "compile": "compile"}
-        if tokens[0] not in PRECISIONS or not set(tokens[1:]) <= flags.keys():
+        if tokens[0] not in ("fp32", "bf16") or not set(tokens[1:]) <= flags.keys():
             raise ValueError(
-                f"Unknown benchmark variant {name!r}: write a precision ({'/'.join(PRECISIONS)}) "
+                f"Unknown benchmark variant {name!r}: write a precision (fp32/bf16) "
                 f"then optional '+' flags from {sorted(flags)}, e.g. 'bf16+cl+fused', or 'onnx'."
             )
         return cls(precision=tokens[0], **{flags[t]: True for t in tokens[1:]})
@@ -105,14 +103,10 @@ class TrainStep:
         meta = self.device.type == "meta"
         self.rng = None if meta else torch.Generator(self.device).manual_seed(0)
 
-    def labels(self, n: int) -> Tensor:
-        """c ~ the training prior, on the step's device."""
-        return self.prior.sample(n, generator=self.rng, device=self.device)
-
     def generate(self, n: int) -> tuple[Tensor, Tensor]:
         """The iteration's single G forward: (fake images with their graph, conditions c)."""
         z = torch.randn(n, self.g.z_dim, generator=self.rng, device=self.device)
-        c = self.labels(n)
+        c = self.prior.sample(n, generator=self.rng, device=self.device)
         with self.variant.autocast(self.device):
             return self.g(z, c), c
 
@@ -157,5 +151,5 @@ class TrainStep:
         datamodule hands them over), labels from the prior, all known."""
         res = self.g.resolution
         images = torch.rand(n, 3, res, res, generator=self.rng, device=self.device) * 2 - 1
-        labels = self.labels(n)
+        labels = self.prior.sample(n, generator=self.rng, device=self.device)
         return images.contiguous(memory_format=torch.channels_last), labels, torch.ones_like(labels)

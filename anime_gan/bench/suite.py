@@ -31,15 +31,6 @@ from anime_gan.outputs import write_json_atomic
 SCHEMA_VERSION = 1
 
 
-def _settings(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
-    modes = cfg["modes"]
-    if cfg["mode"] not in modes:
-        raise UserError(
-            f"mode={cfg['mode']!r} is not a benchmark mode: use one of {sorted(modes)}."
-        )
-    return modes[cfg["mode"]]
-
-
 def _model(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
     if name not in cfg["models"]:
         raise UserError(
@@ -51,7 +42,11 @@ def _model(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def run_suite(cfg: Mapping[str, Any], say: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every figure of ``cfg``'s mode on its device; returns the result dict (see module)."""
-    settings = _settings(cfg)
+    if cfg["mode"] not in cfg["modes"]:
+        raise UserError(
+            f"mode={cfg['mode']!r} is not a benchmark mode: use one of {sorted(cfg['modes'])}."
+        )
+    settings = cfg["modes"][cfg["mode"]]
     device = resolve_device(cfg["device"])
     timing = {
         "min_run_time": float(settings["min_run_time"]),
