@@ -1,6 +1,6 @@
 """End-to-end training speed: the real ConditionalGAN under a Lightning Trainer.
 
-Where :mod:`anime_gan.bench.training` times the compute of one iteration, this runs what
+Where :func:`anime_gan.bench.throughput.measure_training` times the compute of one iteration, this runs what
 ``anime-gan train`` runs (the datamodule's GPU-resident uint8 set and its on-device conversion,
 the module's step with its logging, EMA update, lr schedule and non-finite guard, Lightning's
 loop), so the difference between the two is the overhead of everything around the compute.
@@ -44,21 +44,19 @@ class IterationClock(L.Callback):
         self.host_syncs: int | None = None
         self._counting = contextlib.ExitStack()
 
-    def on_train_batch_start(
-        self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int
-    ) -> None:
+    def on_train_batch_start(self, trainer, pl_module, *args) -> None:
         if pl_module.iteration == self.warmup - 1 and pl_module.device.type == "cuda":
             self._caught = self._counting.enter_context(host_sync_warnings())
         if pl_module.iteration == self.warmup:
             synchronize(pl_module.device)
             self.start = time.perf_counter()
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         if pl_module.iteration == self.warmup and pl_module.device.type == "cuda":
             self._counting.close()
             self.host_syncs = count_syncs(self._caught)
 
-    def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_train_end(self, trainer, pl_module) -> None:
         synchronize(pl_module.device)
         self.seconds = time.perf_counter() - self.start
         self.iterations = pl_module.iteration - self.warmup

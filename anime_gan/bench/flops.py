@@ -89,7 +89,8 @@ def iteration_flops(model: dict[str, Any], batch_size: int, device: str = "meta"
     out = {"g_forward": counter.get_total_flops()}
     out["d_step"] = count_flops(lambda: step.d_step(real, labels, known, fake, c))
     out["g_step"] = count_flops(lambda: step.g_step(fake, c))
-    out["penalty"] = count_flops(lambda: step.penalty(real).backward())
+    gp = step.objective.gradient_penalty  # alone: its forward, gradient and double backward
+    out["penalty"] = count_flops(lambda: gp(step.d, real, None, step.rng).backward())
     out["total"] = out["g_forward"] + out["d_step"] + out["g_step"]
     return out
 

@@ -27,7 +27,7 @@ GPU_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
 _GEMM_SIDE = 1024
 
 
-def measured_gemm_tflops(dtype: torch.dtype, min_run_time: float = 0.3) -> float:
+def measured_gemm_tflops(dtype: torch.dtype) -> float:
     """Best TFLOP/s of a 1024^3 matrix product on the CPU (2 * n^3 FLOPs per product)."""
     a, b = torch.randn(2, _GEMM_SIDE, _GEMM_SIDE, dtype=dtype)
     torch.mm(a, b)
@@ -36,7 +36,7 @@ def measured_gemm_tflops(dtype: torch.dtype, min_run_time: float = 0.3) -> float
         globals={"torch": torch, "a": a, "b": b},
         num_threads=torch.get_num_threads(),
     )
-    best = min(timer.blocked_autorange(min_run_time=min_run_time).times)
+    best = min(timer.blocked_autorange(min_run_time=0.3).times)
     return 2 * _GEMM_SIDE**3 / best / 1e12
 
 

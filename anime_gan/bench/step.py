@@ -110,11 +110,6 @@ class TrainStep:
         with self.variant.autocast(self.device):
             return self.g(z, c), c
 
-    def penalty(self, real: Tensor) -> Tensor:
-        """L_gp(D) around the real images (forward and the first backward, graph kept)."""
-        with self.variant.autocast(self.device):
-            return self.objective.gradient_penalty(self.d, real, None, self.rng)
-
     def d_step(
         self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor
     ) -> Tensor:

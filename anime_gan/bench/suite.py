@@ -20,10 +20,9 @@ import torch
 
 from anime_gan.bench.fit import measure_fit
 from anime_gan.bench.flops import paper_cost
-from anime_gan.bench.generation import measure_generator
 from anime_gan.bench.peaks import device_peaks
+from anime_gan.bench.throughput import measure_generator, measure_training
 from anime_gan.bench.timing import machine_info
-from anime_gan.bench.training import measure_training
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.outputs import write_json_atomic

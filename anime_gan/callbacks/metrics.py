@@ -94,7 +94,7 @@ class MetricCallback(L.Callback):
     def folder(self, trainer: L.Trainer) -> Path:
         return Path(self.dirpath or Path(trainer.default_root_dir) / "metrics")
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         it = pl_module.iteration
         last = trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps
         if it != self._last and ((self.every and it % self.every == 0) or last):

@@ -73,7 +73,7 @@ class SampleGrid(L.Callback):
                     caption=[f"iteration {it}"],
                 )
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         if self.every and pl_module.iteration % self.every == 0:
             self._save(trainer, pl_module)
 
