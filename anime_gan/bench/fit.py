@@ -21,8 +21,7 @@ import torch
 
 from anime_gan.bench.step import Variant, build_networks
 from anime_gan.bench.timing import (
-    count_syncs,
-    host_sync_warnings,
+    counting_host_syncs,
     peak_memory_mib,
     reset_peak_memory,
     row_key,
@@ -46,7 +45,7 @@ class IterationClock(L.Callback):
 
     def on_train_batch_start(self, trainer, pl_module, *args) -> None:
         if pl_module.iteration == self.warmup - 1 and pl_module.device.type == "cuda":
-            self._caught = self._counting.enter_context(host_sync_warnings())
+            self._count = self._counting.enter_context(counting_host_syncs())
         if pl_module.iteration == self.warmup:
             synchronize(pl_module.device)
             self.start = time.perf_counter()
@@ -54,7 +53,7 @@ class IterationClock(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         if pl_module.iteration == self.warmup and pl_module.device.type == "cuda":
             self._counting.close()
-            self.host_syncs = count_syncs(self._caught)
+            self.host_syncs = self._count[0]
 
     def on_train_end(self, trainer, pl_module) -> None:
         synchronize(pl_module.device)

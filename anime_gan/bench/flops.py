@@ -61,16 +61,10 @@ def count_flops(fn: Callable[[], Any]) -> int:
 
 def forward_flops_per_image(net: nn.Module) -> int:
     """FLOPs of one forward pass for one image (a generator from (z, c), a D from an image)."""
-    device = next(net.parameters()).device
-    if hasattr(net, "z_dim"):
-        inputs = (
-            torch.zeros(1, net.z_dim, device=device),
-            torch.zeros(1, net.num_tags, device=device),
-        )
-    else:
-        inputs = (torch.zeros(1, 3, net.resolution, net.resolution, device=device),)
-    with torch.no_grad():
-        return count_flops(lambda: net(*inputs))
+    with torch.no_grad(), torch.device(next(net.parameters()).device):
+        if hasattr(net, "z_dim"):
+            return count_flops(lambda: net(torch.zeros(1, net.z_dim), torch.zeros(1, net.num_tags)))
+        return count_flops(lambda: net(torch.zeros(1, 3, net.resolution, net.resolution)))
 
 
 def iteration_flops(model: dict[str, Any], batch_size: int, device: str = "meta") -> dict[str, int]:
@@ -95,11 +89,12 @@ def iteration_flops(model: dict[str, Any], batch_size: int, device: str = "meta"
     return out
 
 
-def size_table(resolution: int = 128) -> dict[str, dict[str, float]]:
-    """Parameters and forward GFLOP per image of the SRResNet G, the DCGAN G and the ResNet D."""
-    g, d = build_networks({"resolution": resolution}, "meta")
+def size_table() -> dict[str, dict[str, float]]:
+    """Parameters and forward GFLOP per image of the SRResNet G, the DCGAN G and the ResNet D at
+    128 px."""
+    g, d = build_networks({"resolution": 128}, "meta")
     with torch.device("meta"):
-        dcgan = DCGANGenerator(resolution=resolution)
+        dcgan = DCGANGenerator(resolution=128)
     rows = {
         name: {
             "params": count_parameters(net),
@@ -137,6 +132,6 @@ def paper_cost(batch_size: int = 64) -> dict[str, Any]:
         "counted": counted,
         "reference": REFERENCE,
         "flops": it,
-        "sizes": size_table(128),
+        "sizes": size_table(),
         "reference_sizes": REFERENCE_SIZES,
     }

@@ -13,14 +13,13 @@ import contextlib
 import os
 import platform
 import resource
-import statistics
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-from torch.utils.benchmark import Timer
+from torch.utils.benchmark import Measurement, Timer
 
 
 def synchronize(device: torch.device) -> None:
@@ -32,7 +31,8 @@ def synchronize(device: torch.device) -> None:
 def time_call(
     fn: Callable[[], Any], device: torch.device, min_run_time: float, max_repeats: int
 ) -> dict[str, float]:
-    """Seconds per ``fn()`` call: the median and interquartile range over the timed runs.
+    """Seconds per ``fn()`` call: the median and interquartile range over the timed runs
+    (torch's ``Measurement``).
 
     One warm-up call first, then one timed call. A call longer than ``min_run_time`` is timed
     ``max_repeats`` times in all, one call at a time (a 128 px batch of 64 takes seconds on 2
@@ -44,39 +44,32 @@ def time_call(
     synchronize(device)
     warmup = time.perf_counter() - start
     timer = Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
-    first = timer.timeit(1).median  # a warm call decides (the warm-up carries one-off costs)
-    if first >= min_run_time:
-        times = [first] + [timer.timeit(1).median for _ in range(max_repeats - 1)]
+    timed = timer.timeit(1)  # a warm call decides (the warm-up carries one-off costs)
+    if timed.median >= min_run_time:
+        timed = Measurement.merge([timed] + [timer.timeit(1) for _ in range(max_repeats - 1)])[0]
     else:
-        times = timer.blocked_autorange(min_run_time=min_run_time).times
-    if len(times) < 4:
-        iqr = max(times) - min(times)
-    else:
-        quartiles = statistics.quantiles(times, n=4)
-        iqr = quartiles[2] - quartiles[0]
+        timed = timer.blocked_autorange(min_run_time=min_run_time)
     return {
-        "median_s": statistics.median(times),
-        "iqr_s": iqr,
-        "runs": len(times),
+        "median_s": timed.median,
+        "iqr_s": timed.iqr,
+        "runs": len(timed.times),
         "warmup_s": warmup,
     }
 
 
 @contextlib.contextmanager
-def host_sync_warnings() -> Iterator[list[warnings.WarningMessage]]:
-    """While open, a warning per host-GPU synchronisation (``.item()``, blocking copies), from
-    CUDA's sync debug mode; count them with :func:`count_syncs`."""
+def counting_host_syncs() -> Iterator[list[int]]:
+    """Counts the host-GPU synchronisations (``.item()``, blocking copies) while open, as the
+    warnings of CUDA's sync debug mode; the count is appended to the yielded list on closing."""
+    count: list[int] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")
         try:
-            yield caught
+            yield count
         finally:
             torch.cuda.set_sync_debug_mode("default")
-
-
-def count_syncs(caught: list[warnings.WarningMessage]) -> int:
-    return sum("synchroniz" in str(w.message).lower() for w in caught)
+    count.append(sum("synchroniz" in str(w.message).lower() for w in caught))
 
 
 def count_host_syncs(fn: Callable[[], Any], device: torch.device) -> int | None:
@@ -85,9 +78,9 @@ def count_host_syncs(fn: Callable[[], Any], device: torch.device) -> int | None:
     if device.type != "cuda":
         return None
     synchronize(device)
-    with host_sync_warnings() as caught:
+    with counting_host_syncs() as count:
         fn()
-    return count_syncs(caught)
+    return count[0]
 
 
 def reset_peak_memory(device: torch.device) -> None:
