@@ -92,7 +92,7 @@ def measure_fit(
     lightning_log.setLevel(logging.WARNING)  # no "GPU available" banners in the bench's output
     try:
         trainer = L.Trainer(
-            accelerator="gpu" if device.type == "cuda" else "cpu",
+            accelerator=device.type,
             devices=1,
             precision="bf16-mixed" if variant.precision == "bf16" else "32-true",
             max_steps=2 * (warmup + iterations),

@@ -112,34 +112,33 @@ class TrainStep:
 
     def d_step(
         self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor
-    ) -> Tensor:
+    ) -> None:
         """L(D) (with its penalty: double backprop); backward and Adam step. G needs no freezing:
         the objective detaches the fakes."""
         with self.variant.autocast(self.device):
             loss, _ = self.objective.discriminator_loss(
                 self.d, real, labels, known, fake, c, None, self.rng
             )
-        return self._backward_and_step(self.opt_d, loss)
+        self._backward_and_step(self.opt_d, loss)
 
-    def g_step(self, fake: Tensor, c: Tensor) -> Tensor:
+    def g_step(self, fake: Tensor, c: Tensor) -> None:
         """L(G) through the frozen D; backward and Adam step."""
         self.d.requires_grad_(False)
         with self.variant.autocast(self.device):
             loss, _ = self.objective.generator_loss(self.d, fake, c, None, self.rng)
-        loss = self._backward_and_step(self.opt_g, loss)
+        self._backward_and_step(self.opt_g, loss)
         self.d.requires_grad_(True)
-        return loss
 
-    def _backward_and_step(self, opt: torch.optim.Optimizer, loss: Tensor) -> Tensor:
+    def _backward_and_step(self, opt: torch.optim.Optimizer, loss: Tensor) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return loss.detach()
 
-    def __call__(self, real: Tensor, labels: Tensor, known: Tensor) -> tuple[Tensor, Tensor]:
-        """One iteration; returns the detached (L(D), L(G))."""
+    def __call__(self, real: Tensor, labels: Tensor, known: Tensor) -> None:
+        """One iteration."""
         fake, c = self.generate(real.shape[0])
-        return self.d_step(real, labels, known, fake, c), self.g_step(fake, c)
+        self.d_step(real, labels, known, fake, c)
+        self.g_step(fake, c)
 
     def fake_batch(self, n: int) -> tuple[Tensor, Tensor, Tensor]:
         """A batch shaped like the datamodule's: images in [-1, 1] (channels_last, as the

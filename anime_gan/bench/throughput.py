@@ -19,7 +19,6 @@ from anime_gan.bench.step import TrainStep, Variant, build_networks
 from anime_gan.bench.timing import (
     count_host_syncs,
     peak_memory_mib,
-    reset_peak_memory,
     row_key,
     time_call,
 )
@@ -49,7 +48,6 @@ def measure_training(
         )
     step = TrainStep(*build_networks(model, device), variant)
     real, labels, known = step.fake_batch(batch)
-    reset_peak_memory(device)
     t = time_call(lambda: step(real, labels, known), device, **timing)
     memory = peak_memory_mib(device)
     syncs = count_host_syncs(lambda: step(real, labels, known), device)
@@ -96,7 +94,10 @@ def measure_generator(
             )
     elif variant.channels_last:
         g = g.to(memory_format=torch.channels_last)
+    bf16 = variant.precision == "bf16"
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     net = torch.compile(g) if variant.compile else g
+    generate = torch.inference_mode()(autocast(net.__call__))
     rows = []
     for batch in batches:
         say(f"generator: {name} {variant_name} batch {batch} on {device.type} ...")
@@ -105,8 +106,7 @@ def measure_generator(
         if variant.onnx:
             fn = partial(session.run, None, {"z": z.numpy(), "c": c.numpy()})
         else:
-            fn = partial(_generate, net, z, c, variant, device)
-        reset_peak_memory(device)
+            fn = partial(generate, z, c)
         t = time_call(fn, device, **timing)
         images_per_s = batch / t["median_s"]
         rows.append(
@@ -121,10 +121,3 @@ def measure_generator(
             }
         )
     return rows
-
-
-def _generate(
-    net: Callable, z: torch.Tensor, c: torch.Tensor, variant: Variant, device: torch.device
-) -> torch.Tensor:
-    with torch.inference_mode(), variant.autocast(device):
-        return net(z, c)

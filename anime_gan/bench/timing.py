@@ -37,8 +37,10 @@ def time_call(
     One warm-up call first, then one timed call. A call longer than ``min_run_time`` is timed
     ``max_repeats`` times in all, one call at a time (a 128 px batch of 64 takes seconds on 2
     cores); a shorter one with ``blocked_autorange`` for at least ``min_run_time`` seconds. The
-    Timer uses torch's current thread count (its default would be one thread).
+    Timer uses torch's current thread count (its default would be one thread). The CUDA peak
+    memory is reset first, so :func:`peak_memory_mib` after it is this figure's.
     """
+    reset_peak_memory(device)
     start = time.perf_counter()
     fn()
     synchronize(device)
