@@ -56,9 +56,8 @@ class Variant:
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
         """bf16 autocast as Lightning's ``bf16-mixed`` uses it (CPU and CUDA), else nothing."""
-        if self.precision == "bf16":
-            return torch.autocast(device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        bf16 = self.precision == "bf16"
+        return torch.autocast(device.type, torch.bfloat16) if bf16 else contextlib.nullcontext()
 
     def adam(self) -> partial[torch.optim.Adam]:
         """The paper's Adam (2e-4, betas (0.5, 0.999)), fused or foreach."""
@@ -100,8 +99,8 @@ class TrainStep:
         self.opt_g = variant.adam()(generator.parameters())
         self.opt_d = variant.adam()(discriminator.parameters())
         self.prior = LabelPrior.training()
-        meta = self.device.type == "meta"
-        self.rng = None if meta else torch.Generator(self.device).manual_seed(0)
+        on_meta = self.device.type == "meta"  # no random generator there
+        self.rng = None if on_meta else torch.Generator(self.device).manual_seed(0)
 
     def generate(self, n: int) -> tuple[Tensor, Tensor]:
         """The iteration's single G forward: (fake images with their graph, conditions c)."""

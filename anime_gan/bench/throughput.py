@@ -17,9 +17,10 @@ from anime_gan.bench.flops import forward_flops_per_image, iteration_flops
 from anime_gan.bench.peaks import utilisation
 from anime_gan.bench.step import TrainStep, Variant, build_networks
 from anime_gan.bench.timing import (
-    count_host_syncs,
+    counting_host_syncs,
     peak_memory_mib,
     row_key,
+    synchronize,
     time_call,
 )
 from anime_gan.export.onnx import export_fp32, ort_session
@@ -49,8 +50,12 @@ def measure_training(
     step = TrainStep(*build_networks(model, device), variant)
     real, labels, known = step.fake_batch(batch)
     t = time_call(lambda: step(real, labels, known), device, **timing)
-    memory = peak_memory_mib(device)
-    syncs = count_host_syncs(lambda: step(real, labels, known), device)
+    syncs = None  # on CPU there is nothing to wait for
+    if device.type == "cuda":
+        synchronize(device)
+        with counting_host_syncs() as count:
+            step(real, labels, known)
+        syncs = count[0]
     flops = iteration_flops(model, batch)
     its = 1.0 / t["median_s"]
     return {
@@ -63,7 +68,7 @@ def measure_training(
         **utilisation(peaks, device, variant.precision, flops["total"] * its),
         "host_syncs_per_iteration": syncs,
         "timing": t,
-        **memory,
+        **peak_memory_mib(device),  # the sync count's run repeats the same step
     }
 
 

@@ -74,17 +74,6 @@ def counting_host_syncs() -> Iterator[list[int]]:
     count.append(sum("synchroniz" in str(w.message).lower() for w in caught))
 
 
-def count_host_syncs(fn: Callable[[], Any], device: torch.device) -> int | None:
-    """Host-GPU synchronisations during one ``fn()`` call; None on CPU, where there is nothing
-    to wait for."""
-    if device.type != "cuda":
-        return None
-    synchronize(device)
-    with counting_host_syncs() as count:
-        fn()
-    return count[0]
-
-
 def reset_peak_memory(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

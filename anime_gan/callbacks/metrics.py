@@ -151,7 +151,7 @@ class FIDCallback(MetricCallback):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if sum(x is not None and x != "" for x in (weights, extractor, judge)) != 1:
+        if sum(x not in (None, "") for x in (weights, extractor, judge)) != 1:
             raise ValueError(
                 "FIDCallback needs exactly one of weights (a safetensors path), "
                 "judge (a judge folder) or extractor"
