@@ -1,9 +1,12 @@
 """End-to-end training speed: the real ConditionalGAN under a Lightning Trainer.
 
-Where :func:`anime_gan.bench.throughput.measure_training` times the compute of one iteration, this runs what
-``anime-gan train`` runs (the datamodule's GPU-resident uint8 set and its on-device conversion,
-the module's step with its logging, EMA update, lr schedule and non-finite guard, Lightning's
-loop), so the difference between the two is the overhead of everything around the compute.
+Where :func:`anime_gan.bench.throughput.measure_training` times the compute of one iteration,
+this runs what ``anime-gan train`` runs (the datamodule's GPU-resident uint8 set and its
+on-device conversion, the module's step with its logging, EMA update, lr schedule and non-finite
+guard, Lightning's loop), so the difference between the two is the overhead of everything
+around the compute.
+
+Own code: a clock callback, since Lightning has no iteration timer that synchronises the device.
 """
 
 from __future__ import annotations

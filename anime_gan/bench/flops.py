@@ -4,6 +4,9 @@ Counts come from ``torch.utils.flop_counter`` over the real forward and backward
 meta device (shapes only: no memory, no time), so the 128 px batch-64 iteration is counted in a
 second. Like every FLOP counter, it counts matrix products and convolutions (one multiply-add =
 2 FLOPs); normalisation, activations and Adam are left out.
+
+Own code only for the phase split and a stand-in module tracker (see below); the counting is
+torch's.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ GPU peaks are the vendors' dense figures (no sparsity), looked up by the device'
 has no reliable table figure (cores, clocks and AMX vary, and the machine is shared), so its
 "peak" is measured: the best throughput of a large matrix product on the threads torch uses.
 Utilisation against it says how far the convolutions are from the best GEMM of this machine.
+
+Own code: torch has no table of device peaks.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ def measured_gemm_tflops(dtype: torch.dtype) -> float:
 def device_peaks(device: torch.device) -> dict[str, Any]:
     """``{"fp32": TFLOP/s, "bf16": TFLOP/s, "source": ...}`` for the device the suite runs on,
     plus the CPU's measured GEMM figures (the CPU generator figures are compared with those)."""
+    threads = torch.get_num_threads()
     out: dict[str, Any] = {
         "cpu": {
             "fp32": measured_gemm_tflops(torch.float32),
             "bf16": measured_gemm_tflops(torch.bfloat16),
-            "source": f"measured: best {_GEMM_SIDE}^3 torch.mm on {torch.get_num_threads()} threads",
+            "source": f"measured: best {_GEMM_SIDE}^3 torch.mm on {threads} threads",
         }
     }
     if device.type == "cuda":

@@ -4,6 +4,8 @@ JSON-ready dict, writes it atomically and formats it as a table.
 A config (conf/bench.yaml) has ``mode`` (quick or full), ``device`` (auto, cpu, cuda),
 ``models`` (named network sizes) and ``modes.<mode>`` with the timing settings and, per device
 type, the training configs and the generator variants to time.
+
+Own code: the run order and the plain-text table, whose columns are the bench's output format.
 """
 
 from __future__ import annotations
@@ -47,10 +49,7 @@ def run_suite(cfg: Mapping[str, Any], say: Callable[[str], None] = print) -> dic
         )
     settings = cfg["modes"][cfg["mode"]]
     device = resolve_device(cfg["device"])
-    timing = {
-        "min_run_time": float(settings["min_run_time"]),
-        "max_repeats": int(settings["max_repeats"]),
-    }
+    timing = {key: settings[key] for key in ("min_run_time", "max_repeats")}
     start = time.perf_counter()
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

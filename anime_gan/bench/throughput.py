@@ -1,7 +1,11 @@
 """Throughput figures with their FLOP/s, utilisation and peak memory: one training iteration's
 compute (iterations/s, images/s of the bench's step) and the generator's images/s per variant
 (eager fp32, bf16 autocast, channels_last, torch.compile, and onnxruntime on CPU over the fp32
-ONNX file the web page loads, exported here from the same network: ``anime_gan.export.onnx``)."""
+ONNX file the web page loads, exported here from the same network: ``anime_gan.export.onnx``).
+
+Own code: only the rows' fields; the timing, FLOP counts and the ONNX export are torch's and
+the project's.
+"""
 
 from __future__ import annotations
 

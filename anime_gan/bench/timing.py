@@ -5,6 +5,9 @@ Every figure is a median over repeats after a warm-up call (which also absorbs o
 oneDNN kernel selection, cuDNN autotuning, torch.compile). Peak memory is the CUDA allocator's
 peak on a GPU and the process's peak resident size on CPU (``getrusage``: it never goes down,
 so on CPU it is the peak of everything measured so far, in the order the suite runs).
+
+Own code only where Timer stops: the warm-up call, single calls for slow steps, the sync
+count and the memory figures.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ real images; the states add up in ``compute``), and then
 Real images are the DataModule's held-out split, or its training split when fewer than two
 images per process are held out (``data.val_fraction=0``: the paper trains on every image).
 Fakes come from the EMA generator, or with ``ema=False`` from the raw one (as the paper samples).
+
+Own code: Lightning has no callback that runs the project's metric protocols.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class MetricCallback(L.Callback):
         held_out = dm.val_set is not None and len(dm.val_set) >= 2 * trainer.world_size
         return EvalContext(
             partial(pl_module.generate, ema=self.ema),
-            int(pl_module.generator.z_dim),
+            pl_module.generator.z_dim,
             dm.empirical_prior,
             dm.val_set if held_out else dm.train_set,
             device=pl_module.device,
@@ -193,7 +195,8 @@ class PrecisionCallback(MetricCallback):
     def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
         result = self.protocol.result(ctx, keep_images=False)  # type: ignore[union-attr]
         if trainer.is_global_zero:
-            rows = precision_rows(result, self.judge, self.protocol.per_tag)  # type: ignore[union-attr]
+            per_tag = self.protocol.per_tag  # type: ignore[union-attr]
+            rows = precision_rows(result, self.judge, per_tag)
             write_precision_table(rows, self.folder(trainer), self.judge.name)
             columns, data = wandb_table_rows(rows)
             for logger in trainer.loggers:
