@@ -40,12 +40,11 @@ def measured_gemm_tflops(dtype: torch.dtype) -> float:
 def device_peaks(device: torch.device) -> dict[str, Any]:
     """``{"fp32": TFLOP/s, "bf16": TFLOP/s, "source": ...}`` for the device the suite runs on,
     plus the CPU's measured GEMM figures (the CPU generator figures are compared with those)."""
-    threads = torch.get_num_threads()
     out: dict[str, Any] = {
         "cpu": {
             "fp32": measured_gemm_tflops(torch.float32),
             "bf16": measured_gemm_tflops(torch.bfloat16),
-            "source": f"measured: best {_GEMM_SIDE}^3 torch.mm on {threads} threads",
+            "source": f"measured: best {_GEMM_SIDE}^3 torch.mm on {torch.get_num_threads()} threads",
         }
     }
     if device.type == "cuda":

@@ -195,8 +195,7 @@ class PrecisionCallback(MetricCallback):
     def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
         result = self.protocol.result(ctx, keep_images=False)  # type: ignore[union-attr]
         if trainer.is_global_zero:
-            per_tag = self.protocol.per_tag  # type: ignore[union-attr]
-            rows = precision_rows(result, self.judge, per_tag)
+            rows = precision_rows(result, self.judge, self.protocol.per_tag)  # type: ignore[union-attr]
             write_precision_table(rows, self.folder(trainer), self.judge.name)
             columns, data = wandb_table_rows(rows)
             for logger in trainer.loggers:
