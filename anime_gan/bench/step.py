@@ -1,18 +1,20 @@
 """One training iteration of the GAN without Lightning, for FLOP counts and timings.
 
-It does what ``ConditionalGAN.training_step`` does, in the same order, with the same objective
-(:class:`anime_gan.models.objective.Objective`, the paper's by default): G forward once; D step
-(L(D), one backward, Adam step); G step (D frozen as Lightning's ``toggle_optimizer`` freezes
-it, L(G) backward through D into G, Adam step). It leaves out what is not compute: logging, the
-EMA copy, the lr schedule and the non-finite guard. The networks and optimizers are the
-project's own, so the figures are those of the real models.
+Own code because ``ConditionalGAN.training_step`` needs a Trainer (its optimizers, toggling,
+lr schedulers and logging) and the FLOP counts run on the meta device, where the module's random
+stream cannot live. The losses are the module's own (:class:`anime_gan.models.objective.Objective`,
+the paper's by default), in the same order: G forward once; D step (L(D), one backward, Adam
+step); G step (D frozen as Lightning's ``toggle_optimizer`` freezes it, L(G) backward through D
+into G, Adam step). It leaves out what is not compute: logging, the EMA copy, the lr schedule and
+the non-finite guard. The networks and optimizers are the project's own, so the figures are
+those of the real models.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -22,8 +24,6 @@ from anime_gan.data.priors import LabelPrior
 from anime_gan.models.discriminator import ResNetDiscriminator
 from anime_gan.models.generator import SRResNetGenerator
 from anime_gan.models.objective import Objective
-
-PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,23 @@ class Variant:
         if tokens[0] == "onnx":
             return cls(onnx=True)
         flags = {"cl": "channels_last", "fused": "fused", "compile": "compile"}
-        unknown = [t for t in tokens[1:] if t not in flags]
-        if tokens[0] not in PRECISIONS or unknown:
+        if tokens[0] not in ("fp32", "bf16") or not set(tokens[1:]) <= flags.keys():
             raise ValueError(
-                f"Unknown benchmark variant {name!r}: write a precision ({'/'.join(PRECISIONS)}) "
+                f"Unknown benchmark variant {name!r}: write a precision (fp32/bf16) "
                 f"then optional '+' flags from {sorted(flags)}, e.g. 'bf16+cl+fused', or 'onnx'."
             )
         return cls(precision=tokens[0], **{flags[t]: True for t in tokens[1:]})
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
         """bf16 autocast as Lightning's ``bf16-mixed`` uses it (CPU and CUDA), else nothing."""
-        if self.precision == "bf16":
-            return torch.autocast(device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        bf16 = self.precision == "bf16"
+        return torch.autocast(device.type, torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+    def adam(self) -> partial[torch.optim.Adam]:
+        """The paper's Adam (2e-4, betas (0.5, 0.999)), fused or foreach."""
+        return partial(
+            torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999), fused=self.fused, foreach=not self.fused
+        )
 
 
 def build_networks(
@@ -74,114 +78,71 @@ def build_networks(
 
     res = int(model["resolution"])
     with torch.device(device):
-        g = SRResNetGenerator(resolution=res, **args("generator"))
-        d = ResNetDiscriminator(resolution=res, **args("discriminator"))
-    return g, d
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Parameters without gradients for a while, as Lightning's ``toggle_optimizer`` does."""
-    flags = [p.requires_grad for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)
+        return (
+            SRResNetGenerator(resolution=res, **args("generator")),
+            ResNetDiscriminator(resolution=res, **args("discriminator")),
+        )
 
 
 class TrainStep:
-    """A callable ``step(real, labels, known)`` doing one GAN iteration (D step, then G step).
+    """A callable ``step(real, labels, known)`` doing one GAN iteration (D step, then G step),
+    with the networks (already on their device) run as ``variant`` says."""
 
-    Args:
-        generator, discriminator: the networks, already on their device.
-        variant: precision, memory format and optimizer flavour (see :class:`Variant`).
-        optimize: False leaves out the Adam steps (for FLOP counts on the meta device).
-        objective: the loss settings (default: the paper's).
-    """
-
-    def __init__(
-        self,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        variant: Variant = Variant(),
-        optimize: bool = True,
-        objective: Objective = Objective(),
-        seed: int = 0,
-    ) -> None:
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, variant: Variant) -> None:
         self.device = next(generator.parameters()).device
         self.variant = variant
         if variant.channels_last:
             generator = generator.to(memory_format=torch.channels_last)
             discriminator = discriminator.to(memory_format=torch.channels_last)
-        self.g, self.d = generator.train(), discriminator.train()
-        self.objective = objective
-        self.opt_g = self.opt_d = None
-        if optimize:
-            kind = {"fused": True} if variant.fused else {"foreach": True}
-            adam = dict(lr=2e-4, betas=(0.5, 0.999), **kind)
-            self.opt_g = torch.optim.Adam(self.g.parameters(), **adam)
-            self.opt_d = torch.optim.Adam(self.d.parameters(), **adam)
+        self.g, self.d = generator, discriminator
+        self.objective = Objective()
+        self.opt_g = variant.adam()(generator.parameters())
+        self.opt_d = variant.adam()(discriminator.parameters())
         self.prior = LabelPrior.training()
-        self.rng = (
-            None if self.device.type == "meta" else torch.Generator(self.device).manual_seed(seed)
-        )
-
-    def sample_inputs(self, n: int) -> tuple[Tensor, Tensor]:
-        """z ~ N(0, I) and c ~ the training prior, on the step's device."""
-        z = torch.randn(n, self.g.z_dim, generator=self.rng, device=self.device)
-        if self.device.type == "meta":
-            return z, torch.empty(n, self.g.num_tags, device=self.device)
-        return z, self.prior.sample(n, generator=self.rng, device=self.device)
+        on_meta = self.device.type == "meta"  # no random generator there
+        self.rng = None if on_meta else torch.Generator(self.device).manual_seed(0)
 
     def generate(self, n: int) -> tuple[Tensor, Tensor]:
         """The iteration's single G forward: (fake images with their graph, conditions c)."""
-        z, c = self.sample_inputs(n)
+        z = torch.randn(n, self.g.z_dim, generator=self.rng, device=self.device)
+        c = self.prior.sample(n, generator=self.rng, device=self.device)
         with self.variant.autocast(self.device):
             return self.g(z, c), c
 
-    def penalty(self, real: Tensor) -> Tensor:
-        """L_gp(D) around the real images (forward and the first backward, graph kept)."""
-        with self.variant.autocast(self.device):
-            return self.objective.gradient_penalty(self.d, real, None, self.rng)
-
     def d_step(
         self, real: Tensor, labels: Tensor, known: Tensor | None, fake: Tensor, c: Tensor
-    ) -> Tensor:
-        """L(D) (with its penalty: double backprop); backward and Adam step."""
-        with frozen(self.g), self.variant.autocast(self.device):
+    ) -> None:
+        """L(D) (with its penalty: double backprop); backward and Adam step. G needs no freezing:
+        the objective detaches the fakes."""
+        with self.variant.autocast(self.device):
             loss, _ = self.objective.discriminator_loss(
                 self.d, real, labels, known, fake, c, None, self.rng
             )
         self._backward_and_step(self.opt_d, loss)
-        return loss.detach()
 
-    def g_step(self, fake: Tensor, c: Tensor) -> Tensor:
+    def g_step(self, fake: Tensor, c: Tensor) -> None:
         """L(G) through the frozen D; backward and Adam step."""
-        with frozen(self.d), self.variant.autocast(self.device):
+        self.d.requires_grad_(False)
+        with self.variant.autocast(self.device):
             loss, _ = self.objective.generator_loss(self.d, fake, c, None, self.rng)
         self._backward_and_step(self.opt_g, loss)
-        return loss.detach()
+        self.d.requires_grad_(True)
 
-    def _backward_and_step(self, opt: torch.optim.Optimizer | None, loss: Tensor) -> None:
-        if opt is not None:
-            opt.zero_grad(set_to_none=True)
+    def _backward_and_step(self, opt: torch.optim.Optimizer, loss: Tensor) -> None:
+        opt.zero_grad(set_to_none=True)
         loss.backward()
-        if opt is not None:
-            opt.step()
+        opt.step()
 
-    def __call__(self, real: Tensor, labels: Tensor, known: Tensor) -> tuple[Tensor, Tensor]:
-        """One iteration; returns the detached (L(D), L(G))."""
+    def __call__(self, real: Tensor, labels: Tensor, known: Tensor) -> None:
+        """One iteration."""
         fake, c = self.generate(real.shape[0])
-        loss_d = self.d_step(real, labels, known, fake, c)
-        return loss_d, self.g_step(fake, c)
+        self.d_step(real, labels, known, fake, c)
+        self.g_step(fake, c)
 
     def fake_batch(self, n: int) -> tuple[Tensor, Tensor, Tensor]:
         """A batch shaped like the datamodule's: images in [-1, 1] (channels_last, as the
         datamodule hands them over), labels from the prior, all known."""
         res = self.g.resolution
         images = torch.rand(n, 3, res, res, generator=self.rng, device=self.device) * 2 - 1
-        images = images.contiguous(memory_format=torch.channels_last)
-        _, labels = self.sample_inputs(n)
-        return images, labels, torch.ones_like(labels)
+        labels = self.prior.sample(n, generator=self.rng, device=self.device)
+        return images.contiguous(memory_format=torch.channels_last), labels, torch.ones_like(labels)

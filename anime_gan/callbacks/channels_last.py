@@ -15,10 +15,10 @@ class ChannelsLast(L.Callback):
     """Convert the module's 4-D weights to channels_last before the optimizers are built, and
     any restored optimizer state (moments saved from a contiguous run) to match them."""
 
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+    def setup(self, trainer, pl_module, stage) -> None:
         pl_module.to(memory_format=torch.channels_last)
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_train_start(self, trainer, pl_module) -> None:
         for optimizer in trainer.optimizers:
             for param, state in optimizer.state.items():
                 if param.dim() != 4:

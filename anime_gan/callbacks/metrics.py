@@ -13,6 +13,8 @@ real images; the states add up in ``compute``), and then
 Real images are the DataModule's held-out split, or its training split when fewer than two
 images per process are held out (``data.val_fraction=0``: the paper trains on every image).
 Fakes come from the EMA generator, or with ``ema=False`` from the raw one (as the paper samples).
+
+Own code: Lightning has no callback that runs the project's metric protocols.
 """
 
 from __future__ import annotations
@@ -40,24 +42,25 @@ log = logging.getLogger(__name__)
 
 
 class MetricCallback(L.Callback):
-    """Runs a named protocol every ``every_n_iterations`` and at the last iteration; logs
-    ``key`` (the protocol's ``main`` value) and ``key/<name>`` for its other numbers; ``ema``:
-    measure the EMA generator (True) or the raw one."""
+    """Runs a named protocol (default: the class's) every ``every_n_iterations`` and at the last
+    iteration; logs ``key`` (the protocol's ``main`` value) and ``key/<name>`` for its other
+    numbers; ``ema``: measure the EMA generator (True) or the raw one."""
 
-    main = ""
+    main = protocol_name = default_key = ""
 
     def __init__(
         self,
-        protocol: str,
-        key: str,
         every_n_iterations: int = 1000,
+        protocol: str | None = None,
+        key: str | None = None,
         batch_size: int = 64,
         seed: int = 0,
         dirpath: str | None = None,
         ema: bool = True,
     ) -> None:
-        self.protocol = get_protocol(protocol)
-        self.key, self.every, self.batch_size, self.seed = key, every_n_iterations, batch_size, seed
+        self.protocol = get_protocol(protocol or self.protocol_name)
+        self.key = key or self.default_key
+        self.every, self.batch_size, self.seed = every_n_iterations, batch_size, seed
         self.ema = ema
         self.dirpath = dirpath
         self.curve: list[tuple[int, float]] = []
@@ -76,12 +79,11 @@ class MetricCallback(L.Callback):
     def context(self, trainer: L.Trainer, pl_module: L.LightningModule) -> EvalContext:
         dm = trainer.datamodule
         held_out = dm.val_set is not None and len(dm.val_set) >= 2 * trainer.world_size
-        real = dm.val_set if held_out else dm.train_set
         return EvalContext(
             partial(pl_module.generate, ema=self.ema),
-            int(pl_module.generator.z_dim),
+            pl_module.generator.z_dim,
             dm.empirical_prior,
-            real,
+            dm.val_set if held_out else dm.train_set,
             device=pl_module.device,
             batch_size=self.batch_size,
             seed=self.seed,
@@ -94,7 +96,7 @@ class MetricCallback(L.Callback):
     def folder(self, trainer: L.Trainer) -> Path:
         return Path(self.dirpath or Path(trainer.default_root_dir) / "metrics")
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         it = pl_module.iteration
         last = trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps
         if it != self._last and ((self.every and it % self.every == 0) or last):
@@ -104,23 +106,23 @@ class MetricCallback(L.Callback):
         it = self._last = pl_module.iteration
         values = self.measure(self.context(trainer, pl_module), trainer)
         main = values[self.main]
-        logged = {self.key: main}
-        logged.update({f"{self.key}/{k}": v for k, v in values.items() if k != self.main})
         pl_module.log(self.key, main, on_step=True, on_epoch=False, logger=False, batch_size=1)
-        if trainer.is_global_zero:
-            for logger in trainer.loggers:
-                logger.log_metrics(logged, step=trainer.global_step)
         self.curve.append((it, main))
         log.info("iteration %d: %s = %.4f", it, self.key, main)
-        if trainer.is_global_zero:
-            name = self.key.replace("/", "_")
-            title = f"{self.key} over training"
-            png = save_curve(self.curve, self.folder(trainer), name, title, self.key)
-            for logger in trainer.loggers:
-                if hasattr(logger, "log_image"):
-                    logger.log_image(
-                        key=f"curves/{name}", images=[str(png)], step=trainer.global_step
-                    )
+        if not trainer.is_global_zero:
+            return
+        logged = {
+            self.key: main,
+            **{f"{self.key}/{k}": v for k, v in values.items() if k != self.main},
+        }
+        name = self.key.replace("/", "_")
+        png = save_curve(
+            self.curve, self.folder(trainer), name, f"{self.key} over training", self.key
+        )
+        for logger in trainer.loggers:
+            logger.log_metrics(logged, step=trainer.global_step)
+            if hasattr(logger, "log_image"):
+                logger.log_image(key=f"curves/{name}", images=[str(png)], step=trainer.global_step)
 
     def state_dict(self) -> dict[str, Any]:
         return {"curve": list(self.curve)}
@@ -132,16 +134,7 @@ class MetricCallback(L.Callback):
 class SWDCallback(MetricCallback):
     """Multi-scale sliced Wasserstein distance (needs no weights): logs ``val/swd``."""
 
-    main = "swd"
-
-    def __init__(
-        self,
-        every_n_iterations: int = 1000,
-        protocol: str = "swd2k",
-        key: str = "val/swd",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(protocol, key, every_n_iterations, **kwargs)
+    main, protocol_name, default_key = "swd", "swd2k", "val/swd"
 
 
 class FIDCallback(MetricCallback):
@@ -150,20 +143,17 @@ class FIDCallback(MetricCallback):
     ``extractor`` with the torchmetrics contract: logs ``key`` (``val/fid_i2v`` by default;
     conf/callbacks/fid_judge.yaml logs ``val/fid_judge``) and its KID."""
 
-    main = "fid"
+    main, protocol_name, default_key = "fid", "fid2k", "val/fid_i2v"
 
     def __init__(
         self,
         weights: str | None = None,
         extractor: torch.nn.Module | None = None,
         judge: str | None = None,
-        every_n_iterations: int = 1000,
-        protocol: str = "fid2k",
-        key: str = "val/fid_i2v",
         **kwargs: Any,
     ) -> None:
-        super().__init__(protocol, key, every_n_iterations, **kwargs)
-        if sum(x is not None and x != "" for x in (weights, extractor, judge)) != 1:
+        super().__init__(**kwargs)
+        if sum(x not in (None, "") for x in (weights, extractor, judge)) != 1:
             raise ValueError(
                 "FIDCallback needs exactly one of weights (a safetensors path), "
                 "judge (a judge folder) or extractor"
@@ -183,20 +173,14 @@ class PrecisionCallback(MetricCallback):
     Illustration2Vec's tagger (``i2v_tagger``): logs ``val/precision`` and
     ``val/precision/<tag>``, writes the table to ``<run>/metrics/precision.md`` and a W&B table."""
 
-    main = "precision"
+    main, protocol_name, default_key = "precision", "precision8", "val/precision"
 
     def __init__(
-        self,
-        judge: str | None = None,
-        i2v_tagger: str | None = None,
-        every_n_iterations: int = 1000,
-        protocol: str = "precision8",
-        key: str = "val/precision",
-        **kwargs: Any,
+        self, judge: str | None = None, i2v_tagger: str | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(protocol, key, every_n_iterations, **kwargs)
+        super().__init__(**kwargs)
         if not isinstance(self.protocol, PrecisionProtocol):
-            raise ValueError(f"{protocol} is not a precision protocol")
+            raise ValueError(f"{self.protocol.name} is not a precision protocol")
         if bool(judge) == bool(i2v_tagger):
             raise ValueError(
                 "PrecisionCallback needs exactly one of judge (a folder) or i2v_tagger"
@@ -211,13 +195,12 @@ class PrecisionCallback(MetricCallback):
     def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
         result = self.protocol.result(ctx, keep_images=False)  # type: ignore[union-attr]
         if trainer.is_global_zero:
-            per_tag = self.protocol.per_tag  # type: ignore[union-attr]
-            rows = precision_rows(result, self.judge, per_tag)
+            rows = precision_rows(result, self.judge, self.protocol.per_tag)  # type: ignore[union-attr]
             write_precision_table(rows, self.folder(trainer), self.judge.name)
+            columns, data = wandb_table_rows(rows)
             for logger in trainer.loggers:
                 if hasattr(logger, "log_table"):
-                    columns, data = wandb_table_rows(rows)
                     logger.log_table(
                         key="tables/precision", columns=columns, data=data, step=trainer.global_step
                     )
-        return {"precision": result.mean, **{t: p for t, p in result.precision.items()}}
+        return {"precision": result.mean, **result.precision}

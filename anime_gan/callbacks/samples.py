@@ -24,18 +24,13 @@ def hair_color_conditions(
     from anime_gan.data.priors import LabelPrior
 
     gen = torch.Generator().manual_seed(seed)
-    hair = EXCLUSIVE_GROUPS["hair_color"]
+    hair = torch.as_tensor(EXCLUSIVE_GROUPS["hair_color"])
     base = LabelPrior.training().sample(num_cols, generator=gen)
-    z_cols = torch.randn(num_cols, z_dim, generator=gen)
-    cs, zs, names = [], [], []
-    for i in hair:
-        c = base.clone()
-        c[:, torch.as_tensor(hair)] = 0
-        c[:, int(i)] = 1
-        cs.append(c)
-        zs.append(z_cols)
-        names.append(TAG_NAMES[int(i)])
-    return torch.cat(zs), torch.cat(cs), names
+    z = torch.randn(num_cols, z_dim, generator=gen).repeat(len(hair), 1)
+    c = base.repeat(len(hair), 1)
+    c[:, hair] = 0
+    c[torch.arange(len(c)), hair.repeat_interleave(num_cols)] = 1
+    return z, c, [TAG_NAMES[int(i)] for i in hair]
 
 
 class SampleGrid(L.Callback):
@@ -53,9 +48,7 @@ class SampleGrid(L.Callback):
         ema: bool = True,
     ) -> None:
         self.every, self.num_cols, self.seed, self.scale = every_n_iterations, num_cols, seed, scale
-        self.ema = ema
-        self.dirpath = dirpath
-        self._last = -1
+        self.ema, self.dirpath, self._last = ema, dirpath, -1
 
     def render(self, pl_module: L.LightningModule) -> Image.Image:
         z, c, names = hair_color_conditions(self.num_cols, pl_module.generator.z_dim, self.seed)
@@ -80,7 +73,7 @@ class SampleGrid(L.Callback):
                     caption=[f"iteration {it}"],
                 )
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         if self.every and pl_module.iteration % self.every == 0:
             self._save(trainer, pl_module)
 

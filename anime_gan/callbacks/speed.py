@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 import lightning as L
 
@@ -26,12 +25,10 @@ class TrainingSpeed(L.Callback):
         self.warmup, self.seconds, self.cpu_seconds, self.iterations = warmup, 0.0, 0.0, 0
         self._start: tuple[float, float] | None = None
 
-    def on_train_batch_start(
-        self, trainer: L.Trainer, pl_module: Any, batch: Any, batch_idx: int
-    ) -> None:
+    def on_train_batch_start(self, trainer, pl_module, *args) -> None:
         self._start = (time.perf_counter(), time.process_time())
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         if self._start is None:
             return
         (wall, cpu), self._start = self._start, None
@@ -47,7 +44,7 @@ class TrainingSpeed(L.Callback):
     def iterations_per_s(self) -> float:
         return self.iterations / self.seconds if self.seconds else float("nan")
 
-    def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+    def on_train_end(self, trainer, pl_module) -> None:
         if self.iterations:
             log.info(
                 "training steps: %.2f iterations/s over %d iterations (%.1f s, %.1f s of CPU "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from functools import partial
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -21,9 +22,7 @@ def main(cfg: DictConfig) -> None:
         torch.set_float32_matmul_precision(cfg.matmul_precision)
     plain = OmegaConf.to_container(cfg, resolve=True)
     plain["command"] = shlex.join(["anime-gan", "bench", *sys.argv[1:]])
-    result = run_suite(plain, say=lambda msg: print(msg, flush=True))
+    result = run_suite(plain, say=partial(print, flush=True))
     result["config"] = {k: plain[k] for k in ("mode", "device", "threads", "models")}
     out = write_json(result, cfg.out)
-    print()
-    print(format_table(result))
-    print(f"\nwrote {out}")
+    print(f"\n{format_table(result)}\n\nwrote {out}")
