@@ -155,43 +155,44 @@ def write_review(
         pages.setdefault(n // per_sheet, []).append((n, face_id))
     state_path = sheets_dir / _STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
-    new_state, sheets = {}, []
-    for page, items in sorted(pages.items()):
-        first, last = page * per_sheet, (page + 1) * per_sheet - 1
-        title = f"sheet {page:03d}: crops #{first}-#{last} of {faces_dir}"
-        sheets.append(
-            _render(
-                sheets_dir / f"sheet_{page:03d}.png",
-                items,
-                faces_dir,
-                rows,
-                rejects.ids,
-                title,
-                ncol,
-                cell,
-                state,
-                new_state,
+    new_state: dict[str, str] = {}
+
+    def render(name: str, items: list[tuple[int, str]], rejected: set[str], title: str) -> Path:
+        """Draw one sheet, unless an identical one (same crops, marks and layout) is there."""
+        path = sheets_dir / name
+        marked = sorted(rejected & {i for _, i in items})
+        key = hashlib.sha1(json.dumps([items, marked, title, ncol, cell]).encode()).hexdigest()
+        new_state[name] = key
+        if state.get(name) != key or not path.exists():
+            tiles = np.stack(
+                [_tile(crop_path(faces_dir, rows[i]), i in rejected) for _, i in items]
             )
+            captions = [f"#{n} {_shorten(i, 17)}" for n, i in items]
+            sheet = contact_sheet(
+                tiles, captions, ncol=ncol, cell=cell, caption_lines=2, title=title
+            )
+            save_png(sheet, path)
+        return path
+
+    sheets = [
+        render(
+            f"sheet_{page:03d}.png",
+            items,
+            rejects.ids,
+            f"sheet {page:03d}: crops #{page * per_sheet}-#{(page + 1) * per_sheet - 1} of {faces_dir}",
         )
-    rejected_paths: list[Path] = []
-    if rejected_sheets:
-        bad = [(n, i) for n, i in numbered if i in rejects.ids]
-        for k in range(0, len(bad), per_sheet):
-            title = f"rejected {k // per_sheet:03d}: {len(bad)} crops in {rejects_path.name}"
-            rejected_paths.append(
-                _render(
-                    sheets_dir / f"rejected_{k // per_sheet:03d}.png",
-                    bad[k : k + per_sheet],
-                    faces_dir,
-                    rows,
-                    set(),
-                    title,
-                    ncol,
-                    cell,
-                    state,
-                    new_state,
-                )
-            )
+        for page, items in sorted(pages.items())
+    ]
+    bad = [(n, i) for n, i in numbered if i in rejects.ids] if rejected_sheets else []
+    rejected_paths = [
+        render(
+            f"rejected_{k // per_sheet:03d}.png",
+            bad[k : k + per_sheet],
+            set(),
+            f"rejected {k // per_sheet:03d}: {len(bad)} crops in {rejects_path.name}",
+        )
+        for k in range(0, len(bad), per_sheet)
+    ]
     _remove_stale(sheets_dir, {p.name for p in sheets + rejected_paths})
     state_path.write_text(json.dumps(new_state))
     return ReviewResult(
@@ -211,32 +212,6 @@ def _write_index(path: Path, index: dict[int, str], per_sheet: int) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
-
-
-def _render(
-    path: Path,
-    items: list[tuple[int, str]],
-    faces_dir: Path,
-    rows: dict,
-    rejected: set[str],
-    title: str,
-    ncol: int,
-    cell: int,
-    state: dict,
-    new_state: dict,
-) -> Path:
-    """Draw one sheet, unless an identical one (same crops, marks and layout) is already there."""
-    key = hashlib.sha1(
-        json.dumps([items, sorted(rejected & {i for _, i in items}), title, ncol, cell]).encode()
-    ).hexdigest()
-    new_state[path.name] = key
-    if state.get(path.name) == key and path.exists():
-        return path
-    tiles = np.stack([_tile(crop_path(faces_dir, rows[i]), i in rejected) for _, i in items])
-    captions = [f"#{n} {_shorten(i, 17)}" for n, i in items]
-    sheet = contact_sheet(tiles, captions, ncol=ncol, cell=cell, caption_lines=2, title=title)
-    save_png(sheet, path)
-    return path
 
 
 def _tile(path: Path, crossed: bool) -> np.ndarray:
