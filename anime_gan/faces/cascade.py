@@ -41,11 +41,8 @@ def default_cache_dir() -> Path:
 
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def verify_cascade(path: Path, sha256: str | None = CASCADE_SHA256) -> Path:

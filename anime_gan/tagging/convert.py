@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,18 +155,14 @@ def convert_caffemodel(
     tensors = collect_weights(read_caffemodel(src), kind, arch, src)
     kind = "feature" if "encode1.weight" in tensors else "tag"
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        metadata = {**arch.metadata(kind), "source": src.name}
         save_file(
             {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
-            tmp,
-            metadata=metadata,
+            str(tmp),
+            metadata={**arch.metadata(kind), "source": src.name},
         )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are ordinary files
         os.replace(tmp, out)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
     return Conversion(kind, out, len(tensors) // 2, sum(int(v.size) for v in tensors.values()))

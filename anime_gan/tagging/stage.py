@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
 
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.device import resolve_device
@@ -135,33 +136,6 @@ def _check_same_weights(out: Path, weights: Path) -> None:
             )
 
 
-def _tag_batches(
-    loader: DataLoader,
-    items: list[tuple[str, Path]],
-    root: Path,
-    net: Illust2VecTagger,
-    device: torch.device,
-    run: TagRun,
-    progress: bool,
-) -> None:
-    from tqdm import tqdm
-
-    with (
-        open(run.out / TAGS_FILE, "a", encoding="utf-8") as handle,
-        tqdm(total=len(items), unit="img", desc="tag", disable=not progress) as bar,
-    ):
-        for indices, x, failed in loader:
-            run.skipped += [(str(items[i][1]), reason) for i, reason in failed]
-            if x is not None:
-                with torch.inference_mode():
-                    probs = net.forward_preprocessed(x.to(device, non_blocking=True))
-                chosen = [items[i] for i in indices]
-                files = [path.relative_to(root).as_posix() for _, path in chosen]
-                append_rows(handle, tag_rows([k for k, _ in chosen], files, select_tags(probs)))
-                run.tagged += len(indices)
-            bar.update(len(indices) + len(failed))
-
-
 def tag_folder(
     input_dir: str | Path,
     out: str | Path,
@@ -195,7 +169,21 @@ def tag_folder(
         pin_memory=dev.type == "cuda",
     )
     try:
-        _tag_batches(loader, pending, root, net, dev, run, progress)
+        with (
+            open(run.out / TAGS_FILE, "a", encoding="utf-8") as handle,
+            tqdm(total=len(pending), unit="img", desc="tag", disable=not progress) as bar,
+        ):
+            for indices, x, failed in loader:
+                run.skipped += [(str(pending[i][1]), reason) for i, reason in failed]
+                if x is not None:
+                    with torch.inference_mode():
+                        probs = net.forward_preprocessed(x.to(dev, non_blocking=True))
+                    chosen = [pending[i] for i in indices]
+                    files = [path.relative_to(root).as_posix() for _, path in chosen]
+                    rows = tag_rows([k for k, _ in chosen], files, select_tags(probs))
+                    append_rows(handle, rows)
+                    run.tagged += len(indices)
+                bar.update(len(indices) + len(failed))
     finally:
         _write_manifest(run.out, weights, net, len(done) + run.tagged)
         with open(run.out / SKIPPED_FILE, "w", encoding="utf-8") as f:
