@@ -77,15 +77,9 @@ def load_index(path: str | Path) -> dict[int, str]:
 
 def extend_index(index: dict[int, str], ids: list[str]) -> dict[int, str]:
     """``index`` plus the ids it lacks, numbered after the highest number, in the given order."""
-    out = dict(index)
     known = set(index.values())
-    nxt = max(index, default=-1) + 1
-    for face_id in ids:
-        if face_id not in known:
-            out[nxt] = face_id
-            known.add(face_id)
-            nxt += 1
-    return out
+    new = [face_id for face_id in dict.fromkeys(ids) if face_id not in known]
+    return {**index, **dict(enumerate(new, max(index, default=-1) + 1))}
 
 
 def read_rejects(path: str | Path, index: dict[int, str], ids: set[str] | None = None) -> Rejects:

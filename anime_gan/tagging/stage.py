@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
-from anime_gan.outputs import TAG, check_output
+from anime_gan.outputs import TAG, check_output, write_json_atomic
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger
 from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
@@ -120,9 +119,7 @@ def _write_manifest(out: Path, weights: Path, net: Illust2VecTagger, count: int)
         "input_size": net.arch.input_size,
         "count": count,
     }
-    tmp = out / f".{MANIFEST_FILE}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, out / MANIFEST_FILE)
+    write_json_atomic(out / MANIFEST_FILE, manifest)
 
 
 def _check_same_weights(out: Path, weights: Path) -> None:
