@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -142,11 +143,14 @@ def write_review(
     if not rejects_path.exists():
         rejects_path.write_text(REJECTS_HEADER, encoding="utf-8")
     rejects = read_rejects(rejects_path, index, set(rows))
-    _write_index(review_dir / INDEX_FILE, index, per_sheet)
+    lines = [
+        "number\tid\tsheet",
+        *(f"{n}\t{i}\t{n // per_sheet}" for n, i in sorted(index.items())),
+    ]
+    tmp = review_dir / f".{INDEX_FILE}.tmp"
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(review_dir / INDEX_FILE)
     numbered = sorted((n, i) for n, i in index.items() if i in rows)
-    pages: dict[int, list[tuple[int, str]]] = {}
-    for n, face_id in numbered:
-        pages.setdefault(n // per_sheet, []).append((n, face_id))
     state_path = sheets_dir / _STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     new_state: dict[str, str] = {}
@@ -168,14 +172,15 @@ def write_review(
             save_png(sheet, path)
         return path
 
+    pages = groupby(numbered, key=lambda item: item[0] // per_sheet)
     sheets = [
         render(
             f"sheet_{page:03d}.png",
-            items,
+            list(items),
             rejects.ids,
             f"sheet {page:03d}: crops #{page * per_sheet}-#{(page + 1) * per_sheet - 1} of {faces_dir}",
         )
-        for page, items in sorted(pages.items())
+        for page, items in pages
     ]
     bad = [(n, i) for n, i in numbered if i in rejects.ids] if rejected_sheets else []
     rejected_paths = [
@@ -187,7 +192,10 @@ def write_review(
         )
         for k in range(0, len(bad), per_sheet)
     ]
-    _remove_stale(sheets_dir, {p.name for p in sheets + rejected_paths})
+    keep = {p.name for p in sheets + rejected_paths}
+    for path in sheets_dir.glob("*.png"):
+        if path.name.startswith(("sheet_", "rejected_")) and path.name not in keep:
+            path.unlink()  # a sheet of numbers that no crop holds any more
     state_path.write_text(json.dumps(new_state))
     return ReviewResult(
         sheets,
@@ -198,14 +206,6 @@ def write_review(
         rejects_path,
         rejects.unknown,
     )
-
-
-def _write_index(path: Path, index: dict[int, str], per_sheet: int) -> None:
-    rows = [f"{n}\t{i}\t{n // per_sheet}" for n, i in sorted(index.items())]
-    lines = ["number\tid\tsheet", *rows]
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def _tile(path: Path, crossed: bool) -> np.ndarray:
@@ -226,9 +226,3 @@ def _shorten(text: str, width: int) -> str:
     return (
         text if len(text) <= width else f"{text[: width // 2 - 1]}~{text[-(width - width // 2) :]}"
     )
-
-
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    for path in folder.glob("*.png"):
-        if path.name.startswith(("sheet_", "rejected_")) and path.name not in keep:
-            path.unlink()

@@ -198,21 +198,9 @@ def missing_weights_message(kind: str, path: Path) -> str:
     )
 
 
-def _read_metadata(path: Path) -> dict[str, str]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {})
-    except Exception as e:  # safetensors raises its own error types for a bad header
-        raise UserError(
-            f"{path} is not a readable safetensors file ({e}): convert the "
-            f".caffemodel again with `anime-gan convert-i2v`."
-        ) from None
-
-
 def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str = "cpu") -> Net:
     """A network of class ``cls`` with the weights of a converted safetensors file, strictly."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -223,7 +211,14 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
         )
     if not path.is_file():
         raise UserError(missing_weights_message(cls.kind, path))
-    meta = _read_metadata(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as e:  # safetensors raises its own error types for a bad header
+        raise UserError(
+            f"{path} is not a readable safetensors file ({e}): convert the "
+            f".caffemodel again with `anime-gan convert-i2v`."
+        ) from None
     if meta.get("format") != FORMAT:
         raise UserError(
             f"{path} is not a converted Illustration2Vec file: make it with "

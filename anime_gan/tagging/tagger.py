@@ -60,8 +60,7 @@ def select_tags(i2v_probs: np.ndarray | torch.Tensor, threshold: float = THRESHO
     """The 34 tags from Illustration2Vec's outputs: [N, 1539] (or one [1539] vector)."""
     if isinstance(i2v_probs, torch.Tensor):
         i2v_probs = i2v_probs.detach().float().cpu().numpy()
-    full = np.asarray(i2v_probs, dtype=np.float32)
-    full = full[None] if full.ndim == 1 else full
+    full = np.atleast_2d(np.asarray(i2v_probs, dtype=np.float32))
     if full.ndim != 2 or full.shape[1] != NUM_I2V_TAGS:
         raise ValueError(
             f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], got {full.shape}"
