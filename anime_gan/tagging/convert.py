@@ -20,6 +20,7 @@ from anime_gan.errors import UserError
 from anime_gan.tagging.caffe import CaffeLayer, read_caffemodel
 from anime_gan.tagging.illust2vec import (
     CAFFEMODEL,
+    FORMAT,
     KINDS,
     RELEASE,
     RELEASE_URL,
@@ -160,7 +161,13 @@ def convert_caffemodel(
         save_file(
             {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
             str(tmp),
-            metadata={**arch.metadata(kind), "source": src.name},
+            metadata={
+                "format": FORMAT,  # what load_illust2vec checks
+                "kind": kind,
+                "width": str(arch.width),
+                "input_size": str(arch.input_size),
+                "source": src.name,
+            },
         )
         os.replace(tmp, out)
     finally:

@@ -83,8 +83,6 @@ class Illust2VecArch:
 
     def shapes(self, kind: str) -> dict[str, tuple[Shape, Shape]]:
         """Layer -> (weight shape, bias shape) of a released caffemodel, in network order."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         out: dict[str, tuple[Shape, Shape]] = {}
         cin = 3
         for name, cout, _ in TRUNK:
@@ -96,15 +94,6 @@ class Illust2VecArch:
             out["encode1"] = ((self.num_features, self.flat_size), (self.num_features,))
             out["encode2"] = ((NUM_I2V_TAGS, self.num_features), (NUM_I2V_TAGS,))
         return out
-
-    def metadata(self, kind: str) -> dict[str, str]:
-        """The safetensors header metadata that identifies a converted file."""
-        return {
-            "format": FORMAT,
-            "kind": kind,
-            "width": str(self.width),
-            "input_size": str(self.input_size),
-        }
 
 
 #: The released networks' sizes.
