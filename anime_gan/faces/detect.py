@@ -144,9 +144,7 @@ def read_rgb(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarr
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(
-    cascade_path: str, params: DetectParams, crops_dir: str, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> None:
+def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str, max_pixels: int) -> None:
     cv2.setNumThreads(1)  # one image per process; OpenCV's own threads would oversubscribe
     _WORKER.update(
         detector=FaceDetector(cascade_path, params),

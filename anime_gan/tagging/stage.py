@@ -122,17 +122,6 @@ def _write_manifest(out: Path, weights: Path, net: Illust2VecTagger, count: int)
     write_json_atomic(out / MANIFEST_FILE, manifest)
 
 
-def _check_same_weights(out: Path, weights: Path) -> None:
-    manifest = out / MANIFEST_FILE
-    if (out / TAGS_FILE).exists() and manifest.exists():
-        before = json.loads(manifest.read_text()).get("weights")
-        if before not in (None, weights.name):
-            raise UserError(
-                f"{out / TAGS_FILE} was made with {before}, not {weights.name}: pass "
-                f"the same weights to resume, or a new out=FOLDER."
-            )
-
-
 def tag_folder(
     input_dir: str | Path,
     out: str | Path,
@@ -153,8 +142,15 @@ def tag_folder(
     dev = resolve_device(device)
     net = load_tagger(weights, dev)
     run.out.mkdir(parents=True, exist_ok=True)
-    _check_same_weights(run.out, weights)
-    done = finished_ids(run.out / TAGS_FILE)
+    manifest, tags = run.out / MANIFEST_FILE, run.out / TAGS_FILE
+    if tags.exists() and manifest.exists():
+        before = json.loads(manifest.read_text()).get("weights")
+        if before not in (None, weights.name):
+            raise UserError(
+                f"{tags} was made with {before}, not {weights.name}: pass "
+                f"the same weights to resume, or a new out=FOLDER."
+            )
+    done = finished_ids(tags)
     pending = [(k, p) for k, p in images if k not in done]
     run.already_done = len(images) - len(pending)
     _write_manifest(run.out, weights, net, len(done))
@@ -167,7 +163,7 @@ def tag_folder(
     )
     try:
         with (
-            open(run.out / TAGS_FILE, "a", encoding="utf-8") as handle,
+            open(tags, "a", encoding="utf-8") as handle,
             tqdm(total=len(pending), unit="img", desc="tag", disable=not progress) as bar,
         ):
             for indices, x, failed in loader:
