@@ -77,8 +77,7 @@ def locate_cascade(
                 f"or a download."
             )
         return verify_cascade(given, sha256)
-    cached = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
-    cached = cached / CASCADE_NAME
+    cached = (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()) / CASCADE_NAME
     if cached.is_file():
         return verify_cascade(cached, sha256)
     if not download:
