@@ -109,11 +109,9 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[_Field]:
         else:
             raise _Malformed(f"wire type {wire} (field {number}) at byte {pos}")
         if pos + size > end:
-            raise (
-                _Truncated
-                if end == len(buf)
-                else _Malformed(f"field {number} runs past its message")
-            )
+            if end == len(buf):
+                raise _Truncated
+            raise _Malformed(f"field {number} runs past its message")
         yield number, wire, pos, pos + size
         pos += size
 
