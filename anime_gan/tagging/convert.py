@@ -133,8 +133,8 @@ def collect_weights(
         )
     tensors: dict[str, np.ndarray] = {}
     for name, expected in shapes.items():
-        weight, bias = _weights_of(by_name[name], expected, kind, source)
-        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight, bias
+        weight_bias = _weights_of(by_name[name], expected, kind, source)
+        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight_bias
     return tensors
 
 
