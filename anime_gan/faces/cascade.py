@@ -41,11 +41,8 @@ def default_cache_dir() -> Path:
 
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def verify_cascade(path: Path, sha256: str | None = CASCADE_SHA256) -> Path:
@@ -80,8 +77,7 @@ def locate_cascade(
                 f"or a download."
             )
         return verify_cascade(given, sha256)
-    cached = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
-    cached = cached / CASCADE_NAME
+    cached = (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()) / CASCADE_NAME
     if cached.is_file():
         return verify_cascade(cached, sha256)
     if not download:

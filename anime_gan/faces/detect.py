@@ -18,6 +18,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,7 @@ def read_rgb(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarr
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(
-    cascade_path: str, params: DetectParams, crops_dir: str, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> None:
+def _init_worker(cascade_path: str, params: DetectParams, crops_dir: str, max_pixels: int) -> None:
     cv2.setNumThreads(1)  # one image per process; OpenCV's own threads would oversubscribe
     _WORKER.update(
         detector=FaceDetector(cascade_path, params),
@@ -154,8 +153,8 @@ def _init_worker(
     )
 
 
-def _process_source(src: Source) -> dict[str, Any]:
-    """Detect, crop and save the faces of one source; returns its done row with its face rows."""
+def _process_source(src: Source) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Detect, crop and save the faces of one source; returns its done row and its face rows."""
     detector: FaceDetector = _WORKER["detector"]
     params, crops_dir = detector.params, _WORKER["crops_dir"]
     done: dict[str, Any] = {"source_path": src.key, "id": src.id, "faces": 0, "status": "ok"}
@@ -163,13 +162,8 @@ def _process_source(src: Source) -> dict[str, Any]:
         rgb = read_rgb(src.path, _WORKER["max_pixels"])
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         error = f"{type(e).__name__}: {e}"[:300]
-        return {
-            **done,
-            "status": "unreadable",
-            "error": error,
-            "file_stat": _file_stat(src.path),
-            "rows": [],
-        }
+        stat = _file_stat(src.path)
+        return {**done, "status": "unreadable", "error": error, "file_stat": stat}, []
     height, width = rgb.shape[:2]
     rows, dropped = [], {"border": 0, "small": 0}
     for k, box in enumerate(detector.detect(rgb)):
@@ -201,13 +195,7 @@ def _process_source(src: Source) -> dict[str, Any]:
                 "source_sha256": src.sha256,
             }
         )
-    return {
-        **done,
-        "faces": len(rows),
-        "dropped": dropped,
-        "image_size": [width, height],
-        "rows": rows,
-    }
+    return {**done, "faces": len(rows), "dropped": dropped, "image_size": [width, height]}, rows
 
 
 def run_detect(
@@ -243,27 +231,31 @@ def run_detect(
     _write_summary(out, result, settings, cascade_path)  # the manifest, before any crop
     if limit is not None:
         todo = todo[:limit]
-    workers = workers or os.cpu_count() or 1
+    workers = min(workers or os.cpu_count() or 1, len(todo))
     init = (str(cascade_path), params, str(out / CROPS_DIR), max_pixels)
     with (
         open(out / FACES_FILE, "a", encoding="utf-8") as faces_f,
         open(out / DONE_FILE, "a", encoding="utf-8") as done_f,
+        tqdm(total=len(todo), desc="detect", unit="img", disable=not progress) as bar,
+        ExitStack() as stack,
     ):
-        bar = tqdm(total=len(todo), desc="detect", unit="img", disable=not progress)
-        if workers <= 1 or len(todo) <= 1:
+        if workers <= 1:
             _init_worker(*init)
-            _collect(map(_process_source, todo), faces_f, done_f, result, bar)
+            results = map(_process_source, todo)
         else:
-            processes = min(workers, len(todo))
-            with mp.get_context().Pool(processes, initializer=_init_worker, initargs=init) as pool:
-                _collect(
-                    pool.imap_unordered(_process_source, todo, chunksize=4),
-                    faces_f,
-                    done_f,
-                    result,
-                    bar,
-                )
-        bar.close()
+            pool = stack.enter_context(mp.get_context().Pool(workers, _init_worker, init))
+            results = pool.imap_unordered(_process_source, todo, chunksize=4)
+        for row, faces in results:  # face rows first, then the done row (the commit point)
+            append_jsonl(faces_f, faces)
+            append_jsonl(done_f, [row])
+            result.processed += 1
+            result.faces += len(faces)
+            if row["status"] == "unreadable":
+                result.unreadable.append(row["source_path"])
+            dropped = row.get("dropped", {})
+            result.dropped_border += dropped.get("border", 0)
+            result.dropped_small += dropped.get("small", 0)
+            bar.update(1)
     _write_summary(out, result, settings, cascade_path)
     return result
 
@@ -289,18 +281,14 @@ def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
             f"input={settings['input']}: give that input to resume, or choose a new "
             f"out= folder."
         )
-    old = {
-        "year_regex": before.get("year_regex", settings["year_regex"]),
-        **{f"detector.{k}": v for k, v in (before.get("params") or {}).items()},
-    }
-    new = {
-        "year_regex": settings["year_regex"],
-        **{f"detector.{k}": v for k, v in settings["params"].items()},
-    }
+    now = {"year_regex": settings["year_regex"]}
+    now |= {f"detector.{k}": v for k, v in settings["params"].items()}
+    old = {"year_regex": before.get("year_regex", now["year_regex"])}
+    old |= {f"detector.{k}": v for k, v in (before.get("params") or {}).items()}
     for key, value in old.items():
-        if key in new and new[key] != value:
+        if now.get(key, value) != value:
             raise UserError(
-                f"{out} was made with {key}={value}, not {new[key]}: rerun with "
+                f"{out} was made with {key}={value}, not {now[key]}: rerun with "
                 f"{key}={value} to resume, or choose a new out= folder for the new "
                 f"settings."
             )
@@ -319,22 +307,6 @@ def _needs_work(src: Source, done: dict[str, Any] | None) -> bool:
     if done is None:
         return True
     return done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
-
-
-def _collect(results: Any, faces_f: Any, done_f: Any, result: DetectResult, bar: tqdm) -> None:
-    """Record each finished source: face rows first, then its done row (the commit point)."""
-    for row in results:
-        faces = row.pop("rows")
-        append_jsonl(faces_f, faces)
-        append_jsonl(done_f, [row])
-        result.processed += 1
-        result.faces += len(faces)
-        if row["status"] == "unreadable":
-            result.unreadable.append(row["source_path"])
-        dropped = row.get("dropped") or {}
-        result.dropped_border += dropped.get("border", 0)
-        result.dropped_small += dropped.get("small", 0)
-        bar.update(1)
 
 
 def _write_summary(

@@ -48,37 +48,27 @@ def crop_box_pixels(
     crop_box: tuple[int, int, int, int],
     border: str = "pad",
     pad_mode: str = "replicate",
-    pad_value: int | tuple[int, int, int] = 255,
+    pad_value: int = 255,
 ) -> np.ndarray | None:
     """The pixels of ``crop_box`` in ``image`` (uint8 [H, W, 3]); None when ``border="skip"``
     and the box leaves the image. See the module docstring for the policies."""
-    if border not in BORDER_POLICIES:
-        raise ValueError(f"border must be one of {BORDER_POLICIES}, got {border!r}")
-    if pad_mode not in PAD_MODES:
-        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
     height, width = image.shape[:2]
     x0, y0, x1, y1 = crop_box
-    if x1 <= x0 or y1 <= y0:
-        raise ValueError(f"empty crop box {crop_box}")
     if inside(crop_box, width, height):
         return np.ascontiguousarray(image[y0:y1, x0:x1])
     if border == "skip":
         return None
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-    if cx1 <= cx0 or cy1 <= cy0:
-        return None  # the box does not touch the image at all: nothing to pad from
-    part = image[cy0:cy1, cx0:cx1]
-    top, bottom, left, right = cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1
-    if pad_mode == "replicate":
-        return cv2.copyMakeBorder(part, top, bottom, left, right, cv2.BORDER_REPLICATE)
-    value = (pad_value,) * 3 if isinstance(pad_value, int) else tuple(pad_value)
-    return cv2.copyMakeBorder(part, top, bottom, left, right, cv2.BORDER_CONSTANT, value=value)
+    kind = cv2.BORDER_REPLICATE if pad_mode == "replicate" else cv2.BORDER_CONSTANT
+    part = image[cy0:cy1, cx0:cx1]  # not empty: the detector's box lies inside the image
+    return cv2.copyMakeBorder(
+        part, cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1, kind, value=(pad_value,) * 3
+    )
 
 
 def resize_square(pixels: np.ndarray, size: int) -> np.ndarray:
     """Resize a square crop to ``size`` px: area averaging when shrinking, Lanczos when growing."""
-    if pixels.shape[0] == size and pixels.shape[1] == size:
+    if pixels.shape[0] == size:
         return pixels
-    shrinking = pixels.shape[0] > size
-    interp = cv2.INTER_AREA if shrinking else cv2.INTER_LANCZOS4
+    interp = cv2.INTER_AREA if pixels.shape[0] > size else cv2.INTER_LANCZOS4
     return cv2.resize(pixels, (size, size), interpolation=interp)

@@ -35,12 +35,9 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         return
     with open(path, encoding="utf-8") as f:
         for line in f:
-            line = line.strip()
-            if not line:
-                continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except json.JSONDecodeError:  # blank, or torn
                 continue
             if isinstance(row, dict):
                 yield row
@@ -49,10 +46,8 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 def append_jsonl(f: Any, rows: Iterable[dict[str, Any]]) -> None:
     """Write rows to an open text file in one call and flush, so a row is never half-written
     unless the process dies inside the write itself."""
-    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    if text:
-        f.write(text)
-        f.flush()
+    f.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    f.flush()
 
 
 def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -77,15 +78,9 @@ def load_index(path: str | Path) -> dict[int, str]:
 
 def extend_index(index: dict[int, str], ids: list[str]) -> dict[int, str]:
     """``index`` plus the ids it lacks, numbered after the highest number, in the given order."""
-    out = dict(index)
     known = set(index.values())
-    nxt = max(index, default=-1) + 1
-    for face_id in ids:
-        if face_id not in known:
-            out[nxt] = face_id
-            known.add(face_id)
-            nxt += 1
-    return out
+    new = [face_id for face_id in dict.fromkeys(ids) if face_id not in known]
+    return {**index, **dict(enumerate(new, max(index, default=-1) + 1))}
 
 
 def read_rejects(path: str | Path, index: dict[int, str], ids: set[str] | None = None) -> Rejects:
@@ -148,51 +143,59 @@ def write_review(
     if not rejects_path.exists():
         rejects_path.write_text(REJECTS_HEADER, encoding="utf-8")
     rejects = read_rejects(rejects_path, index, set(rows))
-    _write_index(review_dir / INDEX_FILE, index, per_sheet)
+    lines = [
+        "number\tid\tsheet",
+        *(f"{n}\t{i}\t{n // per_sheet}" for n, i in sorted(index.items())),
+    ]
+    tmp = review_dir / f".{INDEX_FILE}.tmp"
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(review_dir / INDEX_FILE)
     numbered = sorted((n, i) for n, i in index.items() if i in rows)
-    pages: dict[int, list[tuple[int, str]]] = {}
-    for n, face_id in numbered:
-        pages.setdefault(n // per_sheet, []).append((n, face_id))
     state_path = sheets_dir / _STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
-    new_state, sheets = {}, []
-    for page, items in sorted(pages.items()):
-        first, last = page * per_sheet, (page + 1) * per_sheet - 1
-        title = f"sheet {page:03d}: crops #{first}-#{last} of {faces_dir}"
-        sheets.append(
-            _render(
-                sheets_dir / f"sheet_{page:03d}.png",
-                items,
-                faces_dir,
-                rows,
-                rejects.ids,
-                title,
-                ncol,
-                cell,
-                state,
-                new_state,
+    new_state: dict[str, str] = {}
+
+    def render(name: str, items: list[tuple[int, str]], rejected: set[str], title: str) -> Path:
+        """Draw one sheet, unless an identical one (same crops, marks and layout) is there."""
+        path = sheets_dir / name
+        marked = sorted(rejected & {i for _, i in items})
+        key = hashlib.sha1(json.dumps([items, marked, title, ncol, cell]).encode()).hexdigest()
+        new_state[name] = key
+        if state.get(name) != key or not path.exists():
+            tiles = np.stack(
+                [_tile(crop_path(faces_dir, rows[i]), i in rejected) for _, i in items]
             )
+            captions = [f"#{n} {_shorten(i, 17)}" for n, i in items]
+            sheet = contact_sheet(
+                tiles, captions, ncol=ncol, cell=cell, caption_lines=2, title=title
+            )
+            save_png(sheet, path)
+        return path
+
+    pages = groupby(numbered, key=lambda item: item[0] // per_sheet)
+    sheets = [
+        render(
+            f"sheet_{page:03d}.png",
+            list(items),
+            rejects.ids,
+            f"sheet {page:03d}: crops #{page * per_sheet}-#{(page + 1) * per_sheet - 1} of {faces_dir}",
         )
-    rejected_paths: list[Path] = []
-    if rejected_sheets:
-        bad = [(n, i) for n, i in numbered if i in rejects.ids]
-        for k in range(0, len(bad), per_sheet):
-            title = f"rejected {k // per_sheet:03d}: {len(bad)} crops in {rejects_path.name}"
-            rejected_paths.append(
-                _render(
-                    sheets_dir / f"rejected_{k // per_sheet:03d}.png",
-                    bad[k : k + per_sheet],
-                    faces_dir,
-                    rows,
-                    set(),
-                    title,
-                    ncol,
-                    cell,
-                    state,
-                    new_state,
-                )
-            )
-    _remove_stale(sheets_dir, {p.name for p in sheets + rejected_paths})
+        for page, items in pages
+    ]
+    bad = [(n, i) for n, i in numbered if i in rejects.ids] if rejected_sheets else []
+    rejected_paths = [
+        render(
+            f"rejected_{k // per_sheet:03d}.png",
+            bad[k : k + per_sheet],
+            set(),
+            f"rejected {k // per_sheet:03d}: {len(bad)} crops in {rejects_path.name}",
+        )
+        for k in range(0, len(bad), per_sheet)
+    ]
+    keep = {p.name for p in sheets + rejected_paths}
+    for path in sheets_dir.glob("*.png"):
+        if path.name.startswith(("sheet_", "rejected_")) and path.name not in keep:
+            path.unlink()  # a sheet of numbers that no crop holds any more
     state_path.write_text(json.dumps(new_state))
     return ReviewResult(
         sheets,
@@ -203,40 +206,6 @@ def write_review(
         rejects_path,
         rejects.unknown,
     )
-
-
-def _write_index(path: Path, index: dict[int, str], per_sheet: int) -> None:
-    rows = [f"{n}\t{i}\t{n // per_sheet}" for n, i in sorted(index.items())]
-    lines = ["number\tid\tsheet", *rows]
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def _render(
-    path: Path,
-    items: list[tuple[int, str]],
-    faces_dir: Path,
-    rows: dict,
-    rejected: set[str],
-    title: str,
-    ncol: int,
-    cell: int,
-    state: dict,
-    new_state: dict,
-) -> Path:
-    """Draw one sheet, unless an identical one (same crops, marks and layout) is already there."""
-    key = hashlib.sha1(
-        json.dumps([items, sorted(rejected & {i for _, i in items}), title, ncol, cell]).encode()
-    ).hexdigest()
-    new_state[path.name] = key
-    if state.get(path.name) == key and path.exists():
-        return path
-    tiles = np.stack([_tile(crop_path(faces_dir, rows[i]), i in rejected) for _, i in items])
-    captions = [f"#{n} {_shorten(i, 17)}" for n, i in items]
-    sheet = contact_sheet(tiles, captions, ncol=ncol, cell=cell, caption_lines=2, title=title)
-    save_png(sheet, path)
-    return path
 
 
 def _tile(path: Path, crossed: bool) -> np.ndarray:
@@ -257,9 +226,3 @@ def _shorten(text: str, width: int) -> str:
     return (
         text if len(text) <= width else f"{text[: width // 2 - 1]}~{text[-(width - width // 2) :]}"
     )
-
-
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    for path in folder.glob("*.png"):
-        if path.name.startswith(("sheet_", "rejected_")) and path.name not in keep:
-            path.unlink()

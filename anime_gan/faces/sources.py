@@ -93,7 +93,7 @@ def _from_folder(root: Path, year_regex: str | None, exclude: list[Path]) -> lis
         rel = path.relative_to(root)
         if path.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in rel.parts):
             continue
-        if any(_is_under(path, e) for e in exclude) or not path.is_file():
+        if any(path.resolve().is_relative_to(e) for e in exclude) or not path.is_file():
             continue
         key = rel.as_posix()
         rows.append(
@@ -109,9 +109,7 @@ def _from_folder(root: Path, year_regex: str | None, exclude: list[Path]) -> lis
 
 def parse_year(text: str, pattern: re.Pattern[str] | None) -> int | None:
     """The year that ``pattern`` finds in ``text`` (named group ``year``, else the match)."""
-    if pattern is None:
-        return None
-    match = pattern.search(text)
+    match = pattern.search(text) if pattern else None
     if not match:
         return None
     value = match.group("year") if "year" in pattern.groupindex else match.group(0)
@@ -119,14 +117,6 @@ def parse_year(text: str, pattern: re.Pattern[str] | None) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _is_under(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder)
-        return True
-    except ValueError:
-        return False
 
 
 def _safe_stem(key: str) -> str:

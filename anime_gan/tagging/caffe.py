@@ -1,4 +1,5 @@
-"""Caffe ``.caffemodel`` files read straight from the protobuf wire format (no Caffe, no protobuf).
+"""Caffe ``.caffemodel`` files read straight from the protobuf wire format: kept by hand because
+no installed library has Caffe's schema, and this reader tells a truncated file from a damaged one.
 
 A caffemodel is a serialized ``NetParameter``. A weight converter needs only each layer's name,
 type and parameter blobs, in both layouts Caffe has written over the years:
@@ -17,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -70,11 +70,9 @@ class CaffeLayer:
     blobs: tuple[np.ndarray, ...]
 
 
-class _Field(NamedTuple):
-    number: int
-    wire: int
-    value: int  # the varint's value; for the other wire types, the payload's start offset
-    end: int  # end offset of the payload (unused for varints)
+#: A field: number, wire type, then (for a varint) its value and end offset, or (for the other
+#: wire types) its payload's start and end offsets.
+_Field = tuple[int, int, int, int]
 
 
 def _varint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
@@ -102,7 +100,7 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[_Field]:
             raise _Malformed(f"field number 0 at byte {pos}")
         if wire == VARINT:
             value, pos = _varint(buf, pos, end)
-            yield _Field(number, wire, value, pos)
+            yield number, wire, value, pos
             continue
         if wire == LENGTH:
             size, pos = _varint(buf, pos, end)
@@ -114,29 +112,29 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[_Field]:
             if end == len(buf):
                 raise _Truncated
             raise _Malformed(f"field {number} runs past its message")
-        yield _Field(number, wire, pos, pos + size)
+        yield number, wire, pos, pos + size
         pos += size
 
 
 def _numbers(buf: memoryview, field: _Field, dtype: str) -> np.ndarray:
     """A packed (length-delimited) or single fixed-width number field as an array."""
+    number, wire, start, end = field
     itemsize = np.dtype(dtype).itemsize
-    expected_wire = FIXED32 if itemsize == 4 else FIXED64
-    if field.wire not in (LENGTH, expected_wire) or (field.end - field.value) % itemsize:
-        raise _Malformed(f"field {field.number} is not a {dtype} list")
-    count = (field.end - field.value) // itemsize
-    return np.frombuffer(buf, dtype=dtype, count=count, offset=field.value)
+    if wire not in (LENGTH, FIXED32 if itemsize == 4 else FIXED64) or (end - start) % itemsize:
+        raise _Malformed(f"field {number} is not a {dtype} list")
+    return np.frombuffer(buf, dtype=dtype, count=(end - start) // itemsize, offset=start)
 
 
 def _dims(buf: memoryview, field: _Field) -> list[int]:
     """``repeated int64 dim`` entries: one varint, or a packed run of them."""
-    if field.wire == VARINT:
-        return [field.value]
-    if field.wire != LENGTH:
+    _, wire, pos, end = field
+    if wire == VARINT:
+        return [pos]
+    if wire != LENGTH:
         raise _Malformed("a blob dimension is not a varint")
-    dims, pos = [], field.value
-    while pos < field.end:
-        value, pos = _varint(buf, pos, field.end)
+    dims = []
+    while pos < end:
+        value, pos = _varint(buf, pos, end)
         dims.append(value)
     return dims
 
@@ -147,15 +145,15 @@ def _blob(buf: memoryview, start: int, end: int) -> np.ndarray:
     shape: list[int] | None = None
     legacy: dict[int, int] = {}
     for f in _fields(buf, start, end):
-        if f.number == 5:
+        number, wire, value, f_end = f
+        if number == 5:
             chunks.append(_numbers(buf, f, "<f4"))
-        elif f.number == 8:
+        elif number == 8:
             chunks.append(_numbers(buf, f, "<f8").astype(np.float32))
-        elif f.number == 7 and f.wire == LENGTH:
-            dims = (_dims(buf, g) for g in _fields(buf, f.value, f.end) if g.number == 1)
-            shape = [d for run in dims for d in run]
-        elif f.number in (1, 2, 3, 4) and f.wire == VARINT:
-            legacy[f.number] = f.value
+        elif number == 7 and wire == LENGTH:
+            shape = [d for g in _fields(buf, value, f_end) if g[0] == 1 for d in _dims(buf, g)]
+        elif number in (1, 2, 3, 4) and wire == VARINT:
+            legacy[number] = value
     data = chunks[0] if len(chunks) == 1 else np.concatenate(chunks or [np.zeros(0, np.float32)])
     if shape is None:
         shape = [legacy.get(i, 1) for i in (1, 2, 3, 4)] if legacy else [data.size]
@@ -165,10 +163,11 @@ def _blob(buf: memoryview, start: int, end: int) -> np.ndarray:
 
 
 def _text(buf: memoryview, field: _Field) -> str:
-    if field.wire != LENGTH:
-        raise _Malformed(f"field {field.number} should be a string")
+    number, wire, start, end = field
+    if wire != LENGTH:
+        raise _Malformed(f"field {number} should be a string")
     try:
-        return bytes(buf[field.value : field.end]).decode("utf-8")
+        return bytes(buf[start:end]).decode("utf-8")
     except UnicodeDecodeError:
         raise _Malformed("a layer name is not UTF-8 text") from None
 
@@ -177,15 +176,16 @@ def _layer(buf: memoryview, start: int, end: int, v1: bool) -> CaffeLayer:
     name_no, type_no, blobs_no = (4, 5, 6) if v1 else (1, 2, 7)
     name, kind, blobs = "", "", []
     for f in _fields(buf, start, end):
-        if f.number == name_no:
+        number, wire, value, f_end = f
+        if number == name_no:
             name = _text(buf, f)
-        elif f.number == type_no:
-            if v1 and f.wire != VARINT:
+        elif number == type_no:
+            if v1 and wire != VARINT:
                 raise _Malformed("a V1 layer type is not an enum")
-            kind = V1_TYPES.get(f.value, f"V1:{f.value}") if v1 else _text(buf, f)
-        elif f.number == blobs_no and f.wire == LENGTH:
-            blobs.append(_blob(buf, f.value, f.end))
-        elif v1 and f.number == 1 and f.wire == LENGTH:
+            kind = V1_TYPES.get(value, f"V1:{value}") if v1 else _text(buf, f)
+        elif number == blobs_no and wire == LENGTH:
+            blobs.append(_blob(buf, value, f_end))
+        elif v1 and number == 1 and wire == LENGTH:
             raise _Malformed(
                 "it uses the pre-2014 V0 layer layout (upgrade it with Caffe's "
                 "upgrade_net_proto_binary)"
@@ -198,12 +198,13 @@ def parse_net(data: bytes | memoryview) -> tuple[str, list[CaffeLayer]]:
     buf = memoryview(data)
     name, layers = "", []
     for f in _fields(buf, 0, len(buf)):
-        if f.number == 1 and f.wire == LENGTH:
+        number, wire, start, end = f
+        if number == 1 and wire == LENGTH:
             name = _text(buf, f)
-        elif f.number in (2, 100):
-            if f.wire != LENGTH:
-                raise _Malformed(f"field {f.number} (layers) is not a message")
-            layers.append(_layer(buf, f.value, f.end, v1=f.number == 2))
+        elif number in (2, 100):
+            if wire != LENGTH:
+                raise _Malformed(f"field {number} (layers) is not a message")
+            layers.append(_layer(buf, start, end, v1=number == 2))
     if not layers:
         raise _Malformed("no layers")
     return name, layers

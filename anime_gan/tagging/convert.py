@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from anime_gan.errors import UserError
 from anime_gan.tagging.caffe import CaffeLayer, read_caffemodel
 from anime_gan.tagging.illust2vec import (
     CAFFEMODEL,
+    FORMAT,
     KINDS,
     RELEASE,
     RELEASE_URL,
@@ -133,8 +133,8 @@ def collect_weights(
         )
     tensors: dict[str, np.ndarray] = {}
     for name, expected in shapes.items():
-        weight, bias = _weights_of(by_name[name], expected, kind, source)
-        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight, bias
+        weight_bias = _weights_of(by_name[name], expected, kind, source)
+        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight_bias
     return tensors
 
 
@@ -156,18 +156,20 @@ def convert_caffemodel(
     tensors = collect_weights(read_caffemodel(src), kind, arch, src)
     kind = "feature" if "encode1.weight" in tensors else "tag"
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        metadata = {**arch.metadata(kind), "source": src.name}
         save_file(
             {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
-            tmp,
-            metadata=metadata,
+            str(tmp),
+            metadata={
+                "format": FORMAT,  # what load_illust2vec checks
+                "kind": kind,
+                "width": str(arch.width),
+                "input_size": str(arch.input_size),
+                "source": src.name,
+            },
         )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; weights are ordinary files
         os.replace(tmp, out)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
     return Conversion(kind, out, len(tensors) // 2, sum(int(v.size) for v in tensors.values()))

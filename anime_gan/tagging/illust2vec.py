@@ -13,7 +13,6 @@ Weights come from the official caffemodels through :mod:`anime_gan.tagging.conve
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -84,8 +83,6 @@ class Illust2VecArch:
 
     def shapes(self, kind: str) -> dict[str, tuple[Shape, Shape]]:
         """Layer -> (weight shape, bias shape) of a released caffemodel, in network order."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         out: dict[str, tuple[Shape, Shape]] = {}
         cin = 3
         for name, cout, _ in TRUNK:
@@ -98,32 +95,28 @@ class Illust2VecArch:
             out["encode2"] = ((NUM_I2V_TAGS, self.num_features), (NUM_I2V_TAGS,))
         return out
 
-    def metadata(self, kind: str) -> dict[str, str]:
-        """The safetensors header metadata that identifies a converted file."""
-        return {
-            "format": FORMAT,
-            "kind": kind,
-            "width": str(self.width),
-            "input_size": str(self.input_size),
-        }
-
 
 #: The released networks' sizes.
 RELEASE = Illust2VecArch()
 
 
-class _Illust2VecNet(nn.Module, abc.ABC):
-    """The trunk; frozen and in eval mode for good (these networks are never trained here)."""
+class _Illust2VecNet(nn.Module):
+    """The trunk and head of :meth:`Illust2VecArch.shapes`; frozen and in eval mode for good
+    (these networks are never trained here)."""
 
     kind = ""
 
     def __init__(self, arch: Illust2VecArch = RELEASE) -> None:
         super().__init__()
         self.arch = arch
-        cin = 3
-        for name, cout, _ in TRUNK:
-            self.add_module(name, nn.Conv2d(cin, arch.channels(cout), 3, padding=1))
-            cin = arch.channels(cout)
+        for name, (weight, _) in arch.shapes(self.kind).items():
+            if name not in UNUSED_LAYERS[self.kind]:
+                cout, cin = weight[:2]
+                conv = len(weight) == 4
+                self.add_module(
+                    name, nn.Conv2d(cin, cout, 3, padding=1) if conv else nn.Linear(cin, cout)
+                )
+        self._freeze()
 
     def _freeze(self) -> None:
         self.requires_grad_(False)
@@ -145,10 +138,6 @@ class _Illust2VecNet(nn.Module, abc.ABC):
                 x = F.max_pool2d(x, 2, 2, ceil_mode=True)
         return x
 
-    @abc.abstractmethod
-    def forward_preprocessed(self, x: torch.Tensor) -> torch.Tensor:
-        """Preprocessed input -> this network's output."""
-
     def forward(self, images: Images) -> torch.Tensor:
         """Raw images (see :func:`preprocess`) -> this network's output."""
         return self.forward_preprocessed(preprocess(images, self.arch.input_size, self.device))
@@ -158,11 +147,6 @@ class Illust2VecTagger(_Illust2VecNet):
     """The tag network: images -> [N, 1539] probabilities, in ``assets/tag_list.json`` order."""
 
     kind = "tag"
-
-    def __init__(self, arch: Illust2VecArch = RELEASE) -> None:
-        super().__init__(arch)
-        self.conv6_4 = nn.Conv2d(arch.channels(1024), NUM_I2V_TAGS, 3, padding=1)
-        self._freeze()
 
     def forward_preprocessed(self, x: torch.Tensor) -> torch.Tensor:
         """Preprocessed [N, 3, 224, 224] -> [N, 1539] probabilities."""
@@ -179,11 +163,9 @@ class Illust2VecFeatures(_Illust2VecNet):
 
     kind = "feature"
 
-    def __init__(self, arch: Illust2VecArch = RELEASE) -> None:
-        super().__init__(arch)
-        self.num_features = arch.num_features
-        self.encode1 = nn.Linear(arch.flat_size, arch.num_features)
-        self._freeze()
+    @property
+    def num_features(self) -> int:
+        return self.arch.num_features
 
     def forward_preprocessed(self, x: torch.Tensor) -> torch.Tensor:
         """Preprocessed [N, 3, 224, 224] -> [N, 4096] features."""
@@ -205,21 +187,9 @@ def missing_weights_message(kind: str, path: Path) -> str:
     )
 
 
-def _read_metadata(path: Path) -> dict[str, str]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {})
-    except Exception as e:  # safetensors raises its own error types for a bad header
-        raise UserError(
-            f"{path} is not a readable safetensors file ({e}): convert the "
-            f".caffemodel again with `anime-gan convert-i2v`."
-        ) from None
-
-
 def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str = "cpu") -> Net:
     """A network of class ``cls`` with the weights of a converted safetensors file, strictly."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -230,7 +200,14 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
         )
     if not path.is_file():
         raise UserError(missing_weights_message(cls.kind, path))
-    meta = _read_metadata(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as e:  # safetensors raises its own error types for a bad header
+        raise UserError(
+            f"{path} is not a readable safetensors file ({e}): convert the "
+            f".caffemodel again with `anime-gan convert-i2v`."
+        ) from None
     if meta.get("format") != FORMAT:
         raise UserError(
             f"{path} is not a converted Illustration2Vec file: make it with "

@@ -33,23 +33,19 @@ def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Ten
             )
         if image.ndim == 2:  # H, W grey
             image = image[:, :, None]
-        if image.ndim == 3:  # H, W, C
-            image = image[None]
-        if image.ndim != 4:
+        if image.ndim not in (3, 4):
             raise ValueError(
                 f"numpy images must be [H, W], [H, W, C] or [N, H, W, C], got {image.shape}"
             )
         # torch.from_numpy wants a writable array (PIL's are read-only)
-        image = np.ascontiguousarray(image) if image.flags.writeable else image.copy()
-        x = torch.from_numpy(image).to(device).permute(0, 3, 1, 2)
+        x = torch.from_numpy(np.require(image, requirements="CW")).to(device)
+        x = x.reshape(-1, *x.shape[-3:]).permute(0, 3, 1, 2)
     elif isinstance(image, torch.Tensor):
-        x = image.to(device)
-        if x.ndim == 3:  # C, H, W
-            x = x[None]
-        if x.ndim != 4:
+        if image.ndim not in (3, 4):
             raise ValueError(
-                f"image tensors must be [C, H, W] or [N, C, H, W], got {tuple(x.shape)}"
+                f"image tensors must be [C, H, W] or [N, C, H, W], got {tuple(image.shape)}"
             )
+        x = image.to(device).reshape(-1, *image.shape[-3:])
     else:
         raise TypeError(f"expected a numpy array or a torch tensor, got {type(image).__name__}")
     if x.dtype == torch.uint8:
@@ -58,12 +54,9 @@ def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Ten
         x = (x.float() + 1.0) * 127.5  # the generator's range [-1, 1] -> 0-255
     else:
         raise TypeError(f"image tensors must be uint8 (0-255) or float ([-1, 1]), got {x.dtype}")
-    channels = x.shape[1]
-    if channels == 1:
-        return x.expand(-1, 3, -1, -1)
-    if channels in (3, 4):
-        return x[:, :3]
-    raise ValueError(f"images need 1 (grey), 3 (RGB) or 4 (RGBA) channels, got {channels}")
+    if x.shape[1] not in (1, 3, 4):
+        raise ValueError(f"images need 1 (grey), 3 (RGB) or 4 (RGBA) channels, got {x.shape[1]}")
+    return x[:, :3].expand(-1, 3, -1, -1)  # grey -> 3 channels, alpha dropped
 
 
 def preprocess(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +19,13 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
 
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
-from anime_gan.outputs import TAG, check_output
+from anime_gan.outputs import TAG, check_output, write_json_atomic
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger
 from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
@@ -119,47 +119,7 @@ def _write_manifest(out: Path, weights: Path, net: Illust2VecTagger, count: int)
         "input_size": net.arch.input_size,
         "count": count,
     }
-    tmp = out / f".{MANIFEST_FILE}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, out / MANIFEST_FILE)
-
-
-def _check_same_weights(out: Path, weights: Path) -> None:
-    manifest = out / MANIFEST_FILE
-    if (out / TAGS_FILE).exists() and manifest.exists():
-        before = json.loads(manifest.read_text()).get("weights")
-        if before not in (None, weights.name):
-            raise UserError(
-                f"{out / TAGS_FILE} was made with {before}, not {weights.name}: pass "
-                f"the same weights to resume, or a new out=FOLDER."
-            )
-
-
-def _tag_batches(
-    loader: DataLoader,
-    items: list[tuple[str, Path]],
-    root: Path,
-    net: Illust2VecTagger,
-    device: torch.device,
-    run: TagRun,
-    progress: bool,
-) -> None:
-    from tqdm import tqdm
-
-    with (
-        open(run.out / TAGS_FILE, "a", encoding="utf-8") as handle,
-        tqdm(total=len(items), unit="img", desc="tag", disable=not progress) as bar,
-    ):
-        for indices, x, failed in loader:
-            run.skipped += [(str(items[i][1]), reason) for i, reason in failed]
-            if x is not None:
-                with torch.inference_mode():
-                    probs = net.forward_preprocessed(x.to(device, non_blocking=True))
-                chosen = [items[i] for i in indices]
-                files = [path.relative_to(root).as_posix() for _, path in chosen]
-                append_rows(handle, tag_rows([k for k, _ in chosen], files, select_tags(probs)))
-                run.tagged += len(indices)
-            bar.update(len(indices) + len(failed))
+    write_json_atomic(out / MANIFEST_FILE, manifest)
 
 
 def tag_folder(
@@ -182,8 +142,15 @@ def tag_folder(
     dev = resolve_device(device)
     net = load_tagger(weights, dev)
     run.out.mkdir(parents=True, exist_ok=True)
-    _check_same_weights(run.out, weights)
-    done = finished_ids(run.out / TAGS_FILE)
+    manifest, tags = run.out / MANIFEST_FILE, run.out / TAGS_FILE
+    if tags.exists() and manifest.exists():
+        before = json.loads(manifest.read_text()).get("weights")
+        if before not in (None, weights.name):
+            raise UserError(
+                f"{tags} was made with {before}, not {weights.name}: pass "
+                f"the same weights to resume, or a new out=FOLDER."
+            )
+    done = finished_ids(tags)
     pending = [(k, p) for k, p in images if k not in done]
     run.already_done = len(images) - len(pending)
     _write_manifest(run.out, weights, net, len(done))
@@ -195,7 +162,21 @@ def tag_folder(
         pin_memory=dev.type == "cuda",
     )
     try:
-        _tag_batches(loader, pending, root, net, dev, run, progress)
+        with (
+            open(tags, "a", encoding="utf-8") as handle,
+            tqdm(total=len(pending), unit="img", desc="tag", disable=not progress) as bar,
+        ):
+            for indices, x, failed in loader:
+                run.skipped += [(str(pending[i][1]), reason) for i, reason in failed]
+                if x is not None:
+                    with torch.inference_mode():
+                        probs = net.forward_preprocessed(x.to(dev, non_blocking=True))
+                    chosen = [pending[i] for i in indices]
+                    files = [path.relative_to(root).as_posix() for _, path in chosen]
+                    rows = tag_rows([k for k, _ in chosen], files, select_tags(probs))
+                    append_rows(handle, rows)
+                    run.tagged += len(indices)
+                bar.update(len(indices) + len(failed))
     finally:
         _write_manifest(run.out, weights, net, len(done) + run.tagged)
         with open(run.out / SKIPPED_FILE, "w", encoding="utf-8") as f:

@@ -60,8 +60,7 @@ def select_tags(i2v_probs: np.ndarray | torch.Tensor, threshold: float = THRESHO
     """The 34 tags from Illustration2Vec's outputs: [N, 1539] (or one [1539] vector)."""
     if isinstance(i2v_probs, torch.Tensor):
         i2v_probs = i2v_probs.detach().float().cpu().numpy()
-    full = np.asarray(i2v_probs, dtype=np.float32)
-    full = full[None] if full.ndim == 1 else full
+    full = np.atleast_2d(np.asarray(i2v_probs, dtype=np.float32))
     if full.ndim != 2 or full.shape[1] != NUM_I2V_TAGS:
         raise ValueError(
             f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], got {full.shape}"
@@ -93,28 +92,23 @@ def _tags_path(path: str | Path) -> Path:
     return path / TAGS_FILE if path.is_dir() else path
 
 
-def _parse_rows(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """Complete rows of a tags file and the byte length they span (a torn last line excluded)."""
-    data = path.read_bytes()
-    rows, good_end, start = [], 0, 0
-    while start < len(data):
-        newline = data.find(b"\n", start)
-        if newline < 0:
-            break  # a torn last line: the run stopped while writing it
-        line = data[start:newline].strip()
+def _parse_rows(path: Path) -> list[dict[str, Any]]:
+    """Complete rows of a tags file (a torn last line excluded)."""
+    pieces = path.read_bytes().split(b"\n")
+    rows = []
+    for n, line in enumerate(pieces[:-1]):  # the last piece is empty or a torn line
+        if not line.strip():
+            continue
         try:
-            row = json.loads(line) if line else None
+            rows.append(json.loads(line))
         except json.JSONDecodeError:
-            if data[newline + 1 :].strip():
+            if b"".join(pieces[n + 1 :]).strip():
                 raise UserError(
                     f"line {len(rows) + 1} of {path} is not JSON: delete the file (or "
                     f"that line) and run the tag stage again."
                 ) from None
             break
-        if row is not None:
-            rows.append(row)
-        start = good_end = newline + 1
-    return rows, good_end
+    return rows
 
 
 def finished_ids(path: str | Path) -> set[str]:
@@ -123,7 +117,7 @@ def finished_ids(path: str | Path) -> set[str]:
     if not path.exists():
         return set()
     repair_tail(path)
-    return {str(row["id"]) for row in _parse_rows(path)[0]}
+    return {str(row["id"]) for row in _parse_rows(path)}
 
 
 def read_tags(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -135,7 +129,7 @@ def read_tags(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     if not path.is_file():
         raise UserError(f"no tags file at {path}: run `anime-gan tag` first (make tag).")
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for row in _parse_rows(path)[0]:
+    for row in _parse_rows(path):
         try:
             probs = np.asarray(row["probs"], dtype=np.float32)
             labels = np.asarray(row["labels"], dtype=np.uint8)
