@@ -181,20 +181,15 @@ def labels_from_tags(
       ``OPPOSITES`` pair makes the other known false, and naming both makes both unknown.
     """
     labels = to_multi_hot(names)
-    if assume_complete:
-        known = np.ones(NUM_TAGS, dtype=np.uint8)
-        for idx in EXCLUSIVE_GROUPS.values():
-            if labels[idx].sum() != 1:
-                known[idx] = 0
-                labels[idx] = 0
-        return labels, known
-    known = labels.copy()
+    known = np.ones(NUM_TAGS, dtype=np.uint8) if assume_complete else labels.copy()
     for idx in EXCLUSIVE_GROUPS.values():
         if labels[idx].sum() == 1:
             known[idx] = 1
         else:
             known[idx] = 0
             labels[idx] = 0
+    if assume_complete:
+        return labels, known
     for a, b in OPPOSITES:
         ia, ib = TAG_INDEX[a], TAG_INDEX[b]
         if labels[ia] and labels[ib]:

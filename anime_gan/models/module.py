@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
@@ -85,17 +86,7 @@ class ConditionalGAN(L.LightningModule):
         self.generator, self.discriminator = generator, discriminator
         self.generator_ema = EMA(generator, ema_decay)
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
-        self.objective = Objective(
-            lambda_adv,
-            lambda_gp,
-            perturb_scale,
-            adv_loss,
-            penalty,
-            cls_weight,
-            fake_cls_weight,
-            augment or "",
-            gp_every,
-        )
+        self.objective = Objective(**{f.name: self.hparams[f.name] for f in fields(Objective)})
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
