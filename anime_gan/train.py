@@ -3,8 +3,6 @@
 The only logic here is the wiring; everything else lives in the objects the config names.
 """
 
-from __future__ import annotations
-
 import logging
 import os
 import warnings

@@ -7,8 +7,6 @@ checkpoints, so a resumed run sees exactly the batches an uninterrupted run woul
 Under DDP each rank takes its own slice of every epoch's permutation.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Example images of a dataset per tag: what a tag looks like in the data a model learns from."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import numpy as np

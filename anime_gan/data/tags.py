@@ -6,8 +6,6 @@ Illustration2Vec's 1,539 outputs. The paper writes "gray hair" where Illustratio
 "grey hair": the canonical name here is the paper's, and both spellings parse.
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """Checkpoints: atomic writes, and the generator rebuilt from a checkpoint without Hydra."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Any

@@ -1,7 +1,5 @@
 """The DCGAN generator, the baseline of the paper's Table 3."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

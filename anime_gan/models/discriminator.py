@@ -11,8 +11,6 @@ Beyond the paper, the condition can also enter the adversarial logit through a p
 judges "a real face with these tags" in one number instead of in a separate classifier head.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

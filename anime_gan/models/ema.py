@@ -1,7 +1,5 @@
 """Exponential moving average of the generator's weights (used for sampling and evaluation)."""
 
-from __future__ import annotations
-
 import copy
 
 import torch

@@ -3,8 +3,6 @@
 Notation kXnYsZ: convolution with kernel X, Y output channels, stride Z.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

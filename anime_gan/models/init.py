@@ -1,7 +1,5 @@
 """Weight initialization and size bookkeeping shared by the networks."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 

@@ -11,8 +11,6 @@ for the rest). The generator runs once per iteration: its output is detached for
 and reused, with its graph, for the G step.
 """
 
-from __future__ import annotations
-
 import logging
 import math
 from collections.abc import Callable

@@ -4,8 +4,6 @@ A wrong resolution is a user error (a config value), so it ends in one sentence 
 and the fix. ``ResolutionError`` is also a ``ValueError`` for callers that catch the built-in.
 """
 
-from __future__ import annotations
-
 from anime_gan.errors import UserError
 
 

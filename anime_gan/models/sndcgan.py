@@ -9,8 +9,6 @@ projection of the tags) and a tag classifier head (used only when an ACGAN loss 
 Spectral normalisation on every layer.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from torch import nn
