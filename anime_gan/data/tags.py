@@ -30,75 +30,62 @@ class TagGroup:
     tags: tuple[str, ...]
 
 
-_SCHEMA: tuple[tuple[str, bool, tuple[tuple[str, int], ...]], ...] = (
+# (group, exclusive, {tag name: Illustration2Vec index}) in schema order
+_SCHEMA: tuple[tuple[str, bool, dict[str, int]], ...] = (
     (
         "hair_color",
         True,
-        (
-            ("blonde hair", 8),
-            ("brown hair", 10),
-            ("black hair", 17),
-            ("blue hair", 23),
-            ("pink hair", 42),
-            ("purple hair", 43),
-            ("green hair", 49),
-            ("red hair", 52),
-            ("silver hair", 62),
-            ("white hair", 92),
-            ("orange hair", 141),
-            ("aqua hair", 142),
-            ("gray hair", 206),
-        ),
+        {
+            "blonde hair": 8,
+            "brown hair": 10,
+            "black hair": 17,
+            "blue hair": 23,
+            "pink hair": 42,
+            "purple hair": 43,
+            "green hair": 49,
+            "red hair": 52,
+            "silver hair": 62,
+            "white hair": 92,
+            "orange hair": 141,
+            "aqua hair": 142,
+            "gray hair": 206,
+        },
     ),
     (
         "hair_style",
         False,
-        (
-            ("long hair", 2),
-            ("short hair", 3),
-            ("twintails", 19),
-            ("drill hair", 218),
-            ("ponytail", 48),
-        ),
+        {"long hair": 2, "short hair": 3, "twintails": 19, "drill hair": 218, "ponytail": 48},
     ),
     (
         "other",
         False,
-        (
-            ("blush", 4),
-            ("smile", 7),
-            ("open mouth", 11),
-            ("hat", 12),
-            ("ribbon", 18),
-            ("glasses", 57),
-        ),
+        {"blush": 4, "smile": 7, "open mouth": 11, "hat": 12, "ribbon": 18, "glasses": 57},
     ),
     (
         "eye_color",
         True,
-        (
-            ("blue eyes", 9),
-            ("red eyes", 14),
-            ("brown eyes", 22),
-            ("green eyes", 28),
-            ("purple eyes", 40),
-            ("yellow eyes", 54),
-            ("pink eyes", 112),
-            ("aqua eyes", 123),
-            ("black eyes", 129),
-            ("orange eyes", 285),
-        ),
+        {
+            "blue eyes": 9,
+            "red eyes": 14,
+            "brown eyes": 22,
+            "green eyes": 28,
+            "purple eyes": 40,
+            "yellow eyes": 54,
+            "pink eyes": 112,
+            "aqua eyes": 123,
+            "black eyes": 129,
+            "orange eyes": 285,
+        },
     ),
 )
 
 TAGS: tuple[Tag, ...] = tuple(
     Tag(name, group, idx, name.replace("gray", "grey"))
     for group, _, members in _SCHEMA
-    for name, idx in members
+    for name, idx in members.items()
 )
 GROUPS: tuple[TagGroup, ...] = tuple(
-    TagGroup(group, exclusive, tuple(n for n, _ in members))
-    for group, exclusive, members in _SCHEMA
+    TagGroup(group, exclusive, tuple(members)) for group, exclusive, members in _SCHEMA
 )
 TAG_NAMES: tuple[str, ...] = tuple(t.name for t in TAGS)
 NUM_TAGS = len(TAGS)
@@ -111,7 +98,7 @@ EXCLUSIVE_GROUPS: dict[str, np.ndarray] = {
 }
 #: Indices of the tags that are independent (Bernoulli) rather than part of an exclusive group.
 INDEPENDENT: np.ndarray = np.array(
-    [i for i, t in enumerate(TAGS) if not next(g for g in GROUPS if g.name == t.group).exclusive]
+    [i for i, t in enumerate(TAGS) if t.group not in EXCLUSIVE_GROUPS]
 )
 #: Independent tags that cannot both be true; a partly tagged source that names one implies the
 #: other is false, and one that names both is contradictory (both become unknown).

@@ -151,16 +151,13 @@ class ConditionalGAN(L.LightningModule):
                 self._rng_state = None
         return self._rng
 
-    def sample_inputs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """z ~ N(0, I) and c ~ the training prior, on the module's device."""
-        z = torch.randn(n, self.generator.z_dim, generator=self.rng, device=self.device)
-        return z, self.prior.sample(n, generator=self.rng, device=self.device)
-
     # -- the training step ----------------------------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         real, labels, known = batch
         opt_g, opt_d = self.optimizers()
-        z, c = self.sample_inputs(real.shape[0])
+        # z ~ N(0, I) and c ~ the training prior, drawn on the module's device
+        z = torch.randn(len(real), self.generator.z_dim, generator=self.rng, device=self.device)
+        c = self.prior.sample(len(real), generator=self.rng, device=self.device)
         fake = self.generator(z, c)
         fake_known = None if self.tag_mask is None else self.tag_mask.expand_as(c)
 
