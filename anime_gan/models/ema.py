@@ -32,6 +32,3 @@ class EMA(nn.Module):
         torch._foreach_lerp_(list(self.module.parameters()), src_p, weight)
         for b_ema, b in zip(self.module.buffers(), model.buffers()):
             b_ema.copy_(b)
-
-    def forward(self, *args, **kwargs):
-        return self.module(*args, **kwargs)
