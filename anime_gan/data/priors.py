@@ -87,9 +87,7 @@ class LabelPrior:
             if forced:
                 probs = torch.zeros_like(probs)
                 probs[forced[0]] = 1.0
-            for j, i in enumerate(idx):
-                if fix.get(int(i)) is False:
-                    probs[j] = 0.0
+            probs[[j for j, i in enumerate(idx) if fix.get(int(i)) is False]] = 0.0
             if probs.sum() <= 0:
                 raise UserError(
                     f"every tag of the {g} group is fixed false: leave at least one open."
