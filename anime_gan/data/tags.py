@@ -109,9 +109,8 @@ _ALIASES = {"grey": "gray", "blond": "blonde", "twin tails": "twintails", "twint
 
 def normalize_tag_name(name: str) -> str:
     """Lower-case, underscores/hyphens/extra spaces to single spaces, spelling aliases resolved."""
-    text = " ".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
-    words = [_ALIASES.get(w, w) for w in text.split(" ")]
-    text = " ".join(words)
+    words = str(name).lower().replace("_", " ").replace("-", " ").split()
+    text = " ".join(_ALIASES.get(w, w) for w in words)
     return _ALIASES.get(text, text)
 
 

@@ -125,8 +125,9 @@ class SRResNetGenerator(nn.Module):
         features = channels * base * base
         self.dense = nn.Linear(z_dim + num_tags, features)
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
-        norm = nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
-        self.dense_norm = norm
+        self.dense_norm = (
+            nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
+        )
         self.res_blocks = nn.Sequential(
             *(ResBlock(channels, padding) for _ in range(num_res_blocks))
         )
