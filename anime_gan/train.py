@@ -3,8 +3,6 @@
 The only logic here is the wiring; everything else lives in the objects the config names.
 """
 
-from __future__ import annotations
-
 import logging
 import os
 import warnings
@@ -27,11 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def _instantiate_list(cfg: DictConfig | None) -> list[Any]:
-    if not cfg:
-        return []
     return [
         hydra.utils.instantiate(c)
-        for c in cfg.values()
+        for c in (cfg or {}).values()
         if isinstance(c, DictConfig) and "_target_" in c
     ]
 

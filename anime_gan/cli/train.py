@@ -1,7 +1,5 @@
 """`anime-gan train`: thin Hydra entry point around anime_gan.train.train."""
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage

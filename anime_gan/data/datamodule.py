@@ -7,12 +7,9 @@ checkpoints, so a resumed run sees exactly the batches an uninterrupted run woul
 Under DDP each rank takes its own slice of every epoch's permutation.
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 import numpy as np
@@ -66,39 +63,28 @@ class InMemoryBatches:
         known: torch.Tensor,
         batch_size: int,
         seed: int = 0,
-        shuffle: bool = True,
-        drop_last: bool = True,
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
-        if len(images) < batch_size * world_size and drop_last:
+        if len(images) < batch_size * world_size:
             raise ValueError(
                 f"the dataset has {len(images)} images, fewer than one batch of {batch_size} per "
                 f"process: lower data.batch_size or use a larger dataset."
             )
         self.images, self.labels, self.known = images, labels, known
-        self.batch_size, self.seed, self.shuffle, self.drop_last = (
-            batch_size,
-            seed,
-            shuffle,
-            drop_last,
-        )
+        self.batch_size, self.seed = batch_size, seed
         self.rank, self.world_size = rank, world_size
         self.epoch, self.taken = 0, 0
         self._restored = False
 
     def __len__(self) -> int:
-        per_rank = len(self.images) // self.world_size
-        return per_rank // self.batch_size if self.drop_last else -(-per_rank // self.batch_size)
+        return len(self.images) // self.world_size // self.batch_size
 
     def _order(self, epoch: int) -> torch.Tensor:
         n = len(self.images)
-        if not self.shuffle:
-            order = torch.arange(n)
-        else:
-            order = torch.randperm(
-                n, generator=torch.Generator().manual_seed(self.seed * 100003 + epoch)
-            )
+        order = torch.randperm(
+            n, generator=torch.Generator().manual_seed(self.seed * 100003 + epoch)
+        )
         per_rank = n // self.world_size
         return order[self.rank * per_rank : (self.rank + 1) * per_rank]
 
@@ -149,13 +135,8 @@ class FaceDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.path, self.resolution, self.batch_size = Path(path), resolution, batch_size
-        self.val_fraction, self.split_seed, self.seed, self.flip = (
-            val_fraction,
-            split_seed,
-            seed,
-            flip,
-        )
-        self.device = device
+        self.val_fraction, self.split_seed, self.seed = val_fraction, split_seed, seed
+        self.flip, self.device = flip, device
         self.train_set: FaceDataset | None = None
         self.val_set: FaceDataset | None = None
         self._batches: InMemoryBatches | None = None
@@ -174,16 +155,12 @@ class FaceDataModule(L.LightningDataModule):
         assert self.train_set is not None, "call setup() first"
         return LabelPrior.empirical(self.train_set.labels, self.train_set.known)
 
-    def _target_device(self) -> torch.device:
-        if self.device == "auto":
-            root = getattr(self.trainer, "strategy", None)
-            return root.root_device if root is not None else torch.device("cpu")
-        return torch.device(self.device)
-
     def train_dataloader(self) -> InMemoryBatches:
         assert self.train_set is not None
         if self._batches is None:
-            dev = self._target_device()
+            dev = torch.device("cpu" if self.device == "auto" else self.device)
+            if self.device == "auto" and self.trainer is not None:
+                dev = self.trainer.strategy.root_device
             rank = self.trainer.global_rank if self.trainer else 0
             world = self.trainer.world_size if self.trainer else 1
             ds = self.train_set
@@ -208,6 +185,3 @@ class FaceDataModule(L.LightningDataModule):
             flip = torch.rand(images.shape[0], device=images.device) < 0.5
             images = torch.where(flip[:, None, None, None], images.flip(3), images)
         return images, labels, known
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}

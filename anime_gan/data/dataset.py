@@ -107,7 +107,7 @@ def save_dataset(
         "tags": list(TAG_NAMES),
     }
     if path.suffix == ".zip":
-        check_output_file(path, is_dataset_zip, "an anime-gan dataset zip")
+        check_dataset_output(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp:
             folder = Path(tmp) / "ds"
@@ -151,9 +151,7 @@ def check_dataset_output(path: str | Path, inputs: dict[str, str | Path] | None 
 
 
 def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
+    if isinstance(obj, (np.generic, np.ndarray)):
         return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)

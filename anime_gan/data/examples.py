@@ -1,7 +1,5 @@
 """Example images of a dataset per tag: what a tag looks like in the data a model learns from."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +14,7 @@ def tag_examples(ds: FaceDataset, tag: str, n: int, seed: int = 0) -> np.ndarray
     """Indices of up to ``n`` images labelled with ``tag`` (known and true), drawn at random
     without replacement, in dataset order."""
     i = tag_index(tag)
-    positive = np.flatnonzero((np.asarray(ds.labels[:, i]) > 0) & (np.asarray(ds.known[:, i]) > 0))
+    positive = np.flatnonzero((ds.labels[:, i] > 0) & (ds.known[:, i] > 0))
     if len(positive) <= n:
         return positive
     return np.sort(np.random.default_rng(seed).choice(positive, n, replace=False))

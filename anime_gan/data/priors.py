@@ -10,7 +10,6 @@ it false removes it from the group's choices.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -75,11 +74,8 @@ class LabelPrior:
         step on the GPU draws its conditions there without a host round trip.
         """
         fix = fixed_tags(fixed)
-        device = (
-            torch.device(device)
-            if device is not None
-            else (generator.device if generator is not None else torch.device("cpu"))
-        )
+        if device is None:
+            device = generator.device if generator is not None else "cpu"
         out = torch.zeros(n, NUM_TAGS, device=device)
         for g, idx in EXCLUSIVE_GROUPS.items():
             probs = torch.as_tensor(self.group_probs[g], dtype=torch.float32).clone()
@@ -91,9 +87,7 @@ class LabelPrior:
             if forced:
                 probs = torch.zeros_like(probs)
                 probs[forced[0]] = 1.0
-            for j, i in enumerate(idx):
-                if fix.get(int(i)) is False:
-                    probs[j] = 0.0
+            probs[[j for j, i in enumerate(idx) if fix.get(int(i)) is False]] = 0.0
             if probs.sum() <= 0:
                 raise UserError(
                     f"every tag of the {g} group is fixed false: leave at least one open."
@@ -132,6 +126,3 @@ class LabelPrior:
         for i in INDEPENDENT:
             rates[i] = data["tags"][TAG_NAMES[i]]
         return cls(groups, rates, kind=data.get("kind", "empirical"), counts=data.get("counts", {}))
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)

@@ -1,7 +1,5 @@
 """A `describe`-style summary of a dataset: size, resolution, tag counts, years, sources."""
 
-from __future__ import annotations
-
 from collections import Counter
 from typing import Any
 

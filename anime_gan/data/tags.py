@@ -6,8 +6,6 @@ Illustration2Vec's 1,539 outputs. The paper writes "gray hair" where Illustratio
 "grey hair": the canonical name here is the paper's, and both spellings parse.
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,75 +30,62 @@ class TagGroup:
     tags: tuple[str, ...]
 
 
-_SCHEMA: tuple[tuple[str, bool, tuple[tuple[str, int], ...]], ...] = (
+# (group, exclusive, {tag name: Illustration2Vec index}) in schema order
+_SCHEMA: tuple[tuple[str, bool, dict[str, int]], ...] = (
     (
         "hair_color",
         True,
-        (
-            ("blonde hair", 8),
-            ("brown hair", 10),
-            ("black hair", 17),
-            ("blue hair", 23),
-            ("pink hair", 42),
-            ("purple hair", 43),
-            ("green hair", 49),
-            ("red hair", 52),
-            ("silver hair", 62),
-            ("white hair", 92),
-            ("orange hair", 141),
-            ("aqua hair", 142),
-            ("gray hair", 206),
-        ),
+        {
+            "blonde hair": 8,
+            "brown hair": 10,
+            "black hair": 17,
+            "blue hair": 23,
+            "pink hair": 42,
+            "purple hair": 43,
+            "green hair": 49,
+            "red hair": 52,
+            "silver hair": 62,
+            "white hair": 92,
+            "orange hair": 141,
+            "aqua hair": 142,
+            "gray hair": 206,
+        },
     ),
     (
         "hair_style",
         False,
-        (
-            ("long hair", 2),
-            ("short hair", 3),
-            ("twintails", 19),
-            ("drill hair", 218),
-            ("ponytail", 48),
-        ),
+        {"long hair": 2, "short hair": 3, "twintails": 19, "drill hair": 218, "ponytail": 48},
     ),
     (
         "other",
         False,
-        (
-            ("blush", 4),
-            ("smile", 7),
-            ("open mouth", 11),
-            ("hat", 12),
-            ("ribbon", 18),
-            ("glasses", 57),
-        ),
+        {"blush": 4, "smile": 7, "open mouth": 11, "hat": 12, "ribbon": 18, "glasses": 57},
     ),
     (
         "eye_color",
         True,
-        (
-            ("blue eyes", 9),
-            ("red eyes", 14),
-            ("brown eyes", 22),
-            ("green eyes", 28),
-            ("purple eyes", 40),
-            ("yellow eyes", 54),
-            ("pink eyes", 112),
-            ("aqua eyes", 123),
-            ("black eyes", 129),
-            ("orange eyes", 285),
-        ),
+        {
+            "blue eyes": 9,
+            "red eyes": 14,
+            "brown eyes": 22,
+            "green eyes": 28,
+            "purple eyes": 40,
+            "yellow eyes": 54,
+            "pink eyes": 112,
+            "aqua eyes": 123,
+            "black eyes": 129,
+            "orange eyes": 285,
+        },
     ),
 )
 
 TAGS: tuple[Tag, ...] = tuple(
     Tag(name, group, idx, name.replace("gray", "grey"))
     for group, _, members in _SCHEMA
-    for name, idx in members
+    for name, idx in members.items()
 )
 GROUPS: tuple[TagGroup, ...] = tuple(
-    TagGroup(group, exclusive, tuple(n for n, _ in members))
-    for group, exclusive, members in _SCHEMA
+    TagGroup(group, exclusive, tuple(members)) for group, exclusive, members in _SCHEMA
 )
 TAG_NAMES: tuple[str, ...] = tuple(t.name for t in TAGS)
 NUM_TAGS = len(TAGS)
@@ -113,7 +98,7 @@ EXCLUSIVE_GROUPS: dict[str, np.ndarray] = {
 }
 #: Indices of the tags that are independent (Bernoulli) rather than part of an exclusive group.
 INDEPENDENT: np.ndarray = np.array(
-    [i for i, t in enumerate(TAGS) if not next(g for g in GROUPS if g.name == t.group).exclusive]
+    [i for i, t in enumerate(TAGS) if t.group not in EXCLUSIVE_GROUPS]
 )
 #: Independent tags that cannot both be true; a partly tagged source that names one implies the
 #: other is false, and one that names both is contradictory (both become unknown).
@@ -124,9 +109,8 @@ _ALIASES = {"grey": "gray", "blond": "blonde", "twin tails": "twintails", "twint
 
 def normalize_tag_name(name: str) -> str:
     """Lower-case, underscores/hyphens/extra spaces to single spaces, spelling aliases resolved."""
-    text = " ".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
-    words = [_ALIASES.get(w, w) for w in text.split(" ")]
-    text = " ".join(words)
+    words = str(name).lower().replace("_", " ").replace("-", " ").split()
+    text = " ".join(_ALIASES.get(w, w) for w in words)
     return _ALIASES.get(text, text)
 
 
@@ -181,20 +165,15 @@ def labels_from_tags(
       ``OPPOSITES`` pair makes the other known false, and naming both makes both unknown.
     """
     labels = to_multi_hot(names)
-    if assume_complete:
-        known = np.ones(NUM_TAGS, dtype=np.uint8)
-        for idx in EXCLUSIVE_GROUPS.values():
-            if labels[idx].sum() != 1:
-                known[idx] = 0
-                labels[idx] = 0
-        return labels, known
-    known = labels.copy()
+    known = np.ones(NUM_TAGS, dtype=np.uint8) if assume_complete else labels.copy()
     for idx in EXCLUSIVE_GROUPS.values():
         if labels[idx].sum() == 1:
             known[idx] = 1
         else:
             known[idx] = 0
             labels[idx] = 0
+    if assume_complete:
+        return labels, known
     for a, b in OPPOSITES:
         ia, ib = TAG_INDEX[a], TAG_INDEX[b]
         if labels[ia] and labels[ib]:

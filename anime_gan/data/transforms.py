@@ -1,7 +1,5 @@
 """Image normalisation, in one place: uint8 [0, 255] <-> float [-1, 1] (the generator's tanh range)."""
 
-from __future__ import annotations
-
 import numpy as np
 import torch
 

@@ -13,8 +13,6 @@ few thousand training images and G is not taught to produce augmented faces. Ima
 and white hair, which is why the ablation measures each policy separately (docs/ablation.md).
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import torch

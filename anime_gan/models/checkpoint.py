@@ -1,7 +1,5 @@
 """Checkpoints: atomic writes, and the generator rebuilt from a checkpoint without Hydra."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Any
@@ -96,14 +94,12 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
 
 
 def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
     except ProcessLookupError:
         return False
-    except OSError:  # another user's process
-        return True
+    except PermissionError:  # another user's process
+        pass
     return True
 
 

@@ -1,7 +1,5 @@
 """The DCGAN generator, the baseline of the paper's Table 3."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch
@@ -43,14 +41,9 @@ class DCGANGenerator(nn.Module):
         num_upsamplings = doublings(resolution, 16, "DCGAN generator") + 2  # 4 -> 16 is 2 more
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.base_channels = base_channels
-        if rgb_conv:  # SN-GAN: 8b at 4x4 ... b at full resolution, then k3n3s1
-            widths = [
-                base_channels * 2 ** (num_upsamplings - i) for i in range(num_upsamplings + 1)
-            ]
-        else:
-            widths = [
-                base_channels * 2 ** (num_upsamplings - 1 - i) for i in range(num_upsamplings)
-            ]
+        # b * 2^(n-1) at 4x4 down to b; SN-GAN (rgb_conv) has one more width, then k3n3s1
+        n = num_upsamplings + rgb_conv
+        widths = [base_channels * 2 ** (n - 1 - i) for i in range(n)]
         self.start_channels = widths[0]
         self.dense = nn.Linear(z_dim + num_tags, widths[0] * _BASE * _BASE)
         self.dense_norm = nn.BatchNorm2d(widths[0])
@@ -58,10 +51,12 @@ class DCGANGenerator(nn.Module):
         for c_in, c_out in zip(widths[:-1], widths[1:]):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out)]
             layers.append(nn.ReLU(inplace=True))
-        if rgb_conv:
-            layers += [nn.Conv2d(widths[-1], 3, 3, 1, 1), nn.Tanh()]
-        else:
-            layers += [nn.ConvTranspose2d(widths[-1], 3, 4, 2, 1), nn.Tanh()]
+        last = (
+            nn.Conv2d(widths[-1], 3, 3, 1, 1)
+            if rgb_conv
+            else nn.ConvTranspose2d(widths[-1], 3, 4, 2, 1)
+        )
+        layers += [last, nn.Tanh()]
         self.deconvs = nn.Sequential(*layers)
         self.rgb_conv = rgb_conv
         init_weights(self)

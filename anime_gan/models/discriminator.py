@@ -11,8 +11,6 @@ Beyond the paper, the condition can also enter the adversarial logit through a p
 judges "a real face with these tags" in one number instead of in a separate classifier head.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch
@@ -21,7 +19,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.models.init import init_weights
-from anime_gan.models.resolution import ResolutionError, doublings
+from anime_gan.models.resolution import ResolutionError, check_option, doublings
 
 _SLOPE = 0.2  # LeakyReLU negative slope
 # Downsampling kernel after each stage (Fig. 4): k4n64s2, k4n128s2, k3n256s2, k3n512s2, k3n1024s2.
@@ -74,12 +72,45 @@ def default_num_stages(resolution: int, final_side: int = 1) -> int:
     The first conv halves the side and each stage halves it again: 128 -> 5 (2x2 map),
     64 -> 5 (1x1), 32 -> 4 (1x1), 16 -> 3 (1x1); with ``final_side=2``: 64 -> 4, 32 -> 3.
     """
-    if final_side not in (1, 2):
-        raise ValueError(f"Discriminator final_side must be 1 or 2, got {final_side!r}.")
+    check_option("Discriminator", "final_side", final_side, (1, 2))
     return min(_MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - final_side)
 
 
-class ResNetDiscriminator(nn.Module):
+class TwoHeadDiscriminator(nn.Module):
+    """What every discriminator shares: a ``body`` whose flattened output feeds the adversarial
+    head (plus the projection of the tags, when on) and the tag classifier head."""
+
+    def _add_heads(
+        self, num_features: int, projection: bool, init: str, slope: float, spectral_norm: bool
+    ) -> None:
+        """The heads on ``num_features`` features, then the init of every layer and the
+        optional spectral normalisation."""
+        self.num_features = num_features
+        self.adv_head = nn.Linear(num_features, 1)
+        self.cls_head = nn.Linear(num_features, self.num_tags)
+        self.projection = nn.Linear(self.num_tags, num_features, bias=False) if projection else None
+        init_weights(self, scheme=init, slope=slope)
+        if spectral_norm:
+            apply_spectral_norm(self)
+
+    def features(self, x: Tensor) -> Tensor:
+        """The flattened last feature map ``[N, num_features]`` that both heads read."""
+        return self.body(x).flatten(1)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``(adv_logits [N], cls_logits [N, num_tags])`` for images ``x [N, 3, R, R]``.
+
+        ``y`` (signed tags ``[N, num_tags]``, :func:`signed_condition`) feeds the projection;
+        without a projection, or with ``y`` None, the adversarial logit ignores the tags.
+        """
+        h = self.features(x)
+        adv = self.adv_head(h).squeeze(1)
+        if self.projection is not None and y is not None:
+            adv = adv + (self.projection(y.to(h.dtype)) * h).sum(1)
+        return adv, self.cls_head(h)
+
+
+class ResNetDiscriminator(TwoHeadDiscriminator):
     """D(x) -> (adversarial logit, tag logits), the paper's discriminator (Fig. 4).
 
     ``k4n{C}s2 -> LReLU``; then stages with widths C, 2C, 4C, 8C, 16C (C = ``channels`` = 32 in
@@ -118,8 +149,7 @@ class ResNetDiscriminator(nn.Module):
             )
         self.resolution, self.num_tags = resolution, num_tags
         self.channels, self.num_stages = channels, num_stages
-        if stem not in STEMS:
-            raise ValueError(f"Discriminator stem must be one of {STEMS}, got {stem!r}.")
+        check_option("Discriminator", "stem", stem, STEMS)
         self.stem = stem
         layers: list[nn.Module] = []
         if stem == "conv3":  # a full-resolution k3n{C}s1 before the first downsampling
@@ -136,26 +166,8 @@ class ResNetDiscriminator(nn.Module):
             layers += [nn.Conv2d(width, 2 * width, kernel, 2, 1), nn.LeakyReLU(_SLOPE)]
             width *= 2
         self.body = nn.Sequential(*layers)
-        self.num_features = width * side * side
-        self.adv_head = nn.Linear(self.num_features, 1)
-        self.cls_head = nn.Linear(self.num_features, num_tags)
-        self.projection = nn.Linear(num_tags, self.num_features, bias=False) if projection else None
         self.init, self.spectral_norm = init, spectral_norm
-        init_weights(self, scheme=init, slope=_SLOPE)
-        if spectral_norm:
-            apply_spectral_norm(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        """The flattened last feature map ``[N, num_features]`` that both heads read."""
-        return self.body(x).flatten(1)
-
-    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``(adv_logits [N], cls_logits [N, num_tags])`` for images ``x [N, 3, R, R]``.
-
-        ``y`` (signed tags ``[N, num_tags]``, :func:`signed_condition`) feeds the projection;
-        without a projection, or with ``y`` None, the adversarial logit ignores the tags.
-        """
-        return heads(self, self.features(x), y)
+        self._add_heads(width * side * side, projection, init, _SLOPE, spectral_norm)
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
@@ -171,15 +183,6 @@ class ResNetDiscriminator(nn.Module):
             "stem": self.stem,
             "down_kernel": self.down_kernel,
         }
-
-
-def heads(d: nn.Module, h: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor]:
-    """Both heads on features ``h``: the adversarial logit (+ the projection of ``y``) and the
-    tag logits. Shared by every discriminator with ``adv_head``, ``cls_head`` and ``projection``."""
-    adv = d.adv_head(h).squeeze(1)
-    if d.projection is not None and y is not None:
-        adv = adv + (d.projection(y.to(h.dtype)) * h).sum(1)
-    return adv, d.cls_head(h)
 
 
 def build_discriminator(config: dict[str, Any]) -> nn.Module:

@@ -1,7 +1,5 @@
 """Exponential moving average of the generator's weights (used for sampling and evaluation)."""
 
-from __future__ import annotations
-
 import copy
 
 import torch
@@ -24,20 +22,13 @@ class EMA(nn.Module):
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        t = self.updates.item() if self.updates.device.type == "cpu" else None
-        self.updates += 1
-        if (
-            t is None
-        ):  # on an accelerator: the ramp stays on the device (the lerp weight still syncs: see docs/benchmarks.md)
-            d = torch.clamp((1.0 + self.updates - 1) / (10.0 + self.updates - 1), max=self.decay)
-            weight = 1.0 - d
-        else:
+        if self.updates.device.type == "cpu":
+            t = self.updates.item()
             weight = 1.0 - min(self.decay, (1.0 + t) / (10.0 + t))
-        ema_p = list(self.module.parameters())
+        else:  # the ramp stays on the device (the lerp weight still syncs: docs/benchmarks.md)
+            weight = 1.0 - torch.clamp((1.0 + self.updates) / (10.0 + self.updates), max=self.decay)
+        self.updates += 1
         src_p = [p.detach() for p in model.parameters()]
-        torch._foreach_lerp_(ema_p, src_p, weight)
+        torch._foreach_lerp_(list(self.module.parameters()), src_p, weight)
         for b_ema, b in zip(self.module.buffers(), model.buffers()):
             b_ema.copy_(b)
-
-    def forward(self, *args, **kwargs):
-        return self.module(*args, **kwargs)

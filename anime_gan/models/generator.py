@@ -3,8 +3,6 @@
 Notation kXnYsZ: convolution with kernel X, Y output channels, stride Z.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch
@@ -13,7 +11,7 @@ from torch import Tensor, nn
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.models.dcgan import DCGANGenerator
 from anime_gan.models.init import init_weights
-from anime_gan.models.resolution import doublings
+from anime_gan.models.resolution import check_option, doublings
 
 _BASE = 16  # side of the first feature map, produced by the dense layer
 _VARIANTS = ("paper", "site")
@@ -112,29 +110,24 @@ class SRResNetGenerator(nn.Module):
         padding: str = "zeros",
     ) -> None:
         super().__init__()
-        if base not in (4, 8, 16):
-            raise ValueError(
-                f"Generator base must be 4, 8 or 16 (the first map's side), got {base!r}."
-            )
+        for option, value, allowed in (
+            ("base", base, (4, 8, 16)),  # the first map's side
+            ("variant", variant, _VARIANTS),
+            ("upsample", upsample, UPSAMPLINGS),
+            ("rgb_kernel", rgb_kernel, (1, 3, 5, 7, 9)),
+            ("padding", padding, PADDINGS),
+        ):
+            check_option("Generator", option, value, allowed)
         num_upsamplings = doublings(resolution, base, "SRResNet generator")
-        if variant not in _VARIANTS:
-            raise ValueError(f"Generator variant must be one of {_VARIANTS}, got {variant!r}.")
-        if upsample not in UPSAMPLINGS:
-            raise ValueError(f"Generator upsample must be one of {UPSAMPLINGS}, got {upsample!r}.")
-        if rgb_kernel not in (1, 3, 5, 7, 9):
-            raise ValueError(
-                f"Generator rgb_kernel must be an odd size from 1 to 9, got {rgb_kernel!r}."
-            )
-        if padding not in PADDINGS:
-            raise ValueError(f"Generator padding must be one of {PADDINGS}, got {padding!r}.")
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
         self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
         self.base = base
         features = channels * base * base
         self.dense = nn.Linear(z_dim + num_tags, features)
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
-        norm = nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
-        self.dense_norm = norm
+        self.dense_norm = (
+            nn.BatchNorm2d(channels) if variant == "paper" else nn.BatchNorm1d(features)
+        )
         self.res_blocks = nn.Sequential(
             *(ResBlock(channels, padding) for _ in range(num_res_blocks))
         )

@@ -6,8 +6,6 @@ device and is read every ``max_in_a_row`` iterations (one host sync each), so a 
 stops at most ``max_in_a_row - 1`` iterations late; the skipped steps changed no weights.
 """
 
-from __future__ import annotations
-
 import logging
 
 import lightning as L

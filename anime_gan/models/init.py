@@ -1,13 +1,9 @@
 """Weight initialization and size bookkeeping shared by the networks."""
 
-from __future__ import annotations
-
 import torch
 from torch import nn
 
-_WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
-_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
-
+from anime_gan.models.resolution import check_option
 
 INIT_SCHEMES = ("paper", "scaled")
 
@@ -24,25 +20,22 @@ def init_weights(
     paper's fixed 0.02 suits its full widths; in the shrunken CPU models (a discriminator of
     8-16 channels, no normalisation) it attenuates the signal ~1000x over the stages, and D
     then barely learns in a demo's few hundred iterations, so the demo uses "scaled".
-    The paper says nothing about batch norm; its scale is set to 1 and its shift to 0 (the
-    identity at the start, PyTorch's default), not DCGAN's N(1, 0.02) scale.
+    The paper says nothing about batch norm; it keeps PyTorch's initial scale 1 and shift 0
+    (the identity at the start; every caller initialises a freshly built network), not
+    DCGAN's N(1, 0.02) scale.
     """
-    if scheme not in INIT_SCHEMES:
-        raise ValueError(f"init scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
+    check_option("init", "scheme", scheme, INIT_SCHEMES)
     for m in module.modules():
-        if isinstance(m, _WEIGHTED):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             if scheme == "paper":
                 nn.init.normal_(m.weight, mean=0.0, std=std)
             else:
                 nn.init.kaiming_normal_(m.weight, a=slope, mode="fan_in", nonlinearity="leaky_relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, _NORMS) and m.affine:
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
     return module
 
 
-def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+def count_parameters(module: nn.Module) -> int:
     """Number of parameters (reference figures in docs/design.md: G ~4.35 M, D ~19.1 M at 128 px)."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+    return sum(p.numel() for p in module.parameters())

@@ -6,8 +6,6 @@ The weights are applied by the caller. Every function returns a float32 scalar, 
 networks run under bf16 autocast.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import torch

@@ -11,11 +11,10 @@ for the rest). The generator runs once per iteration: its output is detached for
 and reused, with its graph, for the G step.
 """
 
-from __future__ import annotations
-
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
@@ -85,17 +84,7 @@ class ConditionalGAN(L.LightningModule):
         self.generator, self.discriminator = generator, discriminator
         self.generator_ema = EMA(generator, ema_decay)
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
-        self.objective = Objective(
-            lambda_adv,
-            lambda_gp,
-            perturb_scale,
-            adv_loss,
-            penalty,
-            cls_weight,
-            fake_cls_weight,
-            augment or "",
-            gp_every,
-        )
+        self.objective = Objective(**{f.name: self.hparams[f.name] for f in fields(Objective)})
         self.prior = LabelPrior.training()
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         # Tags labelled somewhere in the training set (on_fit_start); None: all 34 are.
@@ -162,16 +151,13 @@ class ConditionalGAN(L.LightningModule):
                 self._rng_state = None
         return self._rng
 
-    def sample_inputs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """z ~ N(0, I) and c ~ the training prior, on the module's device."""
-        z = torch.randn(n, self.generator.z_dim, generator=self.rng, device=self.device)
-        return z, self.prior.sample(n, generator=self.rng, device=self.device)
-
     # -- the training step ----------------------------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         real, labels, known = batch
         opt_g, opt_d = self.optimizers()
-        z, c = self.sample_inputs(real.shape[0])
+        # z ~ N(0, I) and c ~ the training prior, drawn on the module's device
+        z = torch.randn(len(real), self.generator.z_dim, generator=self.rng, device=self.device)
+        c = self.prior.sample(len(real), generator=self.rng, device=self.device)
         fake = self.generator(z, c)
         fake_known = None if self.tag_mask is None else self.tag_mask.expand_as(c)
 

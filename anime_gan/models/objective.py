@@ -20,8 +20,6 @@ The condition reaches a projection discriminator as signed tags (``signed_condit
 images with their known labels, fakes with their sampled c on the tags the training set labels.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -1,10 +1,8 @@
-"""Which image sizes the networks accept, checked in one place.
+"""Which image sizes and options the networks accept, checked in one place.
 
 A wrong resolution is a user error (a config value), so it ends in one sentence naming the value
 and the fix. ``ResolutionError`` is also a ``ValueError`` for callers that catch the built-in.
 """
-
-from __future__ import annotations
 
 from anime_gan.errors import UserError
 
@@ -20,10 +18,8 @@ def doublings(resolution: int, start: int, network: str) -> int:
     are interchangeable), so their resolutions are 16 * 2^k; the discriminator halves its input
     down to 1x1 or more, so it reads any power of two (start = 1).
     """
-    k, size = 0, start
-    while isinstance(resolution, int) and size < resolution:
-        size, k = size * 2, k + 1
-    if not isinstance(resolution, int) or isinstance(resolution, bool) or size != resolution:
+    k = max(resolution // start, 1).bit_length() - 1 if type(resolution) is int else 0
+    if type(resolution) is not int or start << k != resolution:
         allowed = ", ".join(str(max(start, 16) * 2**i) for i in range(5))
         rule = "a power of two" if start == 1 else f"{start} times a power of two"
         raise ResolutionError(
@@ -31,3 +27,9 @@ def doublings(resolution: int, start: int, network: str) -> int:
             f"(e.g. {allowed}); set the model's resolution to one of these."
         )
     return k
+
+
+def check_option(network: str, option: str, value: object, allowed: tuple) -> None:
+    """A ValueError in one sentence when a network's ``option`` is not one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{network} {option} must be one of {allowed}, got {value!r}.")

@@ -9,22 +9,19 @@ projection of the tags) and a tag classifier head (used only when an ACGAN loss 
 Spectral normalisation on every layer.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
-from torch import Tensor, nn
+from torch import nn
 
 from anime_gan.data.tags import NUM_TAGS
-from anime_gan.models.discriminator import apply_spectral_norm, heads
-from anime_gan.models.init import init_weights
+from anime_gan.models.discriminator import TwoHeadDiscriminator
 from anime_gan.models.resolution import doublings
 
 _SLOPE = 0.1  # the SN-GAN paper's LeakyReLU slope
 _LAST = 4  # side of the last feature map
 
 
-class SNDCGANDiscriminator(nn.Module):
+class SNDCGANDiscriminator(TwoHeadDiscriminator):
     """D(x, y) -> (adversarial logit + projection, tag logits), the baseline's discriminator."""
 
     def __init__(
@@ -48,21 +45,8 @@ class SNDCGANDiscriminator(nn.Module):
         width = channels * 2**stages
         layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
         self.body = nn.Sequential(*layers)
-        self.num_features = width * _LAST * _LAST
-        self.adv_head = nn.Linear(self.num_features, 1)
-        self.cls_head = nn.Linear(self.num_features, num_tags)
-        self.projection = nn.Linear(num_tags, self.num_features, bias=False) if projection else None
         self.spectral_norm = spectral_norm
-        init_weights(self, scheme="scaled", slope=_SLOPE)
-        if spectral_norm:
-            apply_spectral_norm(self)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.body(x).flatten(1)
-
-    def forward(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``(adv_logits [N], cls_logits [N, num_tags])``; ``y``: signed tags for the projection."""
-        return heads(self, self.features(x), y)
+        self._add_heads(width * _LAST * _LAST, projection, "scaled", _SLOPE, spectral_norm)
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
