@@ -94,6 +94,15 @@ class StatsCache:
         return path
 
 
+def file_fingerprint(path: str | Path) -> str:
+    """A hash of a file's bytes (16 hex digits): a weights file's ``fingerprint``."""
+    h = hashlib.blake2b(digest_size=8)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
     """Illustration2Vec's FID feature network from its converted safetensors file.
 
@@ -102,11 +111,7 @@ def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> n
     from anime_gan.tagging.illust2vec import load_features
 
     net = load_features(path, device)
-    h = hashlib.blake2b(digest_size=8)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    net.fingerprint = h.hexdigest()
+    net.fingerprint = file_fingerprint(path)
     return net
 
 
