@@ -6,20 +6,33 @@ Writes ``metrics.json`` and ``metrics.md`` to ``out``; a precision protocol also
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import torch
 from omegaconf import DictConfig
 
+from anime_gan.data.datamodule import split_by_hash
+from anime_gan.data.dataset import load_dataset
+from anime_gan.data.priors import LabelPrior
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
+from anime_gan.metrics.context import EvalContext, real_image_source
+from anime_gan.metrics.features import StatsCache, load_i2v_features
+from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
+from anime_gan.metrics.precision_table import (
+    precision_rows,
+    wandb_table_rows,
+    write_precision_sheets,
+    write_precision_table,
+)
+from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol, get_protocol
+from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 from anime_gan.outputs import EVALUATE, check_output, write_json_atomic
 
 
 def real_images(cfg: DictConfig, split: str | None = None):
     """The dataset's images chosen by ``split`` (default ``cfg.split``)."""
-    from anime_gan.data.datamodule import split_by_hash
-    from anime_gan.data.dataset import load_dataset
-
     split = split or cfg.split
     ds = load_dataset(cfg.data.path)
     if split == "all":
@@ -37,8 +50,6 @@ def real_images(cfg: DictConfig, split: str | None = None):
 
 def check_inputs(cfg: DictConfig, protocols: list) -> None:
     """Each protocol's inputs are configured (before a checkpoint is even read)."""
-    from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol
-
     for protocol in protocols:
         if isinstance(protocol, FIDProtocol) and not (cfg.i2v_features or cfg.judge_features):
             raise UserError(
@@ -74,14 +85,6 @@ def build_context(cfg: DictConfig):
     """An EvalContext from the config: the checkpoint's EMA generator and prior (or, with
     ``reference_split``, real images of that split in place of a generator: the real-vs-real
     reference), the real images, the extractor and the judge; and the checkpoint's meta."""
-    import torch
-
-    from anime_gan.data.priors import LabelPrior
-    from anime_gan.metrics.context import EvalContext, real_image_source
-    from anime_gan.metrics.features import StatsCache, load_i2v_features
-    from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
-    from anime_gan.models.checkpoint import checkpoint_prior, load_generator
-
     device = resolve_device(cfg.device)
     extractor = None
     if cfg.i2v_features:
@@ -120,13 +123,6 @@ def build_context(cfg: DictConfig):
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run every protocol of ``cfg.metrics``; returns {protocol: numbers}."""
-    from anime_gan.metrics.precision_table import (
-        precision_rows,
-        write_precision_sheets,
-        write_precision_table,
-    )
-    from anime_gan.metrics.protocols import PrecisionProtocol, get_protocol
-
     protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
     check_inputs(cfg, protocols)
     ctx, meta = build_context(cfg)
@@ -192,11 +188,7 @@ def format_numbers(values: dict[str, Any], limit: int = 6) -> str:
 
 def log_wandb(cfg: DictConfig, results: dict[str, Any]) -> None:
     """The numbers and the precision table in an offline W&B run (``wandb sync`` later)."""
-    import os
-
-    import wandb
-
-    from anime_gan.metrics.precision_table import wandb_table_rows
+    import wandb  # only when asked: W&B is slow to import
 
     os.environ.setdefault("WANDB_MODE", "offline")
     run = wandb.init(
