@@ -16,9 +16,9 @@ from torch import Tensor
 
 from anime_gan.data.tags import TAG_NAMES, group_of, tag_index
 from anime_gan.errors import UserError
-from anime_gan.generate.figures import fixed_condition
+from anime_gan.generate.figures import fixed_condition, scaled_grid, write_gif
 from anime_gan.generate.sampling import Sampler
-from anime_gan.viz import image_grid, labelled_grid
+from anime_gan.viz import labelled_grid
 
 #: The choice of an exclusive group (hair color, eye color) that leaves it to the prior.
 ANY = "any"
@@ -77,9 +77,7 @@ def noise_walk_grid(
 
 def face_row(images: np.ndarray, min_size: int = 96) -> Image.Image:
     """Images side by side, scaled up (nearest) to at least ``min_size`` px each."""
-    row = Image.fromarray(image_grid(images, ncol=len(images)))
-    scale = max(1, -(-min_size // images.shape[1]))
-    return row.resize((row.width * scale, row.height * scale), Image.NEAREST)
+    return scaled_grid(images, len(images), max(1, -(-min_size // images.shape[1])))
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -92,14 +90,7 @@ def png_bytes(image: Image.Image) -> bytes:
 def gif_bytes(frames: Sequence[Image.Image], ms_per_frame: int = 120) -> bytes:
     """An endlessly looping animated GIF of ``frames``, in memory (for ``IPython.display``)."""
     buf = io.BytesIO()
-    frames[0].save(
-        buf,
-        format="GIF",
-        save_all=True,
-        append_images=list(frames[1:]),
-        duration=ms_per_frame,
-        loop=0,
-    )
+    write_gif(frames, buf, ms_per_frame)
     return buf.getvalue()
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from anime_gan.callbacks.samples import labelled_grid
 from anime_gan.data.tags import (
     EXCLUSIVE_GROUPS,
     INDEPENDENT,
@@ -27,7 +27,7 @@ from anime_gan.data.tags import (
     tag_index,
 )
 from anime_gan.generate.sampling import Sampler, TagSpec, describe
-from anime_gan.viz import contact_sheet, image_grid
+from anime_gan.viz import contact_sheet, image_grid, labelled_grid
 
 #: Rows of the fixed-tag grid when none are given (combinations in the spirit of Fig. 9).
 FIG9_ROWS: tuple[tuple[str, ...], ...] = (
@@ -39,8 +39,21 @@ FIG9_ROWS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _scale(images: np.ndarray, min_size: int = 64) -> int:
-    return max(1, min_size // images.shape[1])
+def _scale(images: np.ndarray) -> int:
+    """The nearest-neighbour upscaling that shows faces at 64 px or more."""
+    return max(1, 64 // images.shape[1])
+
+
+def scaled_grid(images: np.ndarray, ncol: int, scale: int) -> Image.Image:
+    """Images tiled ``ncol`` to a row, scaled up ``scale`` times (nearest neighbour)."""
+    grid = Image.fromarray(image_grid(images, ncol=ncol))
+    return grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
+
+
+def _path(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Tensor:
+    """Rows of ``(1 - t) start + t end`` for ``steps`` values t from 0 to 1: [N * steps, D]."""
+    t = torch.linspace(0, 1, steps)
+    return torch.stack([(1 - a) * start + a * end for a in t], dim=1).reshape(-1, start.shape[1])
 
 
 def samples_sheet(
@@ -88,27 +101,25 @@ def interpolation(
 ) -> tuple[Image.Image, list[Image.Image]]:
     """Fig. 15: ``pairs`` rows, each a linear path from (z0, c0) to (z1, c1) in ``steps``
     images; and the frames of an animation that moves every row together (there and back)."""
-    z0, z1 = sampler.noise(pairs, seed), sampler.noise(pairs, seed + 1)
-    c0, c1 = sampler.conditions(pairs, tags, seed), sampler.conditions(pairs, tags, seed + 1)
-    t = torch.linspace(0, 1, steps)
-    z = torch.stack([(1 - a) * z0 + a * z1 for a in t], dim=1).reshape(-1, sampler.z_dim)
-    c = torch.stack([(1 - a) * c0 + a * c1 for a in t], dim=1).reshape(-1, c0.shape[1])
+    z = _path(sampler.noise(pairs, seed), sampler.noise(pairs, seed + 1), steps)
+    c = _path(
+        sampler.conditions(pairs, tags, seed), sampler.conditions(pairs, tags, seed + 1), steps
+    )
     flat = sampler.images(z, c)
     images = flat.reshape(pairs, steps, *flat.shape[1:])
-    scale = _scale(images[0])
-    strip = Image.fromarray(image_grid(images.reshape(-1, *images.shape[2:]), ncol=steps))
-    strip = strip.resize((strip.width * scale, strip.height * scale), Image.NEAREST)
-    frames = []
-    for k in list(range(steps)) + list(range(steps - 2, 0, -1)):
-        frame = Image.fromarray(image_grid(images[:, k], ncol=pairs))
-        frames.append(frame.resize((frame.width * scale, frame.height * scale), Image.NEAREST))
-    return strip, frames
+    scale = _scale(flat)
+    frames = [
+        scaled_grid(images[:, k], pairs, scale)
+        for k in list(range(steps)) + list(range(steps - 2, 0, -1))
+    ]
+    return scaled_grid(flat, steps, scale), frames
 
 
 def tag_sweep(
     sampler: Sampler, tag: str, steps: int = 6, rows: int = 4, seed: int = 0
 ) -> Image.Image:
-    """A tag's value from 0 to 1 (columns) at fixed noise and other tags (rows).
+    """A tag's value from 0 to 1 (columns) at fixed noise and other tags (rows), under a title
+    line and the column headings.
 
     For an exclusive tag the group moves from the row's drawn color to the tag's one-hot.
     """
@@ -116,35 +127,39 @@ def tag_sweep(
     base = sampler.conditions(rows, {TAG_NAMES[i]: False}, seed)
     target = base.clone()
     if group_of(i).exclusive:
-        idx = torch.as_tensor(EXCLUSIVE_GROUPS[group_of(i).name])
-        target[:, idx] = 0.0
+        target[:, torch.as_tensor(EXCLUSIVE_GROUPS[group_of(i).name])] = 0.0
     target[:, i] = 1.0
-    t = torch.linspace(0, 1, steps)
-    c = torch.stack([(1 - a) * base + a * target for a in t], dim=1).reshape(-1, base.shape[1])
     z = sampler.noise(rows, seed).repeat_interleave(steps, dim=0)
-    images = sampler.images(z, c)
+    images = sampler.images(z, _path(base, target, steps))
     scale = _scale(images)
     grid = labelled_grid(images, steps, [f"row {r}" for r in range(rows)], scale)
-    width = images.shape[2] + 2  # labelled_grid: an 80 px margin, then tiles padded by 2 px
-    heads = [(80 + (2 + k * width) * scale, f"{a:.2f}") for k, a in enumerate(t.tolist())]
-    return titled(grid, f"{TAG_NAMES[i]} from 0 to 1", heads)
-
-
-def titled(image: Image.Image, title: str, heads: Sequence[tuple[int, str]] = ()) -> Image.Image:
-    """The image under a title line and, if given, a line of column headings (x, text)."""
-    top = 16 + (14 if heads else 0)
-    out = Image.new("RGB", (image.width, image.height + top), "white")
-    out.paste(image, (0, top))
+    out = Image.new("RGB", (grid.width, grid.height + 30), "white")
+    out.paste(grid, (0, 30))
     draw, font = ImageDraw.Draw(out), ImageFont.load_default()
-    draw.text((4, 2), title, fill="black", font=font)
-    for x, text in heads:
-        draw.text((x, 16), text, fill="black", font=font)
+    draw.text((4, 2), f"{TAG_NAMES[i]} from 0 to 1", fill="black", font=font)
+    width = images.shape[2] + 2  # labelled_grid: an 80 px margin, then tiles padded by 2 px
+    for k, a in enumerate(torch.linspace(0, 1, steps).tolist()):
+        draw.text((80 + (2 + k * width) * scale, 16), f"{a:.2f}", fill="black", font=font)
     return out
+
+
+def write_gif(
+    frames: Sequence[Image.Image], target: str | Path | IO[bytes], ms_per_frame: int = 120
+) -> None:
+    """An endlessly looping animated GIF of ``frames`` into a file or a binary stream."""
+    frames[0].save(
+        target,
+        format="GIF",
+        save_all=True,
+        append_images=list(frames[1:]),
+        duration=ms_per_frame,
+        loop=0,
+    )
 
 
 def save_gif(frames: list[Image.Image], path: str | Path, ms_per_frame: int = 120) -> Path:
     """An endlessly looping animated GIF."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+    write_gif(frames, path, ms_per_frame)
     return path

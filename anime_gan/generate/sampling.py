@@ -72,7 +72,7 @@ class Sampler:
             self.generator(z[s : s + b].to(self.device), c[s : s + b].to(self.device)).float().cpu()
             for s in range(0, len(z), b)
         ]
-        return torch.cat(out) if out else torch.zeros(0, 3, self.resolution, self.resolution)
+        return torch.cat(out)
 
     def images(self, z: Tensor, c: Tensor) -> np.ndarray:
         """uint8 [N, R, R, 3] images for noise ``z`` and conditions ``c``."""

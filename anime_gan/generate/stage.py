@@ -6,8 +6,15 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from anime_gan.data.dataset import load_dataset
+from anime_gan.data.tags import fixed_tags, tag_index
 from anime_gan.errors import UserError
+from anime_gan.generate import figures
+from anime_gan.generate.memorization import memorization_sheet, nearest_training
+from anime_gan.generate.sampling import Sampler
 from anime_gan.outputs import GENERATE, check_output
+from anime_gan.superres.model import load_upscaler, upscale_images
+from anime_gan.viz import save_png
 
 MODES = (
     "samples",
@@ -20,9 +27,7 @@ MODES = (
 
 
 def check_tags(cfg: DictConfig) -> list[str]:
-    """The fixed tags; every tag name of the config is checked before any work."""
-    from anime_gan.data.tags import fixed_tags, tag_index
-
+    """The fixed tags; the mode and every tag name of the config are checked before any work."""
     if cfg.mode not in MODES:
         raise UserError(
             f"mode={cfg.mode!r} is not a generate mode: choose one of {', '.join(MODES)}."
@@ -33,18 +38,19 @@ def check_tags(cfg: DictConfig) -> list[str]:
         fixed_tags(list(row))
     if cfg.mode == "tag_sweep":
         tag_index(cfg.sweep_tag)
+    if cfg.upscale and cfg.mode != "samples":
+        raise UserError(
+            f"upscale applies to mode=samples (each face file), not mode={cfg.mode}: "
+            f"drop upscale, or upscale the pictures with `anime-gan upscale`."
+        )
     return tags
 
 
 def run(cfg: DictConfig) -> list[Path]:
     """Write the mode's files into ``cfg.out``; returns their paths (the main picture first)."""
-    from anime_gan.generate import figures
-    from anime_gan.generate.sampling import Sampler
-    from anime_gan.viz import save_png
-
     tags = check_tags(cfg)
     check_output(cfg.out, GENERATE)
-    upscaler = load_upscaler_option(cfg)
+    upscaler = load_upscaler(cfg.upscale)[0] if cfg.upscale else None
     sampler = Sampler.from_checkpoint(
         cfg.ckpt, ema=cfg.ema, device=cfg.device, batch_size=cfg.batch_size
     )
@@ -56,8 +62,6 @@ def run(cfg: DictConfig) -> list[Path]:
             for k, img in enumerate(images)
         ]
         if upscaler is not None:  # each face 2x, e.g. 128 -> 256 (anime_gan.superres)
-            from anime_gan.superres.model import upscale_images
-
             files += [
                 save_png(img, out / "samples_2x" / f"{seed:04d}_{k:03d}.png")
                 for k, img in enumerate(upscale_images(upscaler, images))
@@ -67,9 +71,9 @@ def run(cfg: DictConfig) -> list[Path]:
         grid = figures.random_tags_grid(sampler, cfg.rows, cfg.cols, seed)
         return [save_png(grid, out / "grid_random_tags.png")]
     if cfg.mode == "grid_fixed_tags":
-        rows = [tags] if tags else None
-        if cfg.fixed_rows:
-            rows = OmegaConf.to_container(cfg.fixed_rows)
+        rows = (
+            OmegaConf.to_container(cfg.fixed_rows) if cfg.fixed_rows else [tags] if tags else None
+        )
         grid = figures.fixed_tags_grid(sampler, rows, cfg.cols, seed)  # type: ignore[arg-type]
         return [save_png(grid, out / "grid_fixed_tags.png")]
     if cfg.mode == "interpolate":
@@ -81,32 +85,8 @@ def run(cfg: DictConfig) -> list[Path]:
     if cfg.mode == "tag_sweep":
         grid = figures.tag_sweep(sampler, cfg.sweep_tag, cfg.steps, cfg.rows, seed)
         return [save_png(grid, out / f"sweep_{cfg.sweep_tag.replace(' ', '_')}.png")]
-    return [memorization(cfg, sampler, tags)]
-
-
-def load_upscaler_option(cfg: DictConfig):
-    """The 2x upscaler of ``upscale=<sr-train checkpoint>`` (mode=samples only), or None."""
-    if not cfg.get("upscale"):
-        return None
-    if cfg.mode != "samples":
-        raise UserError(
-            f"upscale applies to mode=samples (each face file), not mode={cfg.mode}: "
-            f"drop upscale, or upscale the pictures with `anime-gan upscale`."
-        )
-    from anime_gan.superres.model import load_upscaler
-
-    return load_upscaler(cfg.upscale)[0]
-
-
-def memorization(cfg: DictConfig, sampler, tags: list[str]) -> Path:
-    """Samples beside their nearest training images (pixel distance)."""
-    from anime_gan.data.dataset import load_dataset
-    from anime_gan.generate.memorization import memorization_sheet, nearest_training
-    from anime_gan.viz import save_png
-
+    # memorization: samples beside their nearest training images (pixel distance)
     train = load_dataset(cfg.data.path)
-    c = sampler.conditions(cfg.n, tags, cfg.seed)
-    images = sampler.images(sampler.noise(cfg.n, cfg.seed), c)
+    images = sampler.images(sampler.noise(cfg.n, seed), sampler.conditions(cfg.n, tags, seed))
     index, dist = nearest_training(images, train, cfg.neighbours)
-    sheet = memorization_sheet(images, train, index, dist)
-    return save_png(sheet, Path(cfg.out) / "memorization.png")
+    return [save_png(memorization_sheet(images, train, index, dist), out / "memorization.png")]

@@ -23,6 +23,11 @@ from anime_gan.metrics.features import StatsCache
 GenerateFn = Callable[[Tensor, Tensor], Tensor]  # (z, c) -> images in [-1, 1], NCHW
 
 
+def dataset_images(ds: FaceDataset, index: np.ndarray | slice) -> Tensor:
+    """Images of a dataset as float NCHW in [-1, 1] (the generator's range)."""
+    return to_model_range(nhwc_to_nchw(np.array(ds.images[index])))  # a copy: memmaps are read-only
+
+
 def real_image_source(ds: FaceDataset, seed: int = 0) -> GenerateFn:
     """A stand-in generator that ignores (z, c) and returns real images of ``ds`` in a shuffled
     order without repeats (until all were used): run against another split of the same set, a
@@ -34,8 +39,7 @@ def real_image_source(ds: FaceDataset, seed: int = 0) -> GenerateFn:
         nonlocal position
         index = order[np.arange(position, position + len(z)) % len(order)]
         position += len(z)
-        images = to_model_range(nhwc_to_nchw(np.ascontiguousarray(ds.images[np.sort(index)])))
-        return images.to(z.device)
+        return dataset_images(ds, np.sort(index)).to(z.device)
 
     return generate
 
@@ -68,19 +72,6 @@ class EvalContext:
     rank: int = 0
     world_size: int = 1
 
-    @classmethod
-    def from_generator(
-        cls, generator: nn.Module, prior: LabelPrior, real: FaceDataset, **kwargs: object
-    ) -> EvalContext:
-        """A context around a generator module (put in eval mode, run without gradients)."""
-        generator.eval()
-
-        @torch.no_grad()
-        def generate(z: Tensor, c: Tensor) -> Tensor:
-            return generator(z, c).float()
-
-        return cls(generate, int(generator.z_dim), prior, real, **kwargs)  # type: ignore[arg-type]
-
     def shard(self, index: np.ndarray) -> np.ndarray:
         """This process's part of a list of image indices."""
         return index[self.rank :: self.world_size]
@@ -95,21 +86,18 @@ class EvalContext:
     def real_batches(self, index: np.ndarray) -> Iterator[Tensor]:
         """Real images of ``index`` as float NCHW in [-1, 1] on the device, batch by batch."""
         for s in range(0, len(index), self.batch_size):
-            chunk = np.ascontiguousarray(self.real.images[index[s : s + self.batch_size]])
-            yield to_model_range(nhwc_to_nchw(chunk)).to(self.device)
+            yield dataset_images(self.real, index[s : s + self.batch_size]).to(self.device)
 
-    def complete_labels(self, index: np.ndarray, seed: int) -> Tensor:
-        """The labels of real images, with unknown entries drawn from the prior (float [N, 34])."""
+    def fake_batches(self, index: np.ndarray, seed: int) -> Iterator[Tensor]:
+        """One generated image per real image of ``index``, with fresh noise and that image's
+        labels (unknown entries drawn from the prior), batch by batch."""
         if len(index) == 0:  # an empty shard (more processes than images)
-            return torch.zeros(0, self.real.labels.shape[1])
+            return
         gen = torch.Generator().manual_seed(seed)
         drawn = self.prior.sample(len(index), generator=gen)
         labels = torch.from_numpy(self.real.labels[index].astype(np.float32))
         known = torch.from_numpy(self.real.known[index].astype(bool))
-        return torch.where(known, labels, drawn)
-
-    def fake_batches(self, labels: Tensor, seed: int) -> Iterator[Tensor]:
-        """Generated images for each row of ``labels`` with fresh noise, batch by batch."""
+        labels = torch.where(known, labels, drawn)
         gen = torch.Generator().manual_seed(seed * 1009 + self.rank)
         for s in range(0, len(labels), self.batch_size):
             c = labels[s : s + self.batch_size]

@@ -6,20 +6,33 @@ Writes ``metrics.json`` and ``metrics.md`` to ``out``; a precision protocol also
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import torch
 from omegaconf import DictConfig
 
+from anime_gan.data.datamodule import split_by_hash
+from anime_gan.data.dataset import load_dataset
+from anime_gan.data.priors import LabelPrior
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
+from anime_gan.metrics.context import EvalContext, real_image_source
+from anime_gan.metrics.features import StatsCache, load_i2v_features
+from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
+from anime_gan.metrics.precision_table import (
+    precision_rows,
+    wandb_table_rows,
+    write_precision_sheets,
+    write_precision_table,
+)
+from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol, get_protocol
+from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 from anime_gan.outputs import EVALUATE, check_output, write_json_atomic
 
 
 def real_images(cfg: DictConfig, split: str | None = None):
     """The dataset's images chosen by ``split`` (default ``cfg.split``)."""
-    from anime_gan.data.datamodule import split_by_hash
-    from anime_gan.data.dataset import load_dataset
-
     split = split or cfg.split
     ds = load_dataset(cfg.data.path)
     if split == "all":
@@ -35,62 +48,69 @@ def real_images(cfg: DictConfig, split: str | None = None):
     return chosen
 
 
-def reference_context(cfg: DictConfig, device, extractor):
-    """Real images of ``cfg.reference_split`` in place of a generator (real-vs-real reference)."""
-    from anime_gan.data.priors import LabelPrior
-    from anime_gan.metrics.context import EvalContext, real_image_source
-    from anime_gan.metrics.features import StatsCache
-
-    if cfg.reference_split not in ("train", "val") or cfg.reference_split == cfg.split:
+def check_inputs(cfg: DictConfig, protocols: list) -> None:
+    """Each protocol's inputs are configured (before a checkpoint is even read)."""
+    for protocol in protocols:
+        if isinstance(protocol, FIDProtocol) and not (cfg.i2v_features or cfg.judge_features):
+            raise UserError(
+                f"{protocol.name} needs features: set i2v_features="
+                f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v) or "
+                f"judge_features=<folder from anime-gan judge-train>, or use swd2k."
+            )
+        if isinstance(protocol, FIDProtocol) and cfg.i2v_features and cfg.judge_features:
+            raise UserError(
+                "set one of i2v_features and judge_features: their FIDs are on "
+                "different feature spaces."
+            )
+        if isinstance(protocol, PrecisionProtocol) and cfg.reference_split:
+            raise UserError(
+                f"{protocol.name} judges generated tags: it has no real-vs-real "
+                f"reference; drop it or reference_split."
+            )
+        if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
+            raise UserError(
+                f"{protocol.name} needs a judge: judge=<folder from anime-gan "
+                f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>."
+            )
+    if cfg.reference_split and (
+        cfg.reference_split not in ("train", "val") or cfg.reference_split == cfg.split
+    ):
         raise UserError(
             f"reference_split={cfg.reference_split!r} must be train or val and differ "
             f"from split={cfg.split!r} (e.g. split=val reference_split=train)."
         )
-    real = real_images(cfg)
-    other = real_images(cfg, cfg.reference_split)
-    return EvalContext(
-        real_image_source(other, cfg.seed),
-        128,
-        LabelPrior.empirical(real.labels, real.known),
-        real,
-        device=device,
-        batch_size=cfg.batch_size,
-        seed=cfg.seed,
-        extractor=extractor,
-        cache=StatsCache(cfg.cache_dir),
-    )
 
 
 def build_context(cfg: DictConfig):
-    """An EvalContext from the config: checkpoint, reals, optional extractor and judge."""
-    from anime_gan.metrics.context import EvalContext
-    from anime_gan.metrics.features import StatsCache, load_i2v_features
-    from anime_gan.metrics.judge import load_i2v_judge, load_judge, load_judge_features
-    from anime_gan.models.checkpoint import checkpoint_prior, load_generator
-
+    """An EvalContext from the config: the checkpoint's EMA generator and prior (or, with
+    ``reference_split``, real images of that split in place of a generator: the real-vs-real
+    reference), the real images, the extractor and the judge; and the checkpoint's meta."""
     device = resolve_device(cfg.device)
-    extractor = (
-        load_i2v_features(cfg.i2v_features, device)
-        if cfg.i2v_features
-        else load_judge_features(cfg.judge_features, device)
-        if cfg.get("judge_features")
-        else None
-    )
-    if cfg.get("reference_split"):
-        return reference_context(cfg, device, extractor), {
-            "iteration": None,
-            "reference": f"real images of the {cfg.reference_split} split",
-        }
-    generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
-    judge = (
-        load_judge(cfg.judge, device)
-        if cfg.judge
-        else (load_i2v_judge(cfg.i2v_tagger, device) if cfg.i2v_tagger else None)
-    )
-    ctx = EvalContext.from_generator(
-        generator.to(device),
-        checkpoint_prior(meta),
-        real_images(cfg),
+    extractor = None
+    if cfg.i2v_features:
+        extractor = load_i2v_features(cfg.i2v_features, device)
+    elif cfg.judge_features:
+        extractor = load_judge_features(cfg.judge_features, device)
+    judge, real = None, real_images(cfg)
+    if cfg.reference_split:
+        other = real_images(cfg, cfg.reference_split)
+        generate, z_dim = real_image_source(other, cfg.seed), 128
+        prior = LabelPrior.empirical(real.labels, real.known)
+        meta = {"iteration": None, "reference": f"real images of the {cfg.reference_split} split"}
+    else:
+        generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
+        generator = generator.to(device).eval()
+        generate = torch.no_grad()(lambda z, c: generator(z, c).float())
+        z_dim, prior = int(generator.z_dim), checkpoint_prior(meta)
+        if cfg.judge:
+            judge = load_judge(cfg.judge, device)
+        elif cfg.i2v_tagger:
+            judge = load_i2v_judge(cfg.i2v_tagger, device)
+    ctx = EvalContext(
+        generate,
+        z_dim,
+        prior,
+        real,
         device=device,
         batch_size=cfg.batch_size,
         seed=cfg.seed,
@@ -101,45 +121,8 @@ def build_context(cfg: DictConfig):
     return ctx, meta
 
 
-def check_inputs(cfg: DictConfig, protocols: list) -> None:
-    """Each protocol's inputs are configured (before a checkpoint is even read)."""
-    from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol
-
-    for protocol in protocols:
-        if isinstance(protocol, FIDProtocol) and not (
-            cfg.i2v_features or cfg.get("judge_features")
-        ):
-            raise UserError(
-                f"{protocol.name} needs features: set i2v_features="
-                f"<illust2vec_ver200.safetensors> (anime-gan convert-i2v) or "
-                f"judge_features=<folder from anime-gan judge-train>, or use swd2k."
-            )
-        if isinstance(protocol, FIDProtocol) and cfg.i2v_features and cfg.get("judge_features"):
-            raise UserError(
-                "set one of i2v_features and judge_features: their FIDs are on "
-                "different feature spaces."
-            )
-        if isinstance(protocol, PrecisionProtocol) and cfg.get("reference_split"):
-            raise UserError(
-                f"{protocol.name} judges generated tags: it has no real-vs-real "
-                f"reference; drop it or reference_split."
-            )
-        if isinstance(protocol, PrecisionProtocol) and not (cfg.judge or cfg.i2v_tagger):
-            raise UserError(
-                f"{protocol.name} needs a judge: judge=<folder from anime-gan "
-                f"judge-train> or i2v_tagger=<illust2vec_tag_ver200.safetensors>."
-            )
-
-
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run every protocol of ``cfg.metrics``; returns {protocol: numbers}."""
-    from anime_gan.metrics.precision_table import (
-        precision_rows,
-        write_precision_sheets,
-        write_precision_table,
-    )
-    from anime_gan.metrics.protocols import PrecisionProtocol, get_protocol
-
     protocols = [get_protocol(name) for name in cfg.metrics]  # unknown names fail before any work
     check_inputs(cfg, protocols)
     ctx, meta = build_context(cfg)
@@ -167,7 +150,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             f"illustration2vec {cfg.i2v_features}"
             if cfg.i2v_features
             else f"judge {cfg.judge_features}"
-            if cfg.get("judge_features")
+            if cfg.judge_features
             else None
         ),
         **results,
@@ -205,11 +188,7 @@ def format_numbers(values: dict[str, Any], limit: int = 6) -> str:
 
 def log_wandb(cfg: DictConfig, results: dict[str, Any]) -> None:
     """The numbers and the precision table in an offline W&B run (``wandb sync`` later)."""
-    import os
-
-    import wandb
-
-    from anime_gan.metrics.precision_table import wandb_table_rows
+    import wandb  # only when asked: W&B is slow to import
 
     os.environ.setdefault("WANDB_MODE", "offline")
     run = wandb.init(

@@ -72,26 +72,30 @@ class StatsCache:
         self.memory: dict[str, dict[str, np.ndarray]] = {}
 
     def load(self, key: str) -> dict[str, np.ndarray] | None:
-        if key in self.memory:
-            return self.memory[key]
-        if self.folder is None or not (self.folder / f"{key}.npz").is_file():
-            return None
-        with np.load(self.folder / f"{key}.npz") as data:
-            self.memory[key] = {k: data[k] for k in data.files}
-        return self.memory[key]
+        path = self.folder / f"{key}.npz" if self.folder else None
+        if key not in self.memory and path is not None and path.is_file():
+            with np.load(path) as data:
+                self.memory[key] = {k: data[k] for k in data.files}
+        return self.memory.get(key)
 
-    def save(self, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
+    def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
         """Keep in memory; write atomically (temp file + rename) so a killed run leaves no
         broken entry."""
         self.memory[key] = arrays
-        if self.folder is None:
-            return None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{key}.npz"
-        tmp = self.folder / f".{key}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        return path
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{key}.{os.getpid()}.tmp.npz"
+            np.savez(tmp, **arrays)
+            os.replace(tmp, self.folder / f"{key}.npz")
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """A hash of a file's bytes (16 hex digits): a weights file's ``fingerprint``."""
+    h = hashlib.blake2b(digest_size=8)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
@@ -102,49 +106,39 @@ def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> n
     from anime_gan.tagging.illust2vec import load_features
 
     net = load_features(path, device)
-    h = hashlib.blake2b(digest_size=8)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    net.fingerprint = h.hexdigest()
+    net.fingerprint = file_fingerprint(path)
     return net
-
-
-def check_extractor(extractor: nn.Module) -> None:
-    """The torchmetrics feature-extractor contract: ``num_features``, frozen, in eval mode."""
-    if not isinstance(getattr(extractor, "num_features", None), int):
-        raise TypeError(f"{type(extractor).__name__} has no integer num_features")
-    if extractor.training:
-        raise ValueError(f"{type(extractor).__name__} must be in eval mode (call .eval())")
-    if any(p.requires_grad for p in extractor.parameters()):
-        raise ValueError(f"{type(extractor).__name__} must be frozen (requires_grad_(False))")
 
 
 class MetricFeatures(nn.Module):
     """An extractor as torchmetrics' ``feature``: float64 features (FID and KID are computed in
     float64), and one forward pass per batch when FID and KID are fed the same images (or KID
-    a first part of them)."""
+    a first part of them). The extractor must keep the torchmetrics contract: an integer
+    ``num_features``, eval mode, frozen."""
 
     def __init__(self, extractor: nn.Module) -> None:
         super().__init__()
-        check_extractor(extractor)
+        name = type(extractor).__name__
+        if not isinstance(getattr(extractor, "num_features", None), int):
+            raise TypeError(f"{name} has no integer num_features")
+        if extractor.training:
+            raise ValueError(f"{name} must be in eval mode (call .eval())")
+        if any(p.requires_grad for p in extractor.parameters()):
+            raise ValueError(f"{name} must be frozen (requires_grad_(False))")
         self.extractor, self.num_features = extractor, int(extractor.num_features)
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        last = self._last
-        if last is not None and _is_prefix(images, last[0]):
-            return last[1][: len(images)]
+        if self._last is not None:
+            whole, features = self._last
+            # ``images`` is ``whole[:k]`` (the same memory), e.g. KID's share of a batch
+            if (
+                images.data_ptr() == whole.data_ptr()
+                and images.shape[1:] == whole.shape[1:]
+                and len(images) <= len(whole)
+                and images.stride() == whole.stride()
+            ):
+                return features[: len(images)]
         with torch.no_grad():
             self._last = images, self.extractor(images).double()
         return self._last[1]
-
-
-def _is_prefix(part: torch.Tensor, whole: torch.Tensor) -> bool:
-    """Whether ``part`` is ``whole[:k]`` (the same memory), e.g. KID's share of a batch."""
-    return (
-        part.data_ptr() == whole.data_ptr()
-        and part.shape[1:] == whole.shape[1:]
-        and len(part) <= len(whole)
-        and part.stride() == whole.stride()
-    )

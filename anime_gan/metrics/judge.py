@@ -5,6 +5,10 @@ weights are available) or :class:`TagJudge`, a small CNN trained on the dataset'
 (``anime-gan judge-train``), whose held-out precision and recall per tag are stored with it so
 that its reliability can be printed beside the generator's scores.
 
+A judge has a ``name``, a ``threshold``, the schema indices it can judge (``known_tags``), its
+own per-tag precision/recall on held-out real images (``held_out``, or None) and
+``probabilities(images)``: images NCHW in [-1, 1] -> [N, 34] tag probabilities.
+
 Verdicts follow the schema: an exclusive tag (hair color, eye color) is shown when it is the
 group's argmax; an independent tag when its probability exceeds the judge's threshold.
 """
@@ -13,35 +17,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, I2V_INDICES, NUM_TAGS, TAG_NAMES
-from anime_gan.data.transforms import nhwc_to_nchw, to_model_range
 from anime_gan.errors import UserError
+from anime_gan.metrics.context import dataset_images
+from anime_gan.metrics.features import file_fingerprint
 
 FORMAT = "anime-gan-judge"
 #: Illustration2Vec's tagging threshold for independent tags (paper 3.2); a trained judge uses 0.5.
 I2V_THRESHOLD = 0.25
-
-
-@runtime_checkable
-class Judge(Protocol):
-    """What the precision protocol needs from a judge."""
-
-    name: str
-    threshold: float
-    known_tags: tuple[int, ...]  # schema indices the judge can judge
-    held_out: dict[str, Any] | None  # its own per-tag precision/recall on held-out real images
-
-    def probabilities(self, images: Tensor) -> Tensor:
-        """Images NCHW in [-1, 1] -> [N, 34] tag probabilities."""
-        ...
 
 
 def verdicts(probs: Tensor, threshold: float) -> Tensor:
@@ -89,24 +79,21 @@ class TagJudge(nn.Module):
             "depth": self.depth,
         }
 
-    def _resize(self, images: Tensor) -> Tensor:
+    def features(self, images: Tensor) -> Tensor:
+        """Pooled features [N, num_features] (the memorization check's feature space)."""
         x = images.float()
         if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
             x = F.interpolate(
                 x, size=self.input_size, mode="bilinear", antialias=True, align_corners=False
             )
-        return x
-
-    def features(self, images: Tensor) -> Tensor:
-        """Pooled features [N, num_features] (the memorization check's feature space)."""
-        return self.body(self._resize(images))
+        return self.body(x)
 
     def forward(self, images: Tensor) -> Tensor:
         return self.head(self.features(images))
 
 
 class TrainedJudge:
-    """A :class:`TagJudge` with what it was trained on (the :class:`Judge` protocol)."""
+    """A :class:`TagJudge` with what it was trained on, as a judge."""
 
     threshold = 0.5
 
@@ -146,13 +133,12 @@ class JudgeFeatures(nn.Module):
     key is ``val/fid_judge``, never ``val/fid_i2v``.
     """
 
-    def __init__(self, model: TagJudge, fingerprint: str | None = None) -> None:
+    def __init__(self, model: TagJudge, fingerprint: str) -> None:
         super().__init__()
         self.model = model.eval().requires_grad_(False)
         self.num_features = model.num_features
         self.eval()
-        if fingerprint:
-            self.fingerprint = fingerprint  # the weights file's hash: real-set statistics cache key
+        self.fingerprint = fingerprint  # the weights file's hash: real-set statistics cache key
 
     def train(self, mode: bool = True) -> JudgeFeatures:
         return super().train(False)  # batch norm stays in eval mode: features are deterministic
@@ -164,11 +150,8 @@ class JudgeFeatures(nn.Module):
 
 def load_judge_features(folder: str | Path, device: torch.device | str = "cpu") -> JudgeFeatures:
     """The pooled features of the judge in ``folder`` (``anime-gan judge-train``) for FID."""
-    import hashlib
-
     judge = load_judge(folder, device)
-    digest = hashlib.blake2b(Path(folder, "judge.safetensors").read_bytes(), digest_size=8)
-    return JudgeFeatures(judge.model, digest.hexdigest())
+    return JudgeFeatures(judge.model, file_fingerprint(Path(folder, "judge.safetensors")))
 
 
 class I2VJudge:
@@ -187,13 +170,8 @@ class I2VJudge:
         return self.tagger(images)[:, list(I2V_INDICES)].to(images.device)
 
 
-def dataset_images(ds: FaceDataset, index: np.ndarray | slice) -> Tensor:
-    """Images of a dataset as float NCHW in [-1, 1] (the generator's range)."""
-    return to_model_range(nhwc_to_nchw(np.array(ds.images[index])))  # a copy: memmaps are read-only
-
-
 @torch.no_grad()
-def judge_probabilities(judge: Judge, ds: FaceDataset, batch_size: int = 256) -> Tensor:
+def judge_probabilities(judge: Any, ds: FaceDataset, batch_size: int = 256) -> Tensor:
     """The judge's probabilities for every image of ``ds``: [N, 34] on the CPU."""
     out = [
         judge.probabilities(dataset_images(ds, slice(s, s + batch_size))).cpu()
@@ -202,7 +180,7 @@ def judge_probabilities(judge: Judge, ds: FaceDataset, batch_size: int = 256) ->
     return torch.cat(out) if out else torch.zeros(0, NUM_TAGS)
 
 
-def held_out_report(judge: Judge, ds: FaceDataset, batch_size: int = 256) -> dict[str, Any]:
+def held_out_report(judge: Any, ds: FaceDataset, batch_size: int = 256) -> dict[str, Any]:
     """Per-tag precision, recall and support of a judge on labelled images (known entries only).
 
     Accuracy is the share of correct verdicts over all known (image, tag) entries; for each
@@ -211,17 +189,18 @@ def held_out_report(judge: Judge, ds: FaceDataset, batch_size: int = 256) -> dic
     probs = judge_probabilities(judge, ds, batch_size)
     pred = verdicts(probs, judge.threshold).numpy()
     labels, known = ds.labels.astype(bool), ds.known.astype(bool)
-    tags: dict[str, dict[str, Any]] = {}
-    for i, name in enumerate(TAG_NAMES):
-        k = known[:, i]
-        tp = int((pred[k, i] & labels[k, i]).sum())
-        predicted, support = int(pred[k, i].sum()), int(labels[k, i].sum())
-        tags[name] = {
-            "precision": tp / predicted if predicted else None,
-            "recall": tp / support if support else None,
-            "support": support,
-            "predicted": predicted,
+    tp = (pred & labels & known).sum(axis=0).tolist()
+    predicted = (pred & known).sum(axis=0).tolist()
+    support = (labels & known).sum(axis=0).tolist()
+    tags = {
+        name: {
+            "precision": tp[i] / predicted[i] if predicted[i] else None,
+            "recall": tp[i] / support[i] if support[i] else None,
+            "support": support[i],
+            "predicted": predicted[i],
         }
+        for i, name in enumerate(TAG_NAMES)
+    }
     groups = {}
     for g, idx in EXCLUSIVE_GROUPS.items():
         rows = known[:, idx].all(axis=1) & (labels[:, idx].sum(axis=1) == 1)

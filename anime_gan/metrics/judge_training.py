@@ -7,6 +7,7 @@ recall per tag, which the precision table prints beside the generator's scores.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -81,13 +82,9 @@ def train_judge(
     cosine = lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps))  # noqa: E731
     sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine)
     gen = torch.Generator().manual_seed(cfg.seed)
-    step, start, batches = 0, time.time(), iter(stream)
-    while step < cfg.steps:
-        try:
-            images, labels, known = next(batches)
-        except StopIteration:
-            batches = iter(stream)
-            continue
+    start = time.time()
+    epochs = (batch for _ in itertools.count() for batch in stream)  # a fresh order each epoch
+    for step, (images, labels, known) in zip(range(1, cfg.steps + 1), epochs):
         x = to_model_range(images.permute(0, 3, 1, 2)).to(device)
         if cfg.flip:
             flip = torch.rand(len(x), generator=gen) < 0.5
@@ -97,7 +94,6 @@ def train_judge(
         loss.backward()
         opt.step()
         sched.step()
-        step += 1
         if log_every and step % log_every == 0:
             log.info(
                 "judge step %d/%d: loss %.4f (%.1f s)",

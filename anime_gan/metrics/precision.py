@@ -4,7 +4,8 @@ For each tag: fix it true (an exclusive tag sets its whole group), draw the othe
 generation prior, generate N images (20 in the paper) with fresh noise, and count the images in
 which a judge sees the tag. The paper judged by hand; here the judge is a model
 (:mod:`anime_gan.metrics.judge`). Tags the judge cannot judge (too few labelled examples) are
-skipped and listed as such.
+skipped and listed as such. The protocol itself is
+:class:`anime_gan.metrics.protocols.PrecisionProtocol`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-from anime_gan.data.tags import NUM_TAGS, TAG_NAMES, tag_index
-from anime_gan.data.transforms import nchw_to_nhwc, to_uint8
-from anime_gan.metrics.context import EvalContext
-from anime_gan.metrics.judge import Judge, verdicts
+from anime_gan.data.tags import NUM_TAGS
+from anime_gan.metrics.judge import verdicts
 
 
 class TagPrecision(Metric):
@@ -62,44 +61,3 @@ class PrecisionResult:
     @property
     def mean(self) -> float:
         return float(np.mean(list(self.precision.values()))) if self.precision else float("nan")
-
-
-def tags_to_judge(judge: Judge, tags: list[str] | None = None) -> tuple[list[int], dict[str, str]]:
-    """Schema indices to evaluate, and the reason each skipped tag is skipped."""
-    wanted = [tag_index(t) for t in tags] if tags else list(range(NUM_TAGS))
-    known = set(judge.known_tags)
-    why = "the judge has too few labelled examples of it"
-    skipped = {TAG_NAMES[i]: why for i in wanted if i not in known}
-    return [i for i in wanted if i in known], skipped
-
-
-@torch.no_grad()
-def run_precision(
-    ctx: EvalContext, per_tag: int = 20, tags: list[str] | None = None, keep_images: bool = True
-) -> PrecisionResult:
-    """The Table 2 protocol with ``ctx.judge``; images are kept for the sheets if asked."""
-    judge: Judge = ctx.judge  # type: ignore[assignment]
-    if judge is None:
-        raise ValueError("per-label precision needs a judge")
-    indices, skipped = tags_to_judge(judge, tags)
-    metric = TagPrecision(judge.threshold).to(ctx.device)
-    result = PrecisionResult({}, skipped=skipped)
-    gen = torch.Generator().manual_seed(ctx.seed * 7919 + 17 + ctx.rank)
-    count = -(-per_tag // ctx.world_size)  # this process's share
-    for i in indices:
-        c = ctx.prior.sample(count, fixed={TAG_NAMES[i]: True}, generator=gen)
-        z = torch.randn(count, ctx.z_dim, generator=gen)
-        b, dev = ctx.batch_size, ctx.device
-        images = torch.cat(
-            [ctx.generate(z[s : s + b].to(dev), c[s : s + b].to(dev)) for s in range(0, count, b)]
-        )
-        probs = judge.probabilities(images)
-        metric.update(probs, i)
-        if keep_images:
-            name = TAG_NAMES[i]
-            result.images[name] = nchw_to_nhwc(to_uint8(images))
-            result.probs[name] = probs[:, i].cpu().numpy()
-            result.shown[name] = verdicts(probs, judge.threshold)[:, i].cpu().numpy()
-    values = metric.compute().cpu()
-    result.precision = {TAG_NAMES[i]: float(values[i]) for i in indices}
-    return result

@@ -12,7 +12,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from anime_gan.data.tags import TAGS
-from anime_gan.metrics.judge import Judge
 from anime_gan.metrics.precision import PrecisionResult
 from anime_gan.viz import contact_sheet, save_png
 
@@ -66,7 +65,7 @@ COLUMNS = (
 )
 
 
-def precision_rows(result: PrecisionResult, judge: Judge, per_tag: int) -> list[dict[str, Any]]:
+def precision_rows(result: PrecisionResult, judge: Any, per_tag: int) -> list[dict[str, Any]]:
     """One row per tag of the schema (skipped tags included, with the reason)."""
     held = (judge.held_out or {}).get("tags", {})
     rows = []
@@ -105,8 +104,8 @@ def write_precision_table(
         writer.writeheader()
         writer.writerows(rows)
     judged = [r for r in rows if r["precision"] is not None]
-    mean = np.mean([r["precision"] for r in judged]) if judged else float("nan")
-    paper_mean = np.mean([r["paper"] for r in judged]) if judged else float("nan")
+    mean = np.mean([r["precision"] for r in judged])  # a judge knows a tag: judge-train checks
+    paper_mean = np.mean([r["paper"] for r in judged])
     lines = [
         f"Per-label precision (paper Table 2): share of samples generated with the tag fixed "
         f"that the judge ({judge_name}) sees the tag in. Paper: judged by hand. Judge columns: "
@@ -120,16 +119,8 @@ def write_precision_table(
         "| held-out positives | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        lines.append(
-            "| "
-            + " | ".join(
-                _fmt(r[k])
-                for k in COLUMNS
-                if k != "group"  # the markdown table has no group column
-            )
-            + " |"
-        )
+    shown = [k for k in COLUMNS if k != "group"]  # the markdown table has no group column
+    lines += ["| " + " | ".join(_fmt(r[k]) for k in shown) + " |" for r in rows]
     (out / "precision.md").write_text("\n".join(lines) + "\n")
     return out / "precision.csv", out / "precision.md"
 

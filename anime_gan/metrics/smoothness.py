@@ -15,6 +15,8 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+from anime_gan.data.transforms import to_model_range
+
 
 class NeighbourDifference(Metric):
     """``update(images, real=...)`` with NCHW images in [-1, 1] (or uint8); ``compute()`` ->
@@ -26,25 +28,17 @@ class NeighbourDifference(Metric):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        for which in ("real", "fake"):
-            self.add_state(
-                f"{which}_sum", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum"
-            )
-            self.add_state(
-                f"{which}_count", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum"
-            )
+        # [real, fake]: sums of the absolute differences and their counts
+        self.add_state("sums", torch.zeros(2, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("counts", torch.zeros(2, dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, images: Tensor, real: bool) -> None:  # type: ignore[override]
-        x = images.float() / 127.5 - 1.0 if images.dtype == torch.uint8 else images.float()
+        x = to_model_range(images) if images.dtype == torch.uint8 else images.float()
         diff = (x[..., 1:, :] - x[..., :-1, :]).abs()
-        which = "real" if real else "fake"
-        setattr(self, f"{which}_sum", getattr(self, f"{which}_sum") + diff.sum().double())
-        setattr(self, f"{which}_count", getattr(self, f"{which}_count") + diff.numel())
+        which = 0 if real else 1
+        self.sums[which] += diff.sum().double()
+        self.counts[which] += diff.numel()
 
     def compute(self) -> dict[str, Tensor]:
-        out = {
-            w: getattr(self, f"{w}_sum") / getattr(self, f"{w}_count").clamp(min=1)
-            for w in ("real", "fake")
-        }
-        out["ratio"] = out["fake"] / out["real"].clamp(min=1e-12)
-        return out
+        real, fake = self.sums / self.counts.clamp(min=1)
+        return {"real": real, "fake": fake, "ratio": fake / real.clamp(min=1e-12)}

@@ -22,6 +22,8 @@ from torch import Tensor
 from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
+from anime_gan.data.transforms import to_model_range
+
 MIN_RESOLUTION = 16
 PATCH = 7
 _BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
@@ -47,10 +49,6 @@ def _blur(x: Tensor, gain: float = 1.0) -> Tensor:
     return F.conv2d(x, k.view(1, 1, 5, 1).repeat(c, 1, 1, 1), groups=c)
 
 
-def pyramid_down(x: Tensor) -> Tensor:
-    return _blur(x)[:, :, ::2, ::2]
-
-
 def pyramid_up(x: Tensor) -> Tensor:
     n, c, h, w = x.shape
     up = torch.zeros(n, c, 2 * h, 2 * w, dtype=x.dtype, device=x.device)
@@ -62,7 +60,7 @@ def laplacian_pyramid(images: Tensor, levels: int) -> list[Tensor]:
     """``levels`` band-pass images, finest first; the last is the low-pass remainder."""
     out, current = [], images.float()
     for _ in range(levels - 1):
-        smaller = pyramid_down(current)
+        smaller = _blur(current)[:, :, ::2, ::2]
         out.append(current - pyramid_up(smaller))
         current = smaller
     out.append(current)
@@ -100,11 +98,8 @@ def _sort_rows(x: Tensor) -> Tensor:
 def sliced_wasserstein(
     a: Tensor, b: Tensor, repeats: int, directions: int, generator: torch.Generator
 ) -> Tensor:
-    """Mean |sorted(a.u) - sorted(b.u)| over ``repeats`` x ``directions`` random unit vectors u."""
-    if a.shape != b.shape:
-        raise ValueError(
-            f"descriptor sets must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
-        )
+    """Mean |sorted(a.u) - sorted(b.u)| over ``repeats`` x ``directions`` random unit vectors u
+    (``a`` and ``b`` of the same shape)."""
     results = []
     for _ in range(repeats):
         dirs = torch.randn(directions, a.shape[1], generator=generator).to(a)
@@ -141,17 +136,17 @@ class SlicedWassersteinDistance(Metric):
         self.resolutions = pyramid_resolutions(resolution)
         self.per_image, self.directions, self.repeats = descriptors_per_image, directions, repeats
         self.seed = seed
-        self._patch_rng = self._new_rngs()
         for res in self.resolutions:
             self.add_state(f"real_{res}", [], dist_reduce_fx="cat")
             self.add_state(f"fake_{res}", [], dist_reduce_fx="cat")
+        self.reset()  # the patch generators
 
     def update(self, images: Tensor, real: bool) -> None:  # type: ignore[override]
         if images.shape[-1] != self.resolutions[0] or images.shape[-2] != self.resolutions[0]:
             raise ValueError(
                 f"expected {self.resolutions[0]} px images, got {tuple(images.shape[-2:])}"
             )
-        x = images.float() / 127.5 - 1.0 if images.dtype == torch.uint8 else images.float()
+        x = to_model_range(images) if images.dtype == torch.uint8 else images.float()
         levels = laplacian_pyramid(x, len(self.resolutions))
         for res, level in zip(self.resolutions, levels):
             which = "real" if real else "fake"
@@ -173,9 +168,8 @@ class SlicedWassersteinDistance(Metric):
         out["avg"] = torch.stack(list(out.values())).mean()
         return out
 
-    def _new_rngs(self) -> dict[str, torch.Generator]:
-        return {which: torch.Generator().manual_seed(self.seed) for which in ("real", "fake")}
-
     def reset(self) -> None:
         super().reset()
-        self._patch_rng = self._new_rngs()
+        self._patch_rng = {
+            which: torch.Generator().manual_seed(self.seed) for which in ("real", "fake")
+        }

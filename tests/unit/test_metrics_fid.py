@@ -17,7 +17,6 @@ from anime_gan.metrics.context import EvalContext
 from anime_gan.metrics.features import (
     MetricFeatures,
     StatsCache,
-    check_extractor,
     dataset_fingerprint,
     module_fingerprint,
 )
@@ -116,7 +115,6 @@ def test_result_does_not_depend_on_batch_size_and_states_add_up_across_processes
 
 
 def test_extractor_contract_is_checked():
-    check_extractor(RandomFeatures(8))
     with pytest.raises(TypeError, match="num_features"):
         MetricFeatures(nn.Linear(3, 3).requires_grad_(False).eval())
     with pytest.raises(ValueError, match="eval mode"):
@@ -190,7 +188,7 @@ def test_protocol_equals_the_former_implementation_on_the_same_features():
     values = FIDProtocol("t", 40, kid_images=40, kid_subset_size=30).run(ctx)
     index = ctx.choose_real(40, ctx.seed)
     feats_real = torch.cat([ext(x) for x in ctx.real_batches(index)])
-    fakes = ctx.fake_batches(ctx.complete_labels(index, ctx.seed), ctx.seed)
+    fakes = ctx.fake_batches(index, ctx.seed)
     feats_fake = torch.cat([ext(x) for x in fakes])
     assert values["fid"] == pytest.approx(reference_fid(feats_real, feats_fake), rel=1e-6)
     kid = reference_kid(feats_real, feats_fake, 100, 30, seed=ctx.seed)
