@@ -18,7 +18,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +152,14 @@ def year_key(year: Any) -> str:
     return UNKNOWN_YEAR if year is None else str(int(year))
 
 
+def sorted_years(keys: Iterable[str]) -> list[str]:
+    """Year keys (:func:`year_key`) ascending, the unknown year last."""
+    return sorted(keys, key=lambda k: math.inf if k == UNKNOWN_YEAR else int(k))
+
+
 def years_chart(available: Counter, passes: Sequence[str]) -> Image.Image:
     """Fig. 13: images by release year; the years the filter keeps are blue, the others grey."""
-    keys = sorted((k for k in available if k != UNKNOWN_YEAR), key=int)
-    keys += [UNKNOWN_YEAR] if UNKNOWN_YEAR in available else []
+    keys = sorted_years(available)
     colors = [BLUE if k in passes else GREY for k in keys]
     return bar_chart(
         keys,

@@ -19,8 +19,6 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-DEDUPE_MODES = ("none", "exact", "near")
-
 
 def pixel_sha256(pixels: np.ndarray) -> str:
     """SHA-256 of an image's shape and pixel bytes."""
@@ -46,38 +44,29 @@ def find_duplicates(
     ``digests`` are exact keys (e.g. :func:`pixel_sha256`); with ``hashes`` (e.g. :func:`dhash`)
     an item within ``max_distance`` bits of a kept item is a duplicate too.
     """
-    if hashes is not None and len(hashes) != len(digests):
-        raise ValueError("digests and hashes must have the same length")
-    first: dict[str, int] = {}
-    dupes: dict[int, int] = {}
     t = max(0, min(int(max_distance), 31))
     edges = [int(e) for e in np.linspace(0, 64, t + 2)]
-    chunks = list(zip(edges[:-1], edges[1:]))
+    chunks = [(lo, (1 << (hi - lo)) - 1) for lo, hi in zip(edges, edges[1:])]  # (shift, mask)
     buckets: list[dict[int, list[int]]] = [{} for _ in chunks]
+    first: dict[str, int] = {}
+    dupes: dict[int, int] = {}
     for i, digest in enumerate(digests):
         if digest in first:
             dupes[i] = first[digest]
             continue
         if hashes is not None:
-            match = _near(int(hashes[i]), hashes, chunks, buckets, t)
-            if match is not None:
-                dupes[i] = match
+            value = int(hashes[i])
+            keys = [(value >> shift) & mask for shift, mask in chunks]
+            near = [
+                j
+                for key, bucket in zip(keys, buckets)
+                for j in bucket.get(key, ())
+                if (value ^ int(hashes[j])).bit_count() <= t
+            ]
+            if near:
+                dupes[i] = min(near)
                 continue
-            for (lo, hi), bucket in zip(chunks, buckets):
-                bucket.setdefault(_chunk(int(hashes[i]), lo, hi), []).append(i)
+            for key, bucket in zip(keys, buckets):
+                bucket.setdefault(key, []).append(i)
         first[digest] = i
     return dupes
-
-
-def _chunk(value: int, lo: int, hi: int) -> int:
-    return (value >> lo) & ((1 << (hi - lo)) - 1)
-
-
-def _near(value: int, hashes: Sequence[int], chunks: list, buckets: list, t: int) -> int | None:
-    """The earliest kept item whose hash is within ``t`` bits of ``value``, if any."""
-    best = None
-    for (lo, hi), bucket in zip(chunks, buckets):
-        for j in bucket.get(_chunk(value, lo, hi), ()):
-            if (best is None or j < best) and bin(value ^ int(hashes[j])).count("1") <= t:
-                best = j
-    return best

@@ -25,6 +25,7 @@ import multiprocessing as mp
 import os
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,16 @@ from anime_gan.data.tags import NUM_TAGS
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.faces.records import crop_path, read_faces
-from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, load_index, read_rejects
+from anime_gan.faces.review import INDEX_FILE, REJECTS_FILE, Rejects, load_index, read_rejects
 from anime_gan.outputs import BUILD_REPORT, check_output
-from anime_gan.reports.dataset import UNKNOWN_YEAR, default_report_dir, write_report, year_key
-from anime_gan.trainset.dedupe import DEDUPE_MODES, dhash, find_duplicates, pixel_sha256
+from anime_gan.reports.dataset import (
+    UNKNOWN_YEAR,
+    default_report_dir,
+    sorted_years,
+    write_report,
+    year_key,
+)
+from anime_gan.trainset.dedupe import dhash, find_duplicates, pixel_sha256
 
 #: Maps uint8 images [N, R, R, 3] to features [N, D] (Illustration2Vec's encode1 for Fig. 2).
 FeatureFn = Callable[[np.ndarray], np.ndarray]
@@ -82,12 +89,17 @@ class BuildParams:
     workers: int = 0  # crop-loading processes; 0 = one per CPU core
 
     def __post_init__(self) -> None:
-        if self.untagged not in ("skip", "unlabelled"):
-            raise UserError(f"untagged={self.untagged!r} is not an option: use skip or unlabelled.")
-        if self.dedupe not in DEDUPE_MODES:
-            raise UserError(f"dedupe={self.dedupe!r} is not an option: use one of {DEDUPE_MODES}.")
-        if self.resample not in ("lanczos", "area"):
-            raise UserError(f"resample={self.resample!r} is not an option: use lanczos or area.")
+        choices = {
+            "untagged": ("skip", "unlabelled"),
+            "dedupe": ("none", "exact", "near"),
+            "resample": ("lanczos", "area"),
+        }
+        for name, options in choices.items():
+            value = getattr(self, name)
+            if value not in options:
+                raise UserError(
+                    f"{name}={value!r} is not an option: use one of {', '.join(options)}."
+                )
         if self.resolution < 4:
             raise UserError(f"resolution={self.resolution} is too small: use e.g. 64 or 128.")
 
@@ -111,15 +123,6 @@ def load_tags(path: str | Path) -> dict[str, np.ndarray]:
     return {str(k): (v[1] > 0).astype(np.uint8) for k, v in read_tags(path).items()}
 
 
-def resolve_rejects(review_dir: str | Path | None, ids: set[str]) -> tuple[set[str], list[str]]:
-    """Rejected ids from ``<review_dir>/rejects.txt``, and its entries that match no crop."""
-    if review_dir is None:
-        return set(), []
-    review_dir = Path(review_dir)
-    rejects = read_rejects(review_dir / REJECTS_FILE, load_index(review_dir / INDEX_FILE), ids)
-    return rejects.ids, rejects.unknown
-
-
 def _year_ok(year: int | None, p: BuildParams) -> bool:
     if year is None:
         return p.keep_unknown_year
@@ -131,14 +134,14 @@ def _load_crop(job: tuple[str, int, str, bool]) -> tuple[np.ndarray | None, str 
     path, resolution, resample, want_hash = job
     try:
         with Image.open(path) as im:
-            master = np.asarray(im.convert("RGB"))
+            rgb = im.convert("RGB")
     except (OSError, ValueError):
         return None, None, None
+    master, size = np.asarray(rgb), (resolution, resolution)
     if resample == "area":
-        img = cv2.resize(master, (resolution, resolution), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(master, size, interpolation=cv2.INTER_AREA)
     else:
-        size = (resolution, resolution)
-        img = np.asarray(Image.fromarray(master).resize(size, Image.Resampling.LANCZOS))
+        img = np.asarray(rgb.resize(size, Image.Resampling.LANCZOS))
     return img, pixel_sha256(master), dhash(master) if want_hash else None
 
 
@@ -150,22 +153,12 @@ def _load_all(faces_dir: Path, rows: list[dict], p: BuildParams, progress: bool)
     hashes: list[int | None] = [None] * len(rows)
     jobs = [(str(crop_path(faces_dir, row)), r, p.resample, p.dedupe == "near") for row in rows]
     workers = min(p.workers or os.cpu_count() or 1, max(len(jobs) // 64, 1))
-    bar = tqdm(total=len(jobs), desc="build", unit="img", disable=not progress)
-    if workers <= 1:
-        results = map(_load_crop, jobs)
-        pool = None
-    else:
-        pool = mp.get_context().Pool(workers)
-        results = pool.imap(_load_crop, jobs, chunksize=32)
-    try:
-        for i, (img, digest, h) in enumerate(results):
+    with mp.get_context().Pool(workers) if workers > 1 else nullcontext() as pool:
+        results = pool.imap(_load_crop, jobs, chunksize=32) if pool else map(_load_crop, jobs)
+        bar = tqdm(results, total=len(jobs), desc="build", unit="img", disable=not progress)
+        for i, (img, digest, h) in enumerate(bar):
             if img is not None:
                 images[i], digests[i], hashes[i] = img, digest, h
-            bar.update(1)
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.terminate()
     return images, digests, hashes
 
 
@@ -217,8 +210,11 @@ def build_dataset(
     if report_dir.parent != out:  # <out>/report is part of the dataset folder
         check_output(report_dir, BUILD_REPORT, inputs, option="report")
     rows = read_faces(faces_dir)
-    rejected, unknown = resolve_rejects(review_dir, {r["id"] for r in rows})
-    available = [r for r in rows if r["id"] not in rejected]
+    rejects = Rejects()
+    if review_dir is not None:
+        index = load_index(Path(review_dir) / INDEX_FILE)
+        rejects = read_rejects(Path(review_dir) / REJECTS_FILE, index, {r["id"] for r in rows})
+    available = [r for r in rows if r["id"] not in rejects.ids]
     tags = load_tags(tags_path)
     if not tags and p.untagged == "skip":
         raise UserError(
@@ -232,23 +228,35 @@ def build_dataset(
     images, digests, hashes = _load_all(faces_dir, candidates + extra, p, progress)
     means = _mean_faces(images, candidates + extra, digests, samples)
     loaded = [i for i in range(len(candidates)) if digests[i] is not None]
-    dupes = _duplicates([digests[i] for i in loaded], [hashes[i] for i in loaded], p)
-    keep = [loaded[j] for j in range(len(loaded)) if j not in dupes]
-    ds = _assemble(images, [candidates[i] for i in keep], keep, tags)
-    if not len(ds):
+    dupes: dict[int, int] = {}
+    if p.dedupe != "none":
+        near = [hashes[i] for i in loaded] if p.dedupe == "near" else None
+        dupes = find_duplicates([digests[i] for i in loaded], near, p.near_distance)
+    keep = [i for j, i in enumerate(loaded) if j not in dupes]
+    if not keep:
         raise UserError(
-            f"no image is left after the filters ({dict(counts)}, {len(rejected)} "
+            f"no image is left after the filters ({dict(counts)}, {len(rejects.ids)} "
             f"rejected): check min_year/max_year, the tags file and rejects.txt."
         )
+    for j, i in enumerate(keep):  # compacted in place: no second copy of the images
+        images[j] = images[i]
+    kept = [candidates[i] for i in keep]
+    tagged = [r["id"] in tags for r in kept]
+    ds = FaceDataset(
+        images[: len(keep)],
+        np.stack([tags.get(r["id"], np.zeros(NUM_TAGS, np.uint8)) for r in kept]),
+        np.array([[t] * NUM_TAGS for t in tagged], np.uint8),
+        [_metadata(r, t) for r, t in zip(kept, tagged)],
+    )
     stats = {
         "faces": len(rows),
-        "rejected": len(rejected),
-        "unknown_rejects": unknown,
+        "rejected": len(rejects.ids),
+        "unknown_rejects": rejects.unknown,
         "available": len(available),
         "year_filtered": counts["year"],
         "too_small": counts["small"],
         "untagged_skipped": counts["untagged"],
-        "unlabelled": int((ds.known.sum(1) == 0).sum()),
+        "unlabelled": tagged.count(False),
         "missing_crops": len(candidates) - len(loaded),
         "duplicates": len(dupes),
         "count": len(ds),
@@ -307,41 +315,19 @@ def _select(rows: list[dict], tags: dict[str, np.ndarray], p: BuildParams) -> tu
     return kept, counts
 
 
-def _duplicates(digests: list, hashes: list, p: BuildParams) -> dict[int, int]:
-    if p.dedupe == "none":
-        return {}
-    near = p.dedupe == "near"
-    return find_duplicates(digests, hashes if near else None, p.near_distance if near else 0)
-
-
-def _assemble(
-    images: np.ndarray, rows: list[dict], keep: list[int], tags: dict[str, np.ndarray]
-) -> FaceDataset:
-    """The dataset of the kept rows; ``images`` is compacted in place (no second copy)."""
-    for j, i in enumerate(keep):
-        images[j] = images[i]
-    zeros = np.zeros(NUM_TAGS, np.uint8)
-    labels = np.stack([tags.get(r["id"], zeros) for r in rows]) if rows else zeros[None][:0]
-    known = np.array([[r["id"] in tags] * NUM_TAGS for r in rows], np.uint8).reshape(-1, NUM_TAGS)
-    meta = [_metadata(r, r["id"] in tags) for r in rows]
-    return FaceDataset(images[: len(keep)], labels, known, meta)
-
-
 def _mean_faces(
     images: np.ndarray, rows: list[dict], digests: list, samples: dict[str, str]
 ) -> list[tuple[str, np.ndarray, int]]:
     """(year, mean uint8 image, count) per year, years ascending and unknown last."""
-    sums: dict[str, np.ndarray] = {}
-    n: Counter = Counter()
+    by_year: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
-        year = samples.get(row["id"])
-        if year is not None and digests[i] is not None:
-            sums[year] = sums.get(year, 0) + images[i].astype(np.float64)
-            n[year] += 1
-    order = sorted((y for y in sums if y != UNKNOWN_YEAR), key=int) + (
-        [UNKNOWN_YEAR] if UNKNOWN_YEAR in sums else []
-    )
-    return [(y, np.clip(np.rint(sums[y] / n[y]), 0, 255).astype(np.uint8), n[y]) for y in order]
+        if row["id"] in samples and digests[i] is not None:
+            by_year.setdefault(samples[row["id"]], []).append(i)
+    means = {y: images[idx].mean(0, dtype=np.float64) for y, idx in by_year.items()}
+    return [
+        (y, np.clip(np.rint(means[y]), 0, 255).astype(np.uint8), len(by_year[y]))
+        for y in sorted_years(by_year)
+    ]
 
 
 def _tsne(
@@ -353,13 +339,9 @@ def _tsne(
     rng = np.random.default_rng(p.seed)
     idx = np.sort(rng.choice(len(ds), min(p.tsne_samples, len(ds)), replace=False))
     images = np.asarray(ds.images[idx])
+    batches = [images[k : k + 64] for k in range(0, len(images), 64)]
     feats = np.concatenate(
-        [
-            np.asarray(features(images[k : k + 64]), np.float64).reshape(
-                len(images[k : k + 64]), -1
-            )
-            for k in range(0, len(images), 64)
-        ]
+        [np.asarray(features(b), np.float64).reshape(len(b), -1) for b in batches]
     )
     return tsne_2d(feats, seed=p.seed), images
 
