@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,21 +34,8 @@ from anime_gan.errors import UserError
 HYDRA_ENTRIES = (".hydra", "*.log")
 
 
-def _has_json(manifest: str, **fields: Any) -> Callable[[Path], bool]:
-    """A manifest check: ``manifest`` is a JSON object with these field values."""
-
-    def check(folder: Path) -> bool:
-        try:
-            data = json.loads((folder / manifest).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return isinstance(data, dict) and all(data.get(k) == v for k, v in fields.items())
-
-    return check
-
-
-def _exists(manifest: str) -> Callable[[Path], bool]:
-    return lambda folder: (folder / manifest).is_file()
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
 @dataclass(frozen=True)
@@ -56,28 +43,40 @@ class OutputKind:
     """What one stage writes into its folder.
 
     ``names``: glob patterns of the top-level entries the stage makes; ``manifest``: the file
-    that marks a folder as the stage's, checked by ``is_marked``; ``unmarked``: entries that may
-    exist before the manifest does (a lock file, the reject list the user writes).
+    that marks a folder as the stage's (a JSON object whose ``"format"`` is ``format``, when that
+    is given); ``unmarked``: entries that may exist before the manifest does (a lock file, the
+    reject list the user writes).
     """
 
     made_by: str  # for messages: "`anime-gan detect`"
     names: tuple[str, ...]
     manifest: str | None = None
-    is_marked: Callable[[Path], bool] | None = None
+    format: str | None = None
     unmarked: tuple[str, ...] = ()
 
     def owns(self, name: str) -> bool:
         """Whether the stage makes an entry of this name (or its ``.<name>.tmp`` on the way)."""
-        if name.startswith(".") and name.endswith(".tmp") and self.owns(name[1:-4]):
-            return True
-        return any(fnmatch.fnmatchcase(name, p) for p in (*self.names, *self.unmarked))
+        if name.startswith(".") and name.endswith(".tmp"):
+            return self.owns(name[1:-4])
+        return _matches(name, (*self.names, *self.unmarked))
+
+    def is_marked(self, folder: Path) -> bool:
+        """Whether ``folder`` holds the manifest (of this ``format``)."""
+        path = folder / str(self.manifest)
+        if self.format is None:
+            return path.is_file()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and data.get("format") == self.format
 
 
 DATASET = OutputKind(
     "`anime-gan import`, `render` or `build`",
     ("dataset.json", "images.npy", "labels.npy", "known.npy", "metadata.jsonl", "report"),
     "dataset.json",
-    _has_json("dataset.json", format="anime-gan-dataset"),
+    "anime-gan-dataset",
 )
 BUILD_REPORT = OutputKind(
     "`anime-gan build`",
@@ -91,13 +90,11 @@ BUILD_REPORT = OutputKind(
         "tsne.png",
     ),
     "report.json",
-    _exists("report.json"),
 )
 DETECT = OutputKind(
     "`anime-gan detect`",
     ("crops", "faces.jsonl", "done.jsonl", "detect.json"),
     "detect.json",
-    _exists("detect.json"),
 )
 CRAWL = OutputKind(
     "`anime-gan crawl`",
@@ -113,27 +110,25 @@ CRAWL = OutputKind(
         "*.jsonl.part",
     ),
     "manifest.jsonl",
-    _exists("manifest.jsonl"),
     unmarked=(".lock",),
 )
 TAG = OutputKind(
     "`anime-gan tag`",
     ("tags.jsonl", "tags.json", "skipped.jsonl"),
     "tags.json",
-    _has_json("tags.json", format="anime-gan-tags"),
+    "anime-gan-tags",
 )
 REVIEW = OutputKind(
     "`anime-gan review`",
     ("sheets", "index.tsv"),
     "index.tsv",
-    _exists("index.tsv"),
     unmarked=("rejects.txt",),
 )
 EXPORT = OutputKind(
     "`anime-gan export`",
     ("model.json", "*.onnx", "*.onnx.data"),
     "model.json",
-    _has_json("model.json", format="anime-gan/model"),
+    "anime-gan/model",
 )
 
 # Stages that only add files (their default ``out`` is the Hydra run folder): no manifest, but
@@ -193,7 +188,20 @@ def check_output(
     be none of them and contain none of them. Returns the folder. Creates nothing.
     """
     folder = Path(folder)
-    _check_apart(folder, inputs or {}, option)
+    for name, value in (inputs or {}).items():
+        if value is None:
+            continue
+        source = Path(value).resolve()
+        if source == folder.resolve():
+            raise UserError(
+                f"{option}={folder} is the folder given as {name}=: choose another "
+                f"folder for {option}= (nothing was changed)."
+            )
+        if folder.resolve() in source.parents:
+            raise UserError(
+                f"{option}={folder} contains {name}={value}: choose a folder "
+                f"outside it for {option}= (nothing was changed)."
+            )
     if not folder.exists():
         return folder
     if not folder.is_dir():
@@ -201,11 +209,7 @@ def check_output(
             f"{option}={folder} is a file, not a folder: choose a new folder for "
             f"{option}= (nothing was changed)."
         )
-    entries = [
-        e.name
-        for e in folder.iterdir()
-        if not any(fnmatch.fnmatchcase(e.name, p) for p in HYDRA_ENTRIES)
-    ]
+    entries = [e.name for e in folder.iterdir() if not _matches(e.name, HYDRA_ENTRIES)]
     foreign = sorted(
         n + ("/" if (folder / n).is_dir() else "") for n in entries if not kind.owns(n)
     )
@@ -217,8 +221,8 @@ def check_output(
             f"{option}={folder} already holds {shown}, which {kind.made_by} did not "
             f"make: choose a new or empty folder for {option}= (nothing was changed)."
         )
-    marked = [n for n in entries if not any(fnmatch.fnmatchcase(n, p) for p in kind.unmarked)]
-    if marked and kind.is_marked is not None and not kind.is_marked(folder):
+    marked = [n for n in entries if not _matches(n, kind.unmarked)]
+    if marked and kind.manifest is not None and not kind.is_marked(folder):
         raise UserError(
             f"{option}={folder} holds {', '.join(sorted(marked)[:3])} but no "
             f"{kind.manifest} of {kind.made_by}, so it is not that stage's folder: "
@@ -245,24 +249,6 @@ def check_output_file(
     return path
 
 
-def _check_apart(folder: Path, inputs: dict[str, str | Path], option: str) -> None:
-    out = folder.resolve()
-    for name, value in inputs.items():
-        if value is None:
-            continue
-        source = Path(value).resolve()
-        if source == out:
-            raise UserError(
-                f"{option}={folder} is the folder given as {name}=: choose another "
-                f"folder for {option}= (nothing was changed)."
-            )
-        if out in source.parents:
-            raise UserError(
-                f"{option}={folder} contains {name}={value}: choose a folder "
-                f"outside it for {option}= (nothing was changed)."
-            )
-
-
 @contextmanager
 def staged_folder(
     folder: str | Path, kind: OutputKind, inputs: dict[str, str | Path] | None = None
@@ -277,32 +263,22 @@ def staged_folder(
         staged.mkdir()
         yield staged
         check_output(folder, kind, inputs)
-        replace_folder(staged, folder)
+        if not folder.exists():
+            os.replace(staged, folder)
+            return
+        # The old output (checked above to hold only this stage's files) goes only once the new
+        # one is in place; Hydra's run files in it are carried over.
+        for entry in folder.iterdir():
+            if _matches(entry.name, HYDRA_ENTRIES):
+                os.replace(entry, staged / entry.name)
+        os.replace(folder, tmp / "old")
+        try:
+            os.replace(staged, folder)
+        except BaseException:
+            os.replace(tmp / "old", folder)
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def replace_folder(src: Path, dst: Path) -> None:
-    """Move folder ``src`` to ``dst``; an existing ``dst`` (which the caller has checked holds
-    only its own output) is removed only once ``src`` is in place. Hydra's run files in ``dst``
-    are carried over."""
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    for name in _hydra_entries(dst.iterdir()):
-        os.replace(dst / name, src / name)
-    old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-    os.replace(dst, old)
-    try:
-        os.replace(src, dst)
-    except BaseException:
-        os.replace(old, dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _hydra_entries(entries: Iterable[Path]) -> list[str]:
-    return [e.name for e in entries if any(fnmatch.fnmatchcase(e.name, p) for p in HYDRA_ENTRIES)]
 
 
 def write_json_atomic(
