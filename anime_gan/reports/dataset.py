@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,50 +27,24 @@ from PIL import Image
 
 from anime_gan.charts import BLUE, GREY, bar_chart
 from anime_gan.data.tags import GROUPS, TAG_NAMES
+from anime_gan.outputs import write_json_atomic
 from anime_gan.viz import contact_sheet, save_png
 
 #: The paper's Table 1: images per estimated tag in its dataset; approximate.
 PAPER_TABLE1: dict[str, int] = dict(
     zip(
         TAG_NAMES,
-        (
-            4991,
-            6659,
-            4842,
-            3289,
-            2486,
-            2972,
-            1115,
-            2417,
-            987,
-            573,
-            699,
-            168,
-            57,
-            16562,
-            1403,
-            5360,
-            1683,
-            8861,
-            4926,
-            5583,
-            4192,
-            1403,
-            5360,
-            1683,
-            8861,
-            4926,
-            5583,
-            4192,
-            4442,
-            1700,
-            319,
-            193,
-            990,
-            49,
+        map(
+            int,
+            """
+            4991 6659 4842 3289 2486 2972 1115 2417 987 573 699 168 57
+            16562 1403 5360 1683 8861
+            4926 5583 4192 1403 5360 1683
+            8861 4926 5583 4192 4442 1700 319 193 990 49
+            """.split(),
         ),
     )
-)
+)  # one line per tag group; the paper's table repeats some counts
 GROUP_COLORS = {
     "hair_color": "#d6604d",
     "hair_style": "#4272c4",
@@ -137,15 +110,11 @@ def default_report_dir(dataset: str | Path) -> Path:
 def report_figures(report_dir: str | Path) -> list[Path]:
     """The figures of a report folder in the order report.json lists them; [] when there is
     no report."""
-    index = Path(report_dir) / "report.json"
-    if not index.is_file():
+    folder = Path(report_dir)
+    if not (folder / "report.json").is_file():
         return []
-    files = json.loads(index.read_text(encoding="utf-8")).get("files", [])
-    return [
-        Path(report_dir) / f
-        for f in files
-        if f.endswith(".png") and (Path(report_dir) / f).is_file()
-    ]
+    files = json.loads((folder / "report.json").read_text(encoding="utf-8")).get("files", [])
+    return [folder / f for f in files if f.endswith(".png") and (folder / f).is_file()]
 
 
 def year_key(year: Any) -> str:
@@ -183,20 +152,6 @@ def edge_histogram(edges: Sequence[int], bins: int = 30) -> tuple[list[int], lis
     n = (hi - start) // width + 1
     counts = np.bincount((np.asarray(edges, np.int64) - start) // width, minlength=n)
     return [start + i * width for i in range(n)], [int(c) for c in counts], width
-
-
-def mean_faces_strip(means: Sequence[tuple[str, np.ndarray, int]], cell: int) -> Image.Image:
-    """Fig. 6: the average crop of each release year with its year and sample count."""
-    images = np.stack([m for _, m, _ in means])
-    captions = [f"{y} (n={n})" for y, _, n in means]
-    return contact_sheet(
-        images,
-        captions,
-        ncol=min(len(means), 8),
-        cell=cell,
-        caption_lines=1,
-        title="Average face per release year (Fig. 6)",
-    )
 
 
 def tsne_map(
@@ -246,14 +201,27 @@ def write_report(
         out / "short_edge.png",
     )
     files = ["report.json", "tags.md", "tags.png", "years.png", "short_edge.png"]
-    if means:
-        strip = mean_faces_strip(means, cell=max(96, means[0][1].shape[0]))
+    if means:  # Fig. 6: the average crop of each release year, with its sample count
+        strip = contact_sheet(
+            np.stack([m for _, m, _ in means]),
+            [f"{y} (n={n})" for y, _, n in means],
+            ncol=min(len(means), 8),
+            cell=max(96, means[0][1].shape[0]),
+            caption_lines=1,
+            title="Average face per release year (Fig. 6)",
+        )
         save_png(strip, out / "mean_faces.png")
         files.append("mean_faces.png")
     if tsne is not None:
         save_png(tsne_map(*tsne), out / "tsne.png")
         files.append("tsne.png")
-    edges = np.asarray(short_edges, dtype=np.float64)
+    short_edge = {"bin_width": width, "bins": starts, "counts": hist}
+    if len(short_edges):
+        short_edge.update(
+            min=int(min(short_edges)),
+            median=float(np.median(short_edges)),
+            max=int(max(short_edges)),
+        )
     report = {
         **stats,
         "tags": counts,
@@ -261,33 +229,10 @@ def write_report(
             "available": dict(sorted(years_available.items())),
             "passing": list(years_passing),
         },
-        "short_edge": {
-            "bin_width": width,
-            "bins": starts,
-            "counts": hist,
-            **(
-                {
-                    "min": int(edges.min()),
-                    "median": float(np.median(edges)),
-                    "max": int(edges.max()),
-                }
-                if len(edges)
-                else {}
-            ),
-        },
+        "short_edge": short_edge,
         "mean_faces": {y: n for y, _, n in means},
         "tsne": None if tsne is None else {"images": int(len(tsne[0]))},
         "files": files,
     }
-    tmp = out / ".report.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2, default=_jsonable), encoding="utf-8")
-    os.replace(tmp, out / "report.json")
+    write_json_atomic(out / "report.json", report, default=lambda obj: obj.item())  # numpy scalars
     return report
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
-    raise TypeError(type(obj).__name__)
