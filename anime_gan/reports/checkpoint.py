@@ -15,7 +15,6 @@ one folder with an ``index.md``.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -34,8 +33,6 @@ from anime_gan.metrics.protocols import FIDProtocol, PrecisionProtocol, SWDProto
 from anime_gan.metrics.swd import SlicedWassersteinDistance
 from anime_gan.outputs import REPORT, check_output
 from anime_gan.viz import save_png
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,8 +65,9 @@ def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[st
     """Figs. 7, 8, 9, 15 and tag sweeps; returns markdown lines."""
     _, sheet = figures.samples_sheet(sampler, 16, None, opts.seed)
     save_png(sheet, out / "fig7_samples.png")
-    fig8 = figures.random_tags_grid(sampler, 6, 8, opts.seed)
-    save_png(fig8, out / "fig8_fixed_noise_random_tags.png")
+    save_png(
+        figures.random_tags_grid(sampler, 6, 8, opts.seed), out / "fig8_fixed_noise_random_tags.png"
+    )
     save_png(figures.fixed_tags_grid(sampler, None, 8, opts.seed), out / "fig9_fixed_tags.png")
     strip, frames = figures.interpolation(sampler, 4, 8, None, opts.seed)
     save_png(strip, out / "fig15_interpolation.png")
@@ -208,8 +206,10 @@ def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]
     from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
 
     if opts.i2v_tagger and not opts.judge:
-        how = "Judge: Illustration2Vec's tagger (threshold 0.25)."
-        return load_i2v_judge(opts.i2v_tagger), [how, ""]
+        return load_i2v_judge(opts.i2v_tagger), [
+            "Judge: Illustration2Vec's tagger (threshold 0.25).",
+            "",
+        ]
     if opts.judge:
         judge = load_judge(opts.judge)
         how = f"Judge: {opts.judge}."
@@ -249,8 +249,7 @@ def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) 
 
     result = protocol.result(ctx)
     rows = precision_rows(result, ctx.judge, protocol.per_tag)  # type: ignore[arg-type]
-    name = ctx.judge.name  # type: ignore[union-attr]
-    _, md = write_precision_table(rows, out / "precision", name)
+    _, md = write_precision_table(rows, out / "precision", ctx.judge.name)  # type: ignore[union-attr]
     write_precision_sheets(result, out / "precision")
     return [
         "## Per-label precision (Table 2)",
@@ -268,7 +267,8 @@ def build_report(opts: ReportOptions) -> Path:
     start = time.time()
     out = check_output(opts.out, REPORT)
     out.mkdir(parents=True, exist_ok=True)
-    get_protocol(opts.precision)  # names are checked before any work
+    precision = get_protocol(opts.precision)  # the name is checked before any work
+    assert isinstance(precision, PrecisionProtocol)
     sampler = Sampler.from_checkpoint(opts.ckpt, device=opts.device, batch_size=opts.batch_size)
     real = load_dataset(opts.data)
     judge, judge_lines = judge_for_report(opts, out)
@@ -278,26 +278,23 @@ def build_report(opts: ReportOptions) -> Path:
         sampler.z_dim,
         sampler.prior,
         real,
-        device=torch.device("cpu"),
         batch_size=opts.batch_size,
         seed=opts.seed,
         judge=judge,
         cache=StatsCache(opts.cache_dir),
         extractor=extractor,
     )
-    meta = sampler.meta
     lines = [
         f"# Report: {opts.ckpt}",
         "",
-        f"Iteration {meta.get('iteration')}; generator {meta.get('generator_config')}; "
+        f"Iteration {sampler.meta.get('iteration')}; generator "
+        f"{sampler.meta.get('generator_config')}; "
         f"dataset {opts.data} ({len(real)} images, {real.resolution} px).",
         "",
     ]
     lines += figures_section(sampler, opts, out)
     lines += quality_section(ctx, opts, out)
-    protocol = get_protocol(opts.precision)
-    assert isinstance(protocol, PrecisionProtocol)
-    lines += precision_section(ctx, protocol, out) + judge_lines
+    lines += precision_section(ctx, precision, out) + judge_lines
     spaces: dict[str, tuple[str, FeatureFn | None]] = {"pixels": ("pixel RMS", None)}
     if hasattr(judge, "features"):
         spaces["judge"] = ("judge feature", judge.features)  # type: ignore[attr-defined]
