@@ -20,9 +20,8 @@ from PIL import Image
 
 from anime_gan.viz import save_png
 
-Color = str  # any matplotlib colour: "#4272c4", "tab:blue", "grey"
-BLUE: Color = "#4272c4"
-GREY: Color = "#bebebe"
+BLUE = "#4272c4"  # colours: anything matplotlib reads ("tab:blue", "grey")
+GREY = "#bebebe"
 DPI = 100
 
 
@@ -43,8 +42,8 @@ def bar_chart(
     title: str,
     xlabel: str = "",
     ylabel: str = "",
-    colors: Sequence[Color] | None = None,
-    legend: Sequence[tuple[str, Color]] = (),
+    colors: Sequence[str] | None = None,
+    legend: Sequence[tuple[str, str]] = (),
     horizontal: bool = False,
     value_labels: bool = True,
 ) -> Image.Image:
@@ -55,11 +54,7 @@ def bar_chart(
     def paint(fig: Figure, axes: list[Axes]) -> None:
         ax = axes[0]
         at = np.arange(len(labels))
-        bars = (
-            ax.barh(at, values, color=colors or BLUE)
-            if horizontal
-            else ax.bar(at, values, color=colors or BLUE)
-        )
+        bars = (ax.barh if horizontal else ax.bar)(at, values, color=colors or BLUE)
         if horizontal:
             ax.set_yticks(at, labels, fontsize=8)
             ax.invert_yaxis()
@@ -76,10 +71,17 @@ def bar_chart(
     return draw(size, 1, paint)
 
 
-def line_chart(
-    points: Sequence[tuple[int, float]], title: str, ylabel: str, xlabel: str = "iteration"
-) -> Image.Image:
-    """A metric over training iterations (the paper's Fig. 10), one marker per value."""
+def save_curve(
+    points: Sequence[tuple[int, float]], folder: str | Path, name: str, title: str, ylabel: str
+) -> Path:
+    """A metric over training iterations (the paper's Fig. 10), one marker per value, as
+    ``<folder>/<name>.png``, and its values as ``<folder>/<name>.csv``; returns the PNG."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["iteration", ylabel])
+        writer.writerows(points)
 
     def paint(fig: Figure, axes: list[Axes]) -> None:
         ax = axes[0]
@@ -88,20 +90,7 @@ def line_chart(
         else:
             ax.text(0.5, 0.5, "no values yet", ha="center", color="grey", transform=ax.transAxes)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        ax.set(title=title, xlabel="iteration", ylabel=ylabel)
         ax.grid(color="#e4e4e4")
 
-    return draw((560, 340), 1, paint)
-
-
-def save_curve(
-    points: Sequence[tuple[int, float]], folder: str | Path, name: str, title: str, ylabel: str
-) -> Path:
-    """``<folder>/<name>.png`` (:func:`line_chart`) and ``<folder>/<name>.csv``; returns the PNG."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{name}.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["iteration", ylabel])
-        writer.writerows(points)
-    return save_png(line_chart(points, title, ylabel), folder / f"{name}.png")
+    return save_png(draw((560, 340), 1, paint), folder / f"{name}.png")

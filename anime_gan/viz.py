@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,8 +18,8 @@ def image_grid(
     """Tile uint8 [N, H, W, 3] images into one uint8 [rows*H, ncol*W, 3] picture."""
     images = np.asarray(images)
     n, h, w, _ = images.shape
-    ncol = ncol or int(math.ceil(math.sqrt(n)))
-    nrow = int(math.ceil(n / ncol))
+    ncol = ncol or math.ceil(math.sqrt(n))
+    nrow = math.ceil(n / ncol)
     grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad, 3), fill, dtype=np.uint8)
     for i, img in enumerate(images):
         r, c = divmod(i, ncol)
@@ -31,8 +32,7 @@ def labelled_grid(
     images: np.ndarray, ncol: int, row_labels: list[str], scale: int = 1
 ) -> Image.Image:
     """A grid with a text label at the left of each row."""
-    grid = image_grid(images, ncol=ncol)
-    img = Image.fromarray(grid)
+    img = Image.fromarray(image_grid(images, ncol=ncol))
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     margin = 80
@@ -61,8 +61,7 @@ def contact_sheet(
     images = np.asarray(images)
     font = ImageFont.load_default()
     line_h, cap_w = 11, cell + 40
-    n = len(images)
-    nrow = int(math.ceil(n / ncol))
+    nrow = math.ceil(len(images) / ncol)
     top = 16 if title else 0
     cell_h = cell + caption_lines * line_h + 6
     sheet = Image.new("RGB", (ncol * cap_w + 4, top + nrow * cell_h + 4), "white")
@@ -76,20 +75,11 @@ def contact_sheet(
             (cell, cell), Image.NEAREST if img.shape[0] < cell else Image.LANCZOS
         )
         sheet.paste(tile, (x + (cap_w - cell) // 2 - 2, y))
-        for j, text in enumerate(_wrap(cap, cap_w // 6)[:caption_lines]):
+        words = " ".join(cap.replace(",", ", ").split())  # tag lists wrap after their commas
+        wrapped = textwrap.wrap(words, cap_w // 6, break_long_words=False, break_on_hyphens=False)
+        for j, text in enumerate(wrapped[:caption_lines]):
             draw.text((x, y + cell + 2 + j * line_h), text, fill="black", font=font)
     return sheet
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, cur = [], ""
-    for word in text.replace(",", ", ").split():
-        if cur and len(cur) + 1 + len(word) > width:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = f"{cur} {word}".strip()
-    return lines + ([cur] if cur else [])
 
 
 def save_png(image: Image.Image | np.ndarray, path: str | Path) -> Path:
