@@ -18,7 +18,6 @@ from PIL import Image
 DEFAULT_MAX_PIXELS = 89_478_485
 #: Larger image files or archive members are not read (no illustration comes near).
 DEFAULT_MAX_BYTES = 100_000_000
-_CHUNK = 1 << 20
 
 
 class TooLarge(ValueError):
@@ -40,7 +39,7 @@ def read_capped(
     """The whole of ``stream`` if it holds at most ``max_bytes``, else :class:`TooLarge`; never
     reads more than ``max_bytes + 1`` bytes, whatever size a header claims."""
     parts, total = [], 0
-    while chunk := stream.read(min(_CHUNK, max_bytes + 1 - total)):
+    while chunk := stream.read(min(1 << 20, max_bytes + 1 - total)):
         parts.append(chunk)
         total += len(chunk)
         if total > max_bytes:

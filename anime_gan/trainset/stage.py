@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,9 @@ def illust2vec_features(weights: str | Path, device: str = "auto") -> FeatureFn:
 
     net = load_features(weights, resolve_device(device))
 
+    @torch.no_grad()
     def features(images: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return net(images).float().cpu().numpy()
+        return net(images).float().cpu().numpy()
 
     return features
 
@@ -117,8 +118,7 @@ def load_tags(path: str | Path) -> dict[str, np.ndarray]:
     every row). A missing file is an empty mapping."""
     from anime_gan.tagging.tagger import read_tags  # torch: imported only when there are tags
 
-    path = Path(path)
-    if not path.exists():
+    if not Path(path).exists():
         return {}
     return {str(k): (v[1] > 0).astype(np.uint8) for k, v in read_tags(path).items()}
 
@@ -129,9 +129,10 @@ def _year_ok(year: int | None, p: BuildParams) -> bool:
     return (p.min_year is None or year >= p.min_year) and (p.max_year is None or year <= p.max_year)
 
 
-def _load_crop(job: tuple[str, int, str, bool]) -> tuple[np.ndarray | None, str | None, int | None]:
+def _load_crop(
+    path: str, resolution: int, resample: str, want_hash: bool
+) -> tuple[np.ndarray | None, str | None, int | None]:
     """One crop at the training resolution, with the SHA-256 and dHash of its master pixels."""
-    path, resolution, resample, want_hash = job
     try:
         with Image.open(path) as im:
             rgb = im.convert("RGB")
@@ -151,11 +152,12 @@ def _load_all(faces_dir: Path, rows: list[dict], p: BuildParams, progress: bool)
     images = np.zeros((len(rows), r, r, 3), np.uint8)
     digests: list[str | None] = [None] * len(rows)
     hashes: list[int | None] = [None] * len(rows)
-    jobs = [(str(crop_path(faces_dir, row)), r, p.resample, p.dedupe == "near") for row in rows]
-    workers = min(p.workers or os.cpu_count() or 1, max(len(jobs) // 64, 1))
+    paths = [str(crop_path(faces_dir, row)) for row in rows]
+    load = partial(_load_crop, resolution=r, resample=p.resample, want_hash=p.dedupe == "near")
+    workers = min(p.workers or os.cpu_count() or 1, max(len(paths) // 64, 1))
     with mp.get_context().Pool(workers) if workers > 1 else nullcontext() as pool:
-        results = pool.imap(_load_crop, jobs, chunksize=32) if pool else map(_load_crop, jobs)
-        bar = tqdm(results, total=len(jobs), desc="build", unit="img", disable=not progress)
+        results = pool.imap(load, paths, chunksize=32) if pool else map(load, paths)
+        bar = tqdm(results, total=len(paths), desc="build", unit="img", disable=not progress)
         for i, (img, digest, h) in enumerate(bar):
             if img is not None:
                 images[i], digests[i], hashes[i] = img, digest, h
