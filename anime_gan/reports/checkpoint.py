@@ -63,8 +63,7 @@ class ReportOptions:
 
 def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[str]:
     """Figs. 7, 8, 9, 15 and tag sweeps; returns markdown lines."""
-    _, sheet = figures.samples_sheet(sampler, 16, None, opts.seed)
-    save_png(sheet, out / "fig7_samples.png")
+    save_png(figures.samples_sheet(sampler, 16, None, opts.seed)[1], out / "fig7_samples.png")
     save_png(
         figures.random_tags_grid(sampler, 6, 8, opts.seed), out / "fig8_fixed_noise_random_tags.png"
     )
@@ -216,11 +215,10 @@ def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]
     else:
         dm = FaceDataModule(opts.data, val_fraction=opts.val_fraction, split_seed=opts.split_seed)
         dm.setup()
-        model = TagJudge(dm.train_set.resolution, channels=16)  # type: ignore[union-attr]
         judge = train_judge(
             dm.train_set,
             dm.val_set,
-            model,  # type: ignore[arg-type]
+            TagJudge(dm.train_set.resolution, channels=16),  # type: ignore[union-attr,arg-type]
             JudgeTraining(steps=opts.judge_steps, seed=opts.seed),
         )
         judge.name = f"a judge trained now on {opts.data}"

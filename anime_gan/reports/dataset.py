@@ -185,10 +185,9 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("tsne.png", "mean_faces.png"):
         (out / stale).unlink(missing_ok=True)
-    total = len(labels)
     counts = tag_counts(labels, known)
-    (out / "tags.md").write_text(tags_markdown(counts, total), encoding="utf-8")
-    save_png(tags_chart(counts, total), out / "tags.png")
+    (out / "tags.md").write_text(tags_markdown(counts, len(labels)), encoding="utf-8")
+    save_png(tags_chart(counts, len(labels)), out / "tags.png")
     save_png(years_chart(years_available, years_passing), out / "years.png")
     starts, hist, width = edge_histogram(short_edges)
     save_png(
@@ -204,7 +203,7 @@ def write_report(
     )
     files = ["report.json", "tags.md", "tags.png", "years.png", "short_edge.png"]
     if means:  # Fig. 6: the average crop of each release year, with its sample count
-        strip = contact_sheet(
+        sheet = contact_sheet(
             np.stack([m for _, m, _ in means]),
             [f"{y} (n={n})" for y, _, n in means],
             ncol=min(len(means), 8),
@@ -212,7 +211,7 @@ def write_report(
             caption_lines=1,
             title="Average face per release year (Fig. 6)",
         )
-        save_png(strip, out / "mean_faces.png")
+        save_png(sheet, out / "mean_faces.png")
         files.append("mean_faces.png")
     if tsne is not None:
         save_png(tsne_map(*tsne), out / "tsne.png")

@@ -170,11 +170,11 @@ def _sample_mean_faces(rows: list[dict], n: int, seed: int) -> dict[str, str]:
     for row in rows:
         by_year.setdefault(year_key(row.get("year")), []).append(row["id"])
     rng = np.random.default_rng(seed)
-    chosen = {}
-    for year, ids in by_year.items():
-        for face_id in rng.choice(ids, n, replace=False) if len(ids) > n else ids:
-            chosen[str(face_id)] = year
-    return chosen
+    return {
+        str(face_id): year
+        for year, ids in by_year.items()
+        for face_id in (rng.choice(ids, n, replace=False) if len(ids) > n else ids)
+    }
 
 
 def _metadata(row: dict[str, Any], tagged: bool) -> dict[str, Any]:
