@@ -48,8 +48,7 @@ def bar_chart(
     value_labels: bool = True,
 ) -> Image.Image:
     """Bars over categories: vertical (years, a histogram) or horizontal (one row per tag)."""
-    height = 80 + 18 * len(labels) if horizontal else 480
-    size = (820 if horizontal else 900, height)
+    size = (820, 80 + 18 * len(labels)) if horizontal else (900, 480)
 
     def paint(fig: Figure, axes: list[Axes]) -> None:
         ax = axes[0]
