@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 
@@ -49,8 +49,6 @@ def decode_face(
     more than ``max_pixels`` is refused from its header, before it is decoded."""
     if not data:
         raise DecodeError("empty", "zero bytes")
-    if ImageFile.LOAD_TRUNCATED_IMAGES:  # a truncated file must be skipped, not half-grey
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must be False while importing")
     try:
         image = Image.open(io.BytesIO(data))
         check_pixels(image, max_pixels)
@@ -63,35 +61,29 @@ def decode_face(
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as e:
         reason = "truncated" if "truncated" in str(e).lower() else "corrupt"
         raise DecodeError(reason, str(e)) from None
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise DecodeError("corrupt", f"size {width}x{height}")
-    rgb, converted_from = to_rgb(image)
+    rgb, converted_from = to_rgb(image)  # Pillow refuses a width or height of 0 on opening
     pixels = np.asarray(square_resize(rgb, resolution, crop))
-    return DecodedImage(pixels, width, height, converted_from)
+    return DecodedImage(pixels, *image.size, converted_from)
 
 
 def to_rgb(image: Image.Image) -> tuple[Image.Image, str | None]:
-    """Any Pillow mode -> RGB, and the original mode when a conversion was needed."""
+    """Any Pillow mode -> RGB, and the original mode when a conversion was needed.
+
+    Alpha (``RGBA``, ``LA``, ``PA``, ...) and a palette entry or grey level marked transparent
+    (``P``/``L`` with ``transparency``, reported as ``"P+transparency"``) are composited on white;
+    integer and float greys are rescaled; every other mode is Pillow's plain conversion.
+    """
     mode = image.mode
     if mode == "RGB":
         return image, None
-    if mode == "P" or mode == "PA":
-        if mode == "PA" or "transparency" in image.info:
-            return _on_white(image.convert("RGBA")), f"{mode}+transparency"
-        return image.convert("RGB"), mode
-    if mode in ("RGBA", "LA", "RGBa", "La"):
-        return _on_white(image.convert("RGBA")), mode
-    if mode.startswith("I") or mode.startswith("F"):
+    if mode.startswith(("I", "F")):
         return Image.fromarray(_grey_to_uint8(image)).convert("RGB"), mode
-    if mode == "L" and "transparency" in image.info:  # grey with one transparent grey level
-        return _on_white(image.convert("RGBA")), "L+transparency"
-    return image.convert("RGB"), mode  # L, 1, CMYK, YCbCr, LAB, HSV, RGBX, ...
-
-
-def _on_white(rgba: Image.Image) -> Image.Image:
-    background = Image.new("RGBA", rgba.size, (*WHITE, 255))
-    return Image.alpha_composite(background, rgba).convert("RGB")
+    keyed = mode in ("P", "L") and "transparency" in image.info
+    label = f"{mode}+transparency" if keyed or mode == "PA" else mode
+    if keyed or mode.endswith(("A", "a")):
+        background = Image.new("RGBA", image.size, (*WHITE, 255))
+        return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB"), label
+    return image.convert("RGB"), label  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX, ...
 
 
 def _grey_to_uint8(image: Image.Image) -> np.ndarray:
@@ -102,7 +94,7 @@ def _grey_to_uint8(image: Image.Image) -> np.ndarray:
     ``F`` is 0-1 when no value exceeds 1, else 0-255 (clipped).
     """
     values = np.asarray(image, dtype=np.float64)
-    peak = float(values.max()) if values.size else 0.0
+    peak = values.max()
     if image.mode.startswith("I;16") or (image.mode.startswith("I") and peak > 255):
         values = values / 257.0
     elif image.mode.startswith("F") and peak <= 1.0:
@@ -118,13 +110,11 @@ def square_resize(image: Image.Image, resolution: int, crop: str = "center") -> 
             side = min(width, height)
             left, top = (width - side) // 2, (height - side) // 2
             image = image.crop((left, top, left + side, top + side))
-        elif crop == "pad":
+        else:  # "pad"; import_images checks crop
             side = max(width, height)
             canvas = Image.new("RGB", (side, side), WHITE)
             canvas.paste(image, ((side - width) // 2, (side - height) // 2))
             image = canvas
-        else:
-            raise ValueError(f"crop must be one of {CROP_MODES}, got {crop!r}")
     if image.size != (resolution, resolution):
         image = image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return image
