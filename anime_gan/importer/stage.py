@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,6 @@ from anime_gan.data.tags import NUM_TAGS
 from anime_gan.errors import UserError
 from anime_gan.importer import tags_csv
 from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
-from anime_gan.importer.parallel import ordered_map
 from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource, is_image_name
 from anime_gan.importer.tags_csv import EXAMPLES, format_counts
 from anime_gan.importer.years import (
@@ -230,7 +231,6 @@ def _decode_all(
     kept: list[tuple[int, int, int]] = []
     skipped: dict[str, list[str]] = {}
     converted: Counter[str] = Counter()
-    reshaped = upscaled = 0
 
     def work(rel: str) -> Any:  # a DecodedImage, or the DecodeError that skips the file
         try:
@@ -244,31 +244,45 @@ def _decode_all(
         except DecodeError as e:
             return e
 
-    bar = tqdm(
-        total=len(paths),
-        desc=f"import {src.path.name}",
+    results = tqdm(
+        _in_order(work, paths, max(workers, 1)),
+        f"import {src.path.name}",
+        len(paths),
         unit="img",
         disable=not progress,
         mininterval=0.5,
     )
-    with bar:
-        for position, result in enumerate(ordered_map(work, paths, workers)):
-            bar.update()
-            if isinstance(result, DecodeError):
-                skipped.setdefault(result.reason, []).append(paths[position])
-                continue
-            images[len(kept)] = result.pixels
-            kept.append((position, result.width, result.height))
-            if result.converted_from:
-                converted[result.converted_from] += 1
-            reshaped += result.width != result.height
-            upscaled += min(result.width, result.height) < resolution
+    for position, result in enumerate(results):
+        if isinstance(result, DecodeError):
+            skipped.setdefault(result.reason, []).append(paths[position])
+            continue
+        images[len(kept)] = result.pixels
+        kept.append((position, result.width, result.height))
+        if result.converted_from:
+            converted[result.converted_from] += 1
     report["skipped"] = {r: len(skipped[r]) for r in SKIP_REASONS if r in skipped}
     report["skipped_examples"] = {r: skipped[r][:EXAMPLES] for r in SKIP_REASONS if r in skipped}
     report["converted"] = dict(sorted(converted.items()))
-    report["cropped" if crop == "center" else "padded"] = reshaped
-    report["upscaled"] = upscaled
+    report["cropped" if crop == "center" else "padded"] = sum(w != h for _, w, h in kept)
+    report["upscaled"] = sum(min(w, h) < resolution for _, w, h in kept)
     return images[: len(kept)], kept
+
+
+def _in_order(work: Callable[[str], Any], paths: list[str], workers: int) -> Iterator[Any]:
+    """``map(work, paths)`` on ``workers`` threads (Pillow releases the GIL while it decodes and
+    resizes), in order. At most ``8 * workers`` files are in flight, so an error or Ctrl-C stops
+    the import soon and drops the work still queued."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="anime-gan")
+    pending: deque[Future[Any]] = deque()
+    try:
+        for rel in paths:
+            pending.append(pool.submit(work, rel))
+            if len(pending) >= 8 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _label(
