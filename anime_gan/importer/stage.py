@@ -38,13 +38,7 @@ from anime_gan.importer import tags_csv
 from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
 from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource
 from anime_gan.importer.tags_csv import EXAMPLES, format_counts
-from anime_gan.importer.years import (
-    DEFAULT_YEAR_REGEX,
-    compile_year_regex,
-    count_years,
-    filter_years,
-    parse_year,
-)
+from anime_gan.importer.years import DEFAULT_YEAR_REGEX, count_years, select_years
 from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
 
 log = logging.getLogger(__name__)
@@ -86,7 +80,6 @@ def import_images(
     if out is not None:  # refused now rather than after the whole import
         check_dataset_output(out, {"source": source})
     source = Path(source)
-    year_pattern = compile_year_regex(year_regex)
     report: dict[str, Any] = {"source": str(source), "resolution": resolution, "crop": crop}
     warnings: list[str] = []
     if resolution & (resolution - 1):
@@ -108,8 +101,7 @@ def import_images(
                     f"; point source= at a folder or a zip of images."
                 )
             table, csv_dir = tags_csv.load_tags(src, tags_csv_path, report, warnings)
-            years = [parse_year(posixpath.basename(p), year_pattern) for p in paths]
-            selected = filter_years(years, min_year, year_regex, report, warnings)
+            years, selected = select_years(paths, year_regex, min_year, report, warnings)
             images, kept = _decode_all(
                 src, paths, selected, resolution, crop, workers, progress, report, max_pixels
             )

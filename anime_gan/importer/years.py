@@ -25,60 +25,55 @@ def count_years(years: list[int | None], index: Iterable[int]) -> dict[str, int]
     return {"with_year": with_year, "without_year": len(chosen) - with_year}
 
 
-def compile_year_regex(year_regex: str | None) -> re.Pattern[str] | None:
-    """The compiled ``year_regex`` (None: no years); a bad pattern is one sentence."""
-    if not year_regex:
-        return None
+def select_years(
+    paths: list[str],
+    year_regex: str | None,
+    min_year: int | None,
+    report: dict[str, Any],
+    warnings: list[str],
+) -> tuple[list[int | None], list[int]]:
+    """The year of each path (None: not in its name) and the indices of those that ``min_year``
+    keeps (an unknown year is not kept); a bad pattern is one sentence."""
     try:
-        return re.compile(year_regex)
+        pattern = re.compile(year_regex) if year_regex else None
     except re.error as e:
         raise UserError(
             f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
             f"fix it or set year_regex=null."
         ) from None
-
-
-def parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
-    """The year in a file's stem: ``pattern``'s group 1 (or whole match) when it is all digits."""
-    match = pattern.search(posixpath.splitext(name)[0]) if pattern else None
-    if match is None:
-        return None
-    text = match.group(1) if match.groups() else match.group(0)
-    return int(text) if text and text.isdigit() else None
-
-
-def filter_years(
-    years: list[int | None],
-    min_year: int | None,
-    year_regex: str | None,
-    report: dict[str, Any],
-    warnings: list[str],
-) -> list[int]:
-    """Indices of the images kept by ``min_year`` (an unknown year is not kept)."""
-    with_year = sum(y is not None for y in years)
-    report["years"] = {"year_regex": year_regex, **count_years(years, range(len(years)))}
+    years = [_parse_year(posixpath.basename(p), pattern) for p in paths]
+    counts = count_years(years, range(len(years)))
+    report["years"] = {"year_regex": year_regex, **counts}
     if min_year is None:
-        return list(range(len(years)))
-    if with_year == 0:
+        return years, list(range(len(years)))
+    if not counts["with_year"]:
         raise UserError(
             f"min_year={min_year} was given but no file name matches year_regex={year_regex!r}: "
             f"set year_regex to match your file names or drop min_year."
         )
-    selected = [i for i, y in enumerate(years) if y is not None and y >= int(min_year)]
-    removed_old = sum(y is not None and y < int(min_year) for y in years)
+    selected = [i for i, y in enumerate(years) if y is not None and y >= min_year]
     report["years"].update(
-        min_year=int(min_year),
-        removed_before_min_year=removed_old,
-        removed_without_year=len(years) - with_year,
+        min_year=min_year,
+        removed_before_min_year=counts["with_year"] - len(selected),
+        removed_without_year=counts["without_year"],
     )
     if not selected:
         raise UserError(
             f"min_year={min_year} leaves no image (the latest year found is "
             f"{max(y for y in years if y is not None)}): lower min_year or drop it."
         )
-    if len(years) > with_year:
+    if counts["without_year"]:
         warnings.append(
-            f"{len(years) - with_year} images without a year in their name were "
+            f"{counts['without_year']} images without a year in their name were "
             f"left out by min_year."
         )
-    return selected
+    return years, selected
+
+
+def _parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
+    """The year in a file's stem: ``pattern``'s group 1 (or whole match) when it is all digits."""
+    match = pattern.search(posixpath.splitext(name)[0]) if pattern else None
+    if match is None:
+        return None
+    text = match.group(1) if match.groups() else match.group(0)
+    return int(text) if text and text.isdigit() else None
