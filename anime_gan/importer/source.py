@@ -13,21 +13,11 @@ import os
 import threading
 import zipfile
 from pathlib import Path
-from types import TracebackType
 
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_BYTES, TooLarge, read_capped, read_file_capped
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
-
-
-def is_image_name(name: str) -> bool:
-    return name.lower().endswith(IMAGE_EXTENSIONS)
-
-
-def _is_ignored(rel: str) -> bool:
-    parts = rel.split("/")
-    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
 
 
 class ImageSource:
@@ -42,7 +32,11 @@ class ImageSource:
                 f"source {self.path} does not exist: point source= at a folder or a .zip of images."
             )
         if self.path.is_dir():
-            names = self._walk_folder()
+            names = [
+                (Path(folder) / name).relative_to(self.path).as_posix()
+                for folder, _, files in os.walk(self.path)
+                for name in files
+            ]
         elif zipfile.is_zipfile(self.path):
             try:
                 self._zip = zipfile.ZipFile(self.path)
@@ -57,17 +51,8 @@ class ImageSource:
                 f"source {self.path} is neither a folder nor a zip archive: point source= at a "
                 f"folder or a .zip of images."
             )
-        kept = [n for n in names if not _is_ignored(n)]
-        self.ignored = len(names) - len(kept)
-        self.files: list[str] = sorted(kept)
-
-    def _walk_folder(self) -> list[str]:
-        names = []
-        for folder, dirs, files in os.walk(self.path):
-            dirs.sort()
-            rel_dir = Path(folder).relative_to(self.path)
-            names += [(rel_dir / f).as_posix() for f in files]
-        return names
+        self.files: list[str] = sorted(n for n in names if not _is_ignored(n))
+        self.ignored = len(names) - len(self.files)
 
     @property
     def is_zip(self) -> bool:
@@ -96,10 +81,10 @@ class ImageSource:
     def __enter__(self) -> ImageSource:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _is_ignored(rel: str) -> bool:
+    parts = rel.split("/")
+    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
