@@ -8,8 +8,6 @@ white (so a transparent background looks like the white background of most chara
 or padded with white to a square, then resized with Lanczos.
 """
 
-from __future__ import annotations
-
 import io
 import struct
 from dataclasses import dataclass
@@ -29,8 +27,8 @@ WHITE = (255, 255, 255)
 class DecodeError(Exception):
     """An image file that cannot be used; ``reason`` is one of :data:`SKIP_REASONS`."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
         self.reason = reason
 
 

@@ -76,7 +76,6 @@ class ImageSource:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
-            self._zip = None
 
     def __enter__(self) -> ImageSource:
         return self

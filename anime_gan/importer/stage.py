@@ -17,8 +17,6 @@ at ``out`` as it was, and ``out`` must be new, empty or an earlier dataset (neve
 a folder holding it): anything else is refused before any work (:mod:`anime_gan.outputs`).
 """
 
-from __future__ import annotations
-
 import logging
 import posixpath
 from collections import Counter, deque
@@ -100,7 +98,7 @@ def import_images(
                     f"{', '.join(IMAGE_EXTENSIONS)} ({'in the zip' if src.is_zip else 'recursively'})"
                     f"; point source= at a folder or a zip of images."
                 )
-            table, csv_dir = tags_csv.load_tags(src, tags_csv_path, report, warnings)
+            table = tags_csv.load_tags(src, tags_csv_path, report, warnings)
             years, selected = select_years(paths, year_regex, min_year, report, warnings)
             images, kept = _decode_all(
                 src, paths, selected, resolution, crop, workers, progress, report, max_pixels
@@ -116,12 +114,11 @@ def import_images(
     report["years"].update(count_years(years, kept_index))  # the imported images only
     tags_by_image = {}
     if table:
-        tags_by_image = tags_csv.match_rows(table, paths, csv_dir, kept_index, report, warnings)
+        tags_by_image = tags_csv.match_rows(table, paths, kept_index, report, warnings)
     report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)
-    labels = np.zeros((len(kept), NUM_TAGS), dtype=np.uint8)
-    known = np.zeros((len(kept), NUM_TAGS), dtype=np.uint8)
+    labels, known = np.zeros((2, len(kept), NUM_TAGS), dtype=np.uint8)
     metadata = []
     stems = Counter(posixpath.splitext(p)[0] for p in paths)
     for row, (index, width, height) in enumerate(kept):
@@ -183,7 +180,7 @@ def _decode_all(
             return e
 
     results = tqdm(
-        _in_order(work, [paths[i] for i in selected], max(workers, 1)),
+        _in_order(work, [paths[i] for i in selected], workers),
         f"import {src.path.name}",
         len(selected),
         unit="img",

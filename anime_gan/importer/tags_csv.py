@@ -14,8 +14,6 @@ tags of an exclusive group, or none, make the group unknown; long and short hair
 both unknown.
 """
 
-from __future__ import annotations
-
 import csv
 import io
 import logging
@@ -48,8 +46,10 @@ _SEPARATORS = re.compile(r"[;,]")
 
 @dataclass
 class TagsTable:
-    """The rows of one tags CSV: (file as written, normalised tag names without repeats)."""
+    """The rows of one tags CSV: (file as written, normalised tag names without repeats), and
+    the folder inside the source that their relative paths start from."""
 
+    csv_dir: str
     rows: list[tuple[str, list[str]]] = field(default_factory=list)
     rows_without_file: int = 0
     notes: list[str] = field(default_factory=list)  # warnings about what was read how
@@ -57,8 +57,8 @@ class TagsTable:
 
 def load_tags(
     src: ImageSource, tags_csv_path: str | Path | None, report: dict[str, Any], warnings: list[str]
-) -> tuple[TagsTable | None, str]:
-    """The tags table and the folder (inside the source) its relative paths start from.
+) -> TagsTable | None:
+    """The tags table of an import.
 
     ``tags_csv_path``: a file of the source, or any file on disk; None: the source's only
     ``tags.csv``, if it has exactly one. A member of the source is read within
@@ -73,12 +73,12 @@ def load_tags(
             )
         if len(candidates) != 1:
             report["tags_csv"] = None
-            return None, ""
+            return None
         member = candidates[0]
         report["tags_csv"] = f"{member} (the source's only tags.csv, used automatically)"
     else:
         path = Path(tags_csv_path)
-        member = "" if path.is_absolute() else posixpath.normpath(path.as_posix())
+        member = posixpath.normpath(path.as_posix())  # never a member when absolute
         if member not in src.files:  # a file on disk, maybe inside the source folder
             if not path.is_file():
                 raise UserError(
@@ -90,7 +90,7 @@ def load_tags(
             root, csv_dir = src.path.resolve(), ""
             if not src.is_zip and path.resolve().is_relative_to(root):
                 csv_dir = path.resolve().parent.relative_to(root).as_posix()
-            return parse_tags_csv(path.read_bytes(), str(path)), csv_dir
+            return parse_tags_csv(path.read_bytes(), str(path), csv_dir)
         report["tags_csv"] = member
     try:
         data = src.read(member)
@@ -99,10 +99,10 @@ def load_tags(
             f"the tags CSV is too large to read ({e}): raise max_member_bytes or "
             f"give a smaller tags=..."
         ) from None
-    return parse_tags_csv(data, f"{src.path}:{member}"), posixpath.dirname(member)
+    return parse_tags_csv(data, f"{src.path}:{member}", posixpath.dirname(member))
 
 
-def parse_tags_csv(data: bytes, name: str) -> TagsTable:
+def parse_tags_csv(data: bytes, name: str, csv_dir: str) -> TagsTable:
     """Parse CSV bytes; a missing ``file``/``tags`` column is a :class:`UserError`."""
     try:
         text = data.decode("utf-8-sig")
@@ -120,7 +120,7 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
             f"found: {found}): give it a header line `file,tags`."
         )
     i_file, i_tags = header.index("file"), header.index("tags")
-    table = TagsTable()
+    table = TagsTable(csv_dir)
     other = [h for h in header if h not in REQUIRED_COLUMNS]
     if other:
         table.notes.append(
@@ -157,7 +157,6 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
 def match_rows(
     table: TagsTable,
     image_paths: list[str],
-    csv_dir: str,
     kept_index: list[int],
     report: dict[str, Any],
     warnings: list[str],
@@ -177,7 +176,10 @@ def match_rows(
     without_image, ambiguous, duplicates = [], [], []
     for file, tags in table.rows:
         key = file.replace("\\", "/").lstrip("/")
-        candidates = [posixpath.normpath(posixpath.join(csv_dir, key)), posixpath.normpath(key)]
+        candidates = [
+            posixpath.normpath(posixpath.join(table.csv_dir, key)),
+            posixpath.normpath(key),
+        ]
         index = next((by_path[c] for c in candidates if c in by_path), None)
         if index is None:
             same_name = by_name.get(posixpath.basename(key), [])

@@ -6,8 +6,6 @@ keeps games released after 2005 (``min_year=2006``). The report's counts are of 
 that were imported: a file skipped as undecodable is counted among the skipped files only.
 """
 
-from __future__ import annotations
-
 import posixpath
 import re
 from collections.abc import Iterable
