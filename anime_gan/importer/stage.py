@@ -36,7 +36,7 @@ from anime_gan.importer import tags_csv
 from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
 from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource
 from anime_gan.importer.tags_csv import EXAMPLES, format_counts
-from anime_gan.importer.years import DEFAULT_YEAR_REGEX, count_years, select_years
+from anime_gan.importer.years import DEFAULT_YEAR_REGEX, select_years
 from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,8 @@ def import_images(
             f"decoded ({format_counts(report['skipped'])}): check the files."
         )
     kept_index = [index for index, _, _ in kept]
-    report["years"].update(count_years(years, kept_index))  # the imported images only
+    with_year = sum(years[i] is not None for i in kept_index)  # of the imported images only
+    report["years"].update(with_year=with_year, without_year=len(kept) - with_year)
     tags_by_image = {}
     if table:
         tags_by_image = tags_csv.match_rows(table, paths, kept_index, report, warnings)

@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 EXAMPLES = 5  # file names listed per skip reason, unmatched CSV rows
 
 REQUIRED_COLUMNS = ("file", "tags")
-_SEPARATORS = re.compile(r"[;,]")
 
 
 @dataclass
@@ -143,7 +142,7 @@ def parse_tags_csv(data: bytes, name: str, csv_dir: str) -> TagsTable:
                 )
             overflow.append(line)
         cells = ",".join(row[i_tags:])
-        tags = [normalize_tag_name(t) for t in _SEPARATORS.split(cells) if t.strip()]
+        tags = [normalize_tag_name(t) for t in re.split("[;,]", cells) if t.strip()]
         table.rows.append((file, list(dict.fromkeys(tags))))
     if overflow:
         table.notes.append(

@@ -8,19 +8,11 @@ that were imported: a file skipped as undecodable is counted among the skipped f
 
 import posixpath
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from anime_gan.errors import UserError
 
 DEFAULT_YEAR_REGEX = r"_(\d{4})$"
-
-
-def count_years(years: list[int | None], index: Iterable[int]) -> dict[str, int]:
-    """How many of the images at ``index`` have a year in their name, and how many not."""
-    chosen = [years[i] for i in index]
-    with_year = sum(y is not None for y in chosen)
-    return {"with_year": with_year, "without_year": len(chosen) - with_year}
 
 
 def select_years(
@@ -40,11 +32,17 @@ def select_years(
             f"fix it or set year_regex=null."
         ) from None
     years = [_parse_year(posixpath.basename(p), pattern) for p in paths]
-    counts = count_years(years, range(len(years)))
-    report["years"] = {"year_regex": year_regex, **counts}
+    with_year = sum(y is not None for y in years)
+    without_year = len(years) - with_year
+    # import_images recounts with/without over the imported images
+    report["years"] = {
+        "year_regex": year_regex,
+        "with_year": with_year,
+        "without_year": without_year,
+    }
     if min_year is None:
         return years, list(range(len(years)))
-    if not counts["with_year"]:
+    if not with_year:
         raise UserError(
             f"min_year={min_year} was given but no file name matches year_regex={year_regex!r}: "
             f"set year_regex to match your file names or drop min_year."
@@ -52,18 +50,17 @@ def select_years(
     selected = [i for i, y in enumerate(years) if y is not None and y >= min_year]
     report["years"].update(
         min_year=min_year,
-        removed_before_min_year=counts["with_year"] - len(selected),
-        removed_without_year=counts["without_year"],
+        removed_before_min_year=with_year - len(selected),
+        removed_without_year=without_year,
     )
     if not selected:
         raise UserError(
             f"min_year={min_year} leaves no image (the latest year found is "
             f"{max(y for y in years if y is not None)}): lower min_year or drop it."
         )
-    if counts["without_year"]:
+    if without_year:
         warnings.append(
-            f"{counts['without_year']} images without a year in their name were "
-            f"left out by min_year."
+            f"{without_year} images without a year in their name were left out by min_year."
         )
     return years, selected
 
