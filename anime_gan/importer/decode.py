@@ -100,19 +100,17 @@ def _grey_to_uint8(image: Image.Image) -> np.ndarray:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
-def square_resize(image: Image.Image, resolution: int, crop: str = "center") -> Image.Image:
-    """Center-crop (``crop="center"``) or white-pad (``"pad"``) to a square, then resize."""
+def square_resize(image: Image.Image, resolution: int, crop: str) -> Image.Image:
+    """Center-crop (``crop="center"``) or white-pad (``"pad"``) to a square, then resize (a
+    square image is cropped or padded to itself, and Pillow's resize to the same size copies)."""
     width, height = image.size
-    if width != height:
-        if crop == "center":
-            side = min(width, height)
-            left, top = (width - side) // 2, (height - side) // 2
-            image = image.crop((left, top, left + side, top + side))
-        else:  # "pad"; import_images checks crop
-            side = max(width, height)
-            canvas = Image.new("RGB", (side, side), WHITE)
-            canvas.paste(image, ((side - width) // 2, (side - height) // 2))
-            image = canvas
-    if image.size != (resolution, resolution):
-        image = image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return image
+    if crop == "center":
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+    else:  # "pad"; import_images checks crop
+        side = max(width, height)
+        canvas = Image.new("RGB", (side, side), WHITE)
+        canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+        image = canvas
+    return image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)
