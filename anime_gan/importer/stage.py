@@ -7,7 +7,7 @@ reason, any mode becomes RGB), made square and resized, and labelled from the ta
 (:mod:`anime_gan.importer.tags_csv`); an image without a CSV row is unlabelled (known all 0). The
 release year comes from the file name (``<id>_<year>.jpg`` by default, as in getchu64) and
 ``min_year`` keeps only recent images, as the paper does (after 2005: ``min_year=2006``;
-:mod:`anime_gan.importer.years`).
+:func:`select_years`).
 
 Everything worth checking ends in the report (returned, and stored as ``info["report"]``):
 skips by reason with example names, mode conversions, the year filter, raw tag counts as read
@@ -19,6 +19,7 @@ a folder holding it): anything else is refused before any work (:mod:`anime_gan.
 
 import logging
 import posixpath
+import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,10 +37,11 @@ from anime_gan.importer import tags_csv
 from anime_gan.importer.decode import CROP_MODES, SKIP_REASONS, DecodeError, decode_face
 from anime_gan.importer.source import IMAGE_EXTENSIONS, ImageSource
 from anime_gan.importer.tags_csv import EXAMPLES, format_counts
-from anime_gan.importer.years import DEFAULT_YEAR_REGEX, select_years
 from anime_gan.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, TooLarge
 
 log = logging.getLogger(__name__)
+
+DEFAULT_YEAR_REGEX = r"_(\d{4})$"
 
 
 def import_images(
@@ -147,6 +149,70 @@ def import_images(
     if out is not None:
         save_dataset(ds, out, inputs={"source": source})
     return ds, report
+
+
+def select_years(
+    paths: list[str],
+    year_regex: str | None,
+    min_year: int | None,
+    report: dict[str, Any],
+    warnings: list[str],
+) -> tuple[list[int | None], list[int]]:
+    """The year of each path (None: not in its name) and the indices of those that ``min_year``
+    keeps (an unknown year is not kept); a bad pattern is one sentence.
+
+    The year is group 1 of ``year_regex`` searched in the file stem (``<id>_<year>.jpg`` by
+    default, as in getchu64); ``min_year`` keeps the images of that year and later, as the paper
+    keeps games released after 2005 (``min_year=2006``).
+    """
+    try:
+        pattern = re.compile(year_regex) if year_regex else None
+    except re.error as e:
+        raise UserError(
+            f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
+            f"fix it or set year_regex=null."
+        ) from None
+    years = [_parse_year(posixpath.basename(p), pattern) for p in paths]
+    with_year = sum(y is not None for y in years)
+    without_year = len(years) - with_year
+    # import_images recounts with/without over the imported images
+    report["years"] = {
+        "year_regex": year_regex,
+        "with_year": with_year,
+        "without_year": without_year,
+    }
+    if min_year is None:
+        return years, list(range(len(years)))
+    if not with_year:
+        raise UserError(
+            f"min_year={min_year} was given but no file name matches year_regex={year_regex!r}: "
+            f"set year_regex to match your file names or drop min_year."
+        )
+    selected = [i for i, y in enumerate(years) if y is not None and y >= min_year]
+    report["years"].update(
+        min_year=min_year,
+        removed_before_min_year=with_year - len(selected),
+        removed_without_year=without_year,
+    )
+    if not selected:
+        raise UserError(
+            f"min_year={min_year} leaves no image (the latest year found is "
+            f"{max(y for y in years if y is not None)}): lower min_year or drop it."
+        )
+    if without_year:
+        warnings.append(
+            f"{without_year} images without a year in their name were left out by min_year."
+        )
+    return years, selected
+
+
+def _parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
+    """The year in a file's stem: ``pattern``'s group 1 (or whole match) when it is all digits."""
+    match = pattern.search(posixpath.splitext(name)[0]) if pattern else None
+    if match is None:
+        return None
+    text = match.group(1) if match.groups() else match.group(0)
+    return int(text) if text and text.isdigit() else None
 
 
 def _decode_all(
