@@ -115,9 +115,7 @@ def import_images(
     kept_index = [index for index, _, _ in kept]
     with_year = sum(years[i] is not None for i in kept_index)  # of the imported images only
     report["years"].update(with_year=with_year, without_year=len(kept) - with_year)
-    tags_by_image = {}
-    if table:
-        tags_by_image = tags_csv.match_rows(table, paths, kept_index, report, warnings)
+    tags_by_image = tags_csv.match_rows(table, paths, kept_index, report, warnings) if table else {}
     report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)

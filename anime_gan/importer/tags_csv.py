@@ -21,7 +21,7 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,9 @@ class TagsTable:
     the folder inside the source that their relative paths start from."""
 
     csv_dir: str
-    rows: list[tuple[str, list[str]]] = field(default_factory=list)
-    rows_without_file: int = 0
-    notes: list[str] = field(default_factory=list)  # warnings about what was read how
+    rows: list[tuple[str, list[str]]]
+    rows_without_file: int
+    notes: list[str]  # warnings about what was read how
 
 
 def load_tags(
@@ -87,7 +87,7 @@ def load_tags(
                 )
             report["tags_csv"] = str(path)
             root, csv_dir = src.path.resolve(), ""
-            if not src.is_zip and path.resolve().is_relative_to(root):
+            if path.resolve().is_relative_to(root):  # never true of a zip source
                 csv_dir = path.resolve().parent.relative_to(root).as_posix()
             return parse_tags_csv(path.read_bytes(), str(path), csv_dir)
         report["tags_csv"] = member
@@ -119,19 +119,17 @@ def parse_tags_csv(data: bytes, name: str, csv_dir: str) -> TagsTable:
             f"found: {found}): give it a header line `file,tags`."
         )
     i_file, i_tags = header.index("file"), header.index("tags")
-    table = TagsTable(csv_dir)
+    rows, rows_without_file, notes = [], 0, []
     other = [h for h in header if h not in REQUIRED_COLUMNS]
     if other:
-        table.notes.append(
-            f"tags CSV {name} has columns that import does not read: {', '.join(other)}."
-        )
+        notes.append(f"tags CSV {name} has columns that import does not read: {', '.join(other)}.")
     overflow = []
     for line, row in enumerate(reader, 2):
         if not any(cell.strip() for cell in row):
             continue
         file = row[i_file].strip() if i_file < len(row) else ""
         if not file:
-            table.rows_without_file += 1
+            rows_without_file += 1
             continue
         if len(row) > len(header):
             if i_tags != len(header) - 1:
@@ -143,14 +141,14 @@ def parse_tags_csv(data: bytes, name: str, csv_dir: str) -> TagsTable:
             overflow.append(line)
         cells = ",".join(row[i_tags:])
         tags = [normalize_tag_name(t) for t in re.split("[;,]", cells) if t.strip()]
-        table.rows.append((file, list(dict.fromkeys(tags))))
+        rows.append((file, list(dict.fromkeys(tags))))
     if overflow:
-        table.notes.append(
+        notes.append(
             f"{len(overflow)} rows of tags CSV {name} have more cells than the "
             f"header (e.g. line {overflow[0]}): their extra cells were read as "
             f"more tags; quote the tags field to say so."
         )
-    return table
+    return TagsTable(csv_dir, rows, rows_without_file, notes)
 
 
 def match_rows(
