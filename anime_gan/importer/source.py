@@ -37,26 +37,18 @@ class ImageSource:
                 for folder, _, files in os.walk(self.path)
                 for name in files
             ]
-        elif zipfile.is_zipfile(self.path):
+        else:
             try:
                 self._zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError) as e:
+            except (zipfile.BadZipFile, OSError) as e:  # not a zip, a damaged one, unreadable
                 raise UserError(
-                    f"source {self.path} is not a readable zip ({e}): repack it or "
-                    f"unzip it into a folder."
+                    f"source {self.path} is neither a folder nor a zip archive that can be read "
+                    f"({e}): point source= at a folder or a .zip of images (repack a damaged one)."
                 ) from None
             names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
-        else:
-            raise UserError(
-                f"source {self.path} is neither a folder nor a zip archive: point source= at a "
-                f"folder or a .zip of images."
-            )
         self.files: list[str] = sorted(n for n in names if not _is_ignored(n))
         self.ignored = len(names) - len(self.files)
-
-    @property
-    def is_zip(self) -> bool:
-        return self._zip is not None
+        self.is_zip = self._zip is not None
 
     def read(self, rel: str) -> bytes:
         """The bytes of one file (raises ``OSError``/``zipfile.BadZipFile`` when unreadable, and
