@@ -9,7 +9,6 @@ or padded with white to a square, then resized with Lanczos.
 """
 
 import io
-import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +55,7 @@ def decode_face(
         raise DecodeError("not_an_image", str(e)) from None
     except (Image.DecompressionBombError, TooLarge) as e:
         raise DecodeError("too_large", str(e)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as e:
+    except Exception as e:  # OSError, SyntaxError, EOFError, struct.error, ... from a bad file
         reason = "truncated" if "truncated" in str(e).lower() else "corrupt"
         raise DecodeError(reason, str(e)) from None
     rgb, converted_from = to_rgb(image)  # Pillow refuses a width or height of 0 on opening
@@ -70,34 +69,28 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str | None]:
     Alpha (``RGBA``, ``LA``, ``PA``, ...) and a palette entry or grey level marked transparent
     (``P``/``L`` with ``transparency``, reported as ``"P+transparency"``) are composited on white;
     integer and float greys are rescaled; every other mode is Pillow's plain conversion.
+
+    Pillow's own conversion of greys clips (a 16-bit 60000 becomes 255), which turns most
+    16-bit images white. Here: ``I;16*`` is 0-65535; ``I`` is 0-65535 when any value exceeds
+    255, else 0-255; ``F`` is 0-1 when no value exceeds 1, else 0-255 (clipped).
     """
     mode = image.mode
     if mode == "RGB":
         return image, None
     if mode.startswith(("I", "F")):
-        return Image.fromarray(_grey_to_uint8(image)).convert("RGB"), mode
+        values = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16") or (mode.startswith("I") and values.max() > 255):
+            values = values / 257.0
+        elif mode.startswith("F") and values.max() <= 1.0:
+            values = values * 255.0
+        grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB"), mode
     keyed = mode in ("P", "L") and "transparency" in image.info
     label = f"{mode}+transparency" if keyed or mode == "PA" else mode
     if keyed or mode.endswith(("A", "a")):
         background = Image.new("RGBA", image.size, (*WHITE, 255))
         return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB"), label
     return image.convert("RGB"), label  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX, ...
-
-
-def _grey_to_uint8(image: Image.Image) -> np.ndarray:
-    """16/32-bit integer or float grey -> uint8, rescaled from the range the mode implies.
-
-    Pillow's own conversion clips (a 16-bit 60000 becomes 255), which turns most 16-bit images
-    white. Here: ``I;16*`` is 0-65535; ``I`` is 0-65535 when any value exceeds 255, else 0-255;
-    ``F`` is 0-1 when no value exceeds 1, else 0-255 (clipped).
-    """
-    values = np.asarray(image, dtype=np.float64)
-    peak = values.max()
-    if image.mode.startswith("I;16") or (image.mode.startswith("I") and peak > 255):
-        values = values / 257.0
-    elif image.mode.startswith("F") and peak <= 1.0:
-        values = values * 255.0
-    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
 def square_resize(image: Image.Image, resolution: int, crop: str) -> Image.Image:
