@@ -46,7 +46,10 @@ class ImageSource:
                     f"({e}): point source= at a folder or a .zip of images (repack a damaged one)."
                 ) from None
             names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
-        self.files: list[str] = sorted(n for n in names if not _is_ignored(n))
+        # hidden files and folders (".name" anywhere in the path) and macOS archive debris
+        self.files = sorted(
+            n for n in names if not n.startswith((".", "__MACOSX/")) and "/." not in n
+        )
         self.ignored = len(names) - len(self.files)
         self.is_zip = self._zip is not None
 
@@ -74,8 +77,3 @@ class ImageSource:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _is_ignored(rel: str) -> bool:
-    parts = rel.split("/")
-    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)

@@ -170,7 +170,12 @@ def select_years(
             f"year_regex={year_regex!r} is not a valid regular expression ({e}): "
             f"fix it or set year_regex=null."
         ) from None
-    years = [_parse_year(posixpath.basename(p), pattern) for p in paths]
+    years: list[int | None] = []
+    for path in paths:  # group 1 (or the whole match) in the file stem, when it is all digits
+        stem = posixpath.splitext(posixpath.basename(path))[0]
+        match = pattern.search(stem) if pattern else None
+        text = match and (match.group(1) if match.groups() else match.group(0))
+        years.append(int(text) if text and text.isdigit() else None)
     with_year = sum(y is not None for y in years)
     without_year = len(years) - with_year
     # import_images recounts with/without over the imported images
@@ -202,15 +207,6 @@ def select_years(
             f"{without_year} images without a year in their name were left out by min_year."
         )
     return years, selected
-
-
-def _parse_year(name: str, pattern: re.Pattern[str] | None) -> int | None:
-    """The year in a file's stem: ``pattern``'s group 1 (or whole match) when it is all digits."""
-    match = pattern.search(posixpath.splitext(name)[0]) if pattern else None
-    if match is None:
-        return None
-    text = match.group(1) if match.groups() else match.group(0)
-    return int(text) if text and text.isdigit() else None
 
 
 def _decode_all(

@@ -86,9 +86,8 @@ def load_tags(
                     f"labels."
                 )
             report["tags_csv"] = str(path)
-            root, csv_dir = src.path.resolve(), ""
-            if path.resolve().is_relative_to(root):  # never true of a zip source
-                csv_dir = path.resolve().parent.relative_to(root).as_posix()
+            folder, root = path.resolve().parent, src.path.resolve()  # root: a zip is no folder
+            csv_dir = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else ""
             return parse_tags_csv(path.read_bytes(), str(path), csv_dir)
         report["tags_csv"] = member
     try:
