@@ -20,7 +20,6 @@ from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 #: member could not be read at all, e.g. a zip CRC error; the importer assigns that one).
 SKIP_REASONS = ("empty", "unreadable", "not_an_image", "truncated", "corrupt", "too_large")
 CROP_MODES = ("center", "pad")
-WHITE = (255, 255, 255)
 
 
 class DecodeError(Exception):
@@ -88,7 +87,7 @@ def to_rgb(image: Image.Image) -> tuple[Image.Image, str | None]:
     keyed = mode in ("P", "L") and "transparency" in image.info
     label = f"{mode}+transparency" if keyed or mode == "PA" else mode
     if keyed or mode.endswith(("A", "a")):
-        background = Image.new("RGBA", image.size, (*WHITE, 255))
+        background = Image.new("RGBA", image.size, "white")
         return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB"), label
     return image.convert("RGB"), label  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX, ...
 
@@ -103,7 +102,7 @@ def square_resize(image: Image.Image, resolution: int, crop: str) -> Image.Image
         image = image.crop((left, top, left + side, top + side))
     else:  # "pad"; import_images checks crop
         side = max(width, height)
-        canvas = Image.new("RGB", (side, side), WHITE)
+        canvas = Image.new("RGB", (side, side), "white")
         canvas.paste(image, ((side - width) // 2, (side - height) // 2))
         image = canvas
     return image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)

@@ -69,7 +69,7 @@ class ImageSource:
                 return read_capped(member, self.max_bytes, rel)
 
     def close(self) -> None:
-        if self._zip is not None:
+        if self.is_zip:
             self._zip.close()
 
     def __enter__(self) -> ImageSource:

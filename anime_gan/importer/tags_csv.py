@@ -172,10 +172,7 @@ def match_rows(
     without_image, ambiguous, duplicates = [], [], []
     for file, tags in table.rows:
         key = file.replace("\\", "/").lstrip("/")
-        candidates = [
-            posixpath.normpath(posixpath.join(table.csv_dir, key)),
-            posixpath.normpath(key),
-        ]
+        candidates = map(posixpath.normpath, [posixpath.join(table.csv_dir, key), key])
         index = next((by_path[c] for c in candidates if c in by_path), None)
         if index is None:
             same_name = by_name.get(posixpath.basename(key), [])
@@ -231,7 +228,7 @@ def label_decisions(tag_lists: Iterable[list[str]]) -> dict[str, int]:
     """
     counts = {f"{g}_{k}": 0 for g in EXCLUSIVE_GROUPS for k in ("several", "none")}
     pairs = {f"{a}_and_{b}".replace(" ", "_"): (TAG_INDEX[a], TAG_INDEX[b]) for a, b in OPPOSITES}
-    counts.update(dict.fromkeys(pairs, 0))
+    counts |= dict.fromkeys(pairs, 0)
     for tags in tag_lists:
         indices = {TAG_INDEX[t] for t in tags if t in TAG_INDEX}
         for group, members in EXCLUSIVE_GROUPS.items():
