@@ -1,4 +1,5 @@
-"""Decode one image file into a square RGB uint8 array, the way every import does it.
+"""Decode one image file into a square RGB uint8 array, the way every import does it (our own
+code around Pillow: it names why a file is unusable, and puts alpha on white, not black).
 
 Robust by design, because imported folders come from the wild: a file that is empty, not an
 image, truncated or otherwise undecodable raises :class:`DecodeError` with a short ``reason``

@@ -1,4 +1,5 @@
-"""A folder (searched recursively) or a zip archive of files, read by relative path.
+"""A folder (searched recursively) or a zip archive of files, read by relative path (our own
+code: one sorted, filtered file list for both, and reads capped at ``max_member_bytes``).
 
 One interface for both, so a stage can take ``source=`` pointing at either. Paths are posix
 paths relative to the folder or the archive root, sorted, so every run sees the same order.

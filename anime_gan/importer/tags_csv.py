@@ -1,4 +1,5 @@
-"""A tags CSV beside imported images: reading it, matching its rows to images, counting it.
+"""A tags CSV beside imported images: finding and reading it, matching its rows to images,
+counting it (our own code: rows are matched by path or base name and nothing is dropped silently).
 
 Format: a header with (at least) the columns ``file`` and ``tags``; ``tags`` holds tag names
 separated by ``;`` or ``,`` (quote the field for ``,``). Nothing is dropped without a word:
@@ -86,7 +87,8 @@ def load_tags(
                     f"labels."
                 )
             report["tags_csv"] = str(path)
-            folder, root = path.resolve().parent, src.path.resolve()  # root: a zip is no folder
+            # rows may be relative to the CSV's folder when it lies inside a source folder
+            folder, root = path.resolve().parent, src.path.resolve()
             csv_dir = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else ""
             return parse_tags_csv(path.read_bytes(), str(path), csv_dir)
         report["tags_csv"] = member
