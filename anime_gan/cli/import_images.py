@@ -1,7 +1,5 @@
 """``anime-gan import``: build a dataset from a folder or zip of images (+ a tags CSV)."""
 
-from __future__ import annotations
-
 import time
 
 from omegaconf import DictConfig
@@ -30,9 +28,6 @@ def main(cfg: DictConfig) -> None:
         max_member_bytes=cfg.max_member_bytes,
         max_pixels=cfg.max_pixels,
     )
-    summary = summarize(ds)
-    summary["extra"] = {}  # the report is printed below, readably, instead of as raw dicts
-    print(format_summary(summary))
-    print()
-    print(format_report(report))
+    summary = {**summarize(ds), "extra": {}}  # the report is printed readably, not as raw dicts
+    print(format_summary(summary), format_report(report), sep="\n\n")
     print(f"wrote {cfg.out} in {time.perf_counter() - start:.1f} s")

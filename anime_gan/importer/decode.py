@@ -1,4 +1,5 @@
-"""Decode one image file into a square RGB uint8 array, the way every import does it.
+"""Decode one image file into a square RGB uint8 array, the way every import does it (our own
+code around Pillow: it names why a file is unusable, and puts alpha on white, not black).
 
 Robust by design, because imported folders come from the wild: a file that is empty, not an
 image, truncated or otherwise undecodable raises :class:`DecodeError` with a short ``reason``
@@ -8,14 +9,11 @@ white (so a transparent background looks like the white background of most chara
 or padded with white to a square, then resized with Lanczos.
 """
 
-from __future__ import annotations
-
 import io
-import struct
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 
@@ -23,14 +21,13 @@ from anime_gan.limits import DEFAULT_MAX_PIXELS, TooLarge, check_pixels
 #: member could not be read at all, e.g. a zip CRC error; the importer assigns that one).
 SKIP_REASONS = ("empty", "unreadable", "not_an_image", "truncated", "corrupt", "too_large")
 CROP_MODES = ("center", "pad")
-WHITE = (255, 255, 255)
 
 
 class DecodeError(Exception):
     """An image file that cannot be used; ``reason`` is one of :data:`SKIP_REASONS`."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
         self.reason = reason
 
 
@@ -49,8 +46,6 @@ def decode_face(
     more than ``max_pixels`` is refused from its header, before it is decoded."""
     if not data:
         raise DecodeError("empty", "zero bytes")
-    if ImageFile.LOAD_TRUNCATED_IMAGES:  # a truncated file must be skipped, not half-grey
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must be False while importing")
     try:
         image = Image.open(io.BytesIO(data))
         check_pixels(image, max_pixels)
@@ -60,71 +55,55 @@ def decode_face(
         raise DecodeError("not_an_image", str(e)) from None
     except (Image.DecompressionBombError, TooLarge) as e:
         raise DecodeError("too_large", str(e)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as e:
+    except Exception as e:  # OSError, SyntaxError, EOFError, struct.error, ... from a bad file
         reason = "truncated" if "truncated" in str(e).lower() else "corrupt"
         raise DecodeError(reason, str(e)) from None
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise DecodeError("corrupt", f"size {width}x{height}")
-    rgb, converted_from = to_rgb(image)
+    rgb, converted_from = to_rgb(image)  # Pillow refuses a width or height of 0 on opening
     pixels = np.asarray(square_resize(rgb, resolution, crop))
-    return DecodedImage(pixels, width, height, converted_from)
+    return DecodedImage(pixels, *image.size, converted_from)
 
 
 def to_rgb(image: Image.Image) -> tuple[Image.Image, str | None]:
-    """Any Pillow mode -> RGB, and the original mode when a conversion was needed."""
+    """Any Pillow mode -> RGB, and the original mode when a conversion was needed.
+
+    Alpha (``RGBA``, ``LA``, ``PA``, ...) and a palette entry or grey level marked transparent
+    (``P``/``L`` with ``transparency``, reported as ``"P+transparency"``) are composited on white;
+    integer and float greys are rescaled; every other mode is Pillow's plain conversion.
+
+    Pillow's own conversion of greys clips (a 16-bit 60000 becomes 255), which turns most
+    16-bit images white. Here: ``I;16*`` is 0-65535; ``I`` is 0-65535 when any value exceeds
+    255, else 0-255; ``F`` is 0-1 when no value exceeds 1, else 0-255 (clipped).
+    """
     mode = image.mode
     if mode == "RGB":
         return image, None
-    if mode == "P" or mode == "PA":
-        if mode == "PA" or "transparency" in image.info:
-            return _on_white(image.convert("RGBA")), f"{mode}+transparency"
-        return image.convert("RGB"), mode
-    if mode in ("RGBA", "LA", "RGBa", "La"):
-        return _on_white(image.convert("RGBA")), mode
-    if mode.startswith("I") or mode.startswith("F"):
-        return Image.fromarray(_grey_to_uint8(image)).convert("RGB"), mode
-    if mode == "L" and "transparency" in image.info:  # grey with one transparent grey level
-        return _on_white(image.convert("RGBA")), "L+transparency"
-    return image.convert("RGB"), mode  # L, 1, CMYK, YCbCr, LAB, HSV, RGBX, ...
+    if mode.startswith(("I", "F")):
+        values = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16") or (mode.startswith("I") and values.max() > 255):
+            values = values / 257.0
+        elif mode.startswith("F") and values.max() <= 1.0:
+            values = values * 255.0
+        grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB"), mode
+    keyed = mode in ("P", "L") and "transparency" in image.info
+    label = f"{mode}+transparency" if keyed or mode == "PA" else mode
+    if keyed or mode.endswith(("A", "a")):
+        background = Image.new("RGBA", image.size, "white")
+        return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB"), label
+    return image.convert("RGB"), label  # L, 1, P, CMYK, YCbCr, LAB, HSV, RGBX, ...
 
 
-def _on_white(rgba: Image.Image) -> Image.Image:
-    background = Image.new("RGBA", rgba.size, (*WHITE, 255))
-    return Image.alpha_composite(background, rgba).convert("RGB")
-
-
-def _grey_to_uint8(image: Image.Image) -> np.ndarray:
-    """16/32-bit integer or float grey -> uint8, rescaled from the range the mode implies.
-
-    Pillow's own conversion clips (a 16-bit 60000 becomes 255), which turns most 16-bit images
-    white. Here: ``I;16*`` is 0-65535; ``I`` is 0-65535 when any value exceeds 255, else 0-255;
-    ``F`` is 0-1 when no value exceeds 1, else 0-255 (clipped).
-    """
-    values = np.asarray(image, dtype=np.float64)
-    peak = float(values.max()) if values.size else 0.0
-    if image.mode.startswith("I;16") or (image.mode.startswith("I") and peak > 255):
-        values = values / 257.0
-    elif image.mode.startswith("F") and peak <= 1.0:
-        values = values * 255.0
-    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
-
-
-def square_resize(image: Image.Image, resolution: int, crop: str = "center") -> Image.Image:
-    """Center-crop (``crop="center"``) or white-pad (``"pad"``) to a square, then resize."""
+def square_resize(image: Image.Image, resolution: int, crop: str) -> Image.Image:
+    """Center-crop (``crop="center"``) or white-pad (``"pad"``) to a square, then resize (a
+    square image is cropped or padded to itself, and Pillow's resize to the same size copies)."""
     width, height = image.size
-    if width != height:
-        if crop == "center":
-            side = min(width, height)
-            left, top = (width - side) // 2, (height - side) // 2
-            image = image.crop((left, top, left + side, top + side))
-        elif crop == "pad":
-            side = max(width, height)
-            canvas = Image.new("RGB", (side, side), WHITE)
-            canvas.paste(image, ((side - width) // 2, (side - height) // 2))
-            image = canvas
-        else:
-            raise ValueError(f"crop must be one of {CROP_MODES}, got {crop!r}")
-    if image.size != (resolution, resolution):
-        image = image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return image
+    if crop == "center":
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+    else:  # "pad"; import_images checks crop
+        side = max(width, height)
+        canvas = Image.new("RGB", (side, side), "white")
+        canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+        image = canvas
+    return image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)

@@ -1,4 +1,5 @@
-"""A folder (searched recursively) or a zip archive of files, read by relative path.
+"""A folder (searched recursively) or a zip archive of files, read by relative path (our own
+code: one sorted, filtered file list for both, and reads capped at ``max_member_bytes``).
 
 One interface for both, so a stage can take ``source=`` pointing at either. Paths are posix
 paths relative to the folder or the archive root, sorted, so every run sees the same order.
@@ -13,21 +14,11 @@ import os
 import threading
 import zipfile
 from pathlib import Path
-from types import TracebackType
 
 from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_BYTES, TooLarge, read_capped, read_file_capped
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif")
-
-
-def is_image_name(name: str) -> bool:
-    return name.lower().endswith(IMAGE_EXTENSIONS)
-
-
-def _is_ignored(rel: str) -> bool:
-    parts = rel.split("/")
-    return parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
 
 
 class ImageSource:
@@ -42,36 +33,26 @@ class ImageSource:
                 f"source {self.path} does not exist: point source= at a folder or a .zip of images."
             )
         if self.path.is_dir():
-            names = self._walk_folder()
-        elif zipfile.is_zipfile(self.path):
+            names = [
+                (Path(folder) / name).relative_to(self.path).as_posix()
+                for folder, _, files in os.walk(self.path)
+                for name in files
+            ]
+        else:
             try:
                 self._zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError) as e:
+            except (zipfile.BadZipFile, OSError) as e:  # not a zip, a damaged one, unreadable
                 raise UserError(
-                    f"source {self.path} is not a readable zip ({e}): repack it or "
-                    f"unzip it into a folder."
+                    f"source {self.path} is neither a folder nor a zip archive that can be read "
+                    f"({e}): point source= at a folder or a .zip of images (repack a damaged one)."
                 ) from None
             names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
-        else:
-            raise UserError(
-                f"source {self.path} is neither a folder nor a zip archive: point source= at a "
-                f"folder or a .zip of images."
-            )
-        kept = [n for n in names if not _is_ignored(n)]
-        self.ignored = len(names) - len(kept)
-        self.files: list[str] = sorted(kept)
-
-    def _walk_folder(self) -> list[str]:
-        names = []
-        for folder, dirs, files in os.walk(self.path):
-            dirs.sort()
-            rel_dir = Path(folder).relative_to(self.path)
-            names += [(rel_dir / f).as_posix() for f in files]
-        return names
-
-    @property
-    def is_zip(self) -> bool:
-        return self._zip is not None
+        # hidden files and folders (".name" anywhere in the path) and macOS archive debris
+        self.files = sorted(
+            n for n in names if not n.startswith((".", "__MACOSX/")) and "/." not in n
+        )
+        self.ignored = len(names) - len(self.files)
+        self.is_zip = self._zip is not None
 
     def read(self, rel: str) -> bytes:
         """The bytes of one file (raises ``OSError``/``zipfile.BadZipFile`` when unreadable, and
@@ -89,17 +70,11 @@ class ImageSource:
                 return read_capped(member, self.max_bytes, rel)
 
     def close(self) -> None:
-        if self._zip is not None:
+        if self.is_zip:
             self._zip.close()
-            self._zip = None
 
     def __enter__(self) -> ImageSource:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

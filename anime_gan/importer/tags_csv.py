@@ -1,4 +1,5 @@
-"""A tags CSV beside imported images: reading it, matching its rows to images, counting it.
+"""A tags CSV beside imported images: finding and reading it, matching its rows to images,
+counting it (our own code: rows are matched by path or base name and nothing is dropped silently).
 
 Format: a header with (at least) the columns ``file`` and ``tags``; ``tags`` holds tag names
 separated by ``;`` or ``,`` (quote the field for ``,``). Nothing is dropped without a word:
@@ -14,8 +15,6 @@ tags of an exclusive group, or none, make the group unknown; long and short hair
 both unknown.
 """
 
-from __future__ import annotations
-
 import csv
 import io
 import logging
@@ -23,51 +22,87 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from anime_gan.data.tags import (
     EXCLUSIVE_GROUPS,
     OPPOSITES,
     TAG_INDEX,
     is_known_tag,
-    labels_from_tags,
     normalize_tag_name,
 )
 from anime_gan.errors import UserError
+from anime_gan.importer.source import ImageSource
+from anime_gan.limits import TooLarge
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = 5  # file names listed per skip reason, unmatched CSV rows
 
 REQUIRED_COLUMNS = ("file", "tags")
-_SEPARATORS = re.compile(r"[;,]")
 
 
 @dataclass
 class TagsTable:
-    """The rows of one tags CSV: (file as written, normalised tag names without repeats)."""
+    """The rows of one tags CSV: (file as written, normalised tag names without repeats), and
+    the folder inside the source that their relative paths start from."""
 
-    name: str
+    csv_dir: str
     rows: list[tuple[str, list[str]]]
-    rows_without_file: int = 0
-    notes: list[str] = field(default_factory=list)  # warnings about what was read how
+    rows_without_file: int
+    notes: list[str]  # warnings about what was read how
 
 
-@dataclass
-class RowMatch:
-    """Which image each row belongs to (by image index), and the rows that found none."""
+def load_tags(
+    src: ImageSource, tags_csv_path: str | Path | None, report: dict[str, Any], warnings: list[str]
+) -> TagsTable | None:
+    """The tags table of an import.
 
-    tags_by_image: dict[int, list[str]] = field(default_factory=dict)
-    without_image: list[str] = field(default_factory=list)
-    ambiguous: list[str] = field(default_factory=list)
-    duplicate_rows: int = 0
-    duplicate_examples: list[str] = field(default_factory=list)
+    ``tags_csv_path``: a file of the source, or any file on disk; None: the source's only
+    ``tags.csv``, if it has exactly one. A member of the source is read within
+    ``max_member_bytes``.
+    """
+    if tags_csv_path is None:
+        candidates = [f for f in src.files if posixpath.basename(f).lower() == "tags.csv"]
+        if len(candidates) > 1:
+            warnings.append(
+                f"several tags.csv in the source ({', '.join(candidates[:EXAMPLES])}), "
+                f"none used: pick one with tags=<path>."
+            )
+        if len(candidates) != 1:
+            report["tags_csv"] = None
+            return None
+        member = candidates[0]
+        report["tags_csv"] = f"{member} (the source's only tags.csv, used automatically)"
+    else:
+        path = Path(tags_csv_path)
+        member = posixpath.normpath(path.as_posix())  # never a member when absolute
+        if member not in src.files:  # a file on disk, maybe inside the source folder
+            if not path.is_file():
+                raise UserError(
+                    f"tags CSV {path} is neither a file in {src.path} nor on disk: give its "
+                    f"path (inside the source or anywhere), or set tags=null to import without "
+                    f"labels."
+                )
+            report["tags_csv"] = str(path)
+            # rows may be relative to the CSV's folder when it lies inside a source folder
+            folder, root = path.resolve().parent, src.path.resolve()
+            csv_dir = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else ""
+            return parse_tags_csv(path.read_bytes(), str(path), csv_dir)
+        report["tags_csv"] = member
+    try:
+        data = src.read(member)
+    except TooLarge as e:
+        raise UserError(
+            f"the tags CSV is too large to read ({e}): raise max_member_bytes or "
+            f"give a smaller tags=..."
+        ) from None
+    return parse_tags_csv(data, f"{src.path}:{member}", posixpath.dirname(member))
 
 
-def parse_tags_csv(data: bytes, name: str) -> TagsTable:
+def parse_tags_csv(data: bytes, name: str, csv_dir: str) -> TagsTable:
     """Parse CSV bytes; a missing ``file``/``tags`` column is a :class:`UserError`."""
     try:
         text = data.decode("utf-8-sig")
@@ -85,19 +120,17 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
             f"found: {found}): give it a header line `file,tags`."
         )
     i_file, i_tags = header.index("file"), header.index("tags")
-    table = TagsTable(name, [])
+    rows, rows_without_file, notes = [], 0, []
     other = [h for h in header if h not in REQUIRED_COLUMNS]
     if other:
-        table.notes.append(
-            f"tags CSV {name} has columns that import does not read: {', '.join(other)}."
-        )
+        notes.append(f"tags CSV {name} has columns that import does not read: {', '.join(other)}.")
     overflow = []
     for line, row in enumerate(reader, 2):
         if not any(cell.strip() for cell in row):
             continue
         file = row[i_file].strip() if i_file < len(row) else ""
         if not file:
-            table.rows_without_file += 1
+            rows_without_file += 1
             continue
         if len(row) > len(header):
             if i_tags != len(header) - 1:
@@ -107,61 +140,86 @@ def parse_tags_csv(data: bytes, name: str) -> TagsTable:
                     f"',' need quotes) and import again."
                 )
             overflow.append(line)
-        cells = ",".join(row[i_tags:]) if i_tags < len(row) else ""
-        tags = [normalize_tag_name(t) for t in _SEPARATORS.split(cells) if t.strip()]
-        table.rows.append((file, list(dict.fromkeys(tags))))
+        cells = ",".join(row[i_tags:])
+        tags = [normalize_tag_name(t) for t in re.split("[;,]", cells) if t.strip()]
+        rows.append((file, list(dict.fromkeys(tags))))
     if overflow:
-        table.notes.append(
+        notes.append(
             f"{len(overflow)} rows of tags CSV {name} have more cells than the "
             f"header (e.g. line {overflow[0]}): their extra cells were read as "
             f"more tags; quote the tags field to say so."
         )
-    return table
+    return TagsTable(csv_dir, rows, rows_without_file, notes)
 
 
-def raw_tag_counts(table: TagsTable) -> dict[str, int]:
-    """How many rows name each tag (known or not), most frequent first."""
-    counts = Counter(t for _, tags in table.rows for t in tags)
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+def match_rows(
+    table: TagsTable,
+    image_paths: list[str],
+    kept_index: list[int],
+    report: dict[str, Any],
+    warnings: list[str],
+) -> dict[int, list[str]]:
+    """The tags of each image that a row names (by index in ``image_paths``: posix paths
+    relative to the source root), with the CSV's counts added to ``report``.
 
-
-def unknown_tag_counts(raw_counts: dict[str, int]) -> dict[str, int]:
-    """The part of :func:`raw_tag_counts` that is not among the 34 tags."""
-    return {name: n for name, n in raw_counts.items() if not is_known_tag(name)}
-
-
-def match_rows(table: TagsTable, image_paths: list[str], csv_dir: str = "") -> RowMatch:
-    """Assign rows to images (``image_paths``: posix paths relative to the source root)."""
+    ``raw_tag_counts`` and ``unknown_tags`` count every CSV row (to compare with the CSV's own
+    documentation); ``with_csv_row``, ``without_csv_row`` (unlabelled: known all 0) and
+    ``label_decisions`` count the imported images (``kept_index``).
+    """
     by_path = {p: i for i, p in enumerate(image_paths)}
     by_name: dict[str, list[int]] = {}
     for i, p in enumerate(image_paths):
         by_name.setdefault(posixpath.basename(p), []).append(i)
-    match = RowMatch()
+    tags_by_image: dict[int, list[str]] = {}
+    without_image, ambiguous, duplicates = [], [], []
     for file, tags in table.rows:
         key = file.replace("\\", "/").lstrip("/")
-        candidates = [posixpath.normpath(posixpath.join(csv_dir, key)), posixpath.normpath(key)]
+        candidates = map(posixpath.normpath, [posixpath.join(table.csv_dir, key), key])
         index = next((by_path[c] for c in candidates if c in by_path), None)
         if index is None:
             same_name = by_name.get(posixpath.basename(key), [])
-            if len(same_name) > 1:
-                match.ambiguous.append(file)
+            if len(same_name) != 1:  # no image of that name, or several
+                (ambiguous if same_name else without_image).append(file)
                 continue
-            index = same_name[0] if same_name else None
-        if index is None:
-            match.without_image.append(file)
-        elif index in match.tags_by_image:
-            match.duplicate_rows += 1
-            match.duplicate_examples.append(file)
-            merged = match.tags_by_image[index] + tags
-            match.tags_by_image[index] = list(dict.fromkeys(merged))
-        else:
-            match.tags_by_image[index] = tags
-    return match
-
-
-def labels_for(tags: Iterable[str], assume_complete: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and known-mask of one row: its tags among the 34, through :func:`labels_from_tags`."""
-    return labels_from_tags([t for t in tags if is_known_tag(t)], assume_complete)
+            index = same_name[0]
+        if index in tags_by_image:
+            duplicates.append(file)
+        tags_by_image[index] = list(dict.fromkeys(tags_by_image.get(index, []) + tags))
+    labelled = [i for i in kept_index if i in tags_by_image]
+    counts = Counter(t for _, tags in table.rows for t in tags)
+    raw = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))  # most frequent first
+    unknown = {name: n for name, n in raw.items() if not is_known_tag(name)}
+    report.update(
+        with_csv_row=len(labelled),
+        without_csv_row=len(kept_index) - len(labelled),
+        csv_rows=len(table.rows),
+        csv_rows_without_image=len(without_image),
+        csv_rows_without_image_examples=without_image[:EXAMPLES],
+        csv_rows_ambiguous=len(ambiguous),
+        csv_rows_duplicate=len(duplicates),
+        csv_rows_without_file=table.rows_without_file,
+        unknown_tags=unknown,
+        raw_tag_counts=raw,
+        label_decisions=label_decisions(tags_by_image[i] for i in labelled),
+    )
+    if unknown:  # listed under unknown_tags, which format_report prints
+        log.warning(
+            "%d tags in the CSV are not among the 34 and were not used as labels: %s.",
+            len(unknown),
+            format_counts(unknown),
+        )
+    warnings += table.notes
+    if duplicates:
+        warnings.append(
+            f"{len(duplicates)} CSV rows name an image that an earlier row already named "
+            f"(e.g. {duplicates[0]}): their tags were merged into that image's."
+        )
+    if ambiguous:
+        warnings.append(
+            f"{len(ambiguous)} CSV rows name a file by a base name that several images "
+            f"share (e.g. {ambiguous[0]}) and were not used; write the relative path instead."
+        )
+    return tags_by_image
 
 
 def label_decisions(tag_lists: Iterable[list[str]]) -> dict[str, int]:
@@ -171,71 +229,17 @@ def label_decisions(tag_lists: Iterable[list[str]]) -> dict[str, int]:
     ``<group>_none``: no tag of the group; ``<a>_and_<b>``: both tags of an opposite pair.
     """
     counts = {f"{g}_{k}": 0 for g in EXCLUSIVE_GROUPS for k in ("several", "none")}
-    counts.update({_pair_key(a, b): 0 for a, b in OPPOSITES})
+    pairs = {f"{a}_and_{b}".replace(" ", "_"): (TAG_INDEX[a], TAG_INDEX[b]) for a, b in OPPOSITES}
+    counts |= dict.fromkeys(pairs, 0)
     for tags in tag_lists:
         indices = {TAG_INDEX[t] for t in tags if t in TAG_INDEX}
         for group, members in EXCLUSIVE_GROUPS.items():
             hits = len(indices.intersection(members.tolist()))
-            if hits > 1:
-                counts[f"{group}_several"] += 1
-            elif hits == 0:
-                counts[f"{group}_none"] += 1
-        for a, b in OPPOSITES:
-            if TAG_INDEX[a] in indices and TAG_INDEX[b] in indices:
-                counts[_pair_key(a, b)] += 1
+            if hits != 1:
+                counts[f"{group}_{'several' if hits else 'none'}"] += 1
+        for key, pair in pairs.items():
+            counts[key] += indices.issuperset(pair)
     return counts
-
-
-def _pair_key(a: str, b: str) -> str:
-    return f"{a.replace(' ', '_')}_and_{b.replace(' ', '_')}"
-
-
-def add_tags_report(
-    report: dict[str, Any],
-    table: TagsTable,
-    match: RowMatch,
-    kept_index: list[int],
-    warnings: list[str],
-) -> None:
-    """CSV counts: rows, matches, tags as read, tags outside the 34, partial-label decisions.
-
-    ``raw_tag_counts`` and ``unknown_tags`` count every CSV row (to compare with the CSV's own
-    documentation); ``with_csv_row``, ``without_csv_row`` (unlabelled: known all 0) and
-    ``label_decisions`` count the imported images.
-    """
-    labelled = [i for i in kept_index if i in match.tags_by_image]
-    raw = raw_tag_counts(table)
-    unknown = unknown_tag_counts(raw)
-    report.update(
-        with_csv_row=len(labelled),
-        without_csv_row=len(kept_index) - len(labelled),
-        csv_rows=len(table.rows),
-        csv_rows_without_image=len(match.without_image),
-        csv_rows_without_image_examples=match.without_image[:EXAMPLES],
-        csv_rows_ambiguous=len(match.ambiguous),
-        csv_rows_duplicate=match.duplicate_rows,
-        csv_rows_without_file=table.rows_without_file,
-        unknown_tags=unknown,
-        raw_tag_counts=raw,
-        label_decisions=label_decisions(match.tags_by_image[i] for i in labelled),
-    )
-    if unknown:  # listed under unknown_tags, which format_report prints
-        log.warning(
-            "%d tags in the CSV are not among the 34 and were not used as labels: %s.",
-            len(unknown),
-            format_counts(unknown),
-        )
-    warnings += table.notes
-    if match.duplicate_rows:
-        warnings.append(
-            f"{match.duplicate_rows} CSV rows name an image that an earlier row already named "
-            f"(e.g. {match.duplicate_examples[0]}): their tags were merged into that image's."
-        )
-    if match.ambiguous:
-        warnings.append(
-            f"{len(match.ambiguous)} CSV rows name a file by a base name that several images "
-            f"share (e.g. {match.ambiguous[0]}) and were not used; write the relative path instead."
-        )
 
 
 def format_counts(counts: dict[str, int]) -> str:
