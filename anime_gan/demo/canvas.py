@@ -1,7 +1,7 @@
 """A supersampled drawing surface in image-fraction coordinates, and curve helpers.
 
 Every shape of the face renderer is placed in fractions of the image side (0..1), drawn with
-Pillow at ``supersample`` times the output size and downscaled with LANCZOS, which gives smooth,
+Pillow at ``SUPERSAMPLE`` times the output size and downscaled with LANCZOS, which gives smooth,
 anti-aliased edges at any output resolution. Line widths have a floor in output pixels, so thin
 lines (glasses, mouths) stay visible at 32 px.
 """
@@ -16,34 +16,31 @@ from PIL import Image, ImageDraw
 from anime_gan.demo.params import RGB
 
 Point = tuple[float, float]
+Points = Sequence[Point] | np.ndarray  # a list of (x, y) or an array [n, 2]
+SUPERSAMPLE = 4
 
 
 class Canvas:
     """Pillow image + draw in fraction coordinates; ``result()`` downscales to the output size."""
 
-    def __init__(self, resolution: int, background: RGB, supersample: int = 4) -> None:
+    def __init__(self, resolution: int, background: RGB) -> None:
         self.resolution = resolution
-        self.scale = supersample
-        self.size = resolution * supersample
+        self.size = resolution * SUPERSAMPLE
         self.image = Image.new("RGB", (self.size, self.size), background)
         self.draw = ImageDraw.Draw(self.image)
 
-    def _xy(self, points: Sequence[Point]) -> list[tuple[float, float]]:
+    def _xy(self, points: Points) -> list[tuple[float, float]]:
         return [(x * self.size, y * self.size) for x, y in points]
-
-    def width(self, fraction: float, min_px: float = 0.6) -> int:
-        """A line width of ``fraction`` of the side, but at least ``min_px`` output pixels."""
-        return max(1, int(round(max(fraction * self.size, min_px * self.scale))))
 
     def polygon(
         self,
-        points: Sequence[Point],
-        fill: RGB | None,
+        points: Points,
+        fill: RGB,
         outline: RGB | None = None,
         width: float = 0.0,
     ) -> None:
         self.draw.polygon(self._xy(points), fill=fill)
-        if outline is not None and width > 0:
+        if outline is not None:
             self.line([*points, points[0]], outline, width)
 
     def ellipse(
@@ -51,19 +48,20 @@ class Canvas:
         center: Point,
         rx: float,
         ry: float,
-        fill: RGB | None,
+        fill: RGB,
         outline: RGB | None = None,
         width: float = 0.0,
     ) -> None:
         x, y = center
         s = self.size
         self.draw.ellipse(((x - rx) * s, (y - ry) * s, (x + rx) * s, (y + ry) * s), fill=fill)
-        if outline is not None and width > 0:
+        if outline is not None:
             self.line(ellipse_points(center, rx, ry, 0.0, 2 * np.pi, 48), outline, width)
 
-    def line(self, points: Sequence[Point], fill: RGB, width: float, min_px: float = 0.6) -> None:
-        """A polyline with round joints and round caps."""
-        w = self.width(width, min_px)
+    def line(self, points: Points, fill: RGB, width: float, min_px: float = 0.6) -> None:
+        """A polyline with round joints and round caps, ``width`` of the side but at least
+        ``min_px`` output pixels wide."""
+        w = max(1, int(round(max(width * self.size, min_px * SUPERSAMPLE))))
         xy = self._xy(points)
         self.draw.line(xy, fill=fill, width=w, joint="curve")
         if w > 2:

@@ -57,7 +57,9 @@ def draw_face(labels: np.ndarray, resolution: int, params: FaceParams) -> np.nda
         return TAG_NAMES[members[int(np.argmax(labels[members]))]]
 
     on = set(from_multi_hot(labels))
-    paint = hair.HairPaint.of(shade(HAIR_COLORS[strongest("hair_color")], params.hair_value))
+    paint = hair.HairPaint.of(
+        shade(HAIR_COLORS[strongest("hair_color")], params.hair_value), params.r
+    )
     cv = Canvas(resolution, params.background)
     if "ponytail" in on:
         hair.draw_ponytail(cv, params, paint)
