@@ -15,9 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from anime_gan.demo.canvas import Canvas, Points, bezier, ellipse_points, profile, strand
-from anime_gan.demo.params import RGB, FaceParams, mix, outline_of, shade
-
-WHITE: RGB = (255, 255, 255)
+from anime_gan.demo.params import RGB, WHITE, FaceParams, mix, outline_of, shade
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ EYE_COLORS: dict[str, RGB] = {
     "black eyes": (52, 48, 58),
     "orange eyes": (252, 128, 24),
 }
+WHITE: RGB = (255, 255, 255)
 SKIN_LIGHT: RGB = (255, 238, 226)
 SKIN_DARK: RGB = (242, 206, 180)
 CLOTHES: tuple[RGB, ...] = (

@@ -19,7 +19,7 @@ from PIL import Image
 
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.tags import EXCLUSIVE_GROUPS, NUM_TAGS, TAG_NAMES, from_multi_hot
+from anime_gan.data.tags import EXCLUSIVE_GROUPS, TAG_NAMES, from_multi_hot
 from anime_gan.demo import hair, parts
 from anime_gan.demo.canvas import Canvas
 from anime_gan.demo.params import EYE_COLORS, HAIR_COLORS, FaceParams, sample_params, shade
@@ -97,10 +97,7 @@ def render_face(labels: np.ndarray, resolution: int, rng: np.random.Generator) -
     the same ``rng`` state with one tag toggled changes only the part of the face that tag draws.
     """
     resolution = check_resolution(resolution, power_of_two=False)
-    labels = np.asarray(labels)
-    if labels.shape != (NUM_TAGS,):
-        raise ValueError(f"labels must have shape ({NUM_TAGS},), got {labels.shape}")
-    return draw_face(labels, resolution, sample_params(rng))
+    return draw_face(np.asarray(labels), resolution, sample_params(rng))
 
 
 def face_rng(seed: int, index: int) -> np.random.Generator:
@@ -108,8 +105,7 @@ def face_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), int(index)])
 
 
-def _render_range(args: tuple[np.ndarray, int, int, int]) -> np.ndarray:
-    labels, resolution, seed, start = args
+def _render_range(labels: np.ndarray, resolution: int, seed: int, start: int) -> np.ndarray:
     out = np.empty((len(labels), resolution, resolution, 3), dtype=np.uint8)
     for k, row in enumerate(labels):
         out[k] = draw_face(row, resolution, sample_params(face_rng(seed, start + k)))
@@ -124,11 +120,11 @@ def render_images(labels: np.ndarray, resolution: int, seed: int, workers: int =
     """
     jobs = [(labels[a : a + _CHUNK], resolution, seed, a) for a in range(0, len(labels), _CHUNK)]
     if workers < 2 or len(labels) < POOL_MIN:
-        return np.concatenate([_render_range(job) for job in jobs])
+        return np.concatenate([_render_range(*job) for job in jobs])
     # fork is quick (no re-import of torch); the workers only use numpy and Pillow
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(workers) as pool:
-        return np.concatenate(pool.map(_render_range, jobs))
+        return np.concatenate(pool.starmap(_render_range, jobs))
 
 
 def render_dataset(
