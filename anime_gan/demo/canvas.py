@@ -53,15 +53,14 @@ class Canvas:
         width: float = 0.0,
     ) -> None:
         x, y = center
-        s = self.size
-        self.draw.ellipse(((x - rx) * s, (y - ry) * s, (x + rx) * s, (y + ry) * s), fill=fill)
+        self.draw.ellipse(self._xy([(x - rx, y - ry), (x + rx, y + ry)]), fill=fill)
         if outline is not None:
             self.line(ellipse_points(center, rx, ry, 0.0, 2 * np.pi, 48), outline, width)
 
     def line(self, points: Points, fill: RGB, width: float, min_px: float = 0.6) -> None:
         """A polyline with round joints and round caps, ``width`` of the side but at least
         ``min_px`` output pixels wide."""
-        w = max(1, int(round(max(width * self.size, min_px * SUPERSAMPLE))))
+        w = round(max(width * self.size, min_px * SUPERSAMPLE))
         xy = self._xy(points)
         self.draw.line(xy, fill=fill, width=w, joint="curve")
         if w > 2:
@@ -107,12 +106,12 @@ def profile(
 
 def strand(
     p0: Point, p1: Point, p2: Point, widths: Callable[[np.ndarray], np.ndarray], n: int = 24
-) -> list[Point]:
-    """Outline polygon of a lock of hair along a Bezier centreline with the given half-widths."""
+) -> np.ndarray:
+    """Outline polygon [2n, 2] of a lock of hair along a Bezier centreline with the given half-widths."""
     centre = bezier(p0, p1, p2, n)
     grad = np.gradient(centre, axis=0)
     normal = np.stack([-grad[:, 1], grad[:, 0]], axis=1)
     normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-12
     w = widths(np.linspace(0.0, 1.0, n))[:, None]
     left, right = centre + normal * w, centre - normal * w
-    return [tuple(p) for p in np.concatenate([left, right[::-1]])]  # type: ignore[misc]
+    return np.concatenate([left, right[::-1]])

@@ -43,10 +43,10 @@ def draw_ponytail(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
     s, k, r = p.ponytail_side, p.tail_swing, p.r
     p0, p1, p2 = p.at(s * 0.3, -0.95), p.at(s * 2.0 * k, -1.55), p.at(s * 1.5 * k, 1.55)
     paint.shape(cv, strand(p0, p1, p2, profile(0.22 * r, 0.4 * r, 0.03 * r, 0.3), 32))
+    q0, q1 = (p0[0], p0[1] - 0.05 * r), (p1[0] - s * 0.15 * r, p1[1] + 0.1 * r)
     for off in (-0.12, 0.1):
-        q1 = (p1[0] - s * 0.15 * r, p1[1] + 0.1 * r)
         q2 = (p2[0] + s * off * r, p2[1] - 0.35 * r)
-        cv.line(bezier((p0[0], p0[1] - 0.05 * r), q1, q2, 16)[5:], paint.dark, 0.02 * r)
+        cv.line(bezier(q0, q1, q2, 16)[5:], paint.dark, 0.02 * r)
 
 
 def draw_back_hair(cv: Canvas, p: FaceParams, paint: HairPaint, short: bool, long: bool) -> None:

@@ -84,17 +84,17 @@ FRAMES: tuple[RGB, ...] = ((30, 30, 36), (150, 30, 40), (40, 50, 120), (110, 70,
 
 def shade(color: RGB, factor: float) -> RGB:
     """``color`` scaled in value (factor < 1 darkens)."""
-    out = (int(max(0, min(255, round(c * factor)))) for c in color)
+    out = (max(0, min(255, round(c * factor))) for c in color)
     return tuple(out)  # type: ignore[return-value]
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """Linear blend from ``a`` (t = 0) to ``b`` (t = 1)."""
-    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))  # type: ignore[return-value]
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
 
 
 def _hsv(h: float, s: float, v: float) -> RGB:
-    r, g, b = (int(round(255 * c)) for c in colorsys.hsv_to_rgb(h, s, v))
+    r, g, b = (round(255 * c) for c in colorsys.hsv_to_rgb(h, s, v))
     return r, g, b
 
 

@@ -170,7 +170,8 @@ def write_sheet(ds: FaceDataset, path: str) -> None:
     title = (
         f"anime-gan render: {len(faces)} of {len(ds)} faces, {res}x{res}, seed {ds.info['seed']}"
     )
-    cell = max(96, 2 * res)
-    sheet = contact_sheet(faces, captions, ncol=8, cell=cell, caption_lines=5, title=title)
+    sheet = contact_sheet(
+        faces, captions, ncol=8, cell=max(96, 2 * res), caption_lines=5, title=title
+    )
     # flat-colored drawings: a 256-color palette looks the same at a third of the file size
     save_png(sheet.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE), path)
