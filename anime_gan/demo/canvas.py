@@ -71,7 +71,7 @@ class Canvas:
     def result(self) -> np.ndarray:
         """The picture at the output resolution, uint8 [R, R, 3]."""
         small = self.image.resize((self.resolution, self.resolution), Image.LANCZOS)
-        return np.asarray(small, dtype=np.uint8)
+        return np.asarray(small)
 
 
 def ellipse_points(
@@ -84,16 +84,14 @@ def ellipse_points(
     return [(center[0] + c * u - s * v, center[1] + s * u + c * v) for u, v in zip(x, y)]
 
 
-def bezier(p0: Point, p1: Point, p2: Point, n: int = 20) -> np.ndarray:
+def bezier(p0: Point, p1: Point, p2: Point, n: int) -> np.ndarray:
     """``n`` points of the quadratic Bezier curve p0 -> p2 pulled towards p1, shape [n, 2]."""
     t = np.linspace(0.0, 1.0, n)[:, None]
     a, b, c = (np.asarray(p, dtype=np.float64) for p in (p0, p1, p2))
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t**2 * c
 
 
-def profile(
-    w0: float, w_mid: float, w1: float, peak: float = 0.4
-) -> Callable[[np.ndarray], np.ndarray]:
+def profile(w0: float, w_mid: float, w1: float, peak: float) -> Callable[[np.ndarray], np.ndarray]:
     """Half-width along a strand: ``w0`` at the root, ``w_mid`` at ``peak``, ``w1`` at the tip."""
 
     def widths(t: np.ndarray) -> np.ndarray:
@@ -107,7 +105,7 @@ def profile(
 def strand(
     p0: Point, p1: Point, p2: Point, widths: Callable[[np.ndarray], np.ndarray], n: int = 24
 ) -> np.ndarray:
-    """Outline polygon [2n, 2] of a lock of hair along a Bezier centreline with the given half-widths."""
+    """Outline [2n, 2] of a lock of hair along a Bezier centreline with the given half-widths."""
     centre = bezier(p0, p1, p2, n)
     grad = np.gradient(centre, axis=0)
     normal = np.stack([-grad[:, 1], grad[:, 0]], axis=1)

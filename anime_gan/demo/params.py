@@ -47,8 +47,6 @@ EYE_COLORS: dict[str, RGB] = {
     "orange eyes": (252, 128, 24),
 }
 WHITE: RGB = (255, 255, 255)
-SKIN_LIGHT: RGB = (255, 238, 226)
-SKIN_DARK: RGB = (242, 206, 180)
 CLOTHES: tuple[RGB, ...] = (
     (40, 52, 96),
     (246, 246, 250),
@@ -83,8 +81,8 @@ FRAMES: tuple[RGB, ...] = ((30, 30, 36), (150, 30, 40), (40, 50, 120), (110, 70,
 
 
 def shade(color: RGB, factor: float) -> RGB:
-    """``color`` scaled in value (factor < 1 darkens)."""
-    out = (max(0, min(255, round(c * factor))) for c in color)
+    """``color`` scaled in value (factor < 1 darkens), clipped at 255."""
+    out = (min(255, round(c * factor)) for c in color)
     return tuple(out)  # type: ignore[return-value]
 
 
@@ -165,7 +163,7 @@ def sample_params(rng: np.random.Generator) -> FaceParams:
         cx=0.5 + u(-0.03, 0.03),
         hy=0.455 + u(-0.02, 0.02),
         r=0.27 * u(0.93, 1.07),
-        skin=mix(SKIN_LIGHT, SKIN_DARK, u(0.0, 1.0)),
+        skin=mix((255, 238, 226), (242, 206, 180), u(0.0, 1.0)),  # light to dark
         background=_hsv(u(0.0, 1.0), u(0.08, 0.32), u(0.66, 0.93)),  # muted
         hair_value=u(0.95, 1.04),
         eye_value=u(0.94, 1.06),
