@@ -159,7 +159,7 @@ def sample_params(rng: np.random.Generator) -> FaceParams:
         return options[int(rng.integers(len(options)))]
 
     # keyword arguments are evaluated in the order written: that order is the draw order
-    head = dict(
+    traits = dict(
         cx=0.5 + u(-0.03, 0.03),
         hy=0.455 + u(-0.02, 0.02),
         r=0.27 * u(0.93, 1.07),
@@ -182,7 +182,7 @@ def sample_params(rng: np.random.Generator) -> FaceParams:
     )
     ribbon_side, ponytail_side = (int(s) for s in rng.choice([-1, 1], 2))
     return FaceParams(
-        **head,
+        **traits,
         ribbon_side=ribbon_side,
         ponytail_side=ponytail_side,
         tie_color=pick(ACCESSORY),
