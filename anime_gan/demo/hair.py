@@ -93,13 +93,13 @@ def draw_drills(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
     """Spiral ringlets at the sides: tapered, bulging per turn, with slanted dark stripes."""
     r, n, turns = p.r, 48, 4
     t = np.linspace(0.0, 1.0, n)
+    base = profile(0.13 * r, 0.21 * r, 0.035 * r, 0.22)(t)
+    w = (base * (0.78 + 0.22 * np.abs(np.cos(turns * np.pi * t))))[:, None]  # a bulge per turn
     for s in (-1, 1):
         centre = bezier(p.at(s * 0.98, -0.05), p.at(s * 1.22, 0.7), p.at(s * 1.12, 1.6), n)
         grad = np.gradient(centre, axis=0)
         normal = np.stack([-grad[:, 1], grad[:, 0]], axis=1)
         normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-        base = profile(0.13 * r, 0.21 * r, 0.035 * r, 0.22)(t)
-        w = (base * (0.78 + 0.22 * np.abs(np.cos(turns * np.pi * t))))[:, None]
         left, right = centre + normal * w, centre - normal * w
         paint.shape(cv, np.concatenate([left, right[::-1]]))
         for j in range(turns):

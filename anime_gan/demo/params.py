@@ -91,11 +91,6 @@ def mix(a: RGB, b: RGB, t: float) -> RGB:
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
 
 
-def _hsv(h: float, s: float, v: float) -> RGB:
-    r, g, b = (round(255 * c) for c in colorsys.hsv_to_rgb(h, s, v))
-    return r, g, b
-
-
 def outline_of(color: RGB) -> RGB:
     """A darker line color for a fill; bright fills get a relatively stronger darkening."""
     return shade(color, 0.62 if max(color) > 200 else 0.55)
@@ -164,7 +159,9 @@ def sample_params(rng: np.random.Generator) -> FaceParams:
         hy=0.455 + u(-0.02, 0.02),
         r=0.27 * u(0.93, 1.07),
         skin=mix((255, 238, 226), (242, 206, 180), u(0.0, 1.0)),  # light to dark
-        background=_hsv(u(0.0, 1.0), u(0.08, 0.32), u(0.66, 0.93)),  # muted
+        background=tuple(  # muted: any hue, low saturation, light
+            round(255 * c) for c in colorsys.hsv_to_rgb(u(0.0, 1.0), u(0.08, 0.32), u(0.66, 0.93))
+        ),
         hair_value=u(0.95, 1.04),
         eye_value=u(0.94, 1.06),
         fringe_spikes=int(rng.integers(5, 8)),

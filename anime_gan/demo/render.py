@@ -51,15 +51,12 @@ def draw_face(labels: np.ndarray, resolution: int, params: FaceParams) -> np.nda
     on above 0.5. Back to front: ponytail, back hair, body, long front locks, twintails, drills,
     head, face, blush, eyes, mouth, side locks, fringe, glasses, hat, ribbon.
     """
-
-    def strongest(group: str) -> str:
-        members = EXCLUSIVE_GROUPS[group]
-        return TAG_NAMES[members[int(np.argmax(labels[members]))]]
-
-    on = set(from_multi_hot(labels))
-    paint = hair.HairPaint.of(
-        shade(HAIR_COLORS[strongest("hair_color")], params.hair_value), params.r
+    on = set(from_multi_hot(labels))  # checks the length first
+    hair_tag, eye_tag = (
+        TAG_NAMES[group[np.argmax(labels[group])]]
+        for group in (EXCLUSIVE_GROUPS["hair_color"], EXCLUSIVE_GROUPS["eye_color"])
     )
+    paint = hair.HairPaint.of(shade(HAIR_COLORS[hair_tag], params.hair_value), params.r)
     cv = Canvas(resolution, params.background)
     if "ponytail" in on:
         hair.draw_ponytail(cv, params, paint)
@@ -75,7 +72,7 @@ def draw_face(labels: np.ndarray, resolution: int, params: FaceParams) -> np.nda
     parts.draw_face_skin(cv, params)
     if "blush" in on:
         parts.draw_blush(cv, params)
-    parts.draw_eyes(cv, params, EYE_COLORS[strongest("eye_color")])
+    parts.draw_eyes(cv, params, EYE_COLORS[eye_tag])
     parts.draw_mouth(cv, params, "smile" in on, "open mouth" in on)
     hair.draw_side_locks(cv, params, paint, "short hair" in on)
     hair.draw_fringe(cv, params, paint)
