@@ -87,7 +87,7 @@ def ellipse_points(
 def bezier(p0: Point, p1: Point, p2: Point, n: int) -> np.ndarray:
     """``n`` points of the quadratic Bezier curve p0 -> p2 pulled towards p1, shape [n, 2]."""
     t = np.linspace(0.0, 1.0, n)[:, None]
-    a, b, c = (np.asarray(p, dtype=np.float64) for p in (p0, p1, p2))
+    a, b, c = np.array([p0, p1, p2])
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t**2 * c
 
 
@@ -111,5 +111,4 @@ def strand(
     normal = np.stack([-grad[:, 1], grad[:, 0]], axis=1)
     normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-12
     w = widths(np.linspace(0.0, 1.0, n))[:, None]
-    left, right = centre + normal * w, centre - normal * w
-    return np.concatenate([left, right[::-1]])
+    return np.concatenate([centre + normal * w, (centre - normal * w)[::-1]])

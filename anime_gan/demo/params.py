@@ -132,8 +132,7 @@ class FaceParams:
 
     def symmetric(self, side: list[tuple[float, float]]) -> list[tuple[float, float]]:
         """Outline from (u, v) points of the left half (u > 0 meaning further left), mirrored."""
-        left = [self.at(-u, v) for u, v in side]
-        return left + [self.at(u, v) for u, v in side[::-1]]
+        return [self.at(-u, v) for u, v in side] + [self.at(u, v) for u, v in side[::-1]]
 
     def eye_centers(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """Centres (x, y) of the left and right eye."""
