@@ -104,11 +104,11 @@ def draw_drills(cv: Canvas, p: FaceParams, paint: HairPaint) -> None:
         paint.shape(cv, np.concatenate([left, right[::-1]]))
         for j in range(turns):
             a = int(n * (j + 0.55) / (turns + 0.2))
-            b = min(int(n * (j + 0.95) / (turns + 0.2)), n - 2)
+            b = int(n * (j + 0.95) / (turns + 0.2))  # stripes lie within points 6..45
             cv.line([left[a], centre[(a + b) // 2], right[b]], paint.line, 0.035 * r)
             glint = [
                 left[a] * 0.5 + centre[a] * 0.5 - (0, 0.06 * r),
-                centre[max(a - 2, 0)] + normal[a] * w[a] * 0.2,
+                centre[a - 2] + normal[a] * w[a] * 0.2,
             ]
             cv.line(glint, paint.light, 0.025 * r)
 
