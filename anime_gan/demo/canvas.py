@@ -3,7 +3,8 @@
 Every shape of the face renderer is placed in fractions of the image side (0..1), drawn with
 Pillow at ``SUPERSAMPLE`` times the output size and downscaled with LANCZOS, which gives smooth,
 anti-aliased edges at any output resolution. Line widths have a floor in output pixels, so thin
-lines (glasses, mouths) stay visible at 32 px.
+lines (glasses, mouths) stay visible at 32 px. Own code because Pillow has no Bezier curves,
+tapered strokes or round-capped polylines, and takes no fractional coordinates.
 """
 
 from __future__ import annotations
