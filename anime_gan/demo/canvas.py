@@ -1,9 +1,10 @@
 """A supersampled drawing surface in image-fraction coordinates, and curve helpers.
 
 Every shape of the face renderer is placed in fractions of the image side (0..1), drawn with
-Pillow at ``supersample`` times the output size and downscaled with LANCZOS, which gives smooth,
+Pillow at ``SUPERSAMPLE`` times the output size and downscaled with LANCZOS, which gives smooth,
 anti-aliased edges at any output resolution. Line widths have a floor in output pixels, so thin
-lines (glasses, mouths) stay visible at 32 px.
+lines (glasses, mouths) stay visible at 32 px. Own code because Pillow has no Bezier curves,
+tapered strokes or round-capped polylines, and takes no fractional coordinates.
 """
 
 from __future__ import annotations
@@ -16,34 +17,31 @@ from PIL import Image, ImageDraw
 from anime_gan.demo.params import RGB
 
 Point = tuple[float, float]
+Points = Sequence[Point] | np.ndarray  # a list of (x, y) or an array [n, 2]
+SUPERSAMPLE = 4
 
 
 class Canvas:
     """Pillow image + draw in fraction coordinates; ``result()`` downscales to the output size."""
 
-    def __init__(self, resolution: int, background: RGB, supersample: int = 4) -> None:
+    def __init__(self, resolution: int, background: RGB) -> None:
         self.resolution = resolution
-        self.scale = supersample
-        self.size = resolution * supersample
+        self.size = resolution * SUPERSAMPLE
         self.image = Image.new("RGB", (self.size, self.size), background)
         self.draw = ImageDraw.Draw(self.image)
 
-    def _xy(self, points: Sequence[Point]) -> list[tuple[float, float]]:
+    def _xy(self, points: Points) -> list[tuple[float, float]]:
         return [(x * self.size, y * self.size) for x, y in points]
-
-    def width(self, fraction: float, min_px: float = 0.6) -> int:
-        """A line width of ``fraction`` of the side, but at least ``min_px`` output pixels."""
-        return max(1, int(round(max(fraction * self.size, min_px * self.scale))))
 
     def polygon(
         self,
-        points: Sequence[Point],
-        fill: RGB | None,
+        points: Points,
+        fill: RGB,
         outline: RGB | None = None,
         width: float = 0.0,
     ) -> None:
         self.draw.polygon(self._xy(points), fill=fill)
-        if outline is not None and width > 0:
+        if outline is not None:
             self.line([*points, points[0]], outline, width)
 
     def ellipse(
@@ -51,19 +49,19 @@ class Canvas:
         center: Point,
         rx: float,
         ry: float,
-        fill: RGB | None,
+        fill: RGB,
         outline: RGB | None = None,
         width: float = 0.0,
     ) -> None:
         x, y = center
-        s = self.size
-        self.draw.ellipse(((x - rx) * s, (y - ry) * s, (x + rx) * s, (y + ry) * s), fill=fill)
-        if outline is not None and width > 0:
+        self.draw.ellipse(self._xy([(x - rx, y - ry), (x + rx, y + ry)]), fill=fill)
+        if outline is not None:
             self.line(ellipse_points(center, rx, ry, 0.0, 2 * np.pi, 48), outline, width)
 
-    def line(self, points: Sequence[Point], fill: RGB, width: float, min_px: float = 0.6) -> None:
-        """A polyline with round joints and round caps."""
-        w = self.width(width, min_px)
+    def line(self, points: Points, fill: RGB, width: float, min_px: float = 0.6) -> None:
+        """A polyline with round joints and round caps, ``width`` of the side but at least
+        ``min_px`` output pixels wide."""
+        w = round(max(width * self.size, min_px * SUPERSAMPLE))
         xy = self._xy(points)
         self.draw.line(xy, fill=fill, width=w, joint="curve")
         if w > 2:
@@ -74,7 +72,7 @@ class Canvas:
     def result(self) -> np.ndarray:
         """The picture at the output resolution, uint8 [R, R, 3]."""
         small = self.image.resize((self.resolution, self.resolution), Image.LANCZOS)
-        return np.asarray(small, dtype=np.uint8)
+        return np.asarray(small)
 
 
 def ellipse_points(
@@ -87,16 +85,14 @@ def ellipse_points(
     return [(center[0] + c * u - s * v, center[1] + s * u + c * v) for u, v in zip(x, y)]
 
 
-def bezier(p0: Point, p1: Point, p2: Point, n: int = 20) -> np.ndarray:
+def bezier(p0: Point, p1: Point, p2: Point, n: int) -> np.ndarray:
     """``n`` points of the quadratic Bezier curve p0 -> p2 pulled towards p1, shape [n, 2]."""
     t = np.linspace(0.0, 1.0, n)[:, None]
-    a, b, c = (np.asarray(p, dtype=np.float64) for p in (p0, p1, p2))
+    a, b, c = np.array([p0, p1, p2])
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t**2 * c
 
 
-def profile(
-    w0: float, w_mid: float, w1: float, peak: float = 0.4
-) -> Callable[[np.ndarray], np.ndarray]:
+def profile(w0: float, w_mid: float, w1: float, peak: float) -> Callable[[np.ndarray], np.ndarray]:
     """Half-width along a strand: ``w0`` at the root, ``w_mid`` at ``peak``, ``w1`` at the tip."""
 
     def widths(t: np.ndarray) -> np.ndarray:
@@ -109,12 +105,11 @@ def profile(
 
 def strand(
     p0: Point, p1: Point, p2: Point, widths: Callable[[np.ndarray], np.ndarray], n: int = 24
-) -> list[Point]:
-    """Outline polygon of a lock of hair along a Bezier centreline with the given half-widths."""
+) -> np.ndarray:
+    """Outline [2n, 2] of a lock of hair along a Bezier centreline with the given half-widths."""
     centre = bezier(p0, p1, p2, n)
     grad = np.gradient(centre, axis=0)
     normal = np.stack([-grad[:, 1], grad[:, 0]], axis=1)
     normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-12
     w = widths(np.linspace(0.0, 1.0, n))[:, None]
-    left, right = centre + normal * w, centre - normal * w
-    return [tuple(p) for p in np.concatenate([left, right[::-1]])]  # type: ignore[misc]
+    return np.concatenate([centre + normal * w, (centre - normal * w)[::-1]])

@@ -9,14 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from anime_gan.demo.canvas import Canvas, Point, bezier, ellipse_points, profile, strand
-from anime_gan.demo.params import RGB, FaceParams, mix, outline_of, shade
+from anime_gan.demo.params import RGB, WHITE, FaceParams, mix, outline_of, shade
 
-WHITE: RGB = (255, 255, 255)
-COLLAR: RGB = (246, 246, 250)
 LASH: RGB = (48, 28, 30)
 MOUTH: RGB = (120, 32, 42)
 TONGUE: RGB = (238, 116, 128)
-BLUSH: RGB = (255, 96, 124)
 
 
 def draw_body(cv: Canvas, p: FaceParams) -> None:
@@ -30,7 +27,7 @@ def draw_body(cv: Canvas, p: FaceParams) -> None:
     cv.polygon([p.at(-0.3, 1.3), p.at(0, 1.62), p.at(0.3, 1.3)], p.skin)
     for s in (-1, 1):
         flap = [p.at(s * 0.3, 1.3), p.at(s * 0.95, 1.42), p.at(s * 0.15, 1.85), p.at(0, 1.62)]
-        cv.polygon(flap, COLLAR, (150, 150, 160), 0.025 * r)
+        cv.polygon(flap, (246, 246, 250), (150, 150, 160), 0.025 * r)
 
 
 def draw_face_skin(cv: Canvas, p: FaceParams) -> None:
@@ -39,15 +36,14 @@ def draw_face_skin(cv: Canvas, p: FaceParams) -> None:
     top = ellipse_points(p.at(0, 0), 0.86 * r, 0.82 * r, -np.pi, 0.0, 24)
     right = bezier(p.at(0.86, 0), p.at(0.82, 0.78), p.at(0, 1), 16)
     left = bezier(p.at(0, 1), p.at(-0.82, 0.78), p.at(-0.86, 0), 16)
-    pts = top + [(float(x), float(y)) for x, y in np.concatenate([right[1:], left[1:-1]])]
-    cv.polygon(pts, p.skin, shade(p.skin, 0.7), 0.018 * r)
+    cv.polygon(np.concatenate([top, right[1:], left[1:-1]]), p.skin, shade(p.skin, 0.7), 0.018 * r)
     cv.line([p.at(0.03, 0.46), p.at(0.01, 0.5)], shade(p.skin, 0.72), 0.02 * r, min_px=0.4)
 
 
 def draw_blush(cv: Canvas, p: FaceParams) -> None:
     """Pink ellipses on the cheeks with a few hatch strokes."""
     r = p.r
-    color = mix(p.skin, BLUSH, p.blush_strength)
+    color = mix(p.skin, (255, 96, 124), p.blush_strength)
     for x, y in p.cheek_centers():
         cv.ellipse((x, y), 0.15 * r, 0.075 * r, color)
         for k in (-1, 0, 1):
@@ -121,7 +117,7 @@ def draw_glasses(cv: Canvas, p: FaceParams) -> None:
         if p.round_glasses:
             pts = ellipse_points(c, rx, ry, 0.0, 2 * np.pi, 40)
         else:
-            pts = _rounded_rect(c, rx, ry * 0.85, 0.3)
+            pts = _rounded_rect(c, rx, ry * 0.85)
         cv.line(pts, p.frame_color, w, min_px=0.7)
         glint = [
             (c[0] + side * 0.05 * r, c[1] - 0.18 * r),
@@ -138,12 +134,12 @@ def draw_glasses(cv: Canvas, p: FaceParams) -> None:
     cv.line(bridge, p.frame_color, w, min_px=0.7)
 
 
-def _rounded_rect(c: Point, hw: float, hh: float, k: float) -> list[Point]:
-    """Closed outline of a rectangle with corner radius ``k`` times its smaller half-side."""
-    rad = k * min(hw, hh)
+def _rounded_rect(c: Point, hw: float, hh: float) -> list[Point]:
+    """Closed outline of a rectangle with corner radius 0.3 times its smaller half-side."""
+    rad = 0.3 * min(hw, hh)
     pts: list[Point] = []
-    corners = (((1, 1), 0.0), ((-1, 1), 0.5 * np.pi), ((-1, -1), np.pi), ((1, -1), 1.5 * np.pi))
-    for (sx, sy), a0 in corners:
+    for k, (sx, sy) in enumerate(((1, 1), (-1, 1), (-1, -1), (1, -1))):
+        a0 = 0.5 * np.pi * k  # counter-clockwise from the lower right corner
         corner = (c[0] + sx * (hw - rad), c[1] + sy * (hh - rad))
         pts += ellipse_points(corner, rad, rad, a0, a0 + 0.5 * np.pi, 5)
     return pts + pts[:1]

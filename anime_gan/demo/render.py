@@ -12,8 +12,6 @@ seeded with ``[seed, i]``), so any split of the work over processes gives the sa
 from __future__ import annotations
 
 import multiprocessing
-import os
-from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -21,31 +19,24 @@ from PIL import Image
 
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.tags import NUM_TAGS, from_multi_hot
+from anime_gan.data.tags import EXCLUSIVE_GROUPS, TAG_NAMES, from_multi_hot
 from anime_gan.demo import hair, parts
 from anime_gan.demo.canvas import Canvas
-from anime_gan.demo.params import (
-    EYE_COLORS,
-    HAIR_COLORS,
-    FaceParams,
-    FaceTags,
-    sample_params,
-    shade,
-)
+from anime_gan.demo.params import EYE_COLORS, HAIR_COLORS, FaceParams, sample_params, shade
 from anime_gan.errors import UserError
 from anime_gan.viz import contact_sheet, save_png
 
-SUPERSAMPLE = 4
 POOL_MIN = 2000  # below this many faces a process pool costs more than it saves
 _CHUNK = 250
 
 
 def check_resolution(resolution: int, power_of_two: bool = True) -> int:
     """The resolution as an int, or a UserError naming the fix."""
-    ok = isinstance(resolution, (int, np.integer)) and int(resolution) >= 16
-    if ok and power_of_two:
-        ok = int(resolution) & (int(resolution) - 1) == 0
-    if not ok:
+    if not (
+        isinstance(resolution, (int, np.integer))
+        and resolution >= 16
+        and not (power_of_two and resolution & (resolution - 1))
+    ):
         kind = "a power of two >= 16 (16, 32, 64, 128)" if power_of_two else "an integer >= 16"
         raise UserError(
             f"resolution={resolution!r} is not {kind}: set resolution=32 (the demo) or 64 or 128."
@@ -56,37 +47,42 @@ def check_resolution(resolution: int, power_of_two: bool = True) -> int:
 def draw_face(labels: np.ndarray, resolution: int, params: FaceParams) -> np.ndarray:
     """Draw the face that ``labels`` (34,) describe with the non-tag traits ``params``.
 
-    Back to front: ponytail, back hair, body, long front locks, twintails, drills, head, face,
-    blush, eyes, mouth, side locks, fringe, glasses, hat, ribbon.
+    Hair and eye color are the argmax of their group (as the schema says), the other tags are
+    on above 0.5. Back to front: ponytail, back hair, body, long front locks, twintails, drills,
+    head, face, blush, eyes, mouth, side locks, fringe, glasses, hat, ribbon.
     """
-    t = FaceTags.from_labels(labels)
-    paint = hair.HairPaint.of(shade(HAIR_COLORS[t.hair], params.hair_value))
-    cv = Canvas(resolution, params.background, SUPERSAMPLE)
-    if t.ponytail:
+    on = set(from_multi_hot(labels))  # checks the length first
+    hair_tag, eye_tag = (
+        TAG_NAMES[group[np.argmax(labels[group])]]
+        for group in (EXCLUSIVE_GROUPS["hair_color"], EXCLUSIVE_GROUPS["eye_color"])
+    )
+    paint = hair.HairPaint.of(shade(HAIR_COLORS[hair_tag], params.hair_value), params.r)
+    cv = Canvas(resolution, params.background)
+    if "ponytail" in on:
         hair.draw_ponytail(cv, params, paint)
-    hair.draw_back_hair(cv, params, paint, t.short, t.long)
+    hair.draw_back_hair(cv, params, paint, "short hair" in on, "long hair" in on)
     parts.draw_body(cv, params)
-    if t.long:
+    if "long hair" in on:
         hair.draw_long_front(cv, params, paint)
-    if t.twintails:
+    if "twintails" in on:
         hair.draw_twintails(cv, params, paint)
-    if t.drill:
+    if "drill hair" in on:
         hair.draw_drills(cv, params, paint)
     hair.draw_head_cap(cv, params, paint)
     parts.draw_face_skin(cv, params)
-    if t.blush:
+    if "blush" in on:
         parts.draw_blush(cv, params)
-    parts.draw_eyes(cv, params, EYE_COLORS[t.eyes])
-    parts.draw_mouth(cv, params, t.smile, t.open_mouth)
-    hair.draw_side_locks(cv, params, paint, t.short)
+    parts.draw_eyes(cv, params, EYE_COLORS[eye_tag])
+    parts.draw_mouth(cv, params, "smile" in on, "open mouth" in on)
+    hair.draw_side_locks(cv, params, paint, "short hair" in on)
     hair.draw_fringe(cv, params, paint)
-    if t.twintails:
+    if "twintails" in on:
         hair.draw_twintail_ties(cv, params)
-    if t.glasses:
+    if "glasses" in on:
         parts.draw_glasses(cv, params)
-    if t.hat:
+    if "hat" in on:
         parts.draw_hat(cv, params)
-    if t.ribbon:
+    if "ribbon" in on:
         parts.draw_ribbon(cv, params)
     return cv.result()
 
@@ -98,10 +94,7 @@ def render_face(labels: np.ndarray, resolution: int, rng: np.random.Generator) -
     the same ``rng`` state with one tag toggled changes only the part of the face that tag draws.
     """
     resolution = check_resolution(resolution, power_of_two=False)
-    labels = np.asarray(labels)
-    if labels.shape != (NUM_TAGS,):
-        raise ValueError(f"labels must have shape ({NUM_TAGS},), got {labels.shape}")
-    return draw_face(labels, resolution, sample_params(rng))
+    return draw_face(np.asarray(labels), resolution, sample_params(rng))
 
 
 def face_rng(seed: int, index: int) -> np.random.Generator:
@@ -109,48 +102,30 @@ def face_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), int(index)])
 
 
-def _render_range(args: tuple[np.ndarray, int, int, int]) -> np.ndarray:
-    labels, resolution, seed, start = args
+def _render_range(labels: np.ndarray, resolution: int, seed: int, start: int) -> np.ndarray:
     out = np.empty((len(labels), resolution, resolution, 3), dtype=np.uint8)
     for k, row in enumerate(labels):
         out[k] = draw_face(row, resolution, sample_params(face_rng(seed, start + k)))
     return out
 
 
-def render_images(
-    labels: np.ndarray, resolution: int, seed: int, workers: int | None = None
-) -> np.ndarray:
-    """Faces for each row of ``labels`` [N, 34]; face i uses ``face_rng(seed, i)``.
+def render_images(labels: np.ndarray, resolution: int, seed: int, workers: int = 2) -> np.ndarray:
+    """Faces for each row of ``labels`` [N >= 1, 34]; face i uses ``face_rng(seed, i)``.
 
     ``workers`` > 1 spreads the work over a process pool (only when N >= ``POOL_MIN``);
     the pixels are the same whatever the split.
     """
-    workers = default_workers() if workers is None else max(1, int(workers))
-    n = len(labels)
-    jobs = [(labels[a : a + _CHUNK], resolution, seed, a) for a in range(0, n, _CHUNK)]
-    if workers > 1 and n >= POOL_MIN:
-        with multiprocessing.get_context(_start_method()).Pool(workers) as pool:
-            chunks: Sequence[np.ndarray] = pool.map(_render_range, jobs)
-    else:
-        chunks = [_render_range(job) for job in jobs]
-    return np.concatenate(chunks) if chunks else np.empty((0, resolution, resolution, 3), np.uint8)
-
-
-def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
-
-
-def _start_method() -> str:
+    jobs = [(labels[a : a + _CHUNK], resolution, seed, a) for a in range(0, len(labels), _CHUNK)]
+    if workers < 2 or len(labels) < POOL_MIN:
+        return np.concatenate([_render_range(*job) for job in jobs])
     # fork is quick (no re-import of torch); the workers only use numpy and Pillow
-    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        return np.concatenate(pool.starmap(_render_range, jobs))
 
 
 def render_dataset(
-    n: int,
-    resolution: int = 32,
-    seed: int = 0,
-    prior: LabelPrior | None = None,
-    workers: int | None = None,
+    n: int, resolution: int = 32, seed: int = 0, prior: LabelPrior | None = None, workers: int = 2
 ) -> FaceDataset:
     """``n`` rendered faces with labels drawn from ``prior`` (default: the training prior).
 
@@ -161,10 +136,10 @@ def render_dataset(
             f"n={n!r} is not a positive number of faces: set n=4000 (the demo) or any n >= 1."
         )
     resolution = check_resolution(resolution)
+    n, seed = int(n), int(seed)
     prior = prior or LabelPrior.training()
-    generator = torch.Generator().manual_seed(int(seed))
-    labels = prior.sample(int(n), generator=generator).numpy().astype(np.uint8)
-    images = render_images(labels, resolution, int(seed), workers)
+    labels = prior.sample(n, generator=torch.Generator().manual_seed(seed)).numpy().astype(np.uint8)
+    images = render_images(labels, resolution, seed, workers)
     metadata = [
         {
             "id": f"render-{i:06d}",
@@ -172,29 +147,28 @@ def render_dataset(
             "year": None,
             "width": resolution,
             "height": resolution,
-            "seed": int(seed),
+            "seed": seed,
         }
-        for i in range(int(n))
+        for i in range(n)
     ]
     info = {
         "source": "render",
-        "seed": int(seed),
+        "seed": seed,
         "prior": prior.kind,
         "notes": "procedural demo faces (anime_gan.demo.render); all 34 labels known",
     }
     return FaceDataset(images, labels, np.ones_like(labels), metadata, info)
 
 
-SHEET_FACES = 64
-
-
 def write_sheet(ds: FaceDataset, path: str) -> None:
-    """Contact sheet of the first faces, each captioned with its tags in schema order."""
-    k = min(SHEET_FACES, len(ds))
-    captions = [", ".join(from_multi_hot(row)) for row in ds.labels[:k]]
-    cell = max(96, 2 * ds.resolution)
-    res, seed = ds.resolution, ds.info.get("seed")
-    title = f"anime-gan render: {k} of {len(ds)} faces, {res}x{res}, seed {seed}"
-    sheet = contact_sheet(ds.images[:k], captions, ncol=8, cell=cell, caption_lines=5, title=title)
+    """Contact sheet of the first 64 faces, each captioned with its tags in schema order."""
+    faces, res = ds.images[:64], ds.resolution
+    captions = [", ".join(from_multi_hot(row)) for row in ds.labels[:64]]
+    title = (
+        f"anime-gan render: {len(faces)} of {len(ds)} faces, {res}x{res}, seed {ds.info['seed']}"
+    )
+    sheet = contact_sheet(
+        faces, captions, ncol=8, cell=max(96, 2 * res), caption_lines=5, title=title
+    )
     # flat-colored drawings: a 256-color palette looks the same at a third of the file size
     save_png(sheet.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE), path)
