@@ -34,8 +34,7 @@ def main(cfg: DictConfig) -> float | None:
     from anime_gan.superres.train import sr_train
     from anime_gan.train import optimized_metric
 
-    metrics = sr_train(cfg)
-    return optimized_metric(cfg, metrics)
+    return optimized_metric(cfg, sr_train(cfg))
 
 
 if __name__ == "__main__":

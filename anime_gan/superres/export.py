@@ -31,23 +31,20 @@ class _Clamped(nn.Module):
         return self.model(x).clamp(-1.0, 1.0)
 
 
-def export_upscaler(model: nn.Module, path: str | Path, opset: int = OPSET) -> Path:
+def export_upscaler(model: nn.Module, path: str | Path) -> Path:
     """Write the (eval-mode, CPU) upscaler as ONNX with dynamic batch, height and width."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    net = _Clamped(model).cpu().eval()
-    axes = {0: "N", 2: "H", 3: "W"}
-    out_axes = {0: "N", 2: "H2", 3: "W2"}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
         torch.onnx.export(
-            net,
+            _Clamped(model).cpu().eval(),
             (torch.zeros(1, 3, 16, 16),),
             str(path),
             input_names=[INPUT],
             output_names=[OUTPUT],
-            dynamic_axes={INPUT: axes, OUTPUT: out_axes},
-            opset_version=opset,
+            dynamic_axes={INPUT: {0: "N", 2: "H", 3: "W"}, OUTPUT: {0: "N", 2: "H2", 3: "W2"}},
+            opset_version=OPSET,
             do_constant_folding=True,
             dynamo=False,
         )

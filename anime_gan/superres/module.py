@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import lightning as L
@@ -52,8 +51,8 @@ class SuperResolutionGAN(L.LightningModule):
         self,
         upscaler: nn.Module,
         discriminator: nn.Module,
-        optimizer_g: OptimizerFactory = partial(torch.optim.Adam, lr=1e-4, betas=(0.9, 0.999)),
-        optimizer_d: OptimizerFactory = partial(torch.optim.Adam, lr=4e-4, betas=(0.9, 0.999)),
+        optimizer_g: OptimizerFactory,
+        optimizer_d: OptimizerFactory,
         adv_weight: float = 0.0,
         pixel_loss: str = "l1",
         init_from: str | None = None,
@@ -63,8 +62,6 @@ class SuperResolutionGAN(L.LightningModule):
             raise ValueError(
                 f"pixel_loss must be one of {sorted(PIXEL_LOSSES)}, got {pixel_loss!r}"
             )
-        if adv_weight < 0:
-            raise ValueError(f"adv_weight must be >= 0, got {adv_weight}")
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["upscaler", "discriminator", "optimizer_g", "optimizer_d"]
@@ -73,11 +70,8 @@ class SuperResolutionGAN(L.LightningModule):
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
         self.pixel = PIXEL_LOSSES[pixel_loss]
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
-        self.val_psnr = PeakSignalNoiseRatio(
-            data_range=1.0, dim=(1, 2, 3)
-        )  # mean of per-image PSNR
+        self.val_psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3))  # per image, averaged
         self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
-        self.data_info: dict[str, Any] = {}
         if init_from:
             from anime_gan.superres.model import load_upscaler
 
@@ -91,9 +85,7 @@ class SuperResolutionGAN(L.LightningModule):
         ]
 
     def on_fit_start(self) -> None:
-        dm = getattr(self.trainer, "datamodule", None)
-        if dm is not None and hasattr(dm, "describe"):
-            self.data_info = dm.describe()
+        self.data_info = self.trainer.datamodule.describe()  # recorded in checkpoints
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         lo, hi = batch
@@ -130,9 +122,9 @@ class SuperResolutionGAN(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         """PSNR / SSIM of the upscaled held-out inputs (in [0, 1], clamped, not quantised)."""
         lo, hi = batch
-        sr = (self.upscaler(lo).float().clamp(-1, 1) + 1) / 2
-        self.val_psnr.update(sr, (hi.float() + 1) / 2)
-        self.val_ssim.update(sr, (hi.float() + 1) / 2)
+        sr, target = (self.upscaler(lo).float().clamp(-1, 1) + 1) / 2, (hi.float() + 1) / 2
+        self.val_psnr.update(sr, target)
+        self.val_ssim.update(sr, target)
         self.log("val/psnr", self.val_psnr, on_step=False, on_epoch=True, prog_bar=True)
         self.log("val/ssim", self.val_ssim, on_step=False, on_epoch=True)
 
@@ -143,10 +135,8 @@ class SuperResolutionGAN(L.LightningModule):
             "discriminator_config": self.discriminator.config(),
             "adv_weight": float(self.hparams.adv_weight),
             "pixel_loss": self.hparams.pixel_loss,
-            "data": dict(self.data_info),
+            "data": self.data_info,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        state = checkpoint.get("anime_gan", {})
-        self.iteration = int(state.get("iteration", 0))
-        self.data_info = dict(state.get("data") or {})
+        self.iteration = checkpoint["anime_gan"]["iteration"]

@@ -25,12 +25,12 @@ def sr_train(cfg: DictConfig) -> dict[str, float]:
     """Train the upscaler the config describes; returns the callback and measure metrics."""
     datamodule, model, callbacks, loggers, trainer = build_run(cfg)
 
-    start, seconds = time.perf_counter(), 0.0
+    start = time.perf_counter()
     try:
         fit(trainer, model, datamodule, cfg.get("ckpt_path"), callbacks)
         seconds = time.perf_counter() - start
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-        if cfg.get("measure", True) and trainer.is_global_zero and len(datamodule.val_hi):
+        if cfg.measure and trainer.is_global_zero and len(datamodule.val_hi):
             metrics.update(
                 _measure(model, datamodule, Path(trainer.default_root_dir), seconds, loggers)
             )
