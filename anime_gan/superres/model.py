@@ -135,41 +135,31 @@ def load_upscaler(path: str | Path) -> tuple[SRResNet2x, dict[str, Any]]:
     return model.eval(), meta
 
 
-def check_images(images: np.ndarray | Tensor, what: str = "the images") -> Tensor:
-    """``[N, H, W, 3]`` (or one ``[H, W, 3]``) uint8 as a tensor, else one clear UserError."""
-    # a copy of numpy input: it may be read-only (Pillow's pixels, a memory-mapped dataset)
-    t = torch.tensor(images) if isinstance(images, np.ndarray) else torch.as_tensor(images)
-    shape = tuple(t.shape)
-    if t.dim() == 3:
-        t = t.unsqueeze(0)
-    if t.dim() != 4:
-        raise UserError(
-            f"{what} must be arrays [N, H, W, 3] or one [H, W, 3], not of shape {shape}: "
-            f"convert them to stacked 3-channel RGB images first."
-        )
-    if t.shape[-1] != 3:
-        raise UserError(
-            f"{what} have {t.shape[-1]} channels (shape {shape}) but the upscaler takes "
-            f"3-channel RGB images [N, H, W, 3]: convert them to RGB first."
-        )
-    if t.dtype != torch.uint8:
-        raise UserError(
-            f"{what} must be uint8 pixels in [0, 255], not {t.dtype}: convert them with "
-            f"anime_gan.data.transforms.to_uint8 or np.uint8 first."
-        )
-    return t
-
-
 @torch.no_grad()
 def upscale_images(
     model: nn.Module, images_uint8: np.ndarray | Tensor, batch_size: int = 16
 ) -> np.ndarray:
-    """2x-upscale uint8 RGB images ``[N, H, W, 3]`` -> uint8 ``[N, 2H, 2W, 3]`` (numpy).
+    """2x-upscale uint8 RGB images ``[N, H, W, 3]`` (or one ``[H, W, 3]``) -> uint8
+    ``[N, 2H, 2W, 3]`` (numpy), or one clear UserError for other arrays.
 
     What ``generate`` and ``upscale`` call; the model runs in eval mode on its own device, in
     batches of ``batch_size`` (all images of one call share a size).
     """
-    images = check_images(images_uint8)
+    # a copy of numpy input: it may be read-only (Pillow's pixels, a memory-mapped dataset)
+    images = torch.tensor(images_uint8) if isinstance(images_uint8, np.ndarray) else images_uint8
+    shape = tuple(images.shape)
+    if images.dim() == 3:
+        images = images[None]
+    if images.dim() != 4 or images.shape[-1] != 3:
+        raise UserError(
+            f"the images must be arrays [N, H, W, 3] or one [H, W, 3], not of shape {shape}: "
+            f"convert them to stacked 3-channel RGB images first."
+        )
+    if images.dtype != torch.uint8:
+        raise UserError(
+            f"the images must be uint8 pixels in [0, 255], not {images.dtype}: convert them with "
+            f"anime_gan.data.transforms.to_uint8 or np.uint8 first."
+        )
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
