@@ -25,8 +25,6 @@ from anime_gan.data.datamodule import InMemoryBatches, load_split
 from anime_gan.data.transforms import to_model_range
 from anime_gan.errors import UserError
 
-Pair = tuple[torch.Tensor, torch.Tensor]  # (low-res input, original), NCHW in [-1, 1]
-
 
 def resize_bicubic(images: np.ndarray, size: int) -> np.ndarray:
     """uint8 ``[N, H, W, 3]`` -> uint8 ``[N, size, size, 3]``, Pillow's antialiased bicubic in
@@ -100,8 +98,7 @@ class SRDataModule(L.LightningDataModule):
         )
         self.train_hi = np.ascontiguousarray(ds.images[train_idx])
         self.val_hi = np.ascontiguousarray(ds.images[val_idx[: self.max_val]])
-        self.train_lo = downscale_2x(self.train_hi)
-        self.val_lo = downscale_2x(self.val_hi)
+        self.train_lo, self.val_lo = downscale_2x(self.train_hi), downscale_2x(self.val_hi)
 
     def describe(self) -> dict[str, Any]:
         """What the measurements were made on (recorded next to them)."""
@@ -128,7 +125,9 @@ class SRDataModule(L.LightningDataModule):
         pairs = TensorDataset(torch.from_numpy(self.val_hi), torch.from_numpy(self.val_lo))
         return DataLoader(pairs, batch_size=self.batch_size, shuffle=False)
 
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Pair:
+    def on_after_batch_transfer(
+        self, batch: Any, dataloader_idx: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 NHWC (original, input) -> float NCHW in [-1, 1] (input, original), maybe flipped."""
         hi, lo = (to_model_range(t.permute(0, 3, 1, 2)).contiguous() for t in batch[:2])
         if self.flip and self.trainer is not None and self.trainer.training:

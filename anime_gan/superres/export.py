@@ -40,7 +40,7 @@ def export_upscaler(model: nn.Module, path: str | Path) -> Path:
             do_constant_folding=True,
             dynamo=False,
         )
-    onnx.checker.check_model(onnx.load(str(path)))
+    onnx.checker.check_model(str(path))
     return path
 
 

@@ -31,12 +31,11 @@ from torchmetrics.functional.image import (
 from anime_gan.superres.data import resize_bicubic, resize_pil
 
 PSNR_CAP_DB = 100.0
-_LUMA = torch.tensor([0.299, 0.587, 0.114])
 Upscale = Callable[[np.ndarray], np.ndarray]  # uint8 [N, h, w, 3] -> uint8 [N, 2h, 2w, 3]
 
 
 def _nchw(images: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(images)).permute(0, 3, 1, 2).double()
+    return torch.as_tensor(images).permute(0, 3, 1, 2).double()
 
 
 def psnr(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -58,7 +57,8 @@ def ssim(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def gradient_energy(images: np.ndarray) -> np.ndarray:
     """Per-image mean squared luma gradient (forward differences, luma in [0, 1])."""
-    y = torch.einsum("nchw,c->nhw", _nchw(images) / 255.0, _LUMA.double())
+    luma = torch.tensor([0.299, 0.587, 0.114]).double()  # BT.601 (float32 values, as measured)
+    y = torch.einsum("nchw,c->nhw", _nchw(images) / 255.0, luma)
     return (y.diff(dim=2).pow(2).mean(dim=(1, 2)) + y.diff(dim=1).pow(2).mean(dim=(1, 2))).numpy()
 
 

@@ -128,9 +128,9 @@ def load_upscaler(path: str | Path) -> tuple[SRResNet2x, dict[str, Any]]:
             f"written by `anime-gan sr-train` (e.g. runs/sr/demo/0/checkpoints/last.ckpt)."
         )
     model = SRResNet2x(**meta["upscaler_config"])
-    prefix = "upscaler."
+    state = ckpt["state_dict"].items()
     model.load_state_dict(
-        {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+        {k.removeprefix("upscaler."): v for k, v in state if k.startswith("upscaler.")}
     )
     return model.eval(), meta
 

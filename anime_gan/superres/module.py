@@ -28,10 +28,7 @@ from anime_gan.models.losses import d_adversarial_loss, g_adversarial_loss
 log = logging.getLogger(__name__)
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
-PIXEL_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "l1": F.l1_loss,
-    "mse": F.mse_loss,
-}
+PIXEL_LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
 
 class SuperResolutionGAN(L.LightningModule):
@@ -92,21 +89,19 @@ class SuperResolutionGAN(L.LightningModule):
         opt_g, opt_d = self.optimizers()
         weight = float(self.hparams.adv_weight)
         fake = self.upscaler(lo)
-        logs: dict[str, torch.Tensor] = {}
+        logs = {}
 
-        self.toggle_optimizer(opt_d)
         opt_d.zero_grad(set_to_none=True)
-        if weight > 0:  # real originals -> 1, upscaled inputs -> 0
-            real_logits, fake_logits = self.discriminator(hi), self.discriminator(fake.detach())
-            logs["train/d_adv"] = d_adversarial_loss(real_logits, fake_logits)
+        if weight > 0:  # real originals -> 1, upscaled inputs -> 0 (fake detached: D alone learns)
+            logs["train/d_adv"] = d_adversarial_loss(
+                self.discriminator(hi), self.discriminator(fake.detach())
+            )
             self.manual_backward(logs["train/d_adv"])
         opt_d.step()  # with no gradients (weight 0) an empty step: it only advances global_step
-        self.untoggle_optimizer(opt_d)
 
-        self.toggle_optimizer(opt_g)
+        self.toggle_optimizer(opt_g)  # D's weights frozen while G's loss backpropagates through D
         opt_g.zero_grad(set_to_none=True)
-        logs["train/pixel"] = self.pixel(fake.float(), hi.float())
-        loss = logs["train/pixel"]
+        logs["train/pixel"] = loss = self.pixel(fake.float(), hi.float())
         if weight > 0:
             logs["train/g_adv"] = g_adversarial_loss(self.discriminator(fake))
             loss = loss + weight * logs["train/g_adv"]

@@ -45,8 +45,7 @@ def tradeoff_figure(rows: Sequence[dict]) -> Image.Image:
     methods = [r for r in rows if r["method"] != "original"]
     colors = {r["method"]: f"C{i % 10}" for i, r in enumerate(methods)}
     models = [r for r in methods if r["method"].startswith("SR ")]
-    panels = [("PSNR (dB), all methods", "psnr", methods, False)]
-    panels += [
+    panels = [("PSNR (dB), all methods", "psnr", methods, False)] + [
         (f"{name}, upscalers only", key, models, True)
         for key, name in (("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
         if models
