@@ -25,12 +25,10 @@ def main(cfg: DictConfig) -> None:
         check_output(cfg.out, UPSCALE, {"input": cfg.input})
     model, meta = load_upscaler(cfg.ckpt)
     print(
-        f"upscaler from {cfg.ckpt}: adv_weight {meta.get('adv_weight')}, "
-        f"iteration {meta.get('iteration')}"
+        f"upscaler from {cfg.ckpt}: adv_weight {meta['adv_weight']}, iteration {meta['iteration']}"
     )
     if inputs:
-        written = upscale_files(model, inputs, cfg.out)
-        print(f"wrote {len(written)} upscaled image(s) to {cfg.out}")
+        print(f"wrote {len(upscale_files(model, inputs, cfg.out))} upscaled image(s) to {cfg.out}")
     if cfg.export_onnx:
         from anime_gan.superres.export import export_upscaler, parity
 

@@ -165,8 +165,8 @@ def upscale_images(
     device = next(model.parameters()).device
     out = []
     try:
-        for start in range(0, len(images), batch_size):
-            x = to_model_range(images[start : start + batch_size].to(device).permute(0, 3, 1, 2))
+        for batch in images.split(batch_size):
+            x = to_model_range(batch.to(device).permute(0, 3, 1, 2))
             out.append(to_uint8(model(x).clamp(-1, 1)).permute(0, 2, 3, 1).cpu())
     finally:
         model.train(was_training)

@@ -81,9 +81,6 @@ class SuperResolutionGAN(L.LightningModule):
             self.optimizer_d(params=self.discriminator.parameters()),
         ]
 
-    def on_fit_start(self) -> None:
-        self.data_info = self.trainer.datamodule.describe()  # recorded in checkpoints
-
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         lo, hi = batch
         opt_g, opt_d = self.optimizers()
@@ -130,7 +127,7 @@ class SuperResolutionGAN(L.LightningModule):
             "discriminator_config": self.discriminator.config(),
             "adv_weight": float(self.hparams.adv_weight),
             "pixel_loss": self.hparams.pixel_loss,
-            "data": self.data_info,
+            "data": self.trainer.datamodule.describe(),  # what it was trained on
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -59,9 +59,8 @@ def tradeoff_figure(rows: Sequence[dict]) -> Image.Image:
                 ax.plot(xs, ys, color="#aaaaaa", linewidth=1, zorder=1)
             ax.scatter(xs, ys, c=[colors[r["method"]] for r in chosen], zorder=2)
             for r, x, y in zip(chosen, xs, ys):
-                label = r["method"].removeprefix("SR ") if connect else r["method"]
                 ax.annotate(
-                    label,
+                    r["method"].removeprefix("SR ") if connect else r["method"],
                     (x, y),
                     xytext=(5, 3),
                     textcoords="offset points",
