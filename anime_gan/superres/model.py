@@ -81,11 +81,12 @@ class SRDiscriminator(nn.Module):
     pooling; ``Dense(8C -> 1)`` for the default 3 stages. The pooling, rather than a dense layer
     over a fixed map, is what lets one critic read 64 and 96 px alike.
 
-    Weights are He-initialised for the LeakyReLU (N(0, gain^2 / fan_in)), not N(0, 0.02): with
-    no normalisation and 16-32 channels, 0.02 shrinks the signal ~10x per layer, the logits sit
-    at 0 and the critic's loss stays at 2 log 2 for the first dozens of iterations (60 in a
-    measurement against the demo's pixel model, where He init starts learning at once): most of
-    a short CPU run's adversarial term would be noise.
+    Weights are He-initialised for the LeakyReLU (N(0, gain^2 / fan_in): the "scaled" scheme of
+    :func:`anime_gan.models.init.init_weights`), not N(0, 0.02): with no normalisation and 16-32
+    channels, 0.02 shrinks the signal ~10x per layer, the logits sit at 0 and the critic's loss
+    stays at 2 log 2 for the first dozens of iterations (60 in a measurement against the demo's
+    pixel model, where He init starts learning at once): most of a short CPU run's adversarial
+    term would be noise.
     """
 
     def __init__(self, channels: int = 32, num_stages: int = 3) -> None:
@@ -103,10 +104,7 @@ class SRDiscriminator(nn.Module):
             width *= 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, a=_SLOPE, nonlinearity="leaky_relu")
-                nn.init.zeros_(m.bias)
+        init_weights(self, scheme="scaled", slope=_SLOPE)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.body(x).mean(dim=(2, 3))).squeeze(1)

@@ -62,12 +62,11 @@ def _measure(
     }
     rows = run_report(upscaler, datamodule.val_lo, datamodule.val_hi, out, info)
     label = model_label(info["adv_weight"])
-    metrics = {}
-    for row in rows:
-        name = "model" if row["method"] == label else row["method"]
-        metrics.update(
-            {f"measure/{name}/{k}": float(row[k]) for k in ("psnr", "ssim", "sharpness_ratio")}
-        )
+    metrics = {
+        f"measure/{'model' if row['method'] == label else row['method']}/{key}": float(row[key])
+        for row in rows
+        for key in ("psnr", "ssim", "sharpness_ratio")
+    }
     for logger in loggers:
         logger.log_metrics(metrics, step=model.iteration)
     log.info("measured on %d held-out pairs: %s", len(datamodule.val_hi), out / "measure.md")
