@@ -55,10 +55,9 @@ def _write(
 
 
 def run_report(
-    upscaler: nn.Module, lo: np.ndarray, hi: np.ndarray, out: str | Path, info: dict[str, Any]
+    upscaler: nn.Module, lo: np.ndarray, hi: np.ndarray, out: Path, info: dict[str, Any]
 ) -> list[dict]:
     """Measure one upscaler against the baselines on (lo, hi); write the table and the sheet."""
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     methods = {**baselines(), model_label(info["adv_weight"]): partial(upscale_images, upscaler)}
     rows = measure(lo, hi, methods)
