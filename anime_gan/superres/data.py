@@ -96,15 +96,15 @@ class SRDataModule(L.LightningDataModule):
         ds, train_idx, val_idx = load_split(
             self.path, self.resolution, self.val_fraction, self.split_seed
         )
-        self.train_hi = np.ascontiguousarray(ds.images[train_idx])
-        self.val_hi = np.ascontiguousarray(ds.images[val_idx[: self.max_val]])
+        self.train_hi = ds.images[train_idx]  # fancy indexing: an in-memory copy
+        self.val_hi = ds.images[val_idx[: self.max_val]]
         self.train_lo, self.val_lo = downscale_2x(self.train_hi), downscale_2x(self.val_hi)
 
     def describe(self) -> dict[str, Any]:
         """What the measurements were made on (recorded next to them)."""
         return {
             "path": str(self.path),
-            "resolution": int(self.train_hi.shape[1]),
+            "resolution": self.train_hi.shape[1],
             "train_pairs": len(self.train_hi),
             "val_pairs": len(self.val_hi),
             "val_fraction": self.val_fraction,

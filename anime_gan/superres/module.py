@@ -65,7 +65,6 @@ class SuperResolutionGAN(L.LightningModule):
         )
         self.upscaler, self.discriminator = upscaler, discriminator
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
-        self.pixel = PIXEL_LOSSES[pixel_loss]
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
         self.val_psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3))  # per image, averaged
         self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
@@ -98,7 +97,7 @@ class SuperResolutionGAN(L.LightningModule):
 
         self.toggle_optimizer(opt_g)  # D's weights frozen while G's loss backpropagates through D
         opt_g.zero_grad(set_to_none=True)
-        logs["train/pixel"] = loss = self.pixel(fake.float(), hi.float())
+        logs["train/pixel"] = loss = PIXEL_LOSSES[self.hparams.pixel_loss](fake.float(), hi.float())
         if weight > 0:
             logs["train/g_adv"] = g_adversarial_loss(self.discriminator(fake))
             loss = loss + weight * logs["train/g_adv"]
