@@ -33,7 +33,7 @@ def comparison_sheet(columns: Sequence[tuple[str, np.ndarray]], title: str) -> I
         x = pad + c * (side + pad)
         pen.text((x + 2, head - 16), name, fill="black", font=f)
         for r in range(n):
-            tile = Image.fromarray(np.asarray(images[r])).resize((side, side), Image.NEAREST)
+            tile = Image.fromarray(images[r]).resize((side, side), Image.NEAREST)
             sheet.paste(tile, (x, head + r * (side + pad)))
     return sheet
 
