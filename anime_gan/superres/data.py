@@ -7,6 +7,10 @@ in PyTorch so that it runs batched; :func:`resize_bicubic` matches Pillow to wit
 level, two in rare pixels (tests/unit/test_sr_data.py). The low-resolution inputs are rounded to uint8, like any
 stored image a user would upscale. The same function upscaling by 2 is the *bicubic baseline*
 the measurements compare with; Lanczos (Pillow's, a = 3) is the other baseline.
+
+:class:`SRDataModule` has its own constructor rather than subclassing ``FaceDataModule``: it
+shares the split (``load_split``) and the batches (``InMemoryBatches``), not the labels, prior
+or device placement.
 """
 
 from __future__ import annotations
