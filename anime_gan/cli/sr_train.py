@@ -7,7 +7,6 @@ conf/sr_train.yaml, then gathers the jobs into one table, the trade-off figure a
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
@@ -24,7 +23,7 @@ class SweepReport(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from anime_gan.superres.report import sweep_report
 
-        path = sweep_report(Path(config.hydra.sweep.dir))
+        path = sweep_report(config.hydra.sweep.dir)
         if path is not None:
             print(f"sweep report: {path} (+ tradeoff.png, sheet.png)")
 
@@ -34,8 +33,7 @@ def main(cfg: DictConfig) -> float | None:
     from anime_gan.superres.train import sr_train
     from anime_gan.train import optimized_metric
 
-    metrics = sr_train(cfg)
-    return optimized_metric(cfg, metrics)
+    return optimized_metric(cfg, sr_train(cfg))
 
 
 if __name__ == "__main__":

@@ -15,23 +15,21 @@ def main(cfg: DictConfig) -> None:
     from anime_gan.superres.images import list_inputs, upscale_files
     from anime_gan.superres.model import load_upscaler
 
-    if not cfg.get("input") and not cfg.get("export_onnx"):
+    if not cfg.input and not cfg.export_onnx:
         raise UserError(
             "nothing to do: give input=<image file or folder> (and out=<folder>) to "
             "upscale, and/or export_onnx=<path.onnx> to export the upscaler."
         )
-    inputs = list_inputs(cfg.input) if cfg.get("input") else []  # checked before the model loads
+    inputs = list_inputs(cfg.input) if cfg.input else []  # checked before the model loads
     if inputs:
         check_output(cfg.out, UPSCALE, {"input": cfg.input})
     model, meta = load_upscaler(cfg.ckpt)
     print(
-        f"upscaler from {cfg.ckpt}: adv_weight {meta.get('adv_weight')}, "
-        f"iteration {meta.get('iteration')}"
+        f"upscaler from {cfg.ckpt}: adv_weight {meta['adv_weight']}, iteration {meta['iteration']}"
     )
     if inputs:
-        written = upscale_files(model, inputs, cfg.out)
-        print(f"wrote {len(written)} upscaled image(s) to {cfg.out}")
-    if cfg.get("export_onnx"):
+        print(f"wrote {len(upscale_files(model, inputs, cfg.out))} upscaled image(s) to {cfg.out}")
+    if cfg.export_onnx:
         from anime_gan.superres.export import export_upscaler, parity
 
         path = export_upscaler(model, cfg.export_onnx)

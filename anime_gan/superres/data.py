@@ -7,6 +7,10 @@ in PyTorch so that it runs batched; :func:`resize_bicubic` matches Pillow to wit
 level, two in rare pixels (tests/unit/test_sr_data.py). The low-resolution inputs are rounded to uint8, like any
 stored image a user would upscale. The same function upscaling by 2 is the *bicubic baseline*
 the measurements compare with; Lanczos (Pillow's, a = 3) is the other baseline.
+
+:class:`SRDataModule` has its own constructor rather than subclassing ``FaceDataModule``: it
+shares the split (``load_split``) and the batches (``InMemoryBatches``), not the labels, prior
+or device placement.
 """
 
 from __future__ import annotations
@@ -25,40 +29,25 @@ from anime_gan.data.datamodule import InMemoryBatches, load_split
 from anime_gan.data.transforms import to_model_range
 from anime_gan.errors import UserError
 
-Pair = tuple[torch.Tensor, torch.Tensor]  # (low-res input, original), NCHW in [-1, 1]
 
-
-def resize_bicubic(
-    images: np.ndarray | torch.Tensor, size: int | tuple[int, int], chunk: int = 512
-) -> np.ndarray:
-    """uint8 ``[N, H, W, 3]`` -> uint8 ``[N, h, w, 3]``, Pillow's antialiased bicubic in PyTorch."""
-    t = torch.as_tensor(np.asarray(images))
-    h, w = (size, size) if isinstance(size, int) else size
+def resize_bicubic(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 ``[N, H, W, 3]`` -> uint8 ``[N, size, size, 3]``, Pillow's antialiased bicubic in
+    PyTorch (in chunks of 512 images, to bound the float copy)."""
     out = []
-    for start in range(0, len(t), chunk):
-        x = t[start : start + chunk].permute(0, 3, 1, 2).float()
+    for x in torch.as_tensor(images).permute(0, 3, 1, 2).split(512):
         x = F.interpolate(
-            x, size=(x.shape[2], w), mode="bicubic", align_corners=False, antialias=True
+            x.float(), size=(x.shape[2], size), mode="bicubic", align_corners=False, antialias=True
         )
         x = x.round_().clamp_(0, 255)  # Pillow stores the horizontal pass as uint8
-        x = F.interpolate(x, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
+        x = F.interpolate(x, size=(size, size), mode="bicubic", align_corners=False, antialias=True)
         out.append(x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
-    return torch.cat(out).numpy() if out else np.zeros((0, h, w, 3), np.uint8)
+    return torch.cat(out).numpy()
 
 
-def resize_pil(
-    images: np.ndarray, size: int, resample: Image.Resampling = Image.LANCZOS
-) -> np.ndarray:
-    """uint8 ``[N, H, W, 3]`` resized one by one with Pillow (the Lanczos baseline)."""
-    return (
-        np.stack(
-            [
-                np.asarray(Image.fromarray(np.asarray(im)).resize((size, size), resample))
-                for im in images
-            ]
-        )
-        if len(images)
-        else np.zeros((0, size, size, 3), np.uint8)
+def resize_pil(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 ``[N, H, W, 3]`` resized one by one with Pillow's Lanczos (the other baseline)."""
+    return np.stack(
+        [np.asarray(Image.fromarray(im).resize((size, size), Image.LANCZOS)) for im in images]
     )
 
 
@@ -103,9 +92,7 @@ class SRDataModule(L.LightningDataModule):
         self.path, self.resolution, self.batch_size = Path(path), resolution, batch_size
         self.val_fraction, self.split_seed, self.seed = val_fraction, split_seed, seed
         self.max_val, self.flip = max_val, flip
-        self.train_hi: np.ndarray | None = None
-        self.val_hi: np.ndarray | None = None
-        self._batches: InMemoryBatches | None = None
+        self.train_hi = self._batches = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_hi is not None:
@@ -113,17 +100,15 @@ class SRDataModule(L.LightningDataModule):
         ds, train_idx, val_idx = load_split(
             self.path, self.resolution, self.val_fraction, self.split_seed
         )
-        self.train_hi = np.ascontiguousarray(ds.images[train_idx])
-        self.val_hi = np.ascontiguousarray(ds.images[val_idx[: self.max_val]])
-        self.train_lo = downscale_2x(self.train_hi)
-        self.val_lo = downscale_2x(self.val_hi)
+        self.train_hi = ds.images[train_idx]  # fancy indexing: an in-memory copy
+        self.val_hi = ds.images[val_idx[: self.max_val]]
+        self.train_lo, self.val_lo = downscale_2x(self.train_hi), downscale_2x(self.val_hi)
 
     def describe(self) -> dict[str, Any]:
         """What the measurements were made on (recorded next to them)."""
-        assert self.train_hi is not None and self.val_hi is not None, "call setup() first"
         return {
             "path": str(self.path),
-            "resolution": int(self.train_hi.shape[1]),
+            "resolution": self.train_hi.shape[1],
             "train_pairs": len(self.train_hi),
             "val_pairs": len(self.val_hi),
             "val_fraction": self.val_fraction,
@@ -132,7 +117,6 @@ class SRDataModule(L.LightningDataModule):
         }
 
     def train_dataloader(self) -> InMemoryBatches:
-        assert self.train_hi is not None, "call setup() first"
         if self._batches is None:
             hi, lo = torch.from_numpy(self.train_hi), torch.from_numpy(self.train_lo)
             self._batches = InMemoryBatches(
@@ -142,17 +126,15 @@ class SRDataModule(L.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         """The held-out pairs in a fixed order (original, input), as the training batches."""
-        assert self.val_hi is not None, "call setup() first"
         pairs = TensorDataset(torch.from_numpy(self.val_hi), torch.from_numpy(self.val_lo))
         return DataLoader(pairs, batch_size=self.batch_size, shuffle=False)
 
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Pair:
+    def on_after_batch_transfer(
+        self, batch: Any, dataloader_idx: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 NHWC (original, input) -> float NCHW in [-1, 1] (input, original), maybe flipped."""
         hi, lo = (to_model_range(t.permute(0, 3, 1, 2)).contiguous() for t in batch[:2])
         if self.flip and self.trainer is not None and self.trainer.training:
             flip = (torch.rand(hi.shape[0], device=hi.device) < 0.5)[:, None, None, None]
             hi, lo = torch.where(flip, hi.flip(3), hi), torch.where(flip, lo.flip(3), lo)
         return lo, hi
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}

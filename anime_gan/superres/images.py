@@ -17,7 +17,6 @@ from anime_gan.errors import UserError
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
-_LOSSLESS_TO_RGB = ("L", "P")  # one channel / a palette: RGB without loss
 
 
 def list_inputs(path: str | Path) -> list[Path]:
@@ -38,26 +37,25 @@ def list_inputs(path: str | Path) -> list[Path]:
 
 def read_rgb(path: str | Path) -> np.ndarray:
     """uint8 ``[H, W, 3]`` pixels of an image file, or a :class:`UserError` saying why not."""
-    path = Path(path)
     try:
         with Image.open(path) as image:
             check_pixels(image, DEFAULT_MAX_PIXELS)  # before decoding a huge picture
             image.load()
-            mode, channels = image.mode, len(image.getbands())
-            if mode in _LOSSLESS_TO_RGB and "transparency" not in image.info:
-                image, mode = image.convert("RGB"), "RGB"
-            pixels = np.asarray(image) if mode == "RGB" else None
+            transparent = "transparency" in image.info
+            if image.mode in ("L", "P") and not transparent:  # one channel, a palette: no loss
+                return np.asarray(image.convert("RGB"))
+            if image.mode == "RGB":
+                return np.asarray(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         reason = "not an image" if isinstance(e, UnidentifiedImageError) else f"unreadable ({e})"
         raise UserError(f"{path} is {reason}: give PNG/JPEG/WebP image files to upscale.") from None
-    if pixels is None:
-        if "transparency" in image.info:
-            mode, channels = f"{mode} with transparency", channels + 1
-        raise UserError(
-            f"{path} has {channels} channel(s) ({mode}) but the upscaler takes 3-channel "
-            f"RGB images: convert it to RGB first (e.g. flatten its transparency)."
-        )
-    return pixels
+    mode, channels = image.mode, len(image.getbands())  # alpha, CMYK or another layout
+    if transparent:
+        mode, channels = f"{mode} with transparency", channels + 1
+    raise UserError(
+        f"{path} has {channels} channel(s) ({mode}) but the upscaler takes 3-channel "
+        f"RGB images: convert it to RGB first (e.g. flatten its transparency)."
+    )
 
 
 def upscale_files(model: nn.Module, inputs: list[Path], out: str | Path) -> list[Path]:
@@ -73,10 +71,10 @@ def upscale_files(model: nn.Module, inputs: list[Path], out: str | Path) -> list
     stems = [p.stem for p in inputs]
     if len(set(stems)) != len(stems):
         raise UserError(
-            f"two inputs share a name ({sorted(s for s in stems if stems.count(s) > 1)[0]}): "
+            f"two inputs share a name ({min(s for s in stems if stems.count(s) > 1)}): "
             f"their outputs would overwrite each other; rename one."
         )
-    written = []
-    for stem, pixels in zip(stems, images):
-        written.append(save_png(upscale_images(model, pixels)[0], Path(out) / f"{stem}.png"))
-    return written
+    return [
+        save_png(upscale_images(model, pixels)[0], Path(out) / f"{stem}.png")
+        for stem, pixels in zip(stems, images)
+    ]

@@ -81,11 +81,12 @@ class SRDiscriminator(nn.Module):
     pooling; ``Dense(8C -> 1)`` for the default 3 stages. The pooling, rather than a dense layer
     over a fixed map, is what lets one critic read 64 and 96 px alike.
 
-    Weights are He-initialised for the LeakyReLU (N(0, gain^2 / fan_in)), not N(0, 0.02): with
-    no normalisation and 16-32 channels, 0.02 shrinks the signal ~10x per layer, the logits sit
-    at 0 and the critic's loss stays at 2 log 2 for the first dozens of iterations (60 in a
-    measurement against the demo's pixel model, where He init starts learning at once): most of
-    a short CPU run's adversarial term would be noise.
+    Weights are He-initialised for the LeakyReLU (N(0, gain^2 / fan_in): the "scaled" scheme of
+    :func:`anime_gan.models.init.init_weights`), not N(0, 0.02): with no normalisation and 16-32
+    channels, 0.02 shrinks the signal ~10x per layer, the logits sit at 0 and the critic's loss
+    stays at 2 log 2 for the first dozens of iterations (60 in a measurement against the demo's
+    pixel model, where He init starts learning at once): most of a short CPU run's adversarial
+    term would be noise.
     """
 
     def __init__(self, channels: int = 32, num_stages: int = 3) -> None:
@@ -103,10 +104,7 @@ class SRDiscriminator(nn.Module):
             width *= 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, 1)
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, a=_SLOPE, nonlinearity="leaky_relu")
-                nn.init.zeros_(m.bias)
+        init_weights(self, scheme="scaled", slope=_SLOPE)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.body(x).mean(dim=(2, 3))).squeeze(1)
@@ -128,55 +126,45 @@ def load_upscaler(path: str | Path) -> tuple[SRResNet2x, dict[str, Any]]:
             f"written by `anime-gan sr-train` (e.g. runs/sr/demo/0/checkpoints/last.ckpt)."
         )
     model = SRResNet2x(**meta["upscaler_config"])
-    prefix = "upscaler."
+    state = ckpt["state_dict"].items()
     model.load_state_dict(
-        {k[len(prefix) :]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+        {k.removeprefix("upscaler."): v for k, v in state if k.startswith("upscaler.")}
     )
     return model.eval(), meta
-
-
-def check_images(images: np.ndarray | Tensor, what: str = "the images") -> Tensor:
-    """``[N, H, W, 3]`` (or one ``[H, W, 3]``) uint8 as a tensor, else one clear UserError."""
-    # a copy of numpy input: it may be read-only (Pillow's pixels, a memory-mapped dataset)
-    t = torch.tensor(images) if isinstance(images, np.ndarray) else torch.as_tensor(images)
-    shape = tuple(t.shape)
-    if t.dim() == 3:
-        t = t.unsqueeze(0)
-    if t.dim() != 4:
-        raise UserError(
-            f"{what} must be arrays [N, H, W, 3] or one [H, W, 3], not of shape {shape}: "
-            f"convert them to stacked 3-channel RGB images first."
-        )
-    if t.shape[-1] != 3:
-        raise UserError(
-            f"{what} have {t.shape[-1]} channels (shape {shape}) but the upscaler takes "
-            f"3-channel RGB images [N, H, W, 3]: convert them to RGB first."
-        )
-    if t.dtype != torch.uint8:
-        raise UserError(
-            f"{what} must be uint8 pixels in [0, 255], not {t.dtype}: convert them with "
-            f"anime_gan.data.transforms.to_uint8 or np.uint8 first."
-        )
-    return t
 
 
 @torch.no_grad()
 def upscale_images(
     model: nn.Module, images_uint8: np.ndarray | Tensor, batch_size: int = 16
 ) -> np.ndarray:
-    """2x-upscale uint8 RGB images ``[N, H, W, 3]`` -> uint8 ``[N, 2H, 2W, 3]`` (numpy).
+    """2x-upscale uint8 RGB images ``[N, H, W, 3]`` (or one ``[H, W, 3]``) -> uint8
+    ``[N, 2H, 2W, 3]`` (numpy), or one clear UserError for other arrays.
 
     What ``generate`` and ``upscale`` call; the model runs in eval mode on its own device, in
     batches of ``batch_size`` (all images of one call share a size).
     """
-    images = check_images(images_uint8)
+    # a copy of numpy input: it may be read-only (Pillow's pixels, a memory-mapped dataset)
+    images = torch.tensor(images_uint8) if isinstance(images_uint8, np.ndarray) else images_uint8
+    shape = tuple(images.shape)
+    if images.dim() == 3:
+        images = images[None]
+    if images.dim() != 4 or images.shape[-1] != 3:
+        raise UserError(
+            f"the images must be arrays [N, H, W, 3] or one [H, W, 3], not of shape {shape}: "
+            f"convert them to stacked 3-channel RGB images first."
+        )
+    if images.dtype != torch.uint8:
+        raise UserError(
+            f"the images must be uint8 pixels in [0, 255], not {images.dtype}: convert them with "
+            f"anime_gan.data.transforms.to_uint8 or np.uint8 first."
+        )
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     out = []
     try:
-        for start in range(0, len(images), batch_size):
-            x = to_model_range(images[start : start + batch_size].to(device).permute(0, 3, 1, 2))
+        for batch in images.split(batch_size):
+            x = to_model_range(batch.to(device).permute(0, 3, 1, 2))
             out.append(to_uint8(model(x).clamp(-1, 1)).permute(0, 2, 3, 1).cpu())
     finally:
         model.train(was_training)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import lightning as L
@@ -29,10 +28,7 @@ from anime_gan.models.losses import d_adversarial_loss, g_adversarial_loss
 log = logging.getLogger(__name__)
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
-PIXEL_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "l1": F.l1_loss,
-    "mse": F.mse_loss,
-}
+PIXEL_LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 
 
 class SuperResolutionGAN(L.LightningModule):
@@ -52,8 +48,8 @@ class SuperResolutionGAN(L.LightningModule):
         self,
         upscaler: nn.Module,
         discriminator: nn.Module,
-        optimizer_g: OptimizerFactory = partial(torch.optim.Adam, lr=1e-4, betas=(0.9, 0.999)),
-        optimizer_d: OptimizerFactory = partial(torch.optim.Adam, lr=4e-4, betas=(0.9, 0.999)),
+        optimizer_g: OptimizerFactory,
+        optimizer_d: OptimizerFactory,
         adv_weight: float = 0.0,
         pixel_loss: str = "l1",
         init_from: str | None = None,
@@ -63,21 +59,15 @@ class SuperResolutionGAN(L.LightningModule):
             raise ValueError(
                 f"pixel_loss must be one of {sorted(PIXEL_LOSSES)}, got {pixel_loss!r}"
             )
-        if adv_weight < 0:
-            raise ValueError(f"adv_weight must be >= 0, got {adv_weight}")
         self.automatic_optimization = False
         self.save_hyperparameters(
             ignore=["upscaler", "discriminator", "optimizer_g", "optimizer_d"]
         )
         self.upscaler, self.discriminator = upscaler, discriminator
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
-        self.pixel = PIXEL_LOSSES[pixel_loss]
         self.iteration = 0  # Lightning's global_step counts both optimizers' steps
-        self.val_psnr = PeakSignalNoiseRatio(
-            data_range=1.0, dim=(1, 2, 3)
-        )  # mean of per-image PSNR
+        self.val_psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3))  # per image, averaged
         self.val_ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
-        self.data_info: dict[str, Any] = {}
         if init_from:
             from anime_gan.superres.model import load_upscaler
 
@@ -90,31 +80,24 @@ class SuperResolutionGAN(L.LightningModule):
             self.optimizer_d(params=self.discriminator.parameters()),
         ]
 
-    def on_fit_start(self) -> None:
-        dm = getattr(self.trainer, "datamodule", None)
-        if dm is not None and hasattr(dm, "describe"):
-            self.data_info = dm.describe()
-
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         lo, hi = batch
         opt_g, opt_d = self.optimizers()
         weight = float(self.hparams.adv_weight)
         fake = self.upscaler(lo)
-        logs: dict[str, torch.Tensor] = {}
+        logs = {}
 
-        self.toggle_optimizer(opt_d)
         opt_d.zero_grad(set_to_none=True)
-        if weight > 0:  # real originals -> 1, upscaled inputs -> 0
-            real_logits, fake_logits = self.discriminator(hi), self.discriminator(fake.detach())
-            logs["train/d_adv"] = d_adversarial_loss(real_logits, fake_logits)
+        if weight > 0:  # real originals -> 1, upscaled inputs -> 0 (fake detached: D alone learns)
+            logs["train/d_adv"] = d_adversarial_loss(
+                self.discriminator(hi), self.discriminator(fake.detach())
+            )
             self.manual_backward(logs["train/d_adv"])
         opt_d.step()  # with no gradients (weight 0) an empty step: it only advances global_step
-        self.untoggle_optimizer(opt_d)
 
-        self.toggle_optimizer(opt_g)
+        self.toggle_optimizer(opt_g)  # D's weights frozen while G's loss backpropagates through D
         opt_g.zero_grad(set_to_none=True)
-        logs["train/pixel"] = self.pixel(fake.float(), hi.float())
-        loss = logs["train/pixel"]
+        logs["train/pixel"] = loss = PIXEL_LOSSES[self.hparams.pixel_loss](fake.float(), hi.float())
         if weight > 0:
             logs["train/g_adv"] = g_adversarial_loss(self.discriminator(fake))
             loss = loss + weight * logs["train/g_adv"]
@@ -130,9 +113,9 @@ class SuperResolutionGAN(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         """PSNR / SSIM of the upscaled held-out inputs (in [0, 1], clamped, not quantised)."""
         lo, hi = batch
-        sr = (self.upscaler(lo).float().clamp(-1, 1) + 1) / 2
-        self.val_psnr.update(sr, (hi.float() + 1) / 2)
-        self.val_ssim.update(sr, (hi.float() + 1) / 2)
+        sr, target = (self.upscaler(lo).float().clamp(-1, 1) + 1) / 2, (hi.float() + 1) / 2
+        self.val_psnr.update(sr, target)
+        self.val_ssim.update(sr, target)
         self.log("val/psnr", self.val_psnr, on_step=False, on_epoch=True, prog_bar=True)
         self.log("val/ssim", self.val_ssim, on_step=False, on_epoch=True)
 
@@ -143,10 +126,8 @@ class SuperResolutionGAN(L.LightningModule):
             "discriminator_config": self.discriminator.config(),
             "adv_weight": float(self.hparams.adv_weight),
             "pixel_loss": self.hparams.pixel_loss,
-            "data": dict(self.data_info),
+            "data": self.trainer.datamodule.describe(),  # what it was trained on
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        state = checkpoint.get("anime_gan", {})
-        self.iteration = int(state.get("iteration", 0))
-        self.data_info = dict(state.get("data") or {})
+        self.iteration = checkpoint["anime_gan"]["iteration"]

@@ -17,105 +17,84 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from anime_gan.superres.data import SRDataModule, resize_bicubic
-from anime_gan.superres.measure import baselines, format_table, measure
+from anime_gan.superres.data import SRDataModule
+from anime_gan.superres.measure import Upscale, baselines, format_table, measure
 from anime_gan.superres.model import load_upscaler, upscale_images
 from anime_gan.superres.sheet import comparison_sheet, tradeoff_figure
 from anime_gan.viz import save_png
 
 log = logging.getLogger(__name__)
-SHEET_ROWS = 6
 
 
 def model_label(adv_weight: float) -> str:
     return f"SR adv={adv_weight:g}"
 
 
-def held_out_pairs(data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """The held-out (input, original) pairs a run was measured on, from its recorded data info."""
-    dm = SRDataModule(
-        data["path"],
-        val_fraction=data["val_fraction"],
-        split_seed=data["split_seed"],
-        max_val=data["val_pairs"],
+def _write(
+    out: Path,
+    rows: list[dict],
+    info: dict[str, Any],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    methods: list[tuple[str, Upscale]],
+    run: dict[str, Any],
+    per_job: str = "",
+) -> None:
+    """measure.json (``info`` and the rows), measure.md and sheet.png (six pairs: input, each
+    method, original) in ``out``, titled after ``run``'s recorded data, length and start."""
+    start = f" from {run['init_from']}" if run.get("init_from") else ""
+    title = (
+        f"{len(hi)} held-out pairs of {run['data']['path']}, {lo.shape[1]} -> {hi.shape[1]} px, "
+        f"{run['iteration']} iterations{per_job}{start}"
     )
-    dm.setup()
-    return dm.val_lo, dm.val_hi
-
-
-def _write(out: Path, name: str, rows: list[dict], info: dict[str, Any], title: str) -> None:
-    (out / f"{name}.json").write_text(json.dumps({**info, "rows": rows}, indent=2) + "\n")
-    (out / f"{name}.md").write_text(f"{title}\n\n{format_table(rows)}\n")
+    (out / "measure.json").write_text(json.dumps({**info, "rows": rows}, indent=2) + "\n")
+    (out / "measure.md").write_text(f"{title}\n\n{format_table(rows)}\n")
+    lo, hi = lo[:6], hi[:6]
+    columns = [("input", lo), *[(name, upscale(lo)) for name, upscale in methods], ("original", hi)]
+    save_png(comparison_sheet(columns, title=title), out / "sheet.png")
 
 
 def run_report(
-    upscaler: nn.Module, lo: np.ndarray, hi: np.ndarray, out: str | Path, info: dict[str, Any]
+    upscaler: nn.Module, lo: np.ndarray, hi: np.ndarray, out: Path, info: dict[str, Any]
 ) -> list[dict]:
     """Measure one upscaler against the baselines on (lo, hi); write the table and the sheet."""
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    label = model_label(float(info.get("adv_weight", 0.0)))
-    rows = measure(lo, hi, {**baselines(), label: partial(upscale_images, upscaler)})
-    start = f" from {info['init_from']}" if info.get("init_from") else ""
-    title = (
-        f"{len(hi)} held-out pairs of {info.get('data', {}).get('path', '?')}, "
-        f"{lo.shape[1]} -> {hi.shape[1]} px, {info.get('iteration', '?')} iterations{start}"
-    )
-    _write(out, "measure", rows, info, title)
-    k = min(SHEET_ROWS, len(hi))
-    columns = [
-        ("input", lo[:k]),
-        *[(name, fn(lo[:k])) for name, fn in baselines().items()],
-        (label, upscale_images(upscaler, lo[:k])),
-        ("original", hi[:k]),
-    ]
-    save_png(comparison_sheet(columns, title=title), out / "sheet.png")
+    methods = {**baselines(), model_label(info["adv_weight"]): partial(upscale_images, upscaler)}
+    rows = measure(lo, hi, methods)
+    _write(out, rows, info, lo, hi, list(methods.items()), info)
     return rows
-
-
-def _jobs(sweep_dir: Path) -> list[tuple[dict[str, Any], Path]]:
-    jobs = []
-    for path in sorted(sweep_dir.glob("*/measure.json")):
-        info = json.loads(path.read_text())
-        jobs.append((info, path.parent / "checkpoints" / "last.ckpt"))
-    return sorted(jobs, key=lambda j: float(j[0].get("adv_weight", 0.0)))
 
 
 def sweep_report(sweep_dir: str | Path) -> Path | None:
     """Gather the jobs of a sweep folder (each with a measure.json) into one table, the trade-off
     figure and the Fig. 12-like sheet; returns the table's path (None: no measured job)."""
     sweep_dir = Path(sweep_dir)
-    jobs = _jobs(sweep_dir)
-    if not jobs:
+    reports = [
+        (json.loads(p.read_text()), p.parent) for p in sorted(sweep_dir.glob("*/measure.json"))
+    ]
+    if not reports:
         log.warning("no measured job in %s: no sweep report", sweep_dir)
         return None
+    jobs = sorted(reports, key=lambda job: job[0]["adv_weight"])
     first = jobs[0][0]
     base = {r["method"]: r for r in first["rows"]}
-    rows = [base["bicubic"], base["lanczos"]]
-    for info, _ in jobs:
-        label = model_label(float(info["adv_weight"]))
+    rows, methods = [base["bicubic"], base["lanczos"]], [("bicubic", baselines()["bicubic"])]
+    for info, job in jobs:
+        label = model_label(info["adv_weight"])
         rows.append(next(r for r in info["rows"] if r["method"] == label))
+        upscaler = load_upscaler(job / "checkpoints" / "last.ckpt")[0]
+        methods.append((label, partial(upscale_images, upscaler)))
     rows.append(base["original"])
-    lo, hi = held_out_pairs(first["data"])
-    start = f" from {first['init_from']}" if first.get("init_from") else ""
-    title = (
-        f"{len(hi)} held-out pairs of {first['data']['path']}, {lo.shape[1]} -> {hi.shape[1]} "
-        f"px, {first.get('iteration', '?')} iterations per job{start}"
+    data = first["data"]
+    dm = SRDataModule(
+        data["path"],
+        val_fraction=data["val_fraction"],
+        split_seed=data["split_seed"],
+        max_val=data["val_pairs"],
     )
-    _write(
-        sweep_dir,
-        "measure",
-        rows,
-        {"jobs": [str(c.parent.parent) for _, c in jobs], "data": first["data"]},
-        title,
-    )
+    dm.setup()  # the held-out pairs the jobs were measured on
+    info = {"jobs": [str(job) for _, job in jobs], "data": data}
+    _write(sweep_dir, rows, info, dm.val_lo, dm.val_hi, methods, first, " per job")
     save_png(tradeoff_figure(rows), sweep_dir / "tradeoff.png")
-    k = min(SHEET_ROWS, len(hi))
-    columns = [("input", lo[:k]), ("bicubic", resize_bicubic(lo[:k], 2 * lo.shape[1]))]
-    for info, ckpt in jobs:
-        upscaler = load_upscaler(ckpt)[0]
-        columns.append((model_label(float(info["adv_weight"])), upscale_images(upscaler, lo[:k])))
-    columns.append(("original", hi[:k]))
-    save_png(comparison_sheet(columns, title=title), sweep_dir / "sheet.png")
     log.info("sweep report: %s, tradeoff.png, sheet.png", sweep_dir / "measure.md")
     return sweep_dir / "measure.md"

@@ -13,60 +13,54 @@ from PIL import Image, ImageDraw, ImageFont
 from anime_gan.charts import draw
 
 
-def comparison_sheet(
-    columns: Sequence[tuple[str, np.ndarray]], scale: int = 2, title: str | None = None
-) -> Image.Image:
-    """One row per image, one titled column per method, e.g. input | bicubic | SR ... | original.
+def comparison_sheet(columns: Sequence[tuple[str, np.ndarray]], title: str) -> Image.Image:
+    """Under ``title``, one row per image, one titled column per method, e.g. input | bicubic |
+    SR ... | original.
 
     Every column holds uint8 ``[N, H, W, 3]`` images; smaller ones (the input) are enlarged with
     nearest-neighbour to the largest size, so their pixels show. Everything is then enlarged
-    ``scale`` times (nearest), so that the differences between methods are visible.
+    twice (nearest), so that the differences between methods are visible.
     """
-    side = max(images.shape[1] for _, images in columns) * scale
+    side = max(images.shape[1] for _, images in columns) * 2
     n = min(len(images) for _, images in columns)
-    pad, head = 4, 18 + (16 if title else 0)
+    pad, head = 4, 34
     sheet = Image.new(
         "RGB", (pad + len(columns) * (side + pad), head + n * (side + pad) + pad), "white"
     )
     pen, f = ImageDraw.Draw(sheet), ImageFont.load_default(size=12)
-    if title:
-        pen.text((pad, 2), title, fill="black", font=f)
+    pen.text((pad, 2), title, fill="black", font=f)
     for c, (name, images) in enumerate(columns):
         x = pad + c * (side + pad)
         pen.text((x + 2, head - 16), name, fill="black", font=f)
         for r in range(n):
-            tile = Image.fromarray(np.asarray(images[r])).resize((side, side), Image.NEAREST)
+            tile = Image.fromarray(images[r]).resize((side, side), Image.NEAREST)
             sheet.paste(tile, (x, head + r * (side + pad)))
     return sheet
 
 
-def tradeoff_figure(
-    rows: Sequence[dict], title: str = "2x upscaling: fidelity against sharpness"
-) -> Image.Image:
+def tradeoff_figure(rows: Sequence[dict]) -> Image.Image:
     """Fidelity (y) against sharpness / original's (x, the original is the dashed line at 1):
     PSNR of every method (measure rows), then PSNR and SSIM of the upscalers alone, joined in
     order of adversarial weight (the paper's trade-off)."""
     methods = [r for r in rows if r["method"] != "original"]
     colors = {r["method"]: f"C{i % 10}" for i, r in enumerate(methods)}
     models = [r for r in methods if r["method"].startswith("SR ")]
-    panels = [("PSNR (dB), all methods", "psnr", methods, False)]
-    panels += [
+    panels = [("PSNR (dB), all methods", "psnr", methods, False)] + [
         (f"{name}, upscalers only", key, models, True)
         for key, name in (("psnr", "PSNR (dB)"), ("ssim", "SSIM"))
         if models
     ]
 
     def paint(fig: Figure, axes: list[Axes]) -> None:
-        fig.suptitle(title)
+        fig.suptitle("2x upscaling: fidelity against sharpness")
         for ax, (name, key, chosen, connect) in zip(axes, panels):
             xs, ys = [r["sharpness_ratio"] for r in chosen], [r[key] for r in chosen]
             if connect:
                 ax.plot(xs, ys, color="#aaaaaa", linewidth=1, zorder=1)
             ax.scatter(xs, ys, c=[colors[r["method"]] for r in chosen], zorder=2)
             for r, x, y in zip(chosen, xs, ys):
-                label = r["method"].removeprefix("SR ") if connect else r["method"]
                 ax.annotate(
-                    label,
+                    r["method"].removeprefix("SR ") if connect else r["method"],
                     (x, y),
                     xytext=(5, 3),
                     textcoords="offset points",

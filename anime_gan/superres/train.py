@@ -25,12 +25,12 @@ def sr_train(cfg: DictConfig) -> dict[str, float]:
     """Train the upscaler the config describes; returns the callback and measure metrics."""
     datamodule, model, callbacks, loggers, trainer = build_run(cfg)
 
-    start, seconds = time.perf_counter(), 0.0
+    start = time.perf_counter()
     try:
         fit(trainer, model, datamodule, cfg.get("ckpt_path"), callbacks)
         seconds = time.perf_counter() - start
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-        if cfg.get("measure", True) and trainer.is_global_zero and len(datamodule.val_hi):
+        if cfg.measure and trainer.is_global_zero and len(datamodule.val_hi):
             metrics.update(
                 _measure(model, datamodule, Path(trainer.default_root_dir), seconds, loggers)
             )
@@ -62,12 +62,11 @@ def _measure(
     }
     rows = run_report(upscaler, datamodule.val_lo, datamodule.val_hi, out, info)
     label = model_label(info["adv_weight"])
-    metrics = {}
-    for row in rows:
-        name = "model" if row["method"] == label else row["method"]
-        metrics.update(
-            {f"measure/{name}/{k}": float(row[k]) for k in ("psnr", "ssim", "sharpness_ratio")}
-        )
+    metrics = {
+        f"measure/{'model' if row['method'] == label else row['method']}/{key}": float(row[key])
+        for row in rows
+        for key in ("psnr", "ssim", "sharpness_ratio")
+    }
     for logger in loggers:
         logger.log_metrics(metrics, step=model.iteration)
     log.info("measured on %d held-out pairs: %s", len(datamodule.val_hi), out / "measure.md")

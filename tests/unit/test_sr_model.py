@@ -80,8 +80,8 @@ def test_upscale_images_takes_and_gives_uint8(model):
 @pytest.mark.parametrize(
     "bad, words",
     [
-        (np.zeros((2, 8, 8, 4), np.uint8), "4 channels"),
-        (np.zeros((2, 8, 8), np.uint8), "8 channels"),  # [N, H, W]: greyscale stack read as H, W, C
+        (np.zeros((2, 8, 8, 4), np.uint8), "not of shape (2, 8, 8, 4)"),
+        (np.zeros((2, 8, 8), np.uint8), "not of shape (2, 8, 8)"),  # a greyscale stack [N, H, W]
         (np.zeros((8, 8), np.uint8), "not of shape (8, 8)"),
         (np.zeros((1, 8, 8, 3), np.float32), "uint8"),
     ],
