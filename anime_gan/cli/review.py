@@ -1,16 +1,14 @@
 """``anime-gan review``: numbered contact sheets of the crops and the reject list;
 config conf/review.yaml."""
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.faces.review import ReviewResult, write_review
+from anime_gan.faces.review import write_review
 
 
 @stage("review")
-def main(cfg: DictConfig) -> ReviewResult:
+def main(cfg: DictConfig) -> None:
     """(Re)write the sheets and say how to mark rejects."""
     result = write_review(
         cfg.faces,
@@ -39,8 +37,3 @@ def main(cfg: DictConfig) -> ReviewResult:
             f"warning: {len(result.unknown_rejects)} entries of {result.rejects.name} match no "
             f"crop: {', '.join(result.unknown_rejects[:10])}"
         )
-    return result
-
-
-if __name__ == "__main__":
-    main()

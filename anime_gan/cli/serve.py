@@ -1,7 +1,5 @@
 """``anime-gan serve``: the web page and the exported models, on 127.0.0.1:8000 by default."""
 
-from __future__ import annotations
-
 import threading
 
 from omegaconf import DictConfig
