@@ -17,8 +17,6 @@ Fakes come from the EMA generator, or with ``ema=False`` from the raw one (as th
 Own code: Lightning has no callback that runs the project's metric protocols.
 """
 
-from __future__ import annotations
-
 import logging
 from functools import partial
 from pathlib import Path
@@ -99,11 +97,9 @@ class MetricCallback(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         it = pl_module.iteration
         last = trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps
-        if it != self._last and ((self.every and it % self.every == 0) or last):
-            self._evaluate(trainer, pl_module)
-
-    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        it = self._last = pl_module.iteration
+        if it == self._last or not ((self.every and it % self.every == 0) or last):
+            return
+        self._last = it
         values = self.measure(self.context(trainer, pl_module), trainer)
         main = values[self.main]
         pl_module.log(self.key, main, on_step=True, on_epoch=False, logger=False, batch_size=1)
