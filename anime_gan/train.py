@@ -41,24 +41,23 @@ def build_run(
     """
     # Lightning's notes that do not apply here: checkpoints after the step are what we want,
     # and the EMA generator is in eval mode on purpose.
-    warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
-    warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode.*")
+    warnings.filterwarnings(
+        "ignore", message=".*(no pre-optimization state was saved|module\\(s\\) in eval mode)"
+    )
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     if cfg.get("matmul_precision"):
         torch.set_float32_matmul_precision(cfg.matmul_precision)
     if cfg.get("cudnn_tf32") is not None:  # the legacy flag (PyTorch refuses a mix of its two APIs)
         torch.backends.cudnn.allow_tf32 = bool(cfg.cudnn_tf32)
-    if cfg.get("logger") and any(
-        "Wandb" in str(c.get("_target_", "")) for c in cfg.logger.values()
-    ):
+    if cfg.get("logger") and any("Wandb" in str(c.get("_target_")) for c in cfg.logger.values()):
         os.environ.setdefault("WANDB_MODE", "offline")  # no account or network needed
 
-    datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    model: L.LightningModule = hydra.utils.instantiate(cfg.model)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    model = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_list(cfg.get("callbacks"))
     loggers = _instantiate_list(cfg.get("logger"))
-    trainer: L.Trainer = hydra.utils.instantiate(
+    trainer = hydra.utils.instantiate(
         cfg.trainer,
         callbacks=callbacks,
         logger=loggers or False,
@@ -86,9 +85,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         # length is not a multiple of N would otherwise end with an older last.ckpt
         for cb in callbacks:
             if isinstance(cb, ModelCheckpoint) and cb.save_last and cb.dirpath:
-                last = Path(cb.dirpath) / f"{cb.CHECKPOINT_NAME_LAST}{cb.FILE_EXTENSION}"
                 # every rank calls it; rank 0 writes (atomically), with the optimizer states
-                trainer.save_checkpoint(last, weights_only=False)
+                trainer.save_checkpoint(Path(cb.dirpath) / "last.ckpt", weights_only=False)
     finally:
         _finish_loggers(loggers)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
