@@ -31,8 +31,9 @@ def main(cfg: DictConfig) -> None:
     print(f"wrote {result.count} images at {r['resolution']}x{r['resolution']} to {result.out}")
     print(f"report: {result.report_dir} ({', '.join(r['files'])})")
     if r["unknown_rejects"]:
-        shown = ", ".join(r["unknown_rejects"][:10])
-        print(f"warning: rejects.txt entries that match no crop: {shown}")
+        print(
+            f"warning: rejects.txt entries that match no crop: {', '.join(r['unknown_rejects'][:10])}"
+        )
     if not cfg.tsne.weights:
         print(
             "t-SNE map (Fig. 2) skipped: set tsne.weights to the converted Illustration2Vec "

@@ -19,8 +19,10 @@ def main(cfg: DictConfig) -> None:
     check_output(cfg.out, JUDGE)
     dm = FaceDataModule(str(data.path), val_fraction=data.val_fraction, split_seed=data.split_seed)
     dm.setup()
-    size = cfg.model.input_size or dm.train_set.resolution
-    model = TagJudge(size, cfg.model.channels, cfg.model.stages, cfg.model.depth)
+    arch = cfg.model
+    model = TagJudge(
+        arch.input_size or dm.train_set.resolution, arch.channels, arch.stages, arch.depth
+    )
     judge = train_judge(
         dm.train_set, dm.val_set, model, JudgeTraining(**cfg.training), resolve_device(cfg.device)
     )

@@ -65,7 +65,7 @@ def _utility(name: str, args: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
@@ -88,9 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     # argv[0] is the stage's own file: Hydra names the job after it, and Lightning's DDP launcher
     # re-runs it (`python .../cli/train.py overrides...`) for the other ranks.
     sys.argv = [module.__file__, *rest]
-    main_module = sys.modules.get("__main__")
-    if getattr(main_module, "__spec__", None) is not None:  # run as `python -m anime_gan.cli.main`
-        main_module.__spec__ = module.__spec__  # so the launcher re-runs `-m anime_gan.cli.<stage>`
+    if sys.modules["__main__"].__spec__ is not None:  # run as `python -m anime_gan.cli.main`
+        sys.modules["__main__"].__spec__ = module.__spec__  # so the launcher re-runs that stage
     module.main()
     return 0
 

@@ -73,12 +73,13 @@ class Words:
     null: bool = False
 
     def problem(self, value: Any) -> str | None:
-        if isinstance(value, (list, ListConfig)) and all(isinstance(v, str) for v in value):
-            return None
-        return "a list of names"
+        fits = isinstance(value, ListConfig) and all(isinstance(v, str) for v in value)
+        return None if fits else "a list of names"
 
 
 SEED = Int(0, 2**63 - 1)
+AT_LEAST_ZERO = Int(0)
+AT_LEAST_ONE = Int(1)
 FRACTION = Real(0, 1, 0.05)
 POSITIVE = Real(0, example=1.0, lo_open=True)
 WEIGHT = Real(0, example=1.0)
@@ -95,7 +96,7 @@ TRAINING = {
     "iterations": Int(1, 10**9, 1000),
     "seed": SEED,
     **DATA,
-    "trainer.num_nodes": Int(1),
+    "trainer.num_nodes": AT_LEAST_ONE,
     "callbacks.every_n_iterations": Int(1, example=500),
     **OPTIMIZERS,
 }
@@ -106,7 +107,7 @@ RULES: dict[str, dict[str, Real | Words]] = {
         **TRAINING,
         "model.lambda_adv": WEIGHT,
         "model.lambda_gp": WEIGHT,
-        "model.lr_decay_start": Int(0),
+        "model.lr_decay_start": AT_LEAST_ZERO,
         "model.lr_half_life": POSITIVE,
         "model.ema_decay": Real(0, 1, 0.999),
         "model.perturb_scale": WEIGHT,
@@ -122,8 +123,8 @@ RULES: dict[str, dict[str, Real | Words]] = {
     "sr_train": {
         **TRAINING,
         "sr.adv_weight": WEIGHT,
-        "sr.val_every": Int(1),
-        "data.max_val": Int(1),
+        "sr.val_every": AT_LEAST_ONE,
+        "data.max_val": AT_LEAST_ONE,
     },
     "generate": {
         **SAMPLING,
@@ -137,7 +138,7 @@ RULES: dict[str, dict[str, Real | Words]] = {
     "evaluate": {**SAMPLING, "metrics": Words("'[swd2k]'")},
     "report": {
         **SAMPLING,
-        "judge_steps": Int(1),
+        "judge_steps": AT_LEAST_ONE,
         "memorization_samples": Int(1, 1000, 8),
         "neighbours": Int(1, 64, 3),
         "sweep_tags": Words("'[smile,blue hair]'"),
@@ -145,15 +146,15 @@ RULES: dict[str, dict[str, Real | Words]] = {
     "judge_train": {
         "seed": SEED,
         **DATA,
-        "model.channels": Int(1),
-        "model.stages": Int(1),
-        "model.depth": Int(1),
+        "model.channels": AT_LEAST_ONE,
+        "model.stages": AT_LEAST_ONE,
+        "model.depth": AT_LEAST_ONE,
         "model.input_size": Int(8, 4096, null=True),
-        "training.steps": Int(1),
-        "training.batch_size": Int(1),
+        "training.steps": AT_LEAST_ONE,
+        "training.batch_size": AT_LEAST_ONE,
         "training.lr": POSITIVE,
         "training.weight_decay": WEIGHT,
-        "training.min_positives": Int(1),
+        "training.min_positives": AT_LEAST_ONE,
     },
     "export": {"samples": Int(1, 1024, 16), "seed": SEED, "variants": Words("'[fp32,fp16,int8]'")},
     "serve": {
@@ -179,7 +180,7 @@ RULES: dict[str, dict[str, Real | Words]] = {
         "images.max_pixels": MAX_PIXELS,
     },
     "detect": {
-        "workers": Int(0),
+        "workers": AT_LEAST_ZERO,
         "limit": Int(1, example=100, null=True),
         "max_pixels": MAX_PIXELS,
         "detector.scale_factor": Real(1, 4, 1.1, lo_open=True),
@@ -187,7 +188,7 @@ RULES: dict[str, dict[str, Real | Words]] = {
         "detector.min_size": Int(1, example=24),
         "detector.zoom": POSITIVE,
         "detector.pad_value": Int(0, 255, 255),
-        "detector.min_face": Int(0),
+        "detector.min_face": AT_LEAST_ZERO,
         "detector.master_resolution": Int(8, 4096, 256),
     },
     "tag": {
@@ -199,12 +200,12 @@ RULES: dict[str, dict[str, Real | Words]] = {
         "params.resolution": Int(4, 4096, 128),
         "params.min_year": YEAR,
         "params.max_year": YEAR,
-        "params.min_short_edge": Int(0),
+        "params.min_short_edge": AT_LEAST_ZERO,
         "params.near_distance": Int(0, 64, 4),
-        "params.mean_face_samples": Int(0),
-        "params.tsne_samples": Int(0),
+        "params.mean_face_samples": AT_LEAST_ZERO,
+        "params.tsne_samples": AT_LEAST_ZERO,
         "params.seed": SEED,
-        "params.workers": Int(0),
+        "params.workers": AT_LEAST_ZERO,
     },
     "import": {
         "resolution": Int(8, 4096, 64),
@@ -225,7 +226,7 @@ RULES: dict[str, dict[str, Real | Words]] = {
         "cell": Int(16, 1024, 96),
     },
     "bench": {"threads": Int(1, 1024, 2, null=True)},
-    "convert_i2v": {"arch.width": Int(1), "arch.input_size": Int(32, 4096, 224)},
+    "convert_i2v": {"arch.width": AT_LEAST_ONE, "arch.input_size": Int(32, 4096, 224)},
 }
 
 

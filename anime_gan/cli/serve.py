@@ -33,7 +33,7 @@ def main(cfg: DictConfig) -> None:
         flush=True,
     )
     if cfg.timeout:
-        threading.Timer(float(cfg.timeout), server.shutdown).start()
+        threading.Timer(cfg.timeout, server.shutdown).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
