@@ -35,6 +35,7 @@ def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[
         raise RuntimeError(f"no Hydra config {config_name}.yaml in {CONF_DIR}: set ANIME_GAN_CONF")
 
     def decorate(fn: Callable[[DictConfig], Any]) -> Callable[[], Any]:
+        @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)
         @functools.wraps(fn)
         def task(cfg: DictConfig) -> Any:
             try:
@@ -50,8 +51,6 @@ def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[
                 )
                 sys.exit(130)
 
-        return hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)(
-            task
-        )
+        return task
 
     return decorate
