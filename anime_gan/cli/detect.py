@@ -12,8 +12,7 @@ from anime_gan.faces.detect import run_detect
 def main(cfg: DictConfig) -> None:
     """Detect faces in every image of ``cfg.input`` not yet done in ``cfg.out``; say what was
     done in a few lines."""
-    c = cfg.cascade
-    cascade = locate_cascade(c.path, c.cache_dir, c.url, c.sha256, c.download)
+    cascade = locate_cascade(**cfg.cascade)  # path, cache_dir, url, sha256, download
     result = run_detect(
         cfg.input,
         cfg.out,

@@ -19,8 +19,7 @@ def main(cfg: DictConfig) -> None:
         rejected_sheets=cfg.rejected_sheets,
     )
     sheets = result.sheets
-    where = f"{sheets[0].parent}/{sheets[0].name}"
-    where += f" ... {sheets[-1].name}" if len(sheets) > 1 else ""
+    where = f"{sheets[0]}" + (f" ... {sheets[-1].name}" if len(sheets) > 1 else "")
     print(f"{result.crops} crops on {len(sheets)} contact sheets: {where}")
     print(
         f"mark false positives in {result.rejects}: one crop number (17), range (120-125) or id "

@@ -27,9 +27,9 @@ def main(cfg: DictConfig) -> None:
             f"cannot listen on {cfg.host}:{cfg.port} ({e.strerror}): pick another port=..."
         ) from None
     host, port = server.server_address[:2]
-    names = ", ".join(server.exports)
     print(
-        f"serving the page at http://{host}:{port}/ with the model(s) {names} from {cfg.model_dir} (Ctrl+C stops)",
+        f"serving the page at http://{host}:{port}/ with the model(s) {', '.join(server.exports)} "
+        f"from {cfg.model_dir} (Ctrl+C stops)",
         flush=True,
     )
     if cfg.timeout:
