@@ -41,24 +41,23 @@ def build_run(
     """
     # Lightning's notes that do not apply here: checkpoints after the step are what we want,
     # and the EMA generator is in eval mode on purpose.
-    warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
-    warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode.*")
+    warnings.filterwarnings(
+        "ignore", message=".*(no pre-optimization state was saved|module\\(s\\) in eval mode)"
+    )
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     if cfg.get("matmul_precision"):
         torch.set_float32_matmul_precision(cfg.matmul_precision)
     if cfg.get("cudnn_tf32") is not None:  # the legacy flag (PyTorch refuses a mix of its two APIs)
         torch.backends.cudnn.allow_tf32 = bool(cfg.cudnn_tf32)
-    if cfg.get("logger") and any(
-        "Wandb" in str(c.get("_target_", "")) for c in cfg.logger.values()
-    ):
+    if cfg.get("logger") and any("Wandb" in str(c.get("_target_")) for c in cfg.logger.values()):
         os.environ.setdefault("WANDB_MODE", "offline")  # no account or network needed
 
-    datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    model: L.LightningModule = hydra.utils.instantiate(cfg.model)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    model = hydra.utils.instantiate(cfg.model)
     callbacks = _instantiate_list(cfg.get("callbacks"))
     loggers = _instantiate_list(cfg.get("logger"))
-    trainer: L.Trainer = hydra.utils.instantiate(
+    trainer = hydra.utils.instantiate(
         cfg.trainer,
         callbacks=callbacks,
         logger=loggers or False,
@@ -72,12 +71,9 @@ def build_run(
 def optimized_metric(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
     """The value of ``cfg.optimized_metric`` (what a Hydra sweep optimises), or None."""
     name = cfg.get("optimized_metric")
-    if not name:
-        return None
-    if name not in metrics:
+    if name and name not in metrics:
         print(f"warning: optimized_metric {name!r} was not logged; logged: {sorted(metrics)}")
-        return None
-    return metrics[name]
+    return metrics.get(name)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -85,7 +81,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule, model, callbacks, loggers, trainer = build_run(cfg)
     try:
         fit(trainer, model, datamodule, cfg.get("ckpt_path"), callbacks)
-        _save_final_checkpoint(trainer, callbacks)
+        # last.ckpt at the end too: ModelCheckpoint saves only every N steps, so a run whose
+        # length is not a multiple of N would otherwise end with an older last.ckpt
+        for cb in callbacks:
+            if isinstance(cb, ModelCheckpoint) and cb.save_last and cb.dirpath:
+                # every rank calls it; rank 0 writes (atomically), with the optimizer states
+                trainer.save_checkpoint(Path(cb.dirpath) / "last.ckpt", weights_only=False)
     finally:
         _finish_loggers(loggers)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
@@ -104,54 +105,30 @@ def fit(
     ckpt_path: str | None,
     callbacks: list[Any],
 ) -> None:
-    """``trainer.fit``, resuming from ``ckpt_path`` (a path, or ``last``) loaded with
-    ``weights_only=True``: a checkpoint can carry tensors and plain data, never code."""
-    folder = _checkpoint_dir(callbacks)
+    """``trainer.fit``, resuming from ``ckpt_path`` (a path, or ``last``: the run folder's
+    last.ckpt; without one the run starts from iteration 0, said in one log line), checked and
+    loaded with ``weights_only=True``: a checkpoint can carry tensors and plain data, never code."""
+    folder = next(
+        (Path(cb.dirpath) for cb in callbacks if isinstance(cb, ModelCheckpoint) and cb.dirpath),
+        None,
+    )
     if folder is not None:
         for tmp in remove_stale_temporaries(folder):
             log.info("removed %s, left by a save that was killed", tmp)
-    trainer.fit(
-        model, datamodule=datamodule, ckpt_path=resume_path(ckpt_path, folder), weights_only=True
-    )
-
-
-def resume_path(ckpt_path: str | None, folder: Path | None) -> str | None:
-    """The checkpoint to resume from, checked: ``last`` is the run folder's last.ckpt, and
-    without one the run starts from iteration 0 (said in one log line); None: no resume."""
-    if not ckpt_path:
-        return None
     if str(ckpt_path) == "last":
-        last = folder / "last.ckpt" if folder is not None else None
-        if last is None or not last.exists():
+        ckpt_path = folder / "last.ckpt" if folder is not None else None
+        if ckpt_path is None or not ckpt_path.exists():
             log.info(
                 "ckpt_path=last: no checkpoint in %s yet, so training starts from iteration 0.",
                 folder,
             )
-            return None
-        return str(resumable_checkpoint(last))
-    return str(resumable_checkpoint(Path(ckpt_path)))
-
-
-def _checkpoint_dir(callbacks: list[Any]) -> Path | None:
-    return next(
-        (Path(cb.dirpath) for cb in callbacks if isinstance(cb, ModelCheckpoint) and cb.dirpath),
-        None,
-    )
-
-
-def _save_final_checkpoint(trainer: L.Trainer, callbacks: list[Any]) -> None:
-    """Write last.ckpt at the end of training too: ModelCheckpoint saves only every N steps, so a
-    run whose length is not a multiple of N would otherwise end with an older last.ckpt."""
-    for cb in callbacks:
-        if isinstance(cb, ModelCheckpoint) and cb.save_last and cb.dirpath:
-            last = Path(cb.dirpath) / f"{cb.CHECKPOINT_NAME_LAST}{cb.FILE_EXTENSION}"
-            # every rank calls it; rank 0 writes (atomically), with the optimizer states
-            trainer.save_checkpoint(last, weights_only=False)
+            ckpt_path = None
+    resume = str(resumable_checkpoint(Path(ckpt_path))) if ckpt_path else None
+    trainer.fit(model, datamodule=datamodule, ckpt_path=resume, weights_only=True)
 
 
 def _finish_loggers(loggers: list[Any]) -> None:
     """Close W&B runs so that one failed job does not end a whole multirun."""
     for logger in loggers:
-        experiment = getattr(logger, "_experiment", None)
-        if experiment is not None and hasattr(experiment, "finish"):
-            experiment.finish()
+        if hasattr(getattr(logger, "_experiment", None), "finish"):  # a started W&B run
+            logger._experiment.finish()

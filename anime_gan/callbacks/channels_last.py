@@ -5,8 +5,6 @@ NHWC uint8 set); this callback puts G, D and the EMA copy in the same layout, so
 needs a layout change. It changes speed only: the values computed are the same.
 """
 
-from __future__ import annotations
-
 import lightning as L
 import torch
 

@@ -17,8 +17,6 @@ Fakes come from the EMA generator, or with ``ema=False`` from the raw one (as th
 Own code: Lightning has no callback that runs the project's metric protocols.
 """
 
-from __future__ import annotations
-
 import logging
 from functools import partial
 from pathlib import Path
@@ -47,6 +45,8 @@ class MetricCallback(L.Callback):
     numbers; ``ema``: measure the EMA generator (True) or the raw one."""
 
     main = protocol_name = default_key = ""
+    extractor: torch.nn.Module | None = None  # FIDCallback's feature network
+    judge: Any = None  # PrecisionCallback's judge
 
     def __init__(
         self,
@@ -61,22 +61,17 @@ class MetricCallback(L.Callback):
         self.protocol = get_protocol(protocol or self.protocol_name)
         self.key = key or self.default_key
         self.every, self.batch_size, self.seed = every_n_iterations, batch_size, seed
-        self.ema = ema
-        self.dirpath = dirpath
+        self.ema, self.dirpath, self._last = ema, dirpath, -1
         self.curve: list[tuple[int, float]] = []
-        self._last = -1
         self.cache = StatsCache()  # real-set statistics, computed once per run
-
-    # -- what subclasses provide ---------------------------------------------------------------
-    def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
-        """Extra EvalContext fields (extractor, judge)."""
-        return {}
 
     def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
         return self.protocol.run(ctx)
 
-    # -- the hooks -----------------------------------------------------------------------------
     def context(self, trainer: L.Trainer, pl_module: L.LightningModule) -> EvalContext:
+        for net in (self.extractor, self.judge):
+            if hasattr(net, "to"):  # not Illustration2Vec's judge: it stays where it was loaded
+                net.to(pl_module.device)
         dm = trainer.datamodule
         held_out = dm.val_set is not None and len(dm.val_set) >= 2 * trainer.world_size
         return EvalContext(
@@ -90,7 +85,8 @@ class MetricCallback(L.Callback):
             cache=self.cache,
             rank=trainer.global_rank,
             world_size=trainer.world_size,
-            **self.extras(pl_module),
+            extractor=self.extractor,
+            judge=self.judge,
         )
 
     def folder(self, trainer: L.Trainer) -> Path:
@@ -99,11 +95,9 @@ class MetricCallback(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         it = pl_module.iteration
         last = trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps
-        if it != self._last and ((self.every and it % self.every == 0) or last):
-            self._evaluate(trainer, pl_module)
-
-    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        it = self._last = pl_module.iteration
+        if it == self._last or not ((self.every and it % self.every == 0) or last):
+            return
+        self._last = it
         values = self.measure(self.context(trainer, pl_module), trainer)
         main = values[self.main]
         pl_module.log(self.key, main, on_step=True, on_epoch=False, logger=False, batch_size=1)
@@ -128,7 +122,7 @@ class MetricCallback(L.Callback):
         return {"curve": list(self.curve)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.curve = [tuple(p) for p in state_dict.get("curve", [])]
+        self.curve = [tuple(p) for p in state_dict["curve"]]
 
 
 class SWDCallback(MetricCallback):
@@ -164,9 +158,6 @@ class FIDCallback(MetricCallback):
             extractor = load_i2v_features(weights)
         self.extractor = extractor
 
-    def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
-        return {"extractor": self.extractor.to(pl_module.device)}
-
 
 class PrecisionCallback(MetricCallback):
     """Per-label precision judged by a trained judge folder (``anime-gan judge-train``) or by
@@ -185,12 +176,7 @@ class PrecisionCallback(MetricCallback):
             raise ValueError(
                 "PrecisionCallback needs exactly one of judge (a folder) or i2v_tagger"
             )
-        self.judge = load_judge(judge) if judge else load_i2v_judge(str(i2v_tagger))
-
-    def extras(self, pl_module: L.LightningModule) -> dict[str, Any]:
-        if hasattr(self.judge, "to"):
-            self.judge.to(pl_module.device)
-        return {"judge": self.judge}
+        self.judge = load_judge(judge) if judge else load_i2v_judge(i2v_tagger)
 
     def measure(self, ctx: EvalContext, trainer: L.Trainer) -> dict[str, float]:
         result = self.protocol.result(ctx, keep_images=False)  # type: ignore[union-attr]

@@ -1,7 +1,5 @@
 """Fixed-noise, fixed-tag sample grids during training (PNG in the run folder + the logger)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import lightning as L
@@ -14,7 +12,7 @@ from anime_gan.viz import labelled_grid, save_png
 
 
 def hair_color_conditions(
-    num_cols: int, z_dim: int = 128, seed: int = 0
+    num_cols: int, z_dim: int, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """One row per hair color, ``num_cols`` noise vectors shared by all rows.
 
@@ -25,9 +23,8 @@ def hair_color_conditions(
 
     gen = torch.Generator().manual_seed(seed)
     hair = torch.as_tensor(EXCLUSIVE_GROUPS["hair_color"])
-    base = LabelPrior.training().sample(num_cols, generator=gen)
+    c = LabelPrior.training().sample(num_cols, generator=gen).repeat(len(hair), 1)
     z = torch.randn(num_cols, z_dim, generator=gen).repeat(len(hair), 1)
-    c = base.repeat(len(hair), 1)
     c[:, hair] = 0
     c[torch.arange(len(c)), hair.repeat_interleave(num_cols)] = 1
     return z, c, [TAG_NAMES[int(i)] for i in hair]

@@ -8,8 +8,6 @@ process's CPU time over the same steps is said beside it: with one thread per ru
 depends on what else the machine is doing, where the wall time does.
 """
 
-from __future__ import annotations
-
 import logging
 import time
 
@@ -23,15 +21,13 @@ class TrainingSpeed(L.Callback):
 
     def __init__(self, warmup: int = 5) -> None:
         self.warmup, self.seconds, self.cpu_seconds, self.iterations = warmup, 0.0, 0.0, 0
-        self._start: tuple[float, float] | None = None
+        self._start = (0.0, 0.0)
 
     def on_train_batch_start(self, trainer, pl_module, *args) -> None:
         self._start = (time.perf_counter(), time.process_time())
 
     def on_train_batch_end(self, trainer, pl_module, *args) -> None:
-        if self._start is None:
-            return
-        (wall, cpu), self._start = self._start, None
+        wall, cpu = self._start
         self.warmup -= 1
         if self.warmup >= 0:  # the first steps allocate and warm caches
             return

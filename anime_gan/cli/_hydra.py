@@ -1,9 +1,8 @@
 """The one place that wraps Hydra: every stage's entry point is ``@stage("config_name")``."""
 
-from __future__ import annotations
-
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -22,8 +21,7 @@ CONF_DIR = Path(os.environ.get("ANIME_GAN_CONF") or Path(__file__).resolve().par
 log = logging.getLogger("anime_gan")
 
 # ${mul:2,${iterations}}: configs state lengths in iterations, Lightning counts optimizer steps.
-if not OmegaConf.has_resolver("mul"):
-    OmegaConf.register_new_resolver("mul", lambda *xs: __import__("math").prod(xs))
+OmegaConf.register_new_resolver("mul", lambda *xs: math.prod(xs), replace=True)
 
 
 def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[[], Any]]:
@@ -37,6 +35,7 @@ def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[
         raise RuntimeError(f"no Hydra config {config_name}.yaml in {CONF_DIR}: set ANIME_GAN_CONF")
 
     def decorate(fn: Callable[[DictConfig], Any]) -> Callable[[], Any]:
+        @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)
         @functools.wraps(fn)
         def task(cfg: DictConfig) -> Any:
             try:
@@ -52,8 +51,6 @@ def stage(config_name: str) -> Callable[[Callable[[DictConfig], Any]], Callable[
                 )
                 sys.exit(130)
 
-        return hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=config_name)(
-            task
-        )
+        return task
 
     return decorate

@@ -1,7 +1,5 @@
 """``anime-gan bench``: training/generation speed, FLOPs and sizes -> a JSON file and a table."""
 
-from __future__ import annotations
-
 import shlex
 import sys
 from functools import partial
@@ -16,9 +14,9 @@ from anime_gan.cli._hydra import stage
 def main(cfg: DictConfig) -> None:
     from anime_gan.bench.suite import format_table, run_suite, write_json
 
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
-    if cfg.get("matmul_precision"):
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    if cfg.matmul_precision:
         torch.set_float32_matmul_precision(cfg.matmul_precision)
     plain = OmegaConf.to_container(cfg, resolve=True)
     plain["command"] = shlex.join(["anime-gan", "bench", *sys.argv[1:]])

@@ -1,17 +1,15 @@
 """``anime-gan build`` (``make dataset``): crops + tags -> the training set and its stats report;
 config conf/build.yaml."""
 
-from __future__ import annotations
-
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.trainset.stage import BuildResult, build_dataset, illust2vec_features
+from anime_gan.trainset.stage import build_dataset, illust2vec_features
 
 
 @stage("build")
-def main(cfg: DictConfig) -> BuildResult:
+def main(cfg: DictConfig) -> None:
     """Build ``cfg.out`` and print its counts and where the report is."""
     features = illust2vec_features(cfg.tsne.weights, cfg.tsne.device) if cfg.tsne.weights else None
     result = build_dataset(
@@ -33,15 +31,11 @@ def main(cfg: DictConfig) -> BuildResult:
     print(f"wrote {result.count} images at {r['resolution']}x{r['resolution']} to {result.out}")
     print(f"report: {result.report_dir} ({', '.join(r['files'])})")
     if r["unknown_rejects"]:
-        shown = ", ".join(r["unknown_rejects"][:10])
-        print(f"warning: rejects.txt entries that match no crop: {shown}")
+        print(
+            f"warning: rejects.txt entries that match no crop: {', '.join(r['unknown_rejects'][:10])}"
+        )
     if not cfg.tsne.weights:
         print(
             "t-SNE map (Fig. 2) skipped: set tsne.weights to the converted Illustration2Vec "
             "feature weights (illust2vec_ver200.safetensors)."
         )
-    return result
-
-
-if __name__ == "__main__":
-    main()

@@ -3,8 +3,6 @@
 Settings in conf/convert_i2v.yaml; the work is :func:`anime_gan.tagging.convert.convert_caffemodel`.
 """
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import log, stage
@@ -23,12 +21,12 @@ def main(cfg: DictConfig) -> None:
             f"src=data/weights/{CAFFEMODEL['tag']}"
         )
     try:
-        arch = Illust2VecArch(int(cfg.arch.width), int(cfg.arch.input_size))
+        arch = Illust2VecArch(cfg.arch.width, cfg.arch.input_size)
     except ValueError as e:
         raise UserError(
             f"{e}: keep arch.width=1 arch.input_size=224 for the released weights."
         ) from None
-    done = convert_caffemodel(cfg.src, cfg.out or None, kind=str(cfg.kind), arch=arch)
+    done = convert_caffemodel(cfg.src, cfg.out or None, kind=cfg.kind, arch=arch)
     log.info(
         "wrote the Illustration2Vec %s model (%d layers, %.1fM parameters) to %s",
         done.kind,

@@ -1,9 +1,6 @@
 """``anime-gan crawl``: download character images from Getchu (paper Appendix 8.1); config conf/crawl.yaml."""
 
-from __future__ import annotations
-
 from dataclasses import fields
-from typing import Any
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig
@@ -13,12 +10,8 @@ from anime_gan.crawl.pipeline import CrawlSettings, run_crawl
 
 
 @stage("crawl")
-def main(cfg: DictConfig) -> dict[str, Any]:
+def main(cfg: DictConfig) -> None:
     """Run or resume the crawl; the summary is printed and saved as <out>/summary.json."""
     options = {f.name: cfg[f.name] for f in fields(CrawlSettings)}
     # instantiate builds each section's settings class from its _target_
-    return run_crawl(CrawlSettings(**instantiate(options, _convert_="object")))
-
-
-if __name__ == "__main__":
-    main()
+    run_crawl(CrawlSettings(**instantiate(options, _convert_="object")))

@@ -1,47 +1,18 @@
 """``anime-gan detect``: character images -> 1.5x zoomed face crops; config conf/detect.yaml."""
 
-from __future__ import annotations
-
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
 from anime_gan.faces.cascade import locate_cascade
-from anime_gan.faces.detect import DetectResult, run_detect
-
-
-def format_result(result: DetectResult) -> str:
-    """What one run did, in a few lines."""
-    lines = [
-        f"{result.sources} images in the input, {result.already_done} already done, "
-        f"{result.processed} processed now: {result.faces} faces cropped into {result.out}/crops",
-    ]
-    if result.dropped_border or result.dropped_small:
-        lines.append(
-            f"left out: {result.dropped_border} boxes leaving the image (border=skip), "
-            f"{result.dropped_small} smaller than min_face"
-        )
-    if result.unreadable:
-        shown = ", ".join(result.unreadable[:5]) + (" ..." if len(result.unreadable) > 5 else "")
-        lines.append(
-            f"skipped {len(result.unreadable)} unreadable images: {shown} "
-            f"(reasons in {result.out}/done.jsonl)"
-        )
-    if result.missing:
-        lines.append(
-            f"{len(result.missing)} manifest entries have no file (e.g. {result.missing[0]})"
-        )
-    lines.append(
-        "next: `make review` to look for false positives, then `make tag` and `make dataset`"
-    )
-    return "\n".join(lines)
+from anime_gan.faces.detect import run_detect
 
 
 @stage("detect")
-def main(cfg: DictConfig) -> DetectResult:
-    """Detect faces in every image of ``cfg.input`` not yet done in ``cfg.out``."""
-    c = cfg.cascade
-    cascade = locate_cascade(c.path, c.cache_dir, c.url, c.sha256, c.download)
+def main(cfg: DictConfig) -> None:
+    """Detect faces in every image of ``cfg.input`` not yet done in ``cfg.out``; say what was
+    done in a few lines."""
+    cascade = locate_cascade(**cfg.cascade)  # path, cache_dir, url, sha256, download
     result = run_detect(
         cfg.input,
         cfg.out,
@@ -53,9 +24,21 @@ def main(cfg: DictConfig) -> DetectResult:
         progress=cfg.progress,
         max_pixels=cfg.max_pixels,
     )
-    print(format_result(result))
-    return result
-
-
-if __name__ == "__main__":
-    main()
+    print(
+        f"{result.sources} images in the input, {result.already_done} already done, "
+        f"{result.processed} processed now: {result.faces} faces cropped into {result.out}/crops"
+    )
+    if result.dropped_border or result.dropped_small:
+        print(
+            f"left out: {result.dropped_border} boxes leaving the image (border=skip), "
+            f"{result.dropped_small} smaller than min_face"
+        )
+    if result.unreadable:
+        shown = ", ".join(result.unreadable[:5]) + (" ..." if len(result.unreadable) > 5 else "")
+        print(
+            f"skipped {len(result.unreadable)} unreadable images: {shown} "
+            f"(reasons in {result.out}/done.jsonl)"
+        )
+    if result.missing:
+        print(f"{len(result.missing)} manifest entries have no file (e.g. {result.missing[0]})")
+    print("next: `make review` to look for false positives, then `make tag` and `make dataset`")

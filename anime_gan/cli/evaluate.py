@@ -1,8 +1,6 @@
 """``anime-gan evaluate``: FID / KID / SWD and per-label precision of a checkpoint
 (:mod:`anime_gan.metrics.evaluate`); config conf/evaluate.yaml."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -16,7 +14,3 @@ def main(cfg: DictConfig) -> None:
 
     run(cfg)
     print(f"wrote {Path(cfg.out) / 'metrics.json'}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,14 +1,12 @@
 """``anime-gan export``: a checkpoint's generator -> ONNX variants + model.json for the web page."""
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
 
 
 @stage("export")
-def main(cfg: DictConfig) -> dict:
+def main(cfg: DictConfig) -> None:
     from anime_gan.export.bundle import export_bundle
 
     card = export_bundle(
@@ -34,4 +32,3 @@ def main(cfg: DictConfig) -> dict:
     print(
         f"  model.json: tag schema, {card['prior']['kind']} prior, default variant {card['default_variant']}"
     )
-    return card

@@ -1,8 +1,6 @@
 """``anime-gan generate``: images, grids, interpolations and tag sweeps from a checkpoint
 (:mod:`anime_gan.generate.stage`); config conf/generate.yaml."""
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
@@ -15,7 +13,3 @@ def main(cfg: DictConfig) -> None:
     paths = run(cfg)
     more = f" (and {len(paths) - 1} more files in {paths[-1].parent})" if len(paths) > 1 else ""
     print(f"wrote {paths[0]}{more}")
-
-
-if __name__ == "__main__":
-    main()

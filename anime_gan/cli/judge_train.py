@@ -1,10 +1,6 @@
 """``anime-gan judge-train``: train the precision judge on a dataset and report its held-out
 precision/recall per tag."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
@@ -12,7 +8,8 @@ from anime_gan.device import resolve_device
 from anime_gan.outputs import JUDGE, check_output
 
 
-def run(cfg: DictConfig) -> Path:
+@stage("judge_train")
+def main(cfg: DictConfig) -> None:
     """Train and save to ``cfg.out`` (judge.safetensors, judge.json, held_out.md)."""
     from anime_gan.data.datamodule import FaceDataModule
     from anime_gan.metrics.judge import TagJudge, save_judge
@@ -22,9 +19,10 @@ def run(cfg: DictConfig) -> Path:
     check_output(cfg.out, JUDGE)
     dm = FaceDataModule(str(data.path), val_fraction=data.val_fraction, split_seed=data.split_seed)
     dm.setup()
-    assert dm.train_set is not None
-    size = cfg.model.input_size or dm.train_set.resolution
-    model = TagJudge(size, cfg.model.channels, cfg.model.stages, cfg.model.depth)
+    arch = cfg.model
+    model = TagJudge(
+        arch.input_size or dm.train_set.resolution, arch.channels, arch.stages, arch.depth
+    )
     judge = train_judge(
         dm.train_set, dm.val_set, model, JudgeTraining(**cfg.training), resolve_device(cfg.device)
     )
@@ -37,16 +35,6 @@ def run(cfg: DictConfig) -> Path:
     }
     out = save_judge(judge.to("cpu"), cfg.out)
     table = format_held_out(judge.held_out, judge.known_tags)
-    (out / "held_out.md").write_text(f"# Judge trained on {cfg.data.path}\n\n{table}")
+    (out / "held_out.md").write_text(f"# Judge trained on {data.path}\n\n{table}")
     print(table)
-    return out
-
-
-@stage("judge_train")
-def main(cfg: DictConfig) -> None:
-    out = run(cfg)
     print(f"judge saved to {out} (judge.safetensors, judge.json, held_out.md)")
-
-
-if __name__ == "__main__":
-    main()

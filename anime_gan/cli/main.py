@@ -4,42 +4,33 @@ Each stage is a thin Hydra entry point in ``anime_gan.cli.<module>``; this dispa
 it and hands it the rest of the command line (so ``anime-gan train -m a=1,2`` is a multirun).
 """
 
-from __future__ import annotations
-
+import difflib
 import importlib
 import sys
 
 from anime_gan.errors import UserError
 
-#: stage -> (module in anime_gan.cli, one-line description). Order is the pipeline's.
-STAGES: dict[str, tuple[str, str]] = {
-    "crawl": ("crawl", "download character images from Getchu (ErogameScape game list)"),
-    "detect": ("detect", "find faces with lbpcascade_animeface and save 1.5x zoomed crops"),
-    "review": ("review", "contact sheets of face crops and a reject list for false positives"),
-    "tag": ("tag", "estimate the 34 tags with Illustration2Vec"),
-    "convert-i2v": ("convert_i2v", "convert Illustration2Vec .caffemodel weights to safetensors"),
-    "build": ("build", "pack crops + tags into the training set (year filter, resolution)"),
-    "import": (
-        "import_images",
-        "build a dataset from any folder/zip of images (+ optional tags CSV)",
-    ),
-    "render": ("render", "render the embedded procedural demo dataset (offline, any size)"),
-    "train": ("train", "train the conditional DRAGAN + ACGAN model (Lightning)"),
-    "evaluate": ("evaluate", "FID / SWD and per-label precision of a checkpoint"),
-    "generate": ("generate", "generate faces with chosen tags, grids and interpolations"),
-    "judge-train": (
-        "judge_train",
-        "train the tag judge of per-label precision on a dataset's labels",
-    ),
-    "report": ("report", "the paper's figures and tables for a checkpoint, in one folder"),
-    "export": ("export", "export the generator to ONNX with the tag schema and prior"),
-    "serve": ("serve", "serve the web page that generates in the browser"),
-    "bench": ("bench", "speed of training and generation, FLOPs and model sizes (JSON + table)"),
-    "sr-train": (
-        "sr_train",
-        "train the 2x upscaler (SRGAN: pixel + adversarial loss) and measure it",
-    ),
-    "upscale": ("upscale", "2x-upscale images with a trained upscaler, or export it to ONNX"),
+#: stage -> one-line description, in the pipeline's order. Its module in anime_gan.cli is its
+#: name with ``_`` for ``-`` (import: import_images).
+STAGES: dict[str, str] = {
+    "crawl": "download character images from Getchu (ErogameScape game list)",
+    "detect": "find faces with lbpcascade_animeface and save 1.5x zoomed crops",
+    "review": "contact sheets of face crops and a reject list for false positives",
+    "tag": "estimate the 34 tags with Illustration2Vec",
+    "convert-i2v": "convert Illustration2Vec .caffemodel weights to safetensors",
+    "build": "pack crops + tags into the training set (year filter, resolution)",
+    "import": "build a dataset from any folder/zip of images (+ optional tags CSV)",
+    "render": "render the embedded procedural demo dataset (offline, any size)",
+    "train": "train the conditional DRAGAN + ACGAN model (Lightning)",
+    "evaluate": "FID / SWD and per-label precision of a checkpoint",
+    "generate": "generate faces with chosen tags, grids and interpolations",
+    "judge-train": "train the tag judge of per-label precision on a dataset's labels",
+    "report": "the paper's figures and tables for a checkpoint, in one folder",
+    "export": "export the generator to ONNX with the tag schema and prior",
+    "serve": "serve the web page that generates in the browser",
+    "bench": "speed of training and generation, FLOPs and model sizes (JSON + table)",
+    "sr-train": "train the 2x upscaler (SRGAN: pixel + adversarial loss) and measure it",
+    "upscale": "2x-upscale images with a trained upscaler, or export it to ONNX",
 }
 #: Small utilities that take plain arguments rather than Hydra overrides.
 UTILITIES: dict[str, str] = {
@@ -49,17 +40,13 @@ UTILITIES: dict[str, str] = {
 
 
 def usage() -> str:
-    lines = [
-        "usage: anime-gan <command> [hydra overrides...]   (anime-gan <command> --help)",
-        "",
-        "pipeline stages:",
-    ]
-    lines += [f"  {name:<12}{desc}" for name, (_, desc) in STAGES.items()]
-    lines += ["", "utilities:"] + [f"  {name:<12}{desc}" for name, desc in UTILITIES.items()]
+    lines = ["usage: anime-gan <command> [hydra overrides...]   (anime-gan <command> --help)"]
+    for title, commands in (("pipeline stages", STAGES), ("utilities", UTILITIES)):
+        lines += ["", f"{title}:", *(f"  {name:<12}{desc}" for name, desc in commands.items())]
     return "\n".join(lines)
 
 
-def _utility(name: str, args: list[str]) -> int:
+def _utility(name: str, args: list[str]) -> None:
     if name == "tags":
         from anime_gan.data.tags import GROUPS, TAG_INDEX, TAGS
 
@@ -68,45 +55,41 @@ def _utility(name: str, args: list[str]) -> int:
             for tag in group.tags:
                 t = TAGS[TAG_INDEX[tag]]
                 print(f"  {TAG_INDEX[tag]:>2}  {tag:<14} i2v {t.i2v_index:>4} ({t.i2v_name})")
-        return 0
-    if name == "describe":
-        if len(args) != 1:
-            raise UserError("describe takes one dataset path: anime-gan describe data/demo")
+    elif len(args) != 1:
+        raise UserError("describe takes one dataset path: anime-gan describe data/demo")
+    else:
         from anime_gan.data.dataset import load_dataset
         from anime_gan.data.summary import format_summary, summarize
 
         print(format_summary(summarize(load_dataset(args[0]))))
-        return 0
-    raise AssertionError(name)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
     command, rest = argv[0], argv[1:]
     try:
         if command in UTILITIES:
-            return _utility(command, rest)
+            _utility(command, rest)
+            return 0
         if command not in STAGES:
-            import difflib
-
             close = difflib.get_close_matches(command, [*STAGES, *UTILITIES], n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise UserError(
                 f"unknown command {command!r}.{hint} Run `anime-gan --help` for the list."
             )
-        module = importlib.import_module(f"anime_gan.cli.{STAGES[command][0]}")
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    name = "import_images" if command == "import" else command.replace("-", "_")
+    module = importlib.import_module(f"anime_gan.cli.{name}")
     # argv[0] is the stage's own file: Hydra names the job after it, and Lightning's DDP launcher
     # re-runs it (`python .../cli/train.py overrides...`) for the other ranks.
     sys.argv = [module.__file__, *rest]
-    main_module = sys.modules.get("__main__")
-    if getattr(main_module, "__spec__", None) is not None:  # run as `python -m anime_gan.cli.main`
-        main_module.__spec__ = module.__spec__  # so the launcher re-runs `-m anime_gan.cli.<stage>`
+    if sys.modules["__main__"].__spec__ is not None:  # run as `python -m anime_gan.cli.main`
+        sys.modules["__main__"].__spec__ = module.__spec__  # so the launcher re-runs that stage
     module.main()
     return 0
 

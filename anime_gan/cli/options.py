@@ -5,9 +5,9 @@ of the wrong type or out of range (``n=0``, ``iterations=abc``, ``data.batch_siz
 ``model.lambda_adv=banana``, ``port=99999``, ``tags='blue hair'``) ends the command in one
 sentence that names the option and a valid value, instead of a traceback later on. An option
 that a config does not have is not checked (configs added later keep working).
-"""
 
-from __future__ import annotations
+Own code: OmegaConf checks types only (structured configs), never ranges, and fails in a traceback.
+"""
 
 import math
 from dataclasses import dataclass
@@ -21,233 +21,212 @@ _ABSENT = object()
 
 
 @dataclass(frozen=True)
-class Num:
-    """A number in [lo, hi] (``lo_open``: lo itself excluded); ``integer``: a whole number."""
+class Real:
+    """``Real(lo, hi, example)``: a number from ``lo`` (``lo_open``: above it) up to ``hi``
+    (None: no upper bound); ``example`` is the valid value the message offers (default ``lo``);
+    ``null``: None is allowed too (e.g. "no limit")."""
 
-    lo: float | None = None
-    hi: float | None = None
-    integer: bool = False
-    null: bool = False  # None allowed (e.g. "no limit")
-    lo_open: bool = False
+    lo: int
+    hi: int | None = None
     example: Any = None
+    null: bool = False
+    lo_open: bool = False
+    kind = "a number"
+    types = (int, float)
 
     def problem(self, value: Any) -> str | None:
-        if value is None:
-            return None if self.null else "a value (it may not be null)"
-        kind = int if self.integer else (int, float)
-        ok = isinstance(value, kind) and not isinstance(value, bool)
-        ok = (
-            ok
-            and math.isfinite(value)
-            and (self.lo is None or value > self.lo or (value == self.lo and not self.lo_open))
-        )
-        ok = ok and (self.hi is None or value <= self.hi)
-        return None if ok else self.describe()
+        """None when ``value`` fits, else what it should be (nan fails every comparison)."""
+        if (
+            isinstance(value, self.types)
+            and not isinstance(value, bool)
+            and (self.lo < value if self.lo_open else self.lo <= value)
+            and value < math.inf
+            and (self.hi is None or value <= self.hi)
+        ):
+            return None
+        if self.hi is None:
+            bounds = f"above {self.lo:,}" if self.lo_open else f"of at least {self.lo:,}"
+        elif self.lo_open:
+            bounds = f"above {self.lo:,} up to {self.hi:,}"
+        else:
+            bounds = f"from {self.lo:,} to {self.hi:,}"
+        return f"{self.kind} {bounds}"
 
-    def describe(self) -> str:
-        what = "an integer" if self.integer else "a number"
-        lo, hi = _number(self.lo), _number(self.hi)
-        if lo is not None and hi is not None:
-            return (
-                f"{what} from {lo} to {hi}" if not self.lo_open else f"{what} above {lo} up to {hi}"
-            )
-        if lo is not None:
-            return f"{what} {'above' if self.lo_open else 'of at least'} {lo}"
-        return f"{what} up to {hi}" if hi is not None else what
-
+    @property
     def valid(self) -> Any:
-        if self.example is not None:
-            return self.example
-        base = self.lo if self.lo is not None else 0
-        return (
-            int(base + (1 if self.lo_open else 0))
-            if self.integer
-            else base + (1 if self.lo_open else 0)
-        )
+        return self.lo if self.example is None else self.example
+
+
+class Int(Real):
+    """A whole number, bounded as :class:`Real`."""
+
+    kind = "an integer"
+    types = int
 
 
 @dataclass(frozen=True)
 class Words:
-    """A list of strings (tag names, metric names...), possibly of a fixed length."""
+    """A list of strings (tag names, metric names...); ``valid``: one, as typed on the command
+    line."""
 
-    example: str
+    valid: str
     null: bool = False
 
     def problem(self, value: Any) -> str | None:
-        if value is None and self.null:
-            return None
-        if isinstance(value, (list, tuple, ListConfig)) and all(isinstance(v, str) for v in value):
-            return None
-        return "a list of names"
-
-    def valid(self) -> str:
-        return self.example
+        fits = isinstance(value, ListConfig) and all(isinstance(v, str) for v in value)
+        return None if fits else "a list of names"
 
 
-def _i(lo: float | None = 0, hi: float | None = None, **kw: Any) -> Num:
-    return Num(lo, hi, integer=True, **kw)
-
-
-SEED = _i(0, 2**63 - 1, example=0)
-FRACTION = Num(0, 1, example=0.05)
-POSITIVE = Num(0, None, lo_open=True, example=1.0)
-WEIGHT = Num(0, None, example=1.0)
-YEAR = _i(1900, 2100, null=True, example=2006)
-OPTIMIZERS = {f"model.optimizer_{n}.lr": Num(0, 1, lo_open=True, example=2e-4) for n in "gd"}
+SEED = Int(0, 2**63 - 1)
+AT_LEAST_ZERO = Int(0)
+AT_LEAST_ONE = Int(1)
+FRACTION = Real(0, 1, 0.05)
+POSITIVE = Real(0, example=1.0, lo_open=True)
+WEIGHT = Real(0, example=1.0)
+YEAR = Int(1900, 2100, 2006, null=True)
+MAX_PIXELS = Int(1, example=89_478_485)
+OPTIMIZERS = {f"model.optimizer_{n}.lr": Real(0, 1, 2e-4, lo_open=True) for n in "gd"}
 DATA = {
-    "data.batch_size": _i(1, 65536, example=32),
-    "data.resolution": _i(8, 4096, example=64),
-    "data.val_fraction": Num(0, 1, example=0.05),
+    "data.batch_size": Int(1, 65536, 32),
+    "data.resolution": Int(8, 4096, 64),
+    "data.val_fraction": FRACTION,
     "data.split_seed": SEED,
 }
-MODEL = {
-    "model.lambda_adv": WEIGHT,
-    "model.lambda_gp": WEIGHT,
-    "model.lr_decay_start": _i(0),
-    "model.lr_half_life": POSITIVE,
-    "model.ema_decay": Num(0, 1, example=0.999),
-    "model.perturb_scale": WEIGHT,
-    "model.fake_cls_weight": WEIGHT,
-    "model.max_nonfinite": _i(1, example=20),
-    "model.cls_weight": WEIGHT,
-    "model.generator.channels": _i(1, example=64),
-    "model.generator.num_res_blocks": _i(0, example=16),
-    "model.generator.base_channels": _i(1, example=72),
-    "model.discriminator.channels": _i(1, example=32),
-    "model.discriminator.num_stages": _i(1, null=True, example=5),
-    **OPTIMIZERS,
-}
 TRAINING = {
-    "iterations": _i(1, 10**9, example=1000),
+    "iterations": Int(1, 10**9, 1000),
     "seed": SEED,
     **DATA,
-    "trainer.num_nodes": _i(1),
-    "callbacks.every_n_iterations": _i(1, example=500),
+    "trainer.num_nodes": AT_LEAST_ONE,
+    "callbacks.every_n_iterations": Int(1, example=500),
+    **OPTIMIZERS,
 }
+SAMPLING = {"batch_size": Int(1, 4096, 64), "seed": SEED, **DATA}
 
-RULES: dict[str, dict[str, Num | Words]] = {
-    "train": {**TRAINING, **MODEL},
+RULES: dict[str, dict[str, Real | Words]] = {
+    "train": {
+        **TRAINING,
+        "model.lambda_adv": WEIGHT,
+        "model.lambda_gp": WEIGHT,
+        "model.lr_decay_start": AT_LEAST_ZERO,
+        "model.lr_half_life": POSITIVE,
+        "model.ema_decay": Real(0, 1, 0.999),
+        "model.perturb_scale": WEIGHT,
+        "model.fake_cls_weight": WEIGHT,
+        "model.max_nonfinite": Int(1, example=20),
+        "model.cls_weight": WEIGHT,
+        "model.generator.channels": Int(1, example=64),
+        "model.generator.num_res_blocks": Int(0, example=16),
+        "model.generator.base_channels": Int(1, example=72),
+        "model.discriminator.channels": Int(1, example=32),
+        "model.discriminator.num_stages": Int(1, example=5, null=True),
+    },
     "sr_train": {
         **TRAINING,
-        **OPTIMIZERS,
         "sr.adv_weight": WEIGHT,
-        "sr.val_every": _i(1),
-        "data.max_val": _i(1),
+        "sr.val_every": AT_LEAST_ONE,
+        "data.max_val": AT_LEAST_ONE,
     },
     "generate": {
-        "n": _i(1, 10_000, example=16),
-        "rows": _i(1, 256, example=6),
-        "cols": _i(1, 256, example=8),
-        "steps": _i(2, 256, example=8),
-        "neighbours": _i(1, 64, example=3),
-        "seed": SEED,
-        "batch_size": _i(1, 4096, example=64),
+        **SAMPLING,
+        "n": Int(1, 10_000, 16),
+        "rows": Int(1, 256, 6),
+        "cols": Int(1, 256, 8),
+        "steps": Int(2, 256, 8),
+        "neighbours": Int(1, 64, 3),
         "tags": Words("'[blue hair,smile]'", null=True),
-        **DATA,
     },
-    "evaluate": {
-        "batch_size": _i(1, 4096, example=64),
-        "seed": SEED,
-        "metrics": Words("'[swd2k]'"),
-        **DATA,
-    },
+    "evaluate": {**SAMPLING, "metrics": Words("'[swd2k]'")},
     "report": {
-        "batch_size": _i(1, 4096, example=64),
-        "seed": SEED,
-        "judge_steps": _i(1),
-        "memorization_samples": _i(1, 1000, example=8),
-        "neighbours": _i(1, 64, example=3),
+        **SAMPLING,
+        "judge_steps": AT_LEAST_ONE,
+        "memorization_samples": Int(1, 1000, 8),
+        "neighbours": Int(1, 64, 3),
         "sweep_tags": Words("'[smile,blue hair]'"),
-        **DATA,
     },
     "judge_train": {
         "seed": SEED,
-        "model.channels": _i(1),
-        "model.stages": _i(1),
-        "model.depth": _i(1),
-        "model.input_size": _i(8, 4096, null=True),
-        "training.steps": _i(1),
-        "training.batch_size": _i(1),
+        **DATA,
+        "model.channels": AT_LEAST_ONE,
+        "model.stages": AT_LEAST_ONE,
+        "model.depth": AT_LEAST_ONE,
+        "model.input_size": Int(8, 4096, null=True),
+        "training.steps": AT_LEAST_ONE,
+        "training.batch_size": AT_LEAST_ONE,
         "training.lr": POSITIVE,
         "training.weight_decay": WEIGHT,
-        "training.min_positives": _i(1),
-        **DATA,
+        "training.min_positives": AT_LEAST_ONE,
     },
-    "export": {
-        "samples": _i(1, 1024, example=16),
-        "seed": SEED,
-        "variants": Words("'[fp32,fp16,int8]'"),
-    },
+    "export": {"samples": Int(1, 1024, 16), "seed": SEED, "variants": Words("'[fp32,fp16,int8]'")},
     "serve": {
-        "port": _i(0, 65535, example=8000),
-        "timeout": Num(0, None, null=True, lo_open=True),
-        "max_body_bytes": _i(0, example=65536),
-        "idle_timeout_s": Num(0, None, null=True, lo_open=True, example=30),
+        "port": Int(0, 65535, 8000),
+        "timeout": Real(0, example=1, null=True, lo_open=True),
+        "max_body_bytes": Int(0, example=65536),
+        "idle_timeout_s": Real(0, example=30, null=True, lo_open=True),
     },
     "crawl": {
-        "max_games": _i(1, null=True, example=20),
+        "max_games": Int(1, example=20, null=True),
         "year_min": YEAR,
         "year_max": YEAR,
-        "http.concurrency": _i(1, 64, example=2),
+        "http.concurrency": Int(1, 64, 2),
         "http.per_host_delay_s": WEIGHT,
         "http.timeout_s": POSITIVE,
-        "http.max_attempts": _i(1, 20, example=4),
+        "http.max_attempts": Int(1, 20, 4),
         "http.backoff_base_s": WEIGHT,
         "http.backoff_max_s": WEIGHT,
         "http.jitter": FRACTION,
         "http.max_retry_after_s": WEIGHT,
         "http.deadline_s": POSITIVE,
-        "images.max_bytes": _i(1, example=5_000_000),
-        "images.max_pixels": _i(1, example=89_478_485),
+        "images.max_bytes": Int(1, example=5_000_000),
+        "images.max_pixels": MAX_PIXELS,
     },
     "detect": {
-        "workers": _i(0),
-        "limit": _i(1, null=True, example=100),
-        "max_pixels": _i(1, example=89_478_485),
-        "detector.scale_factor": Num(1, 4, lo_open=True, example=1.1),
-        "detector.min_neighbors": _i(0, example=5),
-        "detector.min_size": _i(1, example=24),
+        "workers": AT_LEAST_ZERO,
+        "limit": Int(1, example=100, null=True),
+        "max_pixels": MAX_PIXELS,
+        "detector.scale_factor": Real(1, 4, 1.1, lo_open=True),
+        "detector.min_neighbors": Int(0, example=5),
+        "detector.min_size": Int(1, example=24),
         "detector.zoom": POSITIVE,
-        "detector.pad_value": _i(0, 255, example=255),
-        "detector.min_face": _i(0),
-        "detector.master_resolution": _i(8, 4096, example=256),
+        "detector.pad_value": Int(0, 255, 255),
+        "detector.min_face": AT_LEAST_ZERO,
+        "detector.master_resolution": Int(8, 4096, 256),
     },
     "tag": {
-        "batch_size": _i(1, 4096, example=32),
-        "num_workers": _i(0, 64, example=2),
-        "max_pixels": _i(1, example=89_478_485),
+        "batch_size": Int(1, 4096, 32),
+        "num_workers": Int(0, 64, 2),
+        "max_pixels": MAX_PIXELS,
     },
     "build": {
-        "params.resolution": _i(4, 4096, example=128),
+        "params.resolution": Int(4, 4096, 128),
         "params.min_year": YEAR,
         "params.max_year": YEAR,
-        "params.min_short_edge": _i(0),
-        "params.near_distance": _i(0, 64, example=4),
-        "params.mean_face_samples": _i(0),
-        "params.tsne_samples": _i(0),
+        "params.min_short_edge": AT_LEAST_ZERO,
+        "params.near_distance": Int(0, 64, 4),
+        "params.mean_face_samples": AT_LEAST_ZERO,
+        "params.tsne_samples": AT_LEAST_ZERO,
         "params.seed": SEED,
-        "params.workers": _i(0),
+        "params.workers": AT_LEAST_ZERO,
     },
     "import": {
-        "resolution": _i(8, 4096, example=64),
+        "resolution": Int(8, 4096, 64),
         "min_year": YEAR,
-        "workers": _i(1, 64),
-        "max_member_bytes": _i(1, example=100_000_000),
-        "max_pixels": _i(1, example=89_478_485),
+        "workers": Int(1, 64),
+        "max_member_bytes": Int(1, example=100_000_000),
+        "max_pixels": MAX_PIXELS,
     },
     "render": {
-        "n": _i(1, 10_000_000, example=4000),
-        "resolution": _i(16, 4096, example=32),
+        "n": Int(1, 10_000_000, 4000),
+        "resolution": Int(16, 4096, 32),
         "seed": SEED,
-        "workers": _i(1, 64, example=2),
+        "workers": Int(1, 64, 2),
     },
     "review": {
-        "per_sheet": _i(1, 10_000, example=100),
-        "ncol": _i(1, 100, example=10),
-        "cell": _i(16, 1024, example=96),
+        "per_sheet": Int(1, 10_000, 100),
+        "ncol": Int(1, 100, 10),
+        "cell": Int(16, 1024, 96),
     },
-    "bench": {"threads": _i(1, 1024, null=True, example=2)},
-    "convert_i2v": {"arch.width": _i(1, example=1), "arch.input_size": _i(32, 4096, example=224)},
+    "bench": {"threads": Int(1, 1024, 2, null=True)},
+    "convert_i2v": {"arch.width": AT_LEAST_ONE, "arch.input_size": Int(32, 4096, 224)},
 }
 
 
@@ -255,24 +234,8 @@ def check_options(config_name: str, cfg: DictConfig) -> None:
     """Raise :class:`UserError` for the first option of ``cfg`` that breaks its rule."""
     for key, rule in RULES.get(config_name, {}).items():
         value = OmegaConf.select(cfg, key, default=_ABSENT)
-        if value is _ABSENT:
+        if value is _ABSENT or (value is None and rule.null):
             continue
-        problem = rule.problem(value)
-        if problem is not None:
-            raise UserError(
-                f"{key}={_show(value)} is not {problem}: use e.g. {key}={rule.valid()}."
-            )
-
-
-def _number(x: float | None) -> str | None:
-    if x is None:
-        return None
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (DictConfig, ListConfig)):
-        return str(OmegaConf.to_container(value))
-    return str(value)
+        problem = "a value (it may not be null)" if value is None else rule.problem(value)
+        if problem:
+            raise UserError(f"{key}={value!r} is not {problem}: use e.g. {key}={rule.valid}.")

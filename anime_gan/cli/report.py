@@ -1,7 +1,5 @@
 """``anime-gan report``: regenerate the paper's figures and tables for a checkpoint (index.md)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -30,7 +28,3 @@ def run(cfg: DictConfig) -> Path:
 @stage("report")
 def main(cfg: DictConfig) -> None:
     print(f"report written: {run(cfg)}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,16 +1,14 @@
 """``anime-gan review``: numbered contact sheets of the crops and the reject list;
 config conf/review.yaml."""
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import stage
-from anime_gan.faces.review import ReviewResult, write_review
+from anime_gan.faces.review import write_review
 
 
 @stage("review")
-def main(cfg: DictConfig) -> ReviewResult:
+def main(cfg: DictConfig) -> None:
     """(Re)write the sheets and say how to mark rejects."""
     result = write_review(
         cfg.faces,
@@ -21,8 +19,7 @@ def main(cfg: DictConfig) -> ReviewResult:
         rejected_sheets=cfg.rejected_sheets,
     )
     sheets = result.sheets
-    where = f"{sheets[0].parent}/{sheets[0].name}"
-    where += f" ... {sheets[-1].name}" if len(sheets) > 1 else ""
+    where = f"{sheets[0]}" + (f" ... {sheets[-1].name}" if len(sheets) > 1 else "")
     print(f"{result.crops} crops on {len(sheets)} contact sheets: {where}")
     print(
         f"mark false positives in {result.rejects}: one crop number (17), range (120-125) or id "
@@ -39,8 +36,3 @@ def main(cfg: DictConfig) -> ReviewResult:
             f"warning: {len(result.unknown_rejects)} entries of {result.rejects.name} match no "
             f"crop: {', '.join(result.unknown_rejects[:10])}"
         )
-    return result
-
-
-if __name__ == "__main__":
-    main()

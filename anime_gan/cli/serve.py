@@ -1,7 +1,5 @@
 """``anime-gan serve``: the web page and the exported models, on 127.0.0.1:8000 by default."""
 
-from __future__ import annotations
-
 import threading
 
 from omegaconf import DictConfig
@@ -29,13 +27,13 @@ def main(cfg: DictConfig) -> None:
             f"cannot listen on {cfg.host}:{cfg.port} ({e.strerror}): pick another port=..."
         ) from None
     host, port = server.server_address[:2]
-    names = ", ".join(server.exports)
     print(
-        f"serving the page at http://{host}:{port}/ with the model(s) {names} from {cfg.model_dir} (Ctrl+C stops)",
+        f"serving the page at http://{host}:{port}/ with the model(s) {', '.join(server.exports)} "
+        f"from {cfg.model_dir} (Ctrl+C stops)",
         flush=True,
     )
     if cfg.timeout:
-        threading.Timer(float(cfg.timeout), server.shutdown).start()
+        threading.Timer(cfg.timeout, server.shutdown).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,7 +1,5 @@
 """``anime-gan tag``: the 34 tags of every face crop with Illustration2Vec (conf/tag.yaml)."""
 
-from __future__ import annotations
-
 from omegaconf import DictConfig
 
 from anime_gan.cli._hydra import log, stage
@@ -15,11 +13,11 @@ def main(cfg: DictConfig) -> None:
         cfg.input,
         cfg.out,
         cfg.weights,
-        batch_size=int(cfg.batch_size),
-        device=str(cfg.device),
-        num_workers=int(cfg.num_workers),
-        progress=bool(cfg.progress),
-        max_pixels=int(cfg.max_pixels),
+        batch_size=cfg.batch_size,
+        device=cfg.device,
+        num_workers=cfg.num_workers,
+        progress=cfg.progress,
+        max_pixels=cfg.max_pixels,
     )
     log.info(
         "tagged %d images (%d already done, %d skipped as unreadable) into %s",

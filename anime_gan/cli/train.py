@@ -9,8 +9,7 @@ from anime_gan.cli._hydra import stage
 def main(cfg: DictConfig) -> float | None:
     from anime_gan.train import optimized_metric, train
 
-    metrics = train(cfg)
-    return optimized_metric(cfg, metrics)
+    return optimized_metric(cfg, train(cfg))
 
 
 if __name__ == "__main__":  # Lightning's DDP launcher re-runs this file for ranks > 0
