@@ -2,7 +2,7 @@
 
 The importer fills a plain dict (JSON-serialisable, stored as the dataset's ``info["report"]``
 so `anime-gan describe` shows it later, the CSV's counts by
-:func:`anime_gan.importer.tags_csv.add_tags_report`); :func:`format_report` turns it into the
+:func:`anime_gan.importer.tags_csv.match_rows`); :func:`format_report` turns it into the
 lines worth reading after an import.
 """
 
