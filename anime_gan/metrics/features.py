@@ -24,14 +24,10 @@ from torch import nn
 
 from anime_gan.data.dataset import FaceDataset
 
-_CHUNK = 1 << 24  # hash big arrays in 16 MB slices (memory-mapped sets are never copied whole)
-
 
 def _hash_array(h: hashlib._Hash, array: np.ndarray) -> None:
     h.update(f"{array.dtype}{array.shape}".encode())
-    flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)  # a no-op when contiguous
-    for start in range(0, flat.size, _CHUNK):
-        h.update(memoryview(flat[start : start + _CHUNK]))
+    h.update(np.ascontiguousarray(array))  # the buffer itself: a memory-mapped set is not copied
 
 
 def dataset_fingerprint(ds: FaceDataset) -> str:
@@ -91,11 +87,8 @@ class StatsCache:
 
 def file_fingerprint(path: str | Path) -> str:
     """A hash of a file's bytes (16 hex digits): a weights file's ``fingerprint``."""
-    h = hashlib.blake2b(digest_size=8)
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=8)).hexdigest()
 
 
 def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
