@@ -143,10 +143,14 @@ def tag_sweep(
     return out
 
 
-def write_gif(
+def save_gif(
     frames: Sequence[Image.Image], target: str | Path | IO[bytes], ms_per_frame: int = 120
-) -> None:
-    """An endlessly looping animated GIF of ``frames`` into a file or a binary stream."""
+) -> Path | IO[bytes]:
+    """An endlessly looping animated GIF of ``frames`` into a file (its folder made first) or a
+    binary stream; returns the path or the stream."""
+    if isinstance(target, (str, Path)):
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
     frames[0].save(
         target,
         format="GIF",
@@ -155,11 +159,4 @@ def write_gif(
         duration=ms_per_frame,
         loop=0,
     )
-
-
-def save_gif(frames: list[Image.Image], path: str | Path, ms_per_frame: int = 120) -> Path:
-    """An endlessly looping animated GIF."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_gif(frames, path, ms_per_frame)
-    return path
+    return target

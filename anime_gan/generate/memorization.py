@@ -55,7 +55,7 @@ def nearest_training(
             d = d / q.shape[1] ** 0.5
         d_all = torch.cat([best_d, d], dim=1)
         i_all = torch.cat([best_i, torch.arange(start, start + len(t)).expand(len(q), -1)], dim=1)
-        best_d, pos = d_all.topk(min(k, d_all.shape[1]), dim=1, largest=False)
+        best_d, pos = d_all.topk(k, dim=1, largest=False)
         best_i = i_all.gather(1, pos)
     return best_i.numpy(), best_d.numpy()
 
@@ -68,7 +68,6 @@ def memorization_sheet(
     space: str = "pixels",
 ) -> Image.Image:
     """One row per sample: the sample, then its nearest training images with their distances."""
-    k = index.shape[1]
     res = train.resolution
     tiles, captions = [], []
     for q, row_i, row_d in zip(queries, index, dist):
@@ -82,7 +81,7 @@ def memorization_sheet(
     return contact_sheet(
         np.stack(tiles),
         captions,
-        ncol=k + 1,
+        ncol=index.shape[1] + 1,
         cell=64,
         caption_lines=1,
         title=f"nearest training images ({space} distance)",

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.tags import fixed_tags, from_multi_hot
+from anime_gan.data.tags import from_multi_hot
 from anime_gan.data.transforms import nchw_to_nhwc, to_uint8
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 
@@ -59,8 +59,8 @@ class Sampler:
         return torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(int(seed)))
 
     def conditions(self, n: int, tags: TagSpec = None, seed: int = 0) -> Tensor:
-        """``n`` label vectors: the named tags fixed, the others drawn from the prior."""
-        fixed_tags(tags)  # unknown names raise UnknownTagError before any work
+        """``n`` label vectors: the named tags fixed, the others drawn from the prior (an unknown
+        name raises the schema's UnknownTagError before any drawing)."""
         gen = torch.Generator().manual_seed(int(seed) + 1)
         return self.prior.sample(n, fixed=tags, generator=gen)
 

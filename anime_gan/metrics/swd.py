@@ -33,11 +33,7 @@ def pyramid_resolutions(resolution: int) -> list[int]:
     """Pyramid levels, finest first: 128 -> [128, 64, 32, 16]; 32 -> [32, 16]."""
     if resolution < MIN_RESOLUTION:
         raise ValueError(f"SWD needs images of at least {MIN_RESOLUTION} px, got {resolution}")
-    levels = []
-    while resolution >= MIN_RESOLUTION:
-        levels.append(resolution)
-        resolution //= 2
-    return levels
+    return [resolution >> k for k in range((resolution // MIN_RESOLUTION).bit_length())]
 
 
 def _blur(x: Tensor, gain: float = 1.0) -> Tensor:
@@ -80,9 +76,9 @@ def sample_patches(level: Tensor, per_image: int, generator: torch.Generator) ->
     return patches.permute(0, 1, 4, 2, 3).reshape(n * per_image, c * PATCH * PATCH)
 
 
-def normalize_descriptors(desc: Tensor, channels: int = 3) -> Tensor:
+def normalize_descriptors(desc: Tensor) -> Tensor:
     """Zero mean, unit standard deviation per colour channel over the whole set."""
-    d = desc.view(desc.shape[0], channels, -1)
+    d = desc.view(desc.shape[0], 3, -1)
     mean = d.mean(dim=(0, 2), keepdim=True)
     std = d.std(dim=(0, 2), keepdim=True).clamp(min=1e-8)
     return ((d - mean) / std).view(desc.shape[0], -1)
@@ -147,9 +143,8 @@ class SlicedWassersteinDistance(Metric):
                 f"expected {self.resolutions[0]} px images, got {tuple(images.shape[-2:])}"
             )
         x = to_model_range(images) if images.dtype == torch.uint8 else images.float()
-        levels = laplacian_pyramid(x, len(self.resolutions))
-        for res, level in zip(self.resolutions, levels):
-            which = "real" if real else "fake"
+        which = "real" if real else "fake"
+        for res, level in zip(self.resolutions, laplacian_pyramid(x, len(self.resolutions))):
             patches = sample_patches(level, self.per_image, self._patch_rng[which])
             getattr(self, f"{which}_{res}").append(patches)
 
@@ -157,13 +152,11 @@ class SlicedWassersteinDistance(Metric):
         gen = torch.Generator().manual_seed(self.seed + 1)
         out: dict[str, Tensor] = {}
         for res in self.resolutions:
-            real = dim_zero_cat(getattr(self, f"real_{res}"))
-            fake = dim_zero_cat(getattr(self, f"fake_{res}"))
-            n = min(len(real), len(fake))
-            if n < 2:
-                raise ValueError("SWD needs real and fake images: update with both first")
-            real = normalize_descriptors(real[torch.randperm(len(real), generator=gen)[:n]])
-            fake = normalize_descriptors(fake[torch.randperm(len(fake), generator=gen)[:n]])
+            sets = [dim_zero_cat(getattr(self, f"{which}_{res}")) for which in ("real", "fake")]
+            n = min(map(len, sets))  # the same random subset size for both
+            real, fake = (
+                normalize_descriptors(d[torch.randperm(len(d), generator=gen)[:n]]) for d in sets
+            )
             out[str(res)] = sliced_wasserstein(real, fake, self.repeats, self.directions, gen) * 1e3
         out["avg"] = torch.stack(list(out.values())).mean()
         return out
