@@ -91,10 +91,9 @@ class EvalContext:
         if len(index) == 0:  # an empty shard (more processes than images)
             return
         gen = torch.Generator().manual_seed(seed)
-        drawn = self.prior.sample(len(index), generator=gen)
-        labels = torch.from_numpy(self.real.labels[index].astype(np.float32))
         known = torch.from_numpy(self.real.known[index].astype(bool))
-        labels = torch.where(known, labels, drawn)
+        labels = torch.from_numpy(self.real.labels[index].astype(np.float32))
+        labels = torch.where(known, labels, self.prior.sample(len(index), generator=gen))
         gen = torch.Generator().manual_seed(seed * 1009 + self.rank)
         for s in range(0, len(labels), self.batch_size):
             c = labels[s : s + self.batch_size]

@@ -173,14 +173,13 @@ def judge_probabilities(judge: Any, ds: FaceDataset, batch_size: int = 256) -> T
     )
 
 
-def held_out_report(judge: Any, ds: FaceDataset, batch_size: int = 256) -> dict[str, Any]:
+def held_out_report(judge: Any, ds: FaceDataset) -> dict[str, Any]:
     """Per-tag precision, recall and support of a judge on labelled images (known entries only).
 
     Accuracy is the share of correct verdicts over all known (image, tag) entries; for each
     exclusive group also the share of images whose group is predicted right.
     """
-    probs = judge_probabilities(judge, ds, batch_size)
-    pred = verdicts(probs, judge.threshold).numpy()
+    pred = verdicts(judge_probabilities(judge, ds), judge.threshold).numpy()
     labels, known = ds.labels.astype(bool), ds.known.astype(bool)
     tp = (pred & labels & known).sum(axis=0).tolist()
     predicted = (pred & known).sum(axis=0).tolist()
@@ -241,10 +240,13 @@ def load_judge(folder: str | Path, device: torch.device | str = "cpu") -> Traine
     model = TagJudge(**info["config"])
     load_model(model, folder / "judge.safetensors", device=str(device))
     known = tuple(TAG_NAMES.index(t) for t in info["known_tags"])
-    core = ("format", "config", "threshold", "known_tags", "held_out")
-    extra = {k: v for k, v in info.items() if k not in core}
+    saved = ("format", "config", "threshold", "known_tags", "held_out")  # what save_judge adds
     return TrainedJudge(
-        model.to(device), known, info.get("held_out"), name=f"trained judge at {folder}", info=extra
+        model.to(device),
+        known,
+        info.get("held_out"),
+        name=f"trained judge at {folder}",
+        info={k: v for k, v in info.items() if k not in saved},
     )
 
 

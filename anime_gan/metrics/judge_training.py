@@ -104,8 +104,12 @@ def train_judge(
             )
     model.eval()
     seconds = round(time.time() - start, 1)
-    training = {**asdict(cfg), "images": len(train), "seconds": seconds}
-    judge = TrainedJudge(model, known_tags, None, info={"training": training})
+    judge = TrainedJudge(
+        model,
+        known_tags,
+        None,
+        info={"training": {**asdict(cfg), "images": len(train), "seconds": seconds}},
+    )
     if val is not None and len(val):
         judge.held_out = held_out_report(judge, val)
     return judge

@@ -52,21 +52,11 @@ PAPER_PRECISION: dict[str, float] = {
     "black eyes": 0.80,
     "orange eyes": 0.85,
 }
-COLUMNS = (
-    "tag",
-    "group",
-    "precision",
-    "samples",
-    "paper",
-    "judge_precision",
-    "judge_recall",
-    "judge_support",
-    "note",
-)
 
 
 def precision_rows(result: PrecisionResult, judge: Any, per_tag: int) -> list[dict[str, Any]]:
-    """One row per tag of the schema (skipped tags included, with the reason)."""
+    """One row per tag of the schema (skipped tags included, with the reason); its keys are the
+    CSV's columns."""
     held = (judge.held_out or {}).get("tags", {})
     rows = []
     for tag in TAGS:
@@ -100,7 +90,7 @@ def write_precision_table(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "precision.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     judged = [r for r in rows if r["precision"] is not None]
@@ -119,7 +109,7 @@ def write_precision_table(
         "| held-out positives | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    shown = [k for k in COLUMNS if k != "group"]  # the markdown table has no group column
+    shown = [k for k in rows[0] if k != "group"]  # the markdown table has no group column
     lines += ["| " + " | ".join(_fmt(r[k]) for k in shown) + " |" for r in rows]
     (out / "precision.md").write_text("\n".join(lines) + "\n")
     return out / "precision.csv", out / "precision.md"
@@ -172,4 +162,4 @@ def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
 
 def wandb_table_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """Columns and data for a W&B table (``WandbLogger.log_table``)."""
-    return list(COLUMNS), [[r[c] for c in COLUMNS] for r in rows]
+    return list(rows[0]), [list(r.values()) for r in rows]

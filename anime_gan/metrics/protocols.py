@@ -124,9 +124,8 @@ class FIDProtocol:
         seen = 0
         for images in batches:
             fid.update(images, real=real)
-            take = max(0, min(len(images), self.kid_images - seen))
-            if take:
-                kid.update(images[:take], real=real)  # a view: MetricFeatures reuses the features
+            if seen < self.kid_images:  # a view: MetricFeatures reuses the features
+                kid.update(images[: self.kid_images - seen], real=real)
             seen += len(images)
 
     def _kid(self, kid: KernelInceptionDistance, n: int, world_size: int, seed: int) -> float:
