@@ -87,7 +87,7 @@ def fixed_tags_grid(
     sampler: Sampler, rows: Sequence[Sequence[str]] | None = None, cols: int = 8, seed: int = 0
 ) -> Image.Image:
     """Fig. 9: one fixed condition per row, fresh noise per column (the same noise per column)."""
-    rows = [tuple(r) for r in rows] if rows else list(FIG9_ROWS)
+    rows = rows or FIG9_ROWS
     cs = torch.stack([fixed_condition(sampler, r, seed + k) for k, r in enumerate(rows)])
     z = sampler.noise(cols, seed).repeat(len(rows), 1)
     images = sampler.images(z, cs.repeat_interleave(cols, dim=0))

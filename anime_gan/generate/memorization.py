@@ -22,13 +22,13 @@ FeatureFn = Callable[[torch.Tensor], torch.Tensor]  # images [-1, 1] NCHW -> [N,
 
 
 def _embed(images: np.ndarray, resolution: int, features: FeatureFn | None) -> torch.Tensor:
+    """Images as [N, D] vectors to measure distances between (called under no_grad)."""
     x = to_model_range(nhwc_to_nchw(np.array(images)))  # a copy: memmap slices are read-only
     if x.shape[-1] != resolution:
         x = F.interpolate(x, size=resolution, mode="bilinear", antialias=True, align_corners=False)
     if features is None:
         return x.flatten(1) / 2  # [0, 1] scale: distances are RMS differences per value
-    with torch.no_grad():
-        return features(x).float()
+    return features(x).float()
 
 
 @torch.no_grad()

@@ -115,32 +115,31 @@ def write_precision_table(
     return out / "precision.csv", out / "precision.md"
 
 
-def write_precision_sheets(
-    result: PrecisionResult, out: str | Path, per_row: int = 10, overview_per_tag: int = 8
-) -> list[Path]:
-    """``sheets/<tag>.png`` (every sample, captioned with the verdict and probability) and
-    ``overview.png`` (the first samples of each tag, one row per tag, framed by verdict)."""
+def write_precision_sheets(result: PrecisionResult, out: str | Path) -> list[Path]:
+    """``sheets/<tag>.png`` (every sample, ten to a row, captioned with the verdict and
+    probability) and ``overview.png`` (the first samples of each tag, one row per tag, framed
+    by verdict)."""
     out = Path(out)
     paths = []
     for tag, images in result.images.items():
         shown, probs = result.shown[tag], result.probs[tag]
         caps = [f"{'yes' if s else 'NO'} p={p:.2f}" for s, p in zip(shown, probs)]
         title = f"{tag}: precision {result.precision[tag]:.2f} ({int(shown.sum())}/{len(images)})"
-        sheet = contact_sheet(images, caps, ncol=per_row, cell=64, caption_lines=1, title=title)
+        sheet = contact_sheet(images, caps, ncol=10, cell=64, caption_lines=1, title=title)
         paths.append(save_png(sheet, out / "sheets" / f"{tag.replace(' ', '_')}.png"))
     if result.images:
-        paths.append(save_png(verdict_overview(result, overview_per_tag), out / "overview.png"))
+        paths.append(save_png(verdict_overview(result), out / "overview.png"))
     return paths
 
 
 def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
     """One row per tag (label: tag and precision), its first samples framed green where the
     judge sees the tag and red where it does not."""
-    tags = list(result.images)
     res = next(iter(result.images.values())).shape[1]
     side = res * max(1, 64 // res)
     cell, margin, top = side + 6, 130, 20
-    sheet = Image.new("RGB", (margin + per_tag * cell + 4, top + len(tags) * cell + 4), "white")
+    size = (margin + per_tag * cell + 4, top + len(result.images) * cell + 4)
+    sheet = Image.new("RGB", size, "white")
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default()
     draw.text(
         (4, 4),
@@ -148,13 +147,13 @@ def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
         fill="black",
         font=font,
     )
-    for r, tag in enumerate(tags):
+    for r, tag in enumerate(result.images):
         y = top + r * cell
         label = f"{tag}  {result.precision[tag]:.2f}"
         draw.text((4, y + cell // 2 - 6), label, fill="black", font=font)
         for k, (img, shown) in enumerate(zip(result.images[tag][:per_tag], result.shown[tag])):
             x = margin + k * cell
-            frame = (40, 170, 60) if shown else (210, 40, 40)
+            frame = (40, 170, 60) if shown else (210, 40, 40)  # green: the judge sees the tag
             draw.rectangle([x, y, x + side + 3, y + side + 3], fill=frame)
             sheet.paste(Image.fromarray(img).resize((side, side), Image.NEAREST), (x + 2, y + 2))
     return sheet
