@@ -109,8 +109,7 @@ def interpolation(
     images = flat.reshape(pairs, steps, *flat.shape[1:])
     scale = _scale(flat)
     frames = [
-        scaled_grid(images[:, k], pairs, scale)
-        for k in list(range(steps)) + list(range(steps - 2, 0, -1))
+        scaled_grid(images[:, k], pairs, scale) for k in [*range(steps), *range(steps - 2, 0, -1)]
     ]
     return scaled_grid(flat, steps, scale), frames
 

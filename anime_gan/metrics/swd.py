@@ -68,12 +68,9 @@ def sample_patches(level: Tensor, per_image: int, generator: torch.Generator) ->
     n, c, h, w = level.shape
     ys = torch.randint(0, h - PATCH + 1, (n, per_image), generator=generator).to(level.device)
     xs = torch.randint(0, w - PATCH + 1, (n, per_image), generator=generator).to(level.device)
-    offs = torch.arange(PATCH, device=level.device)
-    rows = (ys[..., None] + offs)[..., :, None]  # [n, p, 7, 1]
-    cols = (xs[..., None] + offs)[..., None, :]  # [n, p, 1, 7]
-    img = torch.arange(n, device=level.device)[:, None, None, None]
-    patches = level.permute(0, 2, 3, 1)[img, rows, cols]  # [n, p, 7, 7, C]
-    return patches.permute(0, 1, 4, 2, 3).reshape(n * per_image, c * PATCH * PATCH)
+    windows = level.unfold(2, PATCH, 1).unfold(3, PATCH, 1)  # a view: [n, C, h-6, w-6, 7, 7]
+    img = torch.arange(n, device=level.device)[:, None]
+    return windows[img, :, ys, xs].reshape(n * per_image, c * PATCH * PATCH)  # [n, p, C, 7, 7]
 
 
 def normalize_descriptors(desc: Tensor) -> Tensor:
