@@ -73,11 +73,8 @@ def memorization_sheet(
     for q, row_i, row_d in zip(queries, index, dist):
         if q.shape[0] != res:
             q = np.asarray(Image.fromarray(q).resize((res, res), Image.BILINEAR))
-        tiles.append(q)
-        captions.append("generated")
-        for i, d in zip(row_i, row_d):
-            tiles.append(np.asarray(train.images[i]))
-            captions.append(f"#{i} d={d:.3f}")
+        tiles += [q, *(np.asarray(train.images[i]) for i in row_i)]
+        captions += ["generated", *(f"#{i} d={d:.3f}" for i, d in zip(row_i, row_d))]
     return contact_sheet(
         np.stack(tiles),
         captions,

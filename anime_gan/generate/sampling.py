@@ -67,12 +67,13 @@ class Sampler:
     @torch.no_grad()
     def generate(self, z: Tensor, c: Tensor) -> Tensor:
         """Images in [-1, 1] (float NCHW on the CPU), batch by batch."""
-        b = self.batch_size
-        out = [
-            self.generator(z[s : s + b].to(self.device), c[s : s + b].to(self.device)).float().cpu()
-            for s in range(0, len(z), b)
-        ]
-        return torch.cat(out)
+        batches = zip(z.split(self.batch_size), c.split(self.batch_size))
+        return torch.cat(
+            [
+                self.generator(zb.to(self.device), cb.to(self.device)).float().cpu()
+                for zb, cb in batches
+            ]
+        )
 
     def images(self, z: Tensor, c: Tensor) -> np.ndarray:
         """uint8 [N, R, R, 3] images for noise ``z`` and conditions ``c``."""

@@ -71,7 +71,7 @@ class StatsCache:
         path = self.folder / f"{key}.npz" if self.folder else None
         if key not in self.memory and path is not None and path.is_file():
             with np.load(path) as data:
-                self.memory[key] = {k: data[k] for k in data.files}
+                self.memory[key] = dict(data)
         return self.memory.get(key)
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:

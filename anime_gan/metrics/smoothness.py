@@ -22,7 +22,6 @@ class NeighbourDifference(Metric):
     """``update(images, real=...)`` with NCHW images in [-1, 1] (or uint8); ``compute()`` ->
     {"fake": ..., "real": ..., "ratio": fake / real}. Sums reduce across processes."""
 
-    higher_is_better = None
     is_differentiable = False
     full_state_update = False
 
