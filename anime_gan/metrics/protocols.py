@@ -62,12 +62,7 @@ class FIDProtocol:
     kid_subset_size: int = 1000
 
     def run(self, ctx: EvalContext) -> dict[str, float]:
-        if ctx.extractor is None:
-            raise UserError(
-                f"{self.name} needs Illustration2Vec features: set i2v_features=<path "
-                f"to illust2vec_ver200.safetensors> (see the README), or use an swd "
-                f"protocol."
-            )
+        """Needs ``ctx.extractor`` (the entry points check that one is configured)."""
         fids, kids, used = zip(*(self._repeat(ctx, ctx.seed + r) for r in range(self.repeats)))
         return {
             "fid": float(np.mean(fids)),
@@ -190,13 +185,9 @@ class PrecisionProtocol:
 
     @torch.no_grad()
     def result(self, ctx: EvalContext, keep_images: bool = True) -> PrecisionResult:
-        """The table with ``ctx.judge``; the images are kept for the contact sheets if asked."""
+        """The table with ``ctx.judge`` (the entry points check that one is configured); the
+        images are kept for the contact sheets if asked."""
         judge = ctx.judge
-        if judge is None:
-            raise UserError(
-                f"{self.name} needs a judge: train one with `anime-gan judge-train "
-                f"data=<dataset> out=<folder>` and pass judge=<folder>."
-            )
         indices = [i for i in range(NUM_TAGS) if i in judge.known_tags]
         why = "the judge has too few labelled examples of it"
         result = PrecisionResult(
