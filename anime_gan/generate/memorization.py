@@ -1,5 +1,7 @@
 """Memorization check: the training images nearest to generated samples, side by side.
 
+Our own search (torch.cdist + topk in chunks): a library index would embed the whole set at once.
+
 A generator that copies its training set shows near-identical neighbours at small distances.
 Distances are measured on pixels (root-mean-square difference in [0, 1], the default) or in a
 feature space (a judge's pooled features, or Illustration2Vec's), given as a function.

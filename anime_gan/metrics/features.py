@@ -1,5 +1,8 @@
 """Feature extractors for FID/KID, fingerprints, and the on-disk cache of real-set statistics.
 
+Our own code beside torchmetrics: its FID/KID take any extractor, but not our weights' hashes,
+the cache, or one forward pass shared by FID and KID.
+
 A feature extractor follows the torchmetrics contract: an ``nn.Module`` that is frozen, in eval
 mode, has ``num_features``, and maps images in the generator's range [-1, 1] (NCHW float) to
 ``[N, num_features]``; :class:`MetricFeatures` hands one to torchmetrics'

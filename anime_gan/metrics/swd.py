@@ -1,5 +1,7 @@
 """Multi-scale sliced Wasserstein distance (SWD; Karras et al. 2018, "Progressive Growing of GANs").
 
+Our own code: torchmetrics and torch have no multi-scale SWD.
+
 A quality number that needs no downloaded weights. Each image is decomposed into a Laplacian
 pyramid (one level per resolution from the image's down to 16 px; the last level is the 16 px
 low-pass image). From every level, ``descriptors_per_image`` random 7x7 RGB patches are taken;
