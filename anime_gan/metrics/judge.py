@@ -77,7 +77,7 @@ class TagJudge(nn.Module):
     def features(self, images: Tensor) -> Tensor:
         """Pooled features [N, num_features] (the memorization check's feature space)."""
         x = images.float()
-        if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
+        if x.shape[-2:] != (self.input_size, self.input_size):
             x = F.interpolate(
                 x, size=self.input_size, mode="bilinear", antialias=True, align_corners=False
             )

@@ -137,10 +137,9 @@ class SlicedWassersteinDistance(Metric):
         self.reset()  # the patch generators
 
     def update(self, images: Tensor, real: bool) -> None:  # type: ignore[override]
-        if images.shape[-1] != self.resolutions[0] or images.shape[-2] != self.resolutions[0]:
-            raise ValueError(
-                f"expected {self.resolutions[0]} px images, got {tuple(images.shape[-2:])}"
-            )
+        size = self.resolutions[0]
+        if images.shape[-2:] != (size, size):
+            raise ValueError(f"expected {size} px images, got {tuple(images.shape[-2:])}")
         x = to_model_range(images) if images.dtype == torch.uint8 else images.float()
         which = "real" if real else "fake"
         for res, level in zip(self.resolutions, laplacian_pyramid(x, len(self.resolutions))):
