@@ -103,13 +103,10 @@ def build_context(cfg: DictConfig):
         generator = generator.to(device).eval()
         generate = torch.no_grad()(lambda z, c: generator(z, c).float())
         z_dim, prior = int(generator.z_dim), checkpoint_prior(meta)
-        judge = (
-            load_judge(cfg.judge, device)
-            if cfg.judge
-            else load_i2v_judge(cfg.i2v_tagger, device)
-            if cfg.i2v_tagger
-            else None
-        )
+        if cfg.judge:
+            judge = load_judge(cfg.judge, device)
+        elif cfg.i2v_tagger:
+            judge = load_i2v_judge(cfg.i2v_tagger, device)
     ctx = EvalContext(
         generate,
         z_dim,
