@@ -16,7 +16,7 @@ from torch import Tensor
 
 from anime_gan.data.tags import TAG_NAMES, group_of, tag_index
 from anime_gan.errors import UserError
-from anime_gan.generate.figures import fixed_condition, scaled_grid, write_gif
+from anime_gan.generate.figures import fixed_condition, save_gif, scaled_grid
 from anime_gan.generate.sampling import Sampler
 from anime_gan.viz import labelled_grid
 
@@ -89,9 +89,7 @@ def png_bytes(image: Image.Image) -> bytes:
 
 def gif_bytes(frames: Sequence[Image.Image], ms_per_frame: int = 120) -> bytes:
     """An endlessly looping animated GIF of ``frames``, in memory (for ``IPython.display``)."""
-    buf = io.BytesIO()
-    write_gif(frames, buf, ms_per_frame)
-    return buf.getvalue()
+    return save_gif(frames, io.BytesIO(), ms_per_frame).getvalue()
 
 
 def report_command(ckpt: str | Path, data: str = "<its dataset folder>") -> str:
@@ -112,7 +110,5 @@ def find_precision_report(ckpt: str | Path, report_dir: str | Path | None = None
         if report_dir
         else [ckpt.parent.parent / "report", ckpt.parent / "report"]
     )
-    for folder in candidates:
-        if (folder / "precision" / "precision.md").is_file():
-            return folder / "precision"
-    return None
+    found = (f / "precision" for f in candidates if (f / "precision" / "precision.md").is_file())
+    return next(found, None)

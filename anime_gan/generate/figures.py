@@ -87,7 +87,7 @@ def fixed_tags_grid(
     sampler: Sampler, rows: Sequence[Sequence[str]] | None = None, cols: int = 8, seed: int = 0
 ) -> Image.Image:
     """Fig. 9: one fixed condition per row, fresh noise per column (the same noise per column)."""
-    rows = [tuple(r) for r in rows] if rows else list(FIG9_ROWS)
+    rows = rows or FIG9_ROWS
     cs = torch.stack([fixed_condition(sampler, r, seed + k) for k, r in enumerate(rows)])
     z = sampler.noise(cols, seed).repeat(len(rows), 1)
     images = sampler.images(z, cs.repeat_interleave(cols, dim=0))
@@ -109,8 +109,7 @@ def interpolation(
     images = flat.reshape(pairs, steps, *flat.shape[1:])
     scale = _scale(flat)
     frames = [
-        scaled_grid(images[:, k], pairs, scale)
-        for k in list(range(steps)) + list(range(steps - 2, 0, -1))
+        scaled_grid(images[:, k], pairs, scale) for k in [*range(steps), *range(steps - 2, 0, -1)]
     ]
     return scaled_grid(flat, steps, scale), frames
 
@@ -143,10 +142,14 @@ def tag_sweep(
     return out
 
 
-def write_gif(
+def save_gif(
     frames: Sequence[Image.Image], target: str | Path | IO[bytes], ms_per_frame: int = 120
-) -> None:
-    """An endlessly looping animated GIF of ``frames`` into a file or a binary stream."""
+) -> Path | IO[bytes]:
+    """An endlessly looping animated GIF of ``frames`` into a file (its folder made first) or a
+    binary stream; returns the path or the stream."""
+    if isinstance(target, (str, Path)):
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
     frames[0].save(
         target,
         format="GIF",
@@ -155,11 +158,4 @@ def write_gif(
         duration=ms_per_frame,
         loop=0,
     )
-
-
-def save_gif(frames: list[Image.Image], path: str | Path, ms_per_frame: int = 120) -> Path:
-    """An endlessly looping animated GIF."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_gif(frames, path, ms_per_frame)
-    return path
+    return target

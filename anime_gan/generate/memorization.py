@@ -1,5 +1,7 @@
 """Memorization check: the training images nearest to generated samples, side by side.
 
+Our own search (torch.cdist + topk in chunks): a library index would embed the whole set at once.
+
 A generator that copies its training set shows near-identical neighbours at small distances.
 Distances are measured on pixels (root-mean-square difference in [0, 1], the default) or in a
 feature space (a judge's pooled features, or Illustration2Vec's), given as a function.
@@ -22,13 +24,13 @@ FeatureFn = Callable[[torch.Tensor], torch.Tensor]  # images [-1, 1] NCHW -> [N,
 
 
 def _embed(images: np.ndarray, resolution: int, features: FeatureFn | None) -> torch.Tensor:
+    """Images as [N, D] vectors to measure distances between (called under no_grad)."""
     x = to_model_range(nhwc_to_nchw(np.array(images)))  # a copy: memmap slices are read-only
     if x.shape[-1] != resolution:
         x = F.interpolate(x, size=resolution, mode="bilinear", antialias=True, align_corners=False)
     if features is None:
         return x.flatten(1) / 2  # [0, 1] scale: distances are RMS differences per value
-    with torch.no_grad():
-        return features(x).float()
+    return features(x).float()
 
 
 @torch.no_grad()
@@ -55,7 +57,7 @@ def nearest_training(
             d = d / q.shape[1] ** 0.5
         d_all = torch.cat([best_d, d], dim=1)
         i_all = torch.cat([best_i, torch.arange(start, start + len(t)).expand(len(q), -1)], dim=1)
-        best_d, pos = d_all.topk(min(k, d_all.shape[1]), dim=1, largest=False)
+        best_d, pos = d_all.topk(k, dim=1, largest=False)
         best_i = i_all.gather(1, pos)
     return best_i.numpy(), best_d.numpy()
 
@@ -68,21 +70,17 @@ def memorization_sheet(
     space: str = "pixels",
 ) -> Image.Image:
     """One row per sample: the sample, then its nearest training images with their distances."""
-    k = index.shape[1]
     res = train.resolution
     tiles, captions = [], []
     for q, row_i, row_d in zip(queries, index, dist):
         if q.shape[0] != res:
             q = np.asarray(Image.fromarray(q).resize((res, res), Image.BILINEAR))
-        tiles.append(q)
-        captions.append("generated")
-        for i, d in zip(row_i, row_d):
-            tiles.append(np.asarray(train.images[i]))
-            captions.append(f"#{i} d={d:.3f}")
+        tiles += [q, *(np.asarray(train.images[i]) for i in row_i)]
+        captions += ["generated", *(f"#{i} d={d:.3f}" for i, d in zip(row_i, row_d))]
     return contact_sheet(
         np.stack(tiles),
         captions,
-        ncol=k + 1,
+        ncol=index.shape[1] + 1,
         cell=64,
         caption_lines=1,
         title=f"nearest training images ({space} distance)",

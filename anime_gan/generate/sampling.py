@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from anime_gan.data.priors import LabelPrior
-from anime_gan.data.tags import fixed_tags, from_multi_hot
+from anime_gan.data.tags import from_multi_hot
 from anime_gan.data.transforms import nchw_to_nhwc, to_uint8
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
 
@@ -59,20 +59,21 @@ class Sampler:
         return torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(int(seed)))
 
     def conditions(self, n: int, tags: TagSpec = None, seed: int = 0) -> Tensor:
-        """``n`` label vectors: the named tags fixed, the others drawn from the prior."""
-        fixed_tags(tags)  # unknown names raise UnknownTagError before any work
+        """``n`` label vectors: the named tags fixed, the others drawn from the prior (an unknown
+        name raises the schema's UnknownTagError before any drawing)."""
         gen = torch.Generator().manual_seed(int(seed) + 1)
         return self.prior.sample(n, fixed=tags, generator=gen)
 
     @torch.no_grad()
     def generate(self, z: Tensor, c: Tensor) -> Tensor:
         """Images in [-1, 1] (float NCHW on the CPU), batch by batch."""
-        b = self.batch_size
-        out = [
-            self.generator(z[s : s + b].to(self.device), c[s : s + b].to(self.device)).float().cpu()
-            for s in range(0, len(z), b)
-        ]
-        return torch.cat(out)
+        batches = zip(z.split(self.batch_size), c.split(self.batch_size))
+        return torch.cat(
+            [
+                self.generator(zb.to(self.device), cb.to(self.device)).float().cpu()
+                for zb, cb in batches
+            ]
+        )
 
     def images(self, z: Tensor, c: Tensor) -> np.ndarray:
         """uint8 [N, R, R, 3] images for noise ``z`` and conditions ``c``."""

@@ -57,15 +57,14 @@ def run(cfg: DictConfig) -> list[Path]:
     out, seed = Path(cfg.out), cfg.seed
     if cfg.mode == "samples":
         images, sheet = figures.samples_sheet(sampler, cfg.n, tags, seed)
-        files = [
-            save_png(img, out / "samples" / f"{seed:04d}_{k:03d}.png")
-            for k, img in enumerate(images)
-        ]
+        faces = {"samples": images}
         if upscaler is not None:  # each face 2x, e.g. 128 -> 256 (anime_gan.superres)
-            files += [
-                save_png(img, out / "samples_2x" / f"{seed:04d}_{k:03d}.png")
-                for k, img in enumerate(upscale_images(upscaler, images))
-            ]
+            faces["samples_2x"] = upscale_images(upscaler, images)
+        files = [
+            save_png(img, out / folder / f"{seed:04d}_{k:03d}.png")
+            for folder, batch in faces.items()
+            for k, img in enumerate(batch)
+        ]
         return [save_png(sheet, out / "samples.png"), *files]
     if cfg.mode == "grid_random_tags":
         grid = figures.random_tags_grid(sampler, cfg.rows, cfg.cols, seed)

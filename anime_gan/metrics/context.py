@@ -8,6 +8,7 @@ torchmetrics states add up across processes in ``compute()``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -32,13 +33,10 @@ def real_image_source(ds: FaceDataset, seed: int = 0) -> GenerateFn:
     """A stand-in generator that ignores (z, c) and returns real images of ``ds`` in a shuffled
     order without repeats (until all were used): run against another split of the same set, a
     protocol then gives its real-vs-real reference value, the floor a generator can reach."""
-    order = np.random.default_rng(seed).permutation(len(ds))
-    position = 0
+    order = itertools.cycle(np.random.default_rng(seed).permutation(len(ds)))
 
     def generate(z: Tensor, c: Tensor) -> Tensor:
-        nonlocal position
-        index = order[np.arange(position, position + len(z)) % len(order)]
-        position += len(z)
+        index = np.fromiter(itertools.islice(order, len(z)), dtype=np.int64, count=len(z))
         return dataset_images(ds, np.sort(index)).to(z.device)
 
     return generate
@@ -72,10 +70,6 @@ class EvalContext:
     rank: int = 0
     world_size: int = 1
 
-    def shard(self, index: np.ndarray) -> np.ndarray:
-        """This process's part of a list of image indices."""
-        return index[self.rank :: self.world_size]
-
     def choose_real(self, count: int, seed: int) -> np.ndarray:
         """``count`` real image indices drawn without replacement (all of them if fewer)."""
         n = len(self.real)
@@ -84,20 +78,22 @@ class EvalContext:
         return np.sort(np.random.default_rng(seed).choice(n, size=count, replace=False))
 
     def real_batches(self, index: np.ndarray) -> Iterator[Tensor]:
-        """Real images of ``index`` as float NCHW in [-1, 1] on the device, batch by batch."""
+        """This process's part (``rank::world_size``) of the real images of ``index`` as float
+        NCHW in [-1, 1] on the device, batch by batch."""
+        index = index[self.rank :: self.world_size]
         for s in range(0, len(index), self.batch_size):
             yield dataset_images(self.real, index[s : s + self.batch_size]).to(self.device)
 
     def fake_batches(self, index: np.ndarray, seed: int) -> Iterator[Tensor]:
-        """One generated image per real image of ``index``, with fresh noise and that image's
-        labels (unknown entries drawn from the prior), batch by batch."""
+        """One generated image per real image of this process's part of ``index``, with fresh
+        noise and that image's labels (unknown entries drawn from the prior), batch by batch."""
+        index = index[self.rank :: self.world_size]
         if len(index) == 0:  # an empty shard (more processes than images)
             return
         gen = torch.Generator().manual_seed(seed)
-        drawn = self.prior.sample(len(index), generator=gen)
-        labels = torch.from_numpy(self.real.labels[index].astype(np.float32))
         known = torch.from_numpy(self.real.known[index].astype(bool))
-        labels = torch.where(known, labels, drawn)
+        labels = torch.from_numpy(self.real.labels[index].astype(np.float32))
+        labels = torch.where(known, labels, self.prior.sample(len(index), generator=gen))
         gen = torch.Generator().manual_seed(seed * 1009 + self.rank)
         for s in range(0, len(labels), self.batch_size):
             c = labels[s : s + self.batch_size]

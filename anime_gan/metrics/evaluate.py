@@ -86,16 +86,17 @@ def build_context(cfg: DictConfig):
     ``reference_split``, real images of that split in place of a generator: the real-vs-real
     reference), the real images, the extractor and the judge; and the checkpoint's meta."""
     device = resolve_device(cfg.device)
-    extractor = None
-    if cfg.i2v_features:
-        extractor = load_i2v_features(cfg.i2v_features, device)
-    elif cfg.judge_features:
-        extractor = load_judge_features(cfg.judge_features, device)
+    extractor = (
+        load_i2v_features(cfg.i2v_features, device)
+        if cfg.i2v_features
+        else load_judge_features(cfg.judge_features, device)
+        if cfg.judge_features
+        else None
+    )
     judge, real = None, real_images(cfg)
     if cfg.reference_split:
-        other = real_images(cfg, cfg.reference_split)
-        generate, z_dim = real_image_source(other, cfg.seed), 128
-        prior = LabelPrior.empirical(real.labels, real.known)
+        generate = real_image_source(real_images(cfg, cfg.reference_split), cfg.seed)
+        z_dim, prior = 128, LabelPrior.empirical(real.labels, real.known)
         meta = {"iteration": None, "reference": f"real images of the {cfg.reference_split} split"}
     else:
         generator, meta = load_generator(cfg.ckpt, ema=cfg.ema)
@@ -138,10 +139,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             results[protocol.name + "_rows"] = rows
         else:
             results[protocol.name] = protocol.run(ctx)
-        print(f"{protocol.name}: {format_numbers(results[protocol.name])}")
-    source = meta.get("reference") or str(cfg.ckpt)
+        shown = [f"{k}={v:.4g}" for k, v in results[protocol.name].items() if isinstance(v, float)]
+        print(f"{protocol.name}: {', '.join(shown[:6])}")
     summary = {
-        "checkpoint": source,
+        "checkpoint": meta.get("reference") or str(cfg.ckpt),
         "iteration": meta.get("iteration"),
         "data": str(cfg.data.path),
         "split": cfg.split,
@@ -176,14 +177,10 @@ def metrics_markdown(summary: dict[str, Any]) -> str:
     lines += ["| protocol | number | value |", "|---|---|---|"]
     for name, values in summary.items():
         if isinstance(values, dict):
-            numbers = [(k, v) for k, v in values.items() if isinstance(v, float)]
-            lines += [f"| {name} | {k} | {v:.6g} |" for k, v in numbers]
+            lines += [
+                f"| {name} | {k} | {v:.6g} |" for k, v in values.items() if isinstance(v, float)
+            ]
     return "\n".join(lines) + "\n"
-
-
-def format_numbers(values: dict[str, Any], limit: int = 6) -> str:
-    items = [(k, v) for k, v in values.items() if isinstance(v, float)][:limit]
-    return ", ".join(f"{k}={v:.4g}" for k, v in items)
 
 
 def log_wandb(cfg: DictConfig, results: dict[str, Any]) -> None:

@@ -1,5 +1,8 @@
 """Feature extractors for FID/KID, fingerprints, and the on-disk cache of real-set statistics.
 
+Our own code beside torchmetrics: its FID/KID take any extractor, but not our weights' hashes,
+the cache, or one forward pass shared by FID and KID.
+
 A feature extractor follows the torchmetrics contract: an ``nn.Module`` that is frozen, in eval
 mode, has ``num_features``, and maps images in the generator's range [-1, 1] (NCHW float) to
 ``[N, num_features]``; :class:`MetricFeatures` hands one to torchmetrics'
@@ -24,14 +27,10 @@ from torch import nn
 
 from anime_gan.data.dataset import FaceDataset
 
-_CHUNK = 1 << 24  # hash big arrays in 16 MB slices (memory-mapped sets are never copied whole)
-
 
 def _hash_array(h: hashlib._Hash, array: np.ndarray) -> None:
     h.update(f"{array.dtype}{array.shape}".encode())
-    flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)  # a no-op when contiguous
-    for start in range(0, flat.size, _CHUNK):
-        h.update(memoryview(flat[start : start + _CHUNK]))
+    h.update(np.ascontiguousarray(array))  # the buffer itself: a memory-mapped set is not copied
 
 
 def dataset_fingerprint(ds: FaceDataset) -> str:
@@ -75,7 +74,7 @@ class StatsCache:
         path = self.folder / f"{key}.npz" if self.folder else None
         if key not in self.memory and path is not None and path.is_file():
             with np.load(path) as data:
-                self.memory[key] = {k: data[k] for k in data.files}
+                self.memory[key] = dict(data)
         return self.memory.get(key)
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
@@ -91,11 +90,8 @@ class StatsCache:
 
 def file_fingerprint(path: str | Path) -> str:
     """A hash of a file's bytes (16 hex digits): a weights file's ``fingerprint``."""
-    h = hashlib.blake2b(digest_size=8)
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=8)).hexdigest()
 
 
 def load_i2v_features(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:

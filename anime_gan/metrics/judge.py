@@ -30,8 +30,6 @@ from anime_gan.metrics.context import dataset_images
 from anime_gan.metrics.features import file_fingerprint
 
 FORMAT = "anime-gan-judge"
-#: Illustration2Vec's tagging threshold for independent tags (paper 3.2); a trained judge uses 0.5.
-I2V_THRESHOLD = 0.25
 
 
 def verdicts(probs: Tensor, threshold: float) -> Tensor:
@@ -53,8 +51,13 @@ class TagJudge(nn.Module):
         self, input_size: int = 32, channels: int = 16, stages: int = 4, depth: int = 1
     ) -> None:
         super().__init__()
-        self.input_size, self.channels = input_size, channels
-        self.stages, self.depth = stages, depth
+        self.input_size = input_size
+        self.config = {
+            "input_size": input_size,
+            "channels": channels,
+            "stages": stages,
+            "depth": depth,
+        }
         layers: list[nn.Module] = []
         cin = 3
         for s in range(stages):
@@ -71,18 +74,10 @@ class TagJudge(nn.Module):
         self.head = nn.Linear(cin, NUM_TAGS)
         self.num_features = cin
 
-    def config(self) -> dict[str, int]:
-        return {
-            "input_size": self.input_size,
-            "channels": self.channels,
-            "stages": self.stages,
-            "depth": self.depth,
-        }
-
     def features(self, images: Tensor) -> Tensor:
         """Pooled features [N, num_features] (the memorization check's feature space)."""
         x = images.float()
-        if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
+        if x.shape[-2:] != (self.input_size, self.input_size):
             x = F.interpolate(
                 x, size=self.input_size, mode="bilinear", antialias=True, align_corners=False
             )
@@ -135,13 +130,10 @@ class JudgeFeatures(nn.Module):
 
     def __init__(self, model: TagJudge, fingerprint: str) -> None:
         super().__init__()
-        self.model = model.eval().requires_grad_(False)
+        self.model = model.requires_grad_(False)
         self.num_features = model.num_features
-        self.eval()
+        self.eval()  # batch norm in eval mode: features are deterministic
         self.fingerprint = fingerprint  # the weights file's hash: real-set statistics cache key
-
-    def train(self, mode: bool = True) -> JudgeFeatures:
-        return super().train(False)  # batch norm stays in eval mode: features are deterministic
 
     @torch.no_grad()
     def forward(self, images: Tensor) -> Tensor:
@@ -157,7 +149,7 @@ def load_judge_features(folder: str | Path, device: torch.device | str = "cpu") 
 class I2VJudge:
     """Illustration2Vec's tagger as a judge: the 34 tags' probabilities out of its 1,539."""
 
-    threshold = I2V_THRESHOLD
+    threshold = 0.25  # Illustration2Vec's tagging threshold for independent tags (paper 3.2)
     known_tags = tuple(range(NUM_TAGS))
     held_out = None
     name = "illustration2vec"
@@ -173,21 +165,21 @@ class I2VJudge:
 @torch.no_grad()
 def judge_probabilities(judge: Any, ds: FaceDataset, batch_size: int = 256) -> Tensor:
     """The judge's probabilities for every image of ``ds``: [N, 34] on the CPU."""
-    out = [
-        judge.probabilities(dataset_images(ds, slice(s, s + batch_size))).cpu()
-        for s in range(0, len(ds), batch_size)
-    ]
-    return torch.cat(out) if out else torch.zeros(0, NUM_TAGS)
+    return torch.cat(
+        [
+            judge.probabilities(dataset_images(ds, slice(s, s + batch_size))).cpu()
+            for s in range(0, len(ds), batch_size)
+        ]
+    )
 
 
-def held_out_report(judge: Any, ds: FaceDataset, batch_size: int = 256) -> dict[str, Any]:
+def held_out_report(judge: Any, ds: FaceDataset) -> dict[str, Any]:
     """Per-tag precision, recall and support of a judge on labelled images (known entries only).
 
     Accuracy is the share of correct verdicts over all known (image, tag) entries; for each
     exclusive group also the share of images whose group is predicted right.
     """
-    probs = judge_probabilities(judge, ds, batch_size)
-    pred = verdicts(probs, judge.threshold).numpy()
+    pred = verdicts(judge_probabilities(judge, ds), judge.threshold).numpy()
     labels, known = ds.labels.astype(bool), ds.known.astype(bool)
     tp = (pred & labels & known).sum(axis=0).tolist()
     predicted = (pred & known).sum(axis=0).tolist()
@@ -212,15 +204,14 @@ def held_out_report(judge: Any, ds: FaceDataset, batch_size: int = 256) -> dict[
 
 def save_judge(judge: TrainedJudge, folder: str | Path) -> Path:
     """Write ``judge.safetensors`` (weights) and ``judge.json`` (config, tags, held-out report)."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save_model
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in judge.model.state_dict().items()}
-    save_file(state, str(folder / "judge.safetensors"), metadata={"format": FORMAT})
+    save_model(judge.model, str(folder / "judge.safetensors"), metadata={"format": FORMAT})
     info = {
         "format": FORMAT,
-        "config": judge.model.config(),
+        "config": judge.model.config,
         "threshold": judge.threshold,
         "known_tags": [TAG_NAMES[i] for i in judge.known_tags],
         "held_out": judge.held_out,
@@ -232,7 +223,7 @@ def save_judge(judge: TrainedJudge, folder: str | Path) -> Path:
 
 def load_judge(folder: str | Path, device: torch.device | str = "cpu") -> TrainedJudge:
     """A judge written by :func:`save_judge` (``anime-gan judge-train``)."""
-    from safetensors.torch import load_file
+    from safetensors.torch import load_model
 
     folder = Path(folder)
     if not (folder / "judge.json").is_file() or not (folder / "judge.safetensors").is_file():
@@ -247,12 +238,15 @@ def load_judge(folder: str | Path, device: torch.device | str = "cpu") -> Traine
             f"`anime-gan judge-train`."
         )
     model = TagJudge(**info["config"])
-    model.load_state_dict(load_file(str(folder / "judge.safetensors"), device=str(device)))
+    load_model(model, folder / "judge.safetensors", device=str(device))
     known = tuple(TAG_NAMES.index(t) for t in info["known_tags"])
-    core = ("format", "config", "threshold", "known_tags", "held_out")
-    extra = {k: v for k, v in info.items() if k not in core}
+    saved = ("format", "config", "threshold", "known_tags", "held_out")  # what save_judge adds
     return TrainedJudge(
-        model.to(device), known, info.get("held_out"), name=f"trained judge at {folder}", info=extra
+        model.to(device),
+        known,
+        info.get("held_out"),
+        name=f"trained judge at {folder}",
+        info={k: v for k, v in info.items() if k not in saved},
     )
 
 

@@ -58,7 +58,6 @@ def train_judge(
     model: TagJudge,
     cfg: JudgeTraining = JudgeTraining(),
     device: str | torch.device = "cpu",
-    log_every: int = 100,
 ) -> TrainedJudge:
     """Train ``model`` on ``train``; report held-out precision/recall on ``val`` (if any)."""
     known_tags = judgeable_tags(train, cfg.min_positives)
@@ -69,18 +68,19 @@ def train_judge(
             f"`anime-gan describe`)."
         )
     torch.manual_seed(cfg.seed)
-    batch_size = min(cfg.batch_size, len(train))
     stream = InMemoryBatches(
         torch.from_numpy(np.ascontiguousarray(train.images)),
         torch.from_numpy(train.labels.astype(np.float32)),
         torch.from_numpy(train.known.astype(np.float32)),
-        batch_size,
+        min(cfg.batch_size, len(train)),
         seed=cfg.seed,
     )
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    cosine = lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps))  # noqa: E731
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt,
+        lambda s: 0.5 * (1 + math.cos(math.pi * s / cfg.steps)),  # cosine to 0
+    )
     gen = torch.Generator().manual_seed(cfg.seed)
     start = time.time()
     epochs = (batch for _ in itertools.count() for batch in stream)  # a fresh order each epoch
@@ -94,7 +94,7 @@ def train_judge(
         loss.backward()
         opt.step()
         sched.step()
-        if log_every and step % log_every == 0:
+        if step % 100 == 0:
             log.info(
                 "judge step %d/%d: loss %.4f (%.1f s)",
                 step,
@@ -138,10 +138,15 @@ def format_held_out(report: dict | None, known_tags: tuple[int, ...]) -> str:
         "| tag | precision | recall | held-out positives | judged |",
         "|---|---|---|---|---|",
     ]
+
+    def three(x: float | None) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
     for i, name in enumerate(TAG_NAMES):
         row = report["tags"][name]
-        p = "-" if row["precision"] is None else f"{row['precision']:.3f}"
-        r = "-" if row["recall"] is None else f"{row['recall']:.3f}"
         judged = "yes" if i in known_tags else "no"
-        lines.append(f"| {name} | {p} | {r} | {row['support']} | {judged} |")
+        lines.append(
+            f"| {name} | {three(row['precision'])} | {three(row['recall'])} "
+            f"| {row['support']} | {judged} |"
+        )
     return "\n".join(lines) + "\n"

@@ -1,5 +1,8 @@
 """Per-label precision (paper 5.3.1, Table 2): does a sample generated with a tag show it?
 
+Our own metric: torchmetrics' multilabel precision scores every tag of every image; here each
+batch asks about its one fixed tag only.
+
 For each tag: fix it true (an exclusive tag sets its whole group), draw the other tags from the
 generation prior, generate N images (20 in the paper) with fresh noise, and count the images in
 which a judge sees the tag. The paper judged by hand; here the judge is a model

@@ -52,21 +52,11 @@ PAPER_PRECISION: dict[str, float] = {
     "black eyes": 0.80,
     "orange eyes": 0.85,
 }
-COLUMNS = (
-    "tag",
-    "group",
-    "precision",
-    "samples",
-    "paper",
-    "judge_precision",
-    "judge_recall",
-    "judge_support",
-    "note",
-)
 
 
 def precision_rows(result: PrecisionResult, judge: Any, per_tag: int) -> list[dict[str, Any]]:
-    """One row per tag of the schema (skipped tags included, with the reason)."""
+    """One row per tag of the schema (skipped tags included, with the reason); its keys are the
+    CSV's columns."""
     held = (judge.held_out or {}).get("tags", {})
     rows = []
     for tag in TAGS:
@@ -100,7 +90,7 @@ def write_precision_table(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "precision.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     judged = [r for r in rows if r["precision"] is not None]
@@ -119,38 +109,37 @@ def write_precision_table(
         "| held-out positives | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    shown = [k for k in COLUMNS if k != "group"]  # the markdown table has no group column
+    shown = [k for k in rows[0] if k != "group"]  # the markdown table has no group column
     lines += ["| " + " | ".join(_fmt(r[k]) for k in shown) + " |" for r in rows]
     (out / "precision.md").write_text("\n".join(lines) + "\n")
     return out / "precision.csv", out / "precision.md"
 
 
-def write_precision_sheets(
-    result: PrecisionResult, out: str | Path, per_row: int = 10, overview_per_tag: int = 8
-) -> list[Path]:
-    """``sheets/<tag>.png`` (every sample, captioned with the verdict and probability) and
-    ``overview.png`` (the first samples of each tag, one row per tag, framed by verdict)."""
+def write_precision_sheets(result: PrecisionResult, out: str | Path) -> list[Path]:
+    """``sheets/<tag>.png`` (every sample, ten to a row, captioned with the verdict and
+    probability) and ``overview.png`` (the first samples of each tag, one row per tag, framed
+    by verdict)."""
     out = Path(out)
     paths = []
     for tag, images in result.images.items():
         shown, probs = result.shown[tag], result.probs[tag]
         caps = [f"{'yes' if s else 'NO'} p={p:.2f}" for s, p in zip(shown, probs)]
         title = f"{tag}: precision {result.precision[tag]:.2f} ({int(shown.sum())}/{len(images)})"
-        sheet = contact_sheet(images, caps, ncol=per_row, cell=64, caption_lines=1, title=title)
+        sheet = contact_sheet(images, caps, ncol=10, cell=64, caption_lines=1, title=title)
         paths.append(save_png(sheet, out / "sheets" / f"{tag.replace(' ', '_')}.png"))
     if result.images:
-        paths.append(save_png(verdict_overview(result, overview_per_tag), out / "overview.png"))
+        paths.append(save_png(verdict_overview(result), out / "overview.png"))
     return paths
 
 
 def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
     """One row per tag (label: tag and precision), its first samples framed green where the
     judge sees the tag and red where it does not."""
-    tags = list(result.images)
     res = next(iter(result.images.values())).shape[1]
     side = res * max(1, 64 // res)
     cell, margin, top = side + 6, 130, 20
-    sheet = Image.new("RGB", (margin + per_tag * cell + 4, top + len(tags) * cell + 4), "white")
+    size = (margin + per_tag * cell + 4, top + len(result.images) * cell + 4)
+    sheet = Image.new("RGB", size, "white")
     draw, font = ImageDraw.Draw(sheet), ImageFont.load_default()
     draw.text(
         (4, 4),
@@ -158,13 +147,13 @@ def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
         fill="black",
         font=font,
     )
-    for r, tag in enumerate(tags):
+    for r, tag in enumerate(result.images):
         y = top + r * cell
         label = f"{tag}  {result.precision[tag]:.2f}"
         draw.text((4, y + cell // 2 - 6), label, fill="black", font=font)
         for k, (img, shown) in enumerate(zip(result.images[tag][:per_tag], result.shown[tag])):
             x = margin + k * cell
-            frame = (40, 170, 60) if shown else (210, 40, 40)
+            frame = (40, 170, 60) if shown else (210, 40, 40)  # green: the judge sees the tag
             draw.rectangle([x, y, x + side + 3, y + side + 3], fill=frame)
             sheet.paste(Image.fromarray(img).resize((side, side), Image.NEAREST), (x + 2, y + 2))
     return sheet
@@ -172,4 +161,4 @@ def verdict_overview(result: PrecisionResult, per_tag: int = 8) -> Image.Image:
 
 def wandb_table_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """Columns and data for a W&B table (``WandbLogger.log_table``)."""
-    return list(COLUMNS), [[r[c] for c in COLUMNS] for r in rows]
+    return list(rows[0]), [list(r.values()) for r in rows]

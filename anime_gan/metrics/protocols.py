@@ -62,21 +62,12 @@ class FIDProtocol:
     kid_subset_size: int = 1000
 
     def run(self, ctx: EvalContext) -> dict[str, float]:
-        if ctx.extractor is None:
-            raise UserError(
-                f"{self.name} needs Illustration2Vec features: set i2v_features=<path "
-                f"to illust2vec_ver200.safetensors> (see the README), or use an swd "
-                f"protocol."
-            )
-        fids, kids, used = [], [], 0
-        for r in range(self.repeats):
-            fid, kid, used = self._repeat(ctx, ctx.seed + r)
-            fids.append(fid)
-            kids.append(kid)
+        """Needs ``ctx.extractor`` (the entry points check that one is configured)."""
+        fids, kids, used = zip(*(self._repeat(ctx, ctx.seed + r) for r in range(self.repeats)))
         return {
             "fid": float(np.mean(fids)),
             "fid_spread": float(np.max(fids) - np.min(fids)),
-            "real_images": float(used),
+            "real_images": float(used[0]),
             "repeats": float(self.repeats),
             **{f"fid_run{r}": f for r, f in enumerate(fids)},
             "kid": float(np.mean(kids)),
@@ -91,8 +82,7 @@ class FIDProtocol:
             kid = KernelInceptionDistance(feature=features, subset_size=self.kid_subset_size)
         kid = kid.to(ctx.device)
         index = ctx.choose_real(self.num_real, seed)
-        mine = ctx.shard(index)
-        # each process caches the sums of its own shard
+        # each process caches the sums of its own part
         key = cache_key(
             "fid",
             dataset_fingerprint(ctx.real),
@@ -111,11 +101,11 @@ class FIDProtocol:
                 torch.as_tensor(cached["kid_features"]).double().to(ctx.device)
             )
         else:
-            self._feed(fid, kid, ctx.real_batches(mine), real=True)
+            self._feed(fid, kid, ctx.real_batches(index), real=True)
             arrays = {n: getattr(fid, s).cpu().numpy() for s, n in REAL_STATES.items()}
             arrays["kid_features"] = torch.cat(kid.real_features).float().cpu().numpy()
             ctx.cache.save(key, arrays)
-        self._feed(fid, kid, ctx.fake_batches(mine, seed), real=False)
+        self._feed(fid, kid, ctx.fake_batches(index, seed), real=False)
         return float(fid.compute()), self._kid(kid, len(index), ctx.world_size, seed), len(index)
 
     def _feed(
@@ -129,9 +119,8 @@ class FIDProtocol:
         seen = 0
         for images in batches:
             fid.update(images, real=real)
-            take = max(0, min(len(images), self.kid_images - seen))
-            if take:
-                kid.update(images[:take], real=real)  # a view: MetricFeatures reuses the features
+            if seen < self.kid_images:  # a view: MetricFeatures reuses the features
+                kid.update(images[: self.kid_images - seen], real=real)
             seen += len(images)
 
     def _kid(self, kid: KernelInceptionDistance, n: int, world_size: int, seed: int) -> float:
@@ -165,27 +154,24 @@ class SWDProtocol:
             self.directions,
             self.repeats,
             seed=ctx.seed,
-        )
-        metric = metric.to(ctx.device)
+        ).to(ctx.device)
         smooth = NeighbourDifference().to(ctx.device)
         index = ctx.choose_real(self.num_images, ctx.seed)
-        mine = ctx.shard(index)
         for real, batches in (
-            (True, ctx.real_batches(mine)),
-            (False, ctx.fake_batches(mine, ctx.seed)),
+            (True, ctx.real_batches(index)),
+            (False, ctx.fake_batches(index, ctx.seed)),
         ):
             for images in batches:
                 metric.update(images, real=real)
                 smooth.update(images, real=real)
         values, nd = metric.compute(), smooth.compute()
-        out = {
+        return {
             "swd": float(values["avg"]),
             "real_images": float(len(index)),
             "nd": float(nd["fake"]),
             "nd_real": float(nd["real"]),
+            **{f"swd_{k}": float(v) for k, v in values.items() if k != "avg"},
         }
-        out.update({f"swd_{k}": float(v) for k, v in values.items() if k != "avg"})
-        return out
 
 
 @dataclass(frozen=True)
@@ -199,34 +185,28 @@ class PrecisionProtocol:
 
     @torch.no_grad()
     def result(self, ctx: EvalContext, keep_images: bool = True) -> PrecisionResult:
-        """The table with ``ctx.judge``; the images are kept for the contact sheets if asked."""
+        """The table with ``ctx.judge`` (the entry points check that one is configured); the
+        images are kept for the contact sheets if asked."""
         judge = ctx.judge
-        if judge is None:
-            raise UserError(
-                f"{self.name} needs a judge: train one with `anime-gan judge-train "
-                f"data=<dataset> out=<folder>` and pass judge=<folder>."
-            )
-        why = "the judge has too few labelled examples of it"
-        skipped = {TAG_NAMES[i]: why for i in range(NUM_TAGS) if i not in judge.known_tags}
-        result = PrecisionResult({}, skipped=skipped)
         indices = [i for i in range(NUM_TAGS) if i in judge.known_tags]
+        why = "the judge has too few labelled examples of it"
+        result = PrecisionResult(
+            {}, skipped={name: why for i, name in enumerate(TAG_NAMES) if i not in indices}
+        )
         metric = TagPrecision(judge.threshold).to(ctx.device)
         gen = torch.Generator().manual_seed(ctx.seed * 7919 + 17 + ctx.rank)
         count = -(-self.per_tag // ctx.world_size)  # this process's share
-        b, dev = ctx.batch_size, ctx.device
         for i in indices:
-            c = ctx.prior.sample(count, fixed={TAG_NAMES[i]: True}, generator=gen)
+            name = TAG_NAMES[i]
+            c = ctx.prior.sample(count, fixed={name: True}, generator=gen)
             z = torch.randn(count, ctx.z_dim, generator=gen)
+            batches = zip(z.split(ctx.batch_size), c.split(ctx.batch_size))
             images = torch.cat(
-                [
-                    ctx.generate(z[s : s + b].to(dev), c[s : s + b].to(dev))
-                    for s in range(0, count, b)
-                ]
+                [ctx.generate(zb.to(ctx.device), cb.to(ctx.device)) for zb, cb in batches]
             )
             probs = judge.probabilities(images)
             metric.update(probs, i)
             if keep_images:
-                name = TAG_NAMES[i]
                 result.images[name] = nchw_to_nhwc(to_uint8(images))
                 result.probs[name] = probs[:, i].cpu().numpy()
                 result.shown[name] = verdicts(probs, judge.threshold)[:, i].cpu().numpy()

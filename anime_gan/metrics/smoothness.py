@@ -1,5 +1,7 @@
 """Neighbour difference: how much adjacent pixels differ, a direct measure of pixel noise.
 
+Our own code: torchmetrics has no such metric (its total variation sums both axes per image).
+
 The mean absolute difference between vertically adjacent pixels, on the [-1, 1] scale, of the
 generated images beside the same number for the real images. A generator whose faces carry
 per-pixel colour noise scores far above the real value (flat-coloured demo faces: about 0.16),
@@ -22,7 +24,6 @@ class NeighbourDifference(Metric):
     """``update(images, real=...)`` with NCHW images in [-1, 1] (or uint8); ``compute()`` ->
     {"fake": ..., "real": ..., "ratio": fake / real}. Sums reduce across processes."""
 
-    higher_is_better = None
     is_differentiable = False
     full_state_update = False
 

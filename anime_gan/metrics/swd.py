@@ -1,5 +1,7 @@
 """Multi-scale sliced Wasserstein distance (SWD; Karras et al. 2018, "Progressive Growing of GANs").
 
+Our own code: torchmetrics and torch have no multi-scale SWD.
+
 A quality number that needs no downloaded weights. Each image is decomposed into a Laplacian
 pyramid (one level per resolution from the image's down to 16 px; the last level is the 16 px
 low-pass image). From every level, ``descriptors_per_image`` random 7x7 RGB patches are taken;
@@ -33,11 +35,7 @@ def pyramid_resolutions(resolution: int) -> list[int]:
     """Pyramid levels, finest first: 128 -> [128, 64, 32, 16]; 32 -> [32, 16]."""
     if resolution < MIN_RESOLUTION:
         raise ValueError(f"SWD needs images of at least {MIN_RESOLUTION} px, got {resolution}")
-    levels = []
-    while resolution >= MIN_RESOLUTION:
-        levels.append(resolution)
-        resolution //= 2
-    return levels
+    return [resolution >> k for k in range((resolution // MIN_RESOLUTION).bit_length())]
 
 
 def _blur(x: Tensor, gain: float = 1.0) -> Tensor:
@@ -72,17 +70,14 @@ def sample_patches(level: Tensor, per_image: int, generator: torch.Generator) ->
     n, c, h, w = level.shape
     ys = torch.randint(0, h - PATCH + 1, (n, per_image), generator=generator).to(level.device)
     xs = torch.randint(0, w - PATCH + 1, (n, per_image), generator=generator).to(level.device)
-    offs = torch.arange(PATCH, device=level.device)
-    rows = (ys[..., None] + offs)[..., :, None]  # [n, p, 7, 1]
-    cols = (xs[..., None] + offs)[..., None, :]  # [n, p, 1, 7]
-    img = torch.arange(n, device=level.device)[:, None, None, None]
-    patches = level.permute(0, 2, 3, 1)[img, rows, cols]  # [n, p, 7, 7, C]
-    return patches.permute(0, 1, 4, 2, 3).reshape(n * per_image, c * PATCH * PATCH)
+    windows = level.unfold(2, PATCH, 1).unfold(3, PATCH, 1)  # a view: [n, C, h-6, w-6, 7, 7]
+    img = torch.arange(n, device=level.device)[:, None]
+    return windows[img, :, ys, xs].reshape(n * per_image, c * PATCH * PATCH)  # [n, p, C, 7, 7]
 
 
-def normalize_descriptors(desc: Tensor, channels: int = 3) -> Tensor:
+def normalize_descriptors(desc: Tensor) -> Tensor:
     """Zero mean, unit standard deviation per colour channel over the whole set."""
-    d = desc.view(desc.shape[0], channels, -1)
+    d = desc.view(desc.shape[0], 3, -1)
     mean = d.mean(dim=(0, 2), keepdim=True)
     std = d.std(dim=(0, 2), keepdim=True).clamp(min=1e-8)
     return ((d - mean) / std).view(desc.shape[0], -1)
@@ -142,14 +137,12 @@ class SlicedWassersteinDistance(Metric):
         self.reset()  # the patch generators
 
     def update(self, images: Tensor, real: bool) -> None:  # type: ignore[override]
-        if images.shape[-1] != self.resolutions[0] or images.shape[-2] != self.resolutions[0]:
-            raise ValueError(
-                f"expected {self.resolutions[0]} px images, got {tuple(images.shape[-2:])}"
-            )
+        size = self.resolutions[0]
+        if images.shape[-2:] != (size, size):
+            raise ValueError(f"expected {size} px images, got {tuple(images.shape[-2:])}")
         x = to_model_range(images) if images.dtype == torch.uint8 else images.float()
-        levels = laplacian_pyramid(x, len(self.resolutions))
-        for res, level in zip(self.resolutions, levels):
-            which = "real" if real else "fake"
+        which = "real" if real else "fake"
+        for res, level in zip(self.resolutions, laplacian_pyramid(x, len(self.resolutions))):
             patches = sample_patches(level, self.per_image, self._patch_rng[which])
             getattr(self, f"{which}_{res}").append(patches)
 
@@ -157,13 +150,11 @@ class SlicedWassersteinDistance(Metric):
         gen = torch.Generator().manual_seed(self.seed + 1)
         out: dict[str, Tensor] = {}
         for res in self.resolutions:
-            real = dim_zero_cat(getattr(self, f"real_{res}"))
-            fake = dim_zero_cat(getattr(self, f"fake_{res}"))
-            n = min(len(real), len(fake))
-            if n < 2:
-                raise ValueError("SWD needs real and fake images: update with both first")
-            real = normalize_descriptors(real[torch.randperm(len(real), generator=gen)[:n]])
-            fake = normalize_descriptors(fake[torch.randperm(len(fake), generator=gen)[:n]])
+            sets = [dim_zero_cat(getattr(self, f"{which}_{res}")) for which in ("real", "fake")]
+            n = min(map(len, sets))  # the same random subset size for both
+            real, fake = (
+                normalize_descriptors(d[torch.randperm(len(d), generator=gen)[:n]]) for d in sets
+            )
             out[str(res)] = sliced_wasserstein(real, fake, self.repeats, self.directions, gen) * 1e3
         out["avg"] = torch.stack(list(out.values())).mean()
         return out

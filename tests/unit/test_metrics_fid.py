@@ -6,14 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from omegaconf import OmegaConf
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
+from anime_gan.cli._hydra import CONF_DIR
 from anime_gan.data.dataset import FaceDataset
 from anime_gan.data.priors import LabelPrior
 from anime_gan.errors import UserError
 from anime_gan.metrics.context import EvalContext
+from anime_gan.metrics.evaluate import check_inputs
 from anime_gan.metrics.features import (
     MetricFeatures,
     StatsCache,
@@ -171,10 +174,16 @@ def test_protocol_caches_real_statistics_under_dataset_and_weights_hash(tmp_path
     assert again["fid"] == pytest.approx(first["fid"], rel=1e-9) and first["fid_spread"] >= 0
     assert dataset_fingerprint(real) != dataset_fingerprint(_tiny_set(40, 1))
     assert module_fingerprint(ext) != module_fingerprint(CountingFeatures(16, seed=1))
-    with pytest.raises(UserError, match="Illustration2Vec"):
-        FIDProtocol("t", 8).run(EvalContext(gen, 8, LabelPrior.training(), real))
     with pytest.raises(UserError, match="fid12k8_x5"):
         get_protocol("fid12k8")
+
+
+def test_evaluate_refuses_fid_without_features_and_precision_without_judge():
+    cfg = OmegaConf.load(CONF_DIR / "evaluate.yaml")  # no i2v_features, no judge_features
+    with pytest.raises(UserError, match="fid256 needs features: set i2v_features="):
+        check_inputs(cfg, [get_protocol("swd256"), get_protocol("fid256")])
+    with pytest.raises(UserError, match="precision8 needs a judge: judge="):
+        check_inputs(cfg, [get_protocol("precision8")])
 
 
 def test_protocol_equals_the_former_implementation_on_the_same_features():
