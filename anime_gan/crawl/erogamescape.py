@@ -144,9 +144,7 @@ def parse_release_date(
 def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: str) -> list[Game]:
     """Post the query and return its games; a UserError when ErogameScape cannot answer."""
     try:
-        response = client.post_form(
-            settings.url, {"sql": settings.sql}, headers={"Referer": settings.url}
-        )
+        response = client.post_form(settings.url, {"sql": settings.sql})
     except FetchError as e:
         if e.cause == "robots":
             raise UserError(
