@@ -148,39 +148,25 @@ def fp16_weights(src: str | Path, dst: str | Path) -> Path:
     return Path(dst)
 
 
-def int8_encoder(model: onnx.ModelProto) -> Callable[[str, np.ndarray], Encoded]:
-    """Symmetric int8 weights, one scale per output channel (axis 0 of a conv weight; axis 1 of
-    a Gemm weight read without transB), and a ``DequantizeLinear`` that rebuilds the float."""
-    transposed = {
-        n.input[1]
-        for n in model.graph.node
-        if n.op_type == "Gemm" and any(a.name == "transB" and a.i == 1 for a in n.attribute)
-    }
-    gemm_b = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")} - transposed
-
-    def encode(name: str, array: np.ndarray) -> Encoded:
-        axis = 1 if name in gemm_b and array.ndim == 2 else 0
-        reduce = tuple(d for d in range(array.ndim) if d != axis)
-        scale = np.abs(array).max(axis=reduce) / 127.0
-        scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
-        shape = [1] * array.ndim
-        shape[axis] = -1
-        q = np.clip(np.round(array / scale.reshape(shape)), -127, 127).astype(np.int8)
-        inits = [
-            numpy_helper.from_array(q, f"{name}__int8"),
-            numpy_helper.from_array(scale, f"{name}__scale"),
-            numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}__zero"),
-        ]
-        node = helper.make_node("DequantizeLinear", [i.name for i in inits], [name], axis=axis)
-        return [node], inits
-
-    return encode
+def int8_encode(name: str, array: np.ndarray) -> Encoded:
+    """Symmetric int8 weights, one scale per output channel (axis 0: of a conv weight, and of
+    the dense layer's, which torch.onnx writes as a Gemm with transB), and a
+    ``DequantizeLinear`` that rebuilds the float."""
+    scale = np.abs(array).max(axis=tuple(range(1, array.ndim))) / 127.0
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    q = np.clip(np.round(array / scale.reshape(-1, *[1] * (array.ndim - 1))), -127, 127)
+    inits = [
+        numpy_helper.from_array(q.astype(np.int8), f"{name}__int8"),
+        numpy_helper.from_array(scale, f"{name}__scale"),
+        numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}__zero"),
+    ]
+    node = helper.make_node("DequantizeLinear", [i.name for i in inits], [name], axis=0)
+    return [node], inits
 
 
 def int8_weights(src: str | Path, dst: str | Path) -> Path:
-    """The int8 variant: every large weight stored as int8 (:func:`int8_encoder`)."""
-    model = onnx.load(str(src))
-    onnx.save(store_weights(model, int8_encoder(model)), str(dst))
+    """The int8 variant: every large weight stored as int8 (:func:`int8_encode`)."""
+    onnx.save(store_weights(onnx.load(str(src)), int8_encode), str(dst))
     return Path(dst)
 
 
@@ -396,12 +382,7 @@ def int8_static(
     finally:
         for leftover in (tmp, Path(str(tmp) + ".data"), Path("augmented_model.onnx")):
             leftover.unlink(missing_ok=True)
-    int8 = int8_encoder(model)
-    gemm_weights = {n.input[1] for n in model.graph.node if n.op_type in ("Gemm", "MatMul")}
-    onnx.save(
-        store_weights(
-            model, lambda name, a: int8(name, a) if name in gemm_weights else fp16_encode(name, a)
-        ),
-        str(dst),
-    )
+    gemm_weights = {n.input[1] for n in model.graph.node if n.op_type == "Gemm"}
+    encode = lambda name, a: (int8_encode if name in gemm_weights else fp16_encode)(name, a)
+    onnx.save(store_weights(model, encode), str(dst))
     return dst
