@@ -106,10 +106,9 @@ def summarize(lines: Iterable[str], skip: int = 4, top: int = 8) -> dict[str, An
 
 def measure(browser: Any, url: str, variant: str, threads: int, n: int, profile: bool) -> dict:
     """Open the page with ``?variant=&threads=`` and return its benchmark (median ms etc.)."""
-    page = browser.new_page()
     lines: list[str] = []
-    page.on("console", lambda message: lines.append(message.text))
-    try:
+    with browser.new_page() as page:
+        page.on("console", lambda message: lines.append(message.text))
         load_before = os.getloadavg()[0]
         page.goto(
             f"{url}?variant={variant}&threads={threads}&backend=wasm"
@@ -125,8 +124,6 @@ def measure(browser: Any, url: str, variant: str, threads: int, n: int, profile:
             page.wait_for_timeout(500)  # the worker's console lines arrive after the reply
             result["profile"] = summarize(lines, skip=WARMUP + 1)
         return result
-    finally:
-        page.close()
 
 
 @contextmanager
