@@ -48,6 +48,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -109,10 +110,12 @@ Encoded = tuple[list[onnx.NodeProto], list[TensorProto]]
 
 
 def store_weights(
-    model: onnx.ModelProto, encode: Callable[[str, np.ndarray], Encoded]
-) -> onnx.ModelProto:
-    """Re-store each large float initializer through ``encode``, which returns the nodes that
-    rebuild the float32 tensor under its original name and the initializers those nodes read."""
+    src: str | Path, dst: str | Path, encode: Callable[[str, np.ndarray], Encoded]
+) -> Path:
+    """Copy the ONNX file ``src`` to ``dst`` with each large float initializer re-stored through
+    ``encode``, which returns the nodes that rebuild the float32 tensor under its original name
+    and the initializers those nodes read (the fp16 and int8 variants)."""
+    model = onnx.load(str(src))
     graph = model.graph
     keep, nodes, added = [], [], []
     for init in graph.initializer:
@@ -133,19 +136,14 @@ def store_weights(
     del graph.node[:]
     graph.node.extend(nodes + rest)
     onnx.checker.check_model(model)
-    return model
+    onnx.save(model, str(dst))
+    return Path(dst)
 
 
 def fp16_encode(name: str, array: np.ndarray) -> Encoded:
     """A float16 copy and a ``Cast`` to float32 (folded into a constant when the session loads)."""
     stored = numpy_helper.from_array(array.astype(np.float16), f"{name}__fp16")
     return [helper.make_node("Cast", [stored.name], [name], to=TensorProto.FLOAT)], [stored]
-
-
-def fp16_weights(src: str | Path, dst: str | Path) -> Path:
-    """The fp16 variant: float16 weights and a ``Cast`` to float32 in front of each."""
-    onnx.save(store_weights(onnx.load(str(src)), fp16_encode), str(dst))
-    return Path(dst)
 
 
 def int8_encode(name: str, array: np.ndarray) -> Encoded:
@@ -162,12 +160,6 @@ def int8_encode(name: str, array: np.ndarray) -> Encoded:
     ]
     node = helper.make_node("DequantizeLinear", [i.name for i in inits], [name], axis=0)
     return [node], inits
-
-
-def int8_weights(src: str | Path, dst: str | Path) -> Path:
-    """The int8 variant: every large weight stored as int8 (:func:`int8_encode`)."""
-    onnx.save(store_weights(onnx.load(str(src)), int8_encode), str(dst))
-    return Path(dst)
 
 
 def int8_dynamic(src: str | Path, dst: str | Path) -> Path:
@@ -193,8 +185,8 @@ def quiet_root_logger() -> Iterator[None]:
 #: variant name -> (file name, writer from the fp32 file; None for fp32 itself)
 VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
     "fp32": ("generator.onnx", None),
-    "fp16": ("generator.fp16.onnx", fp16_weights),
-    "int8": ("generator.int8.onnx", int8_weights),
+    "fp16": ("generator.fp16.onnx", partial(store_weights, encode=fp16_encode)),
+    "int8": ("generator.int8.onnx", partial(store_weights, encode=int8_encode)),
     "int8-static": ("generator.int8-static.onnx", None),  # bundle writes it (calibrated)
     "int8-dynamic": ("generator.int8-dynamic.onnx", int8_dynamic),
 }
@@ -359,11 +351,13 @@ def int8_static(
         def get_next(self) -> dict[str, np.ndarray] | None:
             return feeds.pop() if feeds else None
 
-    dst = Path(dst)
     model = onnx.load(str(src))
     layers = quantized_layers(model)
     layers += _followers(model, layers)
-    tmp = dst.with_suffix(".qdq-tmp.onnx")
+    # the dense layer stays float; its weights are stored as int8, the others' as fp16
+    gemm_weights = {n.input[1] for n in model.graph.node if n.op_type == "Gemm"}
+    encode = lambda name, a: (int8_encode if name in gemm_weights else fp16_encode)(name, a)
+    tmp = Path(dst).with_suffix(".qdq-tmp.onnx")
     try:
         with quiet_root_logger():
             quantize_static(
@@ -378,11 +372,7 @@ def int8_static(
                 nodes_to_quantize=layers,
                 op_types_to_quantize=["Conv", *FOLLOWERS],
             )
-        model = onnx.load(str(tmp))
+        return store_weights(tmp, dst, encode)
     finally:
         for leftover in (tmp, Path(str(tmp) + ".data"), Path("augmented_model.onnx")):
             leftover.unlink(missing_ok=True)
-    gemm_weights = {n.input[1] for n in model.graph.node if n.op_type == "Gemm"}
-    encode = lambda name, a: (int8_encode if name in gemm_weights else fp16_encode)(name, a)
-    onnx.save(store_weights(model, encode), str(dst))
-    return dst
