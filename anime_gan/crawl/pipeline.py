@@ -149,9 +149,7 @@ def crawl_pages(
             log.warning("%s: %s", record["page_url"], _PAGE_NOTES[record["status"]])
         return record
 
-    for record in run_pool(
-        fetch, todo, client, settings.http.concurrency, "pages", settings.progress
-    ):
+    for record in run_pool(fetch, todo, client, settings, "pages"):
         if record["cause"] != "cancelled":
             latest[record["game_id"]] = record
     selected = {g.game_id: latest[g.game_id] for g in games if g.game_id in latest}
@@ -203,8 +201,7 @@ def crawl_images(
             return "skipped", "duplicate"
         return "saved", ""
 
-    workers = settings.http.concurrency
-    outcomes = Counter(run_pool(download, todo, client, workers, "images", settings.progress))
+    outcomes = Counter(run_pool(download, todo, client, settings, "images"))
     summary["images"] = {
         "found": len(found),
         "already_done": done,
@@ -221,12 +218,11 @@ def run_pool(
     fn: Callable[[Any], Any],
     items: list[Any],
     client: PoliteClient,
-    workers: int,
+    settings: CrawlSettings,
     desc: str,
-    progress: bool,
 ) -> list[Any]:
-    """``fn`` over ``items`` on ``workers`` threads, results in the order they finish, with a
-    progress bar.
+    """``fn`` over ``items`` on ``http.concurrency`` threads, results in the order they finish,
+    with a progress bar (unless ``progress`` is off).
 
     On Ctrl-C (or any error) the client is cancelled, so the running tasks end after at most
     the request in flight, and the rest end at once as "cancelled"; what finished is already
@@ -235,8 +231,9 @@ def run_pool(
     results: list[Any] = []
     if not items:
         return results
+    workers = settings.http.concurrency
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"crawl-{desc}") as executor:
-        bar = tqdm(total=len(items), desc=desc, unit=desc[:-1], disable=not progress)
+        bar = tqdm(total=len(items), desc=desc, unit=desc[:-1], disable=not settings.progress)
         try:
             with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
                 for future in as_completed([executor.submit(fn, item) for item in items]):

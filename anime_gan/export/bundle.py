@@ -81,16 +81,17 @@ def export_variants(
     generator: nn.Module,
     out: Path,
     variants: Sequence[str],
-    z: torch.Tensor,
-    c: torch.Tensor,
     prior: LabelPrior,
+    samples: int,
+    seed: int,
 ) -> dict[str, dict[str, Any]]:
-    """Write the fp32 file and the requested variants into ``out``; size, parity and session
-    options of each."""
+    """Write the fp32 file and the requested variants into ``out``; size, parity (on ``samples``
+    prior-drawn inputs from ``seed``) and session options of each."""
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise UserError(f"unknown export variant(s) {unknown}: choose from {list(VARIANTS)}.")
     fp32 = export_fp32(generator, out / VARIANTS["fp32"][0])
+    z, c = parity_inputs(generator, prior, samples, seed)
     models = {}
     for name in ["fp32", *[v for v in variants if v != "fp32"]]:
         file, writer = VARIANTS[name]
@@ -135,8 +136,7 @@ def export_generator(
             f"{list(variants)}: add it to variants or pick one of them."
         )
     with staged_folder(out, EXPORT) as staged:  # the page never sees half an export
-        z, c = parity_inputs(generator, prior, samples, seed)
-        models = export_variants(generator.eval(), staged, list(variants), z, c, prior)
+        models = export_variants(generator.eval(), staged, list(variants), prior, samples, seed)
         if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
             raise RuntimeError(
                 f"the fp32 ONNX export differs from PyTorch by "
