@@ -310,7 +310,7 @@ def quantized_layers(model: onnx.ModelProto) -> list[str]:
     convs = [(n.name, side(n.output[0])) for n in model.graph.node if n.op_type == "Conv"]
     trunk = min(s for _, s in convs if s)
     layers = [name for name, s in convs if s > trunk]
-    if convs and convs[-1][0] not in layers:
+    if convs[-1][0] not in layers:
         layers.append(convs[-1][0])  # the output convolution (the 1x1 of the Col2Im form)
     return layers
 
