@@ -159,13 +159,11 @@ class PoliteClient:
         """GET ``url`` with up to ``max_attempts`` tries (none where robots.txt says no)."""
         return self._request(url, None, headers or {}, max_bytes)
 
-    def post_form(
-        self, url: str, form: dict[str, str], headers: dict[str, str] | None = None
-    ) -> Response:
-        """POST ``form`` URL-encoded, as a browser submits an HTML form (see :meth:`get`)."""
-        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
-        data = urllib.parse.urlencode(form).encode("utf-8")
-        return self._request(url, data, {**form_type, **(headers or {})}, 20_000_000)
+    def post_form(self, url: str, form: dict[str, str]) -> Response:
+        """POST ``form`` URL-encoded, as a browser submits the form of the page at ``url`` (see
+        :meth:`get`)."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Referer": url}
+        return self._request(url, urllib.parse.urlencode(form).encode(), headers, 20_000_000)
 
     def _request(
         self,
@@ -253,7 +251,14 @@ class PoliteClient:
             finally:
                 resp.release_conn()
         except (HTTPError, OSError) as e:
-            raise _fetch_error(url, e) from e
+            # urllib3 derives a refused connection (NewConnectionError) from its timeout errors
+            timed_out = isinstance(e, Urllib3Timeout | TimeoutError)
+            cause = (
+                "timeout" if timed_out and not isinstance(e, NewConnectionError) else "connection"
+            )
+            if "IncompleteRead" in str(e):
+                cause = "truncated"
+            raise FetchError(cause, url, f"{type(e).__name__}: {e}") from e
         if response.status not in RETRY_STATUSES:
             return response
         wait = parse_retry_after(response.headers.get("Retry-After"))
@@ -295,18 +300,6 @@ class PoliteClient:
                 return Response(url, status, resp.headers, bytes(body))
             body += chunk
         raise FetchError("too_large", url, f"more than {max_bytes} bytes", status)
-
-
-def _fetch_error(url: str, error: BaseException) -> FetchError:
-    """A transport failure as a FetchError: truncated, timeout or connection."""
-    # urllib3 derives a refused connection (NewConnectionError) from its timeout errors
-    timeout = isinstance(error, Urllib3Timeout | TimeoutError) and not isinstance(
-        error, NewConnectionError
-    )
-    cause = (
-        "truncated" if "IncompleteRead" in str(error) else "timeout" if timeout else "connection"
-    )
-    return FetchError(cause, url, f"{type(error).__name__}: {error}")
 
 
 def parse_retry_after(value: str | None) -> float | None:

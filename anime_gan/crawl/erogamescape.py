@@ -8,12 +8,10 @@ ErogameScape answers with an HTML page: the result in ``<div id="query_result_ma
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 
 from anime_gan.crawl.client import FetchError, PoliteClient
-from anime_gan.crawl.manifest import read_jsonl, write_jsonl
 from anime_gan.errors import UserError
 
 FORM_URL = "https://erogamescape.dyndns.org/~ap2/ero/toukei_kaiseki/sql_for_erogamer_form.php"
@@ -115,7 +113,9 @@ def games_from_rows(
         )
     games: dict[int, Game] = {}
     for row in rows:
-        game_id = _getchu_id(next(row[c] for c in LINK_COLUMNS if c in row))
+        link = next(row[c] for c in LINK_COLUMNS if c in row).strip()
+        match = re.search(r"(?:^|[?&]id=)(\d+)(?:$|&)", link)  # the bare id, or id=N
+        game_id = int(match.group(1)) if match else None
         if game_id is None or game_id in games:
             continue
         release_date, year = parse_release_date(row.get("sellday"), undetermined_year)
@@ -144,9 +144,7 @@ def parse_release_date(
 def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: str) -> list[Game]:
     """Post the query and return its games; a UserError when ErogameScape cannot answer."""
     try:
-        response = client.post_form(
-            settings.url, {"sql": settings.sql}, headers={"Referer": settings.url}
-        )
+        response = client.post_form(settings.url, {"sql": settings.sql})
     except FetchError as e:
         if e.cause == "robots":
             raise UserError(
@@ -166,27 +164,6 @@ def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: 
     return games_from_rows(rows, getchu_base_url, settings.undetermined_year)
 
 
-def save_games(games: list[Game], path: Path) -> None:
-    """Write the game list as JSON lines, atomically (temporary file, then rename)."""
-    write_jsonl(path, [asdict(game) for game in games])
-
-
-def load_games(path: Path) -> list[Game]:
-    """Read a game list written by :func:`save_games`."""
-    try:
-        return [Game(**record) for record in read_jsonl(path)]
-    except TypeError as e:
-        raise UserError(
-            f"{path} holds a record that is not a game ({e}); delete the file "
-            f"(or set refresh_games=true) to query ErogameScape again."
-        ) from e
-
-
 def getchu_page_url(base_url: str, game_id: int) -> str:
     """The Getchu page of a game: ``<base>/soft.phtml?id=<game_id>``."""
     return f"{base_url.rstrip('/')}/soft.phtml?id={game_id}"
-
-
-def _getchu_id(link: str) -> int | None:
-    match = re.search(r"(?:^|[?&]id=)(\d+)(?:$|&)", link.strip())  # the bare id, or id=N
-    return int(match.group(1)) if match else None

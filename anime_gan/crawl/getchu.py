@@ -10,12 +10,12 @@ each such page is reported with a status, never fatal.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 from anime_gan.crawl.client import FetchError, PoliteClient
 from anime_gan.crawl.erogamescape import Game
@@ -43,17 +43,6 @@ class CharacterImage:
 
     url: str
     character: str | None = None
-
-
-@dataclass
-class PageResult:
-    """What one page gave: status ok / age_gate / removed / no_images / failed, and its images."""
-
-    game_id: int
-    page_url: str
-    status: str
-    images: list[CharacterImage] = field(default_factory=list)
-    cause: str | None = None  # why it failed (timeout, http_500, ...)
 
 
 class SoftPageParser(HTMLParser):
@@ -125,9 +114,22 @@ def with_gc(url: str) -> str:
     return url if re.search(r"[?&]gc=gc\b", url) else f"{url}{'&' if '?' in url else '?'}gc=gc"
 
 
-def fetch_page(client: PoliteClient, game: Game, settings: GetchuSettings) -> PageResult:
-    """Fetch and read one game's page; the cookie first, then ``&gc=gc`` if the age check shows."""
-    result = functools.partial(PageResult, game.game_id, game.page_url)
+def fetch_page(client: PoliteClient, game: Game, settings: GetchuSettings) -> dict[str, Any]:
+    """Fetch and read one game's page, the cookie first, then ``&gc=gc`` if the age check shows:
+    its record in pages.jsonl, with status ok / age_gate / removed / no_images / failed, the
+    images, and the cause of a failure (timeout, http_500, ...)."""
+
+    def result(
+        status: str, images: list[CharacterImage] | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "game_id": game.game_id,
+            "page_url": game.page_url,
+            "status": status,
+            "images": [asdict(image) for image in images or []],
+            "cause": cause,
+        }
+
     headers = {"Cookie": settings.cookie} if settings.cookie else {}
     for url in (game.page_url, with_gc(game.page_url)):
         try:

@@ -7,7 +7,7 @@
     game_id (Getchu id), egs_id, game_name, release_date ("YYYY-MM-DD" or null),
     year (int or null), page_url, character (name or null), downloaded_at (UTC ISO time)
 
-Each record is one ``write`` of one line (:meth:`anime_gan.crawl.store.CrawlStore.append`),
+Each record is one ``write`` of one line (:meth:`anime_gan.crawl.pipeline.CrawlStore.append`),
 appended after its image file is in place, so a kill leaves at worst a torn last line, which
 the readers skip and :func:`anime_gan.jsonl.repair_tail` cuts off before the next append.
 """

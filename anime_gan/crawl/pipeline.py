@@ -1,18 +1,40 @@
 """The crawl stage: game list -> Getchu pages -> character images, resumable at any point.
 
-Each step appends to files in the crawl folder (see :mod:`anime_gan.crawl.store`), so a rerun
-of the same command skips what is done and tries again what failed: pages whose status is not
-final (failed, age_gate) and images that are neither in the manifest nor finally skipped.
+Each step appends to files in the crawl folder, so a rerun of the same command skips what is
+done and tries again what failed: pages whose status is not final (failed, age_gate) and images
+that are neither in the manifest nor finally skipped. Layout (``out``, default data/crawl)::
+
+    games.jsonl      the game list from ErogameScape, and games.sql the query that gave it: reruns
+                     with the same query reuse it (refresh_games=true asks again)
+    pages.jsonl      one record per page fetch: status ok / age_gate / removed / no_images / failed
+    images/<game_id>/<file>   the pictures (file name from the URL, extension from the bytes)
+    manifest.jsonl   one record per finished image (see anime_gan.crawl.manifest)
+    skipped.jsonl    image URLs not to try again: placeholder, duplicate, too_large, not_found
+    failures.jsonl   image failures of each run (retried by the next run), for reading
+    summary.json     the last run's summary
+    .lock            held while a crawl runs, so two crawls never share a folder
+
+An image is written to ``<file>.part`` and renamed, then its manifest line is appended. A kill
+between the two leaves a file without a record: :meth:`CrawlStore.open` deletes such orphans
+(and ``.part`` leftovers), so the files on disk always match the manifest and the image is
+fetched again.
 """
 
 from __future__ import annotations
 
-import functools
+import fcntl
+import hashlib
+import json
 import logging
+import os
+import posixpath
+import threading
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +42,13 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from anime_gan.crawl.client import FetchError, HttpSettings, PoliteClient
-from anime_gan.crawl.download import FINAL_IMAGE_CAUSES, ImageSettings, fetch_image
-from anime_gan.crawl.erogamescape import (
-    Game,
-    QuerySettings,
-    fetch_games,
-    getchu_page_url,
-    load_games,
-    save_games,
-)
+from anime_gan.crawl.download import FINAL_IMAGE_CAUSES, ImageInfo, ImageSettings, fetch_image
+from anime_gan.crawl.erogamescape import Game, QuerySettings, fetch_games, getchu_page_url
 from anime_gan.crawl.getchu import FINAL_PAGE_STATUSES, GetchuSettings, fetch_page
-from anime_gan.crawl.manifest import read_jsonl
-from anime_gan.crawl.store import CrawlStore, utc_now
+from anime_gan.crawl.manifest import MANIFEST, read_jsonl, write_jsonl
 from anime_gan.errors import UserError
-from anime_gan.outputs import write_json_atomic
+from anime_gan.jsonl import repair_tail
+from anime_gan.outputs import CRAWL, check_output, write_json_atomic
 
 log = logging.getLogger("anime_gan.crawl")
 
@@ -77,7 +92,13 @@ def game_list(client: PoliteClient, settings: CrawlSettings, out: Path) -> list[
     sql = settings.erogamescape.sql.strip()
     same_query = sql_path.exists() and sql_path.read_text(encoding="utf-8").strip() == sql
     if path.exists() and same_query and not settings.refresh_games:
-        games = load_games(path)
+        try:
+            games = [Game(**record) for record in read_jsonl(path)]
+        except TypeError as e:
+            raise UserError(
+                f"{path} holds a record that is not a game ({e}); delete the file "
+                f"(or set refresh_games=true) to query ErogameScape again."
+            ) from e
         log.info("game list: %d games from %s (refresh_games=true asks again)", len(games), path)
     else:
         games = fetch_games(client, settings.erogamescape, settings.getchu.base_url)
@@ -86,7 +107,7 @@ def game_list(client: PoliteClient, settings: CrawlSettings, out: Path) -> list[
                 "the ErogameScape query returned no games with a Getchu link; check "
                 "erogamescape.sql in conf/crawl.yaml."
             )
-        save_games(games, path)
+        write_jsonl(path, [asdict(game) for game in games])
         sql_path.write_text(sql + "\n", encoding="utf-8")
         log.info("game list: %d games saved to %s", len(games), path)
     for game in games:  # follow getchu.base_url even when the list was saved under another one
@@ -121,16 +142,14 @@ def crawl_pages(
     todo = [g for g in games if latest.get(g.game_id, {}).get("status") not in FINAL_PAGE_STATUSES]
 
     def fetch(game: Game) -> dict[str, Any]:
-        record = {**asdict(fetch_page(client, game, settings.getchu)), "fetched_at": utc_now()}
+        record = {**fetch_page(client, game, settings.getchu), "fetched_at": utc_now()}
         if record["cause"] != "cancelled":
             store.append("pages.jsonl", record)
         if record["status"] in _PAGE_NOTES:
             log.warning("%s: %s", record["page_url"], _PAGE_NOTES[record["status"]])
         return record
 
-    for record in run_pool(
-        fetch, todo, client, settings.http.concurrency, "pages", settings.progress
-    ):
+    for record in run_pool(fetch, todo, client, settings, "pages"):
         if record["cause"] != "cancelled":
             latest[record["game_id"]] = record
     selected = {g.game_id: latest[g.game_id] for g in games if g.game_id in latest}
@@ -163,9 +182,26 @@ def crawl_images(
     done = sum(u in store.records for u in found)
     skipped_before = sum(u in store.skipped_urls and u not in store.records for u in found)
     todo = [m for u, m in found.items() if u not in store.records and u not in store.skipped_urls]
-    fn = functools.partial(download_one, client, settings.images, store)
-    workers = settings.http.concurrency
-    outcomes = Counter(run_pool(fn, todo, client, workers, "images", settings.progress))
+
+    def download(meta: dict[str, Any]) -> tuple[str, str]:
+        """Fetch, check and store one image; ("saved" | "skipped" | "failed", cause)."""
+        url, game_id = meta["url"], meta["game_id"]
+        try:
+            body, info = fetch_image(client, url, meta["page_url"], settings.images)
+        except FetchError as e:
+            if e.cause in FINAL_IMAGE_CAUSES:
+                store.skip(url, e.cause, detail=e.detail, game_id=game_id)
+                return "skipped", e.cause
+            if e.cause != "cancelled":
+                failure = {"url": url, "cause": e.cause, "detail": e.detail, "game_id": game_id,
+                           "page_url": meta["page_url"]}  # fmt: skip
+                store.append("failures.jsonl", failure)
+            return "failed", e.cause
+        if store.add_image(body, info, meta)[0] == "duplicate":
+            return "skipped", "duplicate"
+        return "saved", ""
+
+    outcomes = Counter(run_pool(download, todo, client, settings, "images"))
     summary["images"] = {
         "found": len(found),
         "already_done": done,
@@ -178,37 +214,15 @@ def crawl_images(
     }
 
 
-def download_one(
-    client: PoliteClient, settings: ImageSettings, store: CrawlStore, meta: dict[str, Any]
-) -> tuple[str, str]:
-    """Fetch, check and store one image; ("saved" | "skipped" | "failed", cause)."""
-    url, game_id = meta["url"], meta["game_id"]
-    try:
-        body, info = fetch_image(client, url, meta["page_url"], settings)
-    except FetchError as e:
-        if e.cause in FINAL_IMAGE_CAUSES:
-            store.skip(url, e.cause, detail=e.detail, game_id=game_id)
-            return "skipped", e.cause
-        if e.cause != "cancelled":
-            failure = {"url": url, "cause": e.cause, "detail": e.detail, "game_id": game_id,
-                       "page_url": meta["page_url"]}  # fmt: skip
-            store.append("failures.jsonl", failure)
-        return "failed", e.cause
-    if store.add_image(body, info, meta)[0] == "duplicate":
-        return "skipped", "duplicate"
-    return "saved", ""
-
-
 def run_pool(
     fn: Callable[[Any], Any],
     items: list[Any],
     client: PoliteClient,
-    workers: int,
+    settings: CrawlSettings,
     desc: str,
-    progress: bool,
 ) -> list[Any]:
-    """``fn`` over ``items`` on ``workers`` threads, results in the order they finish, with a
-    progress bar.
+    """``fn`` over ``items`` on ``http.concurrency`` threads, results in the order they finish,
+    with a progress bar (unless ``progress`` is off).
 
     On Ctrl-C (or any error) the client is cancelled, so the running tasks end after at most
     the request in flight, and the rest end at once as "cancelled"; what finished is already
@@ -217,8 +231,9 @@ def run_pool(
     results: list[Any] = []
     if not items:
         return results
+    workers = settings.http.concurrency
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"crawl-{desc}") as executor:
-        bar = tqdm(total=len(items), desc=desc, unit=desc[:-1], disable=not progress)
+        bar = tqdm(total=len(items), desc=desc, unit=desc[:-1], disable=not settings.progress)
         try:
             with bar, logging_redirect_tqdm():  # log lines print above the bar, not through it
                 for future in as_completed([executor.submit(fn, item) for item in items]):
@@ -259,3 +274,153 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
         f"           failed (the next run retries them): {counts(i['failed'])}",
         f"  manifest {summary['manifest']['images']} images in {out / 'manifest.jsonl'}",
     ])  # fmt: skip
+
+
+def utc_now() -> str:
+    """The time of a record: UTC, ISO 8601, whole seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class CrawlStore:
+    """State of a crawl folder, safe to share between worker threads."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self._lock = threading.RLock()
+        self._files: dict[str, Any] = {}  # the open files: .lock, then the append-only ones
+        self.records: dict[str, dict[str, Any]] = {}  # url -> manifest record
+        self.by_sha: dict[str, str] = {}  # sha256 -> path of the first image with those bytes
+        self.paths: set[str] = set()
+        self.skipped_urls: set[str] = set()
+        self.cleaned: dict[str, int] = {}
+
+    def open(self) -> CrawlStore:
+        """Lock the folder, repair what a kill left, load what is done, open the files.
+
+        The folder must be new, empty or a crawl folder (:mod:`anime_gan.outputs`): the repair
+        deletes files under ``images/`` that the manifest does not list.
+        """
+        check_output(self.out, CRAWL)
+        self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            # held until close(), so two crawls never share the folder
+            self._files[".lock"] = open(self.out / ".lock", "wb")
+            try:
+                fcntl.flock(self._files[".lock"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                raise UserError(
+                    f"another crawl is writing to {self.out} (it holds {self.out / '.lock'}); "
+                    f"wait for it to finish or give this one another out= folder."
+                ) from e
+            self._reconcile()
+            self.skipped_urls = {r["url"] for r in read_jsonl(self.out / "skipped.jsonl")}
+            for name in (MANIFEST, "pages.jsonl", "skipped.jsonl", "failures.jsonl"):
+                repair_tail(self.out / name)
+                self._files[name] = open(self.out / name, "ab", buffering=0)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Flush the records to disk, close the files, and release the folder lock last."""
+        with self._lock:
+            for f in reversed(self._files.values()):
+                os.fsync(f.fileno())
+                f.close()
+            self._files.clear()
+
+    def __enter__(self) -> CrawlStore:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def append(self, name: str, record: dict[str, Any]) -> None:
+        """Append ``record`` to the append-only file ``name``, from any thread."""
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with self._lock:
+            self._files[name].write(line)
+
+    def add_image(
+        self, body: bytes, info: ImageInfo, meta: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Save and record a checked image: ("saved", manifest record), or ("duplicate", skip
+        record) when the same bytes are already saved."""
+        sha = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            if sha in self.by_sha:
+                return "duplicate", self.skip(
+                    meta["url"], "duplicate", duplicate_of=self.by_sha[sha], sha256=sha,
+                    game_id=meta["game_id"],
+                )  # fmt: skip
+            url_path = urllib.parse.urlsplit(meta["url"]).path
+            stem = posixpath.splitext(posixpath.basename(url_path))[0] or sha[:16]
+            stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+            rel = f"images/{meta['game_id']}/{stem}{info.ext}"
+            if rel in self.paths:  # the same file name from another URL
+                rel = f"images/{meta['game_id']}/{stem}-{sha[:8]}{info.ext}"
+            target = self.out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".part")
+            tmp.write_bytes(body)
+            os.replace(tmp, target)
+            record = {
+                "url": meta["url"],
+                "path": rel,
+                "sha256": sha,
+                "bytes": len(body),
+                "format": info.format,
+                "width": info.width,
+                "height": info.height,
+                **{k: v for k, v in meta.items() if k != "url"},
+                "downloaded_at": utc_now(),
+            }
+            self.append(MANIFEST, record)
+            self._remember(record)
+            return "saved", record
+
+    def skip(self, url: str, cause: str, **extra: Any) -> dict[str, Any]:
+        """Record (once) an image URL that a rerun should not try again; return the record."""
+        record = {"url": url, "cause": cause, **extra}
+        with self._lock:
+            if url not in self.skipped_urls:
+                self.skipped_urls.add(url)
+                self.append("skipped.jsonl", record)
+        return record
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        self.records[record["url"]] = record
+        self.by_sha.setdefault(record["sha256"], record["path"])
+        self.paths.add(record["path"])
+
+    def _reconcile(self) -> None:
+        """Make manifest and files agree after a kill: drop records without files and vice versa."""
+        path = self.out / MANIFEST
+        records = read_jsonl(path)
+        for r in records:
+            file = self.out / r["path"]
+            if (
+                r["url"] not in self.records
+                and file.is_file()
+                and file.stat().st_size == r["bytes"]
+            ):
+                self._remember(r)
+        if len(self.records) != len(records):
+            write_jsonl(path, list(self.records.values()))
+        files = [f for f in (self.out / "images").rglob("*") if f.is_file()]
+        partial = [f for f in files if f.suffix == ".part"]
+        orphans = [
+            f
+            for f in files
+            if f.suffix != ".part" and f.relative_to(self.out).as_posix() not in self.paths
+        ]
+        for file in partial + orphans:
+            file.unlink()
+        self.cleaned = {
+            "dropped_records": len(records) - len(self.records),
+            "orphan_files": len(orphans),
+            "partial_files": len(partial),
+        }
+        if any(self.cleaned.values()):
+            log.info("crawl folder repaired after an interruption: %s", self.cleaned)

@@ -6,11 +6,17 @@ are measured on a few batches, so every layer's activations have a trained netwo
 the parity of the quantized variants means something) and/or takes export folders, serves each
 with the built page, and asks the page itself (``animeGan.benchmark``) for the time of each
 ``session.run`` at batch 1, per variant and thread count, beside each variant's size and parity
-with PyTorch. ``--profile`` adds onnxruntime-web's per-operator profile of each run
-(anime_gan.export.web_profile). Results go to a JSON file (default runs/bench/web.json) with the
-machine's load average before and after each measurement: on a shared machine, read the minimum
-as the uncontended figure. Needs the built page (`make web`), Debian's chromium and the
-``playwright`` package.
+with PyTorch. Results go to a JSON file (default runs/bench/web.json) with the machine's load
+average before and after each measurement: on a shared machine, read the minimum as the
+uncontended figure. Needs the built page (`make web`), Debian's chromium and the ``playwright``
+package.
+
+``--profile`` adds onnxruntime-web's per-operator profile of each run: with ``?profile=1`` the
+page opens its session with ``enableProfiling``, and ``animeGan.endProfiling()`` makes
+onnxruntime print the profile to the worker's console, one JSON event a line (Chrome trace
+format: ``{"cat": "Node", "name": "<node>_kernel_time", "dur": us, "args": {"op_name",
+"input_type_shape", ...}}``); :func:`summarize` turns those lines into the median time of each
+node over the runs after the warm-up, per operator type and for the slowest nodes.
 """
 
 from __future__ import annotations
@@ -22,13 +28,16 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 PAGE_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
+WARMUP = 3  # runs of each measurement that are not counted
 
 
 def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
@@ -42,26 +51,64 @@ def launch(playwright: Any, executable: str = CHROMIUM) -> Any:
             "--disable-component-update",
             "--no-first-run",
         ],
-        headless=True,
     )
 
 
-def measure(
-    browser: Any,
-    url: str,
-    variant: str,
-    threads: int,
-    n: int = 20,
-    warmup: int = 3,
-    profile: bool = False,
-) -> dict:
-    """Open the page with ``?variant=&threads=`` and return its benchmark (median ms etc.)."""
-    from anime_gan.export.web_profile import summarize
+def summarize(lines: Iterable[str], skip: int = 4, top: int = 8) -> dict[str, Any]:
+    """Median ms per node over the runs after the first ``skip``, from the profile's console
+    lines (other lines are skipped); totals per operator type; the ``top`` slowest nodes; and a
+    printable table."""
+    unique = {}  # the console may repeat a line: one event per (node, start time)
+    for line in lines:
+        try:
+            event = json.loads(line.strip().rstrip(","))
+        except ValueError:
+            continue
+        if (
+            isinstance(event, dict)
+            and event.get("cat") == "Node"
+            and str(event.get("name", "")).endswith("_kernel_time")
+        ):
+            unique[event["name"], event.get("ts", 0)] = event
+    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in unique.values():
+        runs[event["name"]].append(event)
+    nodes = []
+    for name, events in runs.items():
+        args = events[0].get("args", {})
+        shapes = args.get("input_type_shape", [])
+        ms = median(e["dur"] for e in events[skip:] or events) / 1000
+        nodes.append(
+            {
+                "node": name.removesuffix("_kernel_time"),
+                "op": args.get("op_name", "?"),
+                "ms": round(ms, 3),
+                "inputs": [next(iter(s.values())) for s in shapes if isinstance(s, dict) and s],
+            }
+        )
+    total = sum(n["ms"] for n in nodes)
+    by_op: dict[str, float] = defaultdict(float)
+    for n in nodes:
+        by_op[n["op"]] += n["ms"]
+    ops = [
+        {"op": op, "ms": round(ms, 3), "share": round(ms / total, 3) if total else 0.0}
+        for op, ms in sorted(by_op.items(), key=lambda kv: -kv[1])
+    ]
+    slowest = sorted(nodes, key=lambda n: -n["ms"])[:top]
+    table = [f"  nodes: {total:.1f} ms in all"]
+    table += [f"  {o['op']:<18}{o['ms']:8.2f} ms {100 * o['share']:5.1f}%" for o in ops]
+    table += [
+        f"  {n['node'][:38]:<40}{n['op']:<14}{n['ms']:7.2f} ms  {n['inputs'][:2]}" for n in slowest
+    ]
+    table = "\n".join(table)
+    return {"total_ms": round(total, 3), "by_op": ops, "slowest": slowest, "table": table}
 
-    page = browser.new_page()
+
+def measure(browser: Any, url: str, variant: str, threads: int, n: int, profile: bool) -> dict:
+    """Open the page with ``?variant=&threads=`` and return its benchmark (median ms etc.)."""
     lines: list[str] = []
-    page.on("console", lambda message: lines.append(message.text))
-    try:
+    with browser.new_page() as page:
+        page.on("console", lambda message: lines.append(message.text))
         load_before = os.getloadavg()[0]
         page.goto(
             f"{url}?variant={variant}&threads={threads}&backend=wasm"
@@ -69,16 +116,14 @@ def measure(
         )
         page.evaluate("animeGan.ready")
         page.evaluate("animeGan.idle()")
-        result = page.evaluate(f"animeGan.benchmark({n}, {warmup})")
+        result = page.evaluate(f"animeGan.benchmark({n}, {WARMUP})")
         result["cross_origin_isolated"] = page.evaluate("crossOriginIsolated")
         result["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         if profile:
             page.evaluate("animeGan.endProfiling()")
             page.wait_for_timeout(500)  # the worker's console lines arrive after the reply
-            result["profile"] = summarize(lines, skip=warmup + 1)
+            result["profile"] = summarize(lines, skip=WARMUP + 1)
         return result
-    finally:
-        page.close()
 
 
 @contextmanager
@@ -116,11 +161,11 @@ def benchmark(
         for _ in range(rounds):  # interleaved: each round measures every pair back to back
             for t in threads:
                 for variant in variants:
-                    r = measure(browser, url, variant, t, n, profile=profile)
+                    r = measure(browser, url, variant, t, n, profile)
+                    load = r["load_average_1min"]
                     print(
                         f"{variant:<13} {t} thread(s): median {r['median_ms']:.1f} ms, "
-                        f"min {r['min_ms']:.1f} ms (load {r['load_average_1min'][0]:.1f}-"
-                        f"{r['load_average_1min'][1]:.1f})",
+                        f"min {r['min_ms']:.1f} ms (load {load[0]:.1f}-{load[1]:.1f})",
                         flush=True,
                     )
                     if profile:
@@ -151,16 +196,9 @@ def random_generator(resolution: int) -> torch.nn.Module:  # noqa: F821
     return g.eval()
 
 
-def _model_entry(
-    spec: str,
-    variants: Sequence[str],
-    threads: Sequence[int],
-    n: int,
-    tmp: Path,
-    profile: bool = False,
-    rounds: int = 1,
-) -> dict:
+def _model_entry(spec: str, args: argparse.Namespace, tmp: Path) -> dict:
     """Benchmark one model: ``random:<resolution>`` (a fresh paper generator) or an export folder."""
+    variants = args.variants
     if spec.startswith("random:"):  # parity measured on 16 faces
         from anime_gan.data.priors import LabelPrior
         from anime_gan.export.bundle import export_generator
@@ -180,14 +218,17 @@ def _model_entry(
         model_dir = Path(spec)
         card = json.loads((model_dir / "model.json").read_text())
         variants = [v for v in variants if v in card["models"]]
-    print(f"{spec}: {card['resolution']} px, {card['source'].get('generator_config')}")
+    config = card["source"].get("generator_config")
+    print(f"{spec}: {card['resolution']} px, {config}")
     return {
         "model": spec,
         "resolution": card["resolution"],
-        "generator_config": card["source"].get("generator_config"),
+        "generator_config": config,
         "sizes_bytes": {k: v["bytes"] for k, v in card["models"].items()},
         "parity": {k: v["parity"] for k, v in card["models"].items()},
-        "results": benchmark(model_dir, variants, threads, n, profile=profile, rounds=rounds),
+        "results": benchmark(
+            model_dir, variants, args.threads, args.n, profile=args.profile, rounds=args.rounds
+        ),
     }
 
 
@@ -214,12 +255,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/bench/web.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        entries = [
-            _model_entry(
-                m, args.variants, args.threads, args.n, Path(tmp), args.profile, args.rounds
-            )
-            for m in args.models
-        ]
+        entries = [_model_entry(m, args, Path(tmp)) for m in args.models]
     load = os.getloadavg()
     report = {
         "what": "ms per face (batch 1, session.run only) in headless Chromium, onnxruntime-web WASM",

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import onnx
+import onnxruntime
 import torch
 from torch import nn
 
@@ -26,7 +27,9 @@ from anime_gan.export.onnx import (
     INT8_SESSION_CONFIG,
     SESSION_CONFIGS,
     VARIANTS,
+    default_opset,
     export_fp32,
+    int8_static,
     parity,
 )
 from anime_gan.models.checkpoint import checkpoint_prior, load_generator
@@ -78,18 +81,17 @@ def export_variants(
     generator: nn.Module,
     out: Path,
     variants: Sequence[str],
-    z: torch.Tensor,
-    c: torch.Tensor,
     prior: LabelPrior,
+    samples: int,
+    seed: int,
 ) -> dict[str, dict[str, Any]]:
-    """Write the fp32 file and the requested variants into ``out``; size, parity and session
-    options of each."""
-    from anime_gan.export.graph import int8_static
-
+    """Write the fp32 file and the requested variants into ``out``; size, parity (on ``samples``
+    prior-drawn inputs from ``seed``) and session options of each."""
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise UserError(f"unknown export variant(s) {unknown}: choose from {list(VARIANTS)}.")
     fp32 = export_fp32(generator, out / VARIANTS["fp32"][0])
+    z, c = parity_inputs(generator, prior, samples, seed)
     models = {}
     for name in ["fp32", *[v for v in variants if v != "fp32"]]:
         file, writer = VARIANTS[name]
@@ -104,76 +106,13 @@ def export_variants(
         else:
             path = fp32 if writer is None else writer(fp32, out / file)
         config = SESSION_CONFIGS.get(name, INT8_SESSION_CONFIG)
-        models[name] = {
-            "file": file,
-            "bytes": path.stat().st_size,
-            "parity": parity(generator, path, z, c, config),
-            "session_config": config,
-        }
-        log.info(
-            "%s: %s, %.2f MB, parity %s",
-            name,
-            file,
-            models[name]["bytes"] / 1e6,
-            models[name]["parity"],
-        )
+        size, error = path.stat().st_size, parity(generator, path, z, c, config)
+        models[name] = {"file": file, "bytes": size, "parity": error, "session_config": config}
+        log.info("%s: %s, %.2f MB, parity %s", name, file, size / 1e6, error)
     if "fp32" not in variants:
         del models["fp32"]
         fp32.unlink()
     return models
-
-
-def model_card(
-    generator: nn.Module,
-    prior: dict,
-    models: dict,
-    default_variant: str,
-    source: dict[str, Any],
-    first_file: Path,
-) -> dict[str, Any]:
-    """The contents of model.json (everything the page needs besides the ONNX file);
-    ``first_file``: an exported file, whose default-domain opset the card gives."""
-    import onnx
-    import onnxruntime
-
-    from anime_gan.export.graph import default_opset
-
-    r = generator.resolution
-    return {
-        "format": "anime-gan/model",
-        "version": 1,
-        "resolution": r,
-        "z_dim": generator.z_dim,
-        "num_tags": NUM_TAGS,
-        "io": {
-            "inputs": {"z": ["N", generator.z_dim], "c": ["N", NUM_TAGS]},
-            "output": {"image": ["N", 3, r, r]},
-            "dtype": "float32",
-            "range": [-1.0, 1.0],
-            "tag_range": [0.0, 1.0],  # c's values for absent and present (the sliders span it)
-            "layout": "NCHW",
-            "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
-        },
-        "schema": {
-            "tags": list(TAG_NAMES),
-            "groups": [
-                {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS
-            ],
-            "opposites": [list(pair) for pair in OPPOSITES],  # tags that are never both present
-        },
-        "prior": prior,
-        "models": models,
-        "default_variant": default_variant,
-        "session_config": INT8_SESSION_CONFIG,  # of variants without their own (exports before int8-static)
-        "opset": default_opset(onnx.load(str(first_file), load_external_data=False)).version,
-        "source": source,
-        "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": {
-            "torch": torch.__version__,
-            "onnx": onnx.__version__,
-            "onnxruntime": onnxruntime.__version__,
-        },
-    }
 
 
 def export_generator(
@@ -197,8 +136,7 @@ def export_generator(
             f"{list(variants)}: add it to variants or pick one of them."
         )
     with staged_folder(out, EXPORT) as staged:  # the page never sees half an export
-        z, c = parity_inputs(generator, prior, samples, seed)
-        models = export_variants(generator.eval(), staged, list(variants), z, c, prior)
+        models = export_variants(generator.eval(), staged, list(variants), prior, samples, seed)
         if "fp32" in models and models["fp32"]["parity"]["max_abs"] >= FP32_TOLERANCE:
             raise RuntimeError(
                 f"the fp32 ONNX export differs from PyTorch by "
@@ -206,15 +144,44 @@ def export_generator(
             )
         if default_variant == "auto":
             default_variant = auto_default(models, generator.resolution)
-        source = {**source, "prior_kind": prior.kind, "parity_samples": samples}
-        card = model_card(
-            generator,
-            prior.to_dict(),
-            models,
-            default_variant,
-            source,
-            staged / next(iter(models.values()))["file"],
-        )
+        first_file = staged / next(iter(models.values()))["file"]  # its opset is the card's
+        r = generator.resolution
+        card = {
+            "format": "anime-gan/model",
+            "version": 1,
+            "resolution": r,
+            "z_dim": generator.z_dim,
+            "num_tags": NUM_TAGS,
+            "io": {
+                "inputs": {"z": ["N", generator.z_dim], "c": ["N", NUM_TAGS]},
+                "output": {"image": ["N", 3, r, r]},
+                "dtype": "float32",
+                "range": [-1.0, 1.0],
+                "tag_range": [0.0, 1.0],  # c's values for absent and present (the sliders span it)
+                "layout": "NCHW",
+                "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
+            },
+            "schema": {
+                "tags": list(TAG_NAMES),
+                "groups": [
+                    {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS
+                ],
+                "opposites": [list(pair) for pair in OPPOSITES],  # tags never both present
+            },
+            "prior": prior.to_dict(),
+            "models": models,
+            "default_variant": default_variant,
+            # the session options of variants without their own (exports before int8-static)
+            "session_config": INT8_SESSION_CONFIG,
+            "opset": default_opset(onnx.load(str(first_file), load_external_data=False)).version,
+            "source": {**source, "prior_kind": prior.kind, "parity_samples": samples},
+            "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": {
+                "torch": torch.__version__,
+                "onnx": onnx.__version__,
+                "onnxruntime": onnxruntime.__version__,
+            },
+        }
         (staged / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 
@@ -233,9 +200,9 @@ def export_bundle(
     generator, meta = load_generator(ckpt, ema=ema)
     ckpt_path = Path(ckpt).resolve()
     source = {
-        "checkpoint": os.path.relpath(ckpt_path, Path.cwd())
-        if ckpt_path.is_relative_to(Path.cwd())
-        else str(ckpt_path),
+        "checkpoint": str(
+            ckpt_path.relative_to(Path.cwd()) if ckpt_path.is_relative_to(Path.cwd()) else ckpt_path
+        ),
         "iteration": meta.get("iteration"),
         "ema": ema,
         "generator_config": meta.get("generator_config"),

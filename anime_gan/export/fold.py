@@ -31,10 +31,8 @@ from torch import Tensor, nn
 from anime_gan.models.generator import SRResNetGenerator
 
 
-def fold_batchnorm(
-    weight: Tensor, bias: Tensor | None, bn: nn.modules.batchnorm._BatchNorm, group: int = 1
-) -> tuple[Tensor, Tensor]:
-    """Weight and bias of ``bn(layer(x))`` as one layer.
+def _folded(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm, group: int = 1) -> nn.Module:
+    """A copy of the conv or dense ``layer`` that computes ``bn(layer(x))``.
 
     ``group`` is how many consecutive outputs of the layer share one BatchNorm channel: 1 for a
     conv or a per-feature BN, 4 for a conv before ``PixelShuffle(2)`` (output channel k becomes
@@ -43,17 +41,10 @@ def fold_batchnorm(
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     shift = bn.bias - bn.running_mean * scale
     scale, shift = scale.repeat_interleave(group), shift.repeat_interleave(group)
-    if bias is None:
-        bias = torch.zeros_like(scale)
-    new_weight = weight * scale.view(-1, *([1] * (weight.dim() - 1)))
-    return new_weight.detach().clone(), (bias * scale + shift).detach().clone()
-
-
-def _folded(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm, group: int = 1) -> nn.Module:
-    """A copy of the conv or dense ``layer`` with ``bn`` folded into it."""
-    out = copy.deepcopy(layer)
-    weight, bias = fold_batchnorm(layer.weight, layer.bias, bn, group)
-    out.weight, out.bias = nn.Parameter(weight), nn.Parameter(bias)
+    weight = layer.weight * scale.view(-1, *([1] * (layer.weight.dim() - 1)))
+    out = copy.deepcopy(layer)  # the generator's layers all have a bias
+    out.weight = nn.Parameter(weight.detach().clone())
+    out.bias = nn.Parameter((layer.bias * scale + shift).detach().clone())
     return out
 
 
@@ -89,8 +80,7 @@ class FoldedSRResNet(nn.Module):
             raise ValueError(
                 "fold an eval-mode generator: BatchNorm must use its running statistics"
             )
-        self.channels, self.variant = g.channels, g.variant
-        self.base = g.resolution // 2 ** len(g.upsample)
+        self.channels, self.variant, self.base = g.channels, g.variant, g.base
         # the dense layer's BatchNorm: BN2d per channel (paper) / BN1d per feature (site)
         group = self.base * self.base if g.variant == "paper" else 1
         self.dense = _folded(g.dense, g.dense_norm, group)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from anime_gan.errors import UserError
-from anime_gan.export.bench_web import PAGE_DIR, served_page
+from anime_gan.export.bench_web import served_page
 
 #: Replaces crypto.getRandomValues and Math.random with one seeded stream (mulberry32).
 SEEDED = """(() => {
@@ -43,18 +43,16 @@ def shoot(
     count: int = 8,
     ends: tuple[int, int] = (1, 6),
     method: str = "spherical",
-    width: int = 1200,
-    page_dir: Path = PAGE_DIR,
     browser: Any = None,
 ) -> tuple[list[Path], list[int]]:
     """Write the screenshots of ``export`` (an export folder) into ``out``; returns their paths
     and the seeds of the grid's faces (the same for the same ``seed``). ``browser``: a running
     Playwright browser to use (else one is started)."""
     paths = [out / "web_page.png", out / "web_expert.png"]
-    with served_page(export, page_dir, browser) as (server, url, browser):
+    with served_page(export, browser=browser) as (server, url, browser):
         out.mkdir(parents=True, exist_ok=True)
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
-        try:
+        viewport = {"width": 1200, "height": 900}
+        with browser.new_context(viewport=viewport, locale="en-US") as context:
             context.add_init_script(SEEDED % seed)
             page = context.new_page()
             page.goto(f"{url}?model={next(iter(server.exports))}&lang=en")
@@ -79,8 +77,6 @@ def shoot(
             page.evaluate("animeGan.idle()")
             page.mouse.move(0, 0)
             page.locator("main").screenshot(path=str(paths[1]))
-        finally:
-            context.close()
     return paths, seeds
 
 

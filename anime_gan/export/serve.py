@@ -4,8 +4,10 @@ Own handler, not http.server's SimpleHTTPRequestHandler: that one has no ETag, n
 siblings, no symlink containment, and its ``send_error`` closes the connection (a 414 must not).
 
 Roots: the built page (web/dist) at ``/``, each export folder at ``/models/<name>/`` (every
-folder with a model.json under ``model_dir``, or ``model_dir`` itself: anime_gan.export.catalog),
-the default one also at ``/model/``, and their list at ``/models/index.json``.
+folder with a model.json under ``model_dir``, or ``model_dir`` itself: :func:`find_exports`),
+the default one also at ``/model/``, and their list at ``/models/index.json``, which the page
+reads to list the models with their resolution, variants (file, size, parity with PyTorch) and
+provenance from each ``model.json``, and loads the one the visitor picks.
 The server computes nothing: the browser runs the generator. What it takes care of:
 
 - only files under a root are served (``..`` segments, encoded or not, backslashes, NUL bytes
@@ -30,13 +32,14 @@ import hashlib
 import io
 import json
 import logging
+import re
 import shutil
 import threading
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from anime_gan.errors import UserError
@@ -68,6 +71,62 @@ CHUNK = 1 << 20
 
 #: The longest path segment a file system takes (NAME_MAX): a longer one is answered 414.
 MAX_SEGMENT = 255
+#: A name that is safe as one URL path segment and as a query value (``?model=<name>``).
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def find_exports(model_dir: str | Path) -> dict[str, Path]:
+    """Export name -> folder: ``model_dir`` itself when it holds a model.json, else each of its
+    sub-folders that does (sorted by name; names that are not URL-safe are skipped)."""
+    root = Path(model_dir)
+    if (root / "model.json").is_file():
+        name = root.resolve().name
+        return {name if NAME.match(name) else "model": root}
+    folders = sorted(root.iterdir()) if root.is_dir() else []
+    return {p.name: p for p in folders if NAME.match(p.name) and (p / "model.json").is_file()}
+
+
+def pick_default(exports: dict[str, Path], wanted: str | None = None) -> str:
+    """The export the page loads first: ``wanted``, else ``demo``, else the first by name."""
+    if wanted:
+        if wanted not in exports:
+            raise UserError(
+                f"default_model={wanted!r} is not among the exports found ({', '.join(exports)}): "
+                f"pick one of them."
+            )
+        return wanted
+    return "demo" if "demo" in exports else next(iter(exports))
+
+
+def _entry(name: str, folder: Path) -> dict[str, Any]:
+    """What the page shows of one export; a model.json it cannot read is listed with its reason."""
+    entry = {"name": name, "path": f"models/{name}/"}
+    try:
+        card = json.loads((folder / "model.json").read_text())
+        source = card.get("source", {})
+        config = source.get("generator_config") or {}
+        return {
+            **entry,
+            "resolution": card["resolution"],
+            "z_dim": card["z_dim"],
+            "default_variant": card["default_variant"],
+            "variants": {
+                k: {"file": v["file"], "bytes": v["bytes"], "parity": v.get("parity")}
+                for k, v in card["models"].items()
+            },
+            "source": {
+                "iteration": source.get("iteration"),
+                "checkpoint": source.get("checkpoint"),
+                "note": source.get("note"),
+                "generator": config.get("name"),
+                "channels": config.get("channels"),
+                "res_blocks": config.get("num_res_blocks"),
+                "prior": source.get("prior_kind"),
+            },
+            "exported": card.get("exported"),
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        return {**entry, "error": f"model.json cannot be read ({e})"}
 
 
 class Chosen(NamedTuple):
@@ -85,7 +144,7 @@ def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool = False) ->
     path = unquote(urlsplit(url_path).path)
     if "\x00" in path or "\\" in path or not path.startswith("/"):
         return None
-    if any(part in ("..", ".") or len(part) > MAX_SEGMENT for part in path.split("/")):
+    if any(part in ("..", ".") for part in path.split("/")):
         return None
     prefixes = sorted(roots, key=len, reverse=True)  # the longest prefix wins: /model/ before /
     prefix = next((p for p in prefixes if path == p.rstrip("/") or path.startswith(p)), None)
@@ -103,7 +162,7 @@ def choose_file(roots: dict[str, Path], url_path: str, gzip_ok: bool = False) ->
             candidate = candidate / "index.html"
         plain = within(candidate)  # None: a symlink that leads outside the root, or nothing there
         gz = within(candidate.with_name(candidate.name + ".gz")) if plain and gzip_ok else None
-    except OSError:  # a name the file system refuses
+    except OSError:  # a name the file system refuses (a segment over MAX_SEGMENT, ...)
         return None
     return Chosen(gz or plain, gz is not None, candidate.name) if plain else None
 
@@ -120,8 +179,8 @@ class StaticHandler(BaseHTTPRequestHandler):
         *args,
         roots: dict[str, Path],
         index: bytes,
-        max_body_bytes: int = 65536,
-        idle_timeout_s: float | None = 30.0,
+        max_body_bytes: int,
+        idle_timeout_s: float | None,
         **kwargs,
     ) -> None:
         self.roots, self.index, self.max_body_bytes = roots, index, max_body_bytes
@@ -219,8 +278,6 @@ def make_server(
     nothing for ``idle_timeout_s`` is closed, so idle clients do not hold threads.
 
     Raises :class:`UserError` when the page is not built or ``model_dir`` holds no export."""
-    from anime_gan.export.catalog import catalog, find_exports, pick_default
-
     page = Path(page_dir)
     if not (page / "index.html").is_file():
         raise UserError(
@@ -238,11 +295,16 @@ def make_server(
         **{f"/models/{n}/": p for n, p in exports.items()},
         "/": page,
     }
-    index = (json.dumps(catalog(exports, default), indent=1) + "\n").encode()
+    index = {
+        "format": "anime-gan/models",
+        "version": 1,
+        "default": default,
+        "models": [_entry(name, folder) for name, folder in exports.items()],
+    }
     handler = partial(
         StaticHandler,
         roots=roots,
-        index=index,
+        index=(json.dumps(index, indent=1) + "\n").encode(),
         max_body_bytes=max_body_bytes,
         idle_timeout_s=idle_timeout_s,
     )
@@ -253,16 +315,12 @@ def make_server(
 
 
 def serve_in_background(
-    page_dir: str | Path,
-    model_dir: str | Path,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    default_model: str | None = None,
-    **limits: float,
+    page_dir: str | Path, model_dir: str | Path, **options: Any
 ) -> tuple[ThreadingHTTPServer, str]:
-    """Start a server in a daemon thread; returns it and its base URL. ``server.shutdown()``
-    stops it (tests and benchmarks). ``limits``: ``max_body_bytes``, ``idle_timeout_s``."""
-    server = make_server(page_dir, model_dir, host, port, default_model, **limits)  # type: ignore[arg-type]
+    """Start a server in a daemon thread on a free port (unless ``port`` says which); returns it
+    and its base URL. ``server.shutdown()`` stops it (tests and benchmarks). ``options``: those
+    of :func:`make_server`."""
+    server = make_server(page_dir, model_dir, **{"port": 0, **options})
     threading.Thread(target=server.serve_forever, name="anime-gan-serve", daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
     return server, f"http://{bound_host}:{bound_port}/"

@@ -11,8 +11,7 @@ import pytest
 from anime_gan.crawl.download import inspect_image
 from anime_gan.crawl.erogamescape import Game
 from anime_gan.crawl.manifest import read_jsonl, read_manifest
-from anime_gan.crawl.pipeline import select_games
-from anime_gan.crawl.store import CrawlStore
+from anime_gan.crawl.pipeline import CrawlStore, select_games
 from anime_gan.errors import UserError
 from anime_gan.jsonl import repair_tail
 from tests.fakes.pages import make_jpeg

@@ -267,8 +267,7 @@ def test_int8_static_computes_its_largest_convolutions_in_int8(exported, tmp_pat
 @pytest.mark.parametrize("resolution", [16, 64, 128])
 def test_output_conv_as_col2im_is_the_same_function(resolution, tmp_path):
     """The output convolution rewritten as 1x1 Conv + Col2Im (opset 18) computes the same images."""
-    from anime_gan.export.graph import quantized_layers
-    from anime_gan.export.onnx import export_fp32
+    from anime_gan.export.onnx import export_fp32, quantized_layers
 
     g = SRResNetGenerator(resolution, channels=4, num_res_blocks=1)
     _randomize_batchnorms(g)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from anime_gan import outputs
-from anime_gan.crawl.store import CrawlStore
+from anime_gan.crawl.pipeline import CrawlStore
 from anime_gan.data.dataset import FaceDataset, load_dataset, save_dataset
 from anime_gan.errors import UserError
 from anime_gan.importer.stage import import_images

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from anime_gan.errors import UserError
-from anime_gan.export.catalog import find_exports, pick_default
-from anime_gan.export.serve import choose_file, serve_in_background
+from anime_gan.export.serve import choose_file, find_exports, pick_default, serve_in_background
 
 REPO = Path(__file__).resolve().parents[2]
 

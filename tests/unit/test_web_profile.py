@@ -1,10 +1,10 @@
-"""onnxruntime-web's profile lines -> per-operator and per-node medians (anime_gan.export.web_profile)."""
+"""onnxruntime-web's profile lines -> per-operator and per-node medians (anime_gan.export.bench_web)."""
 
 from __future__ import annotations
 
 import json
 
-from anime_gan.export.web_profile import summarize
+from anime_gan.export.bench_web import summarize
 
 
 def _line(name: str, op: str, us: int, ts: int) -> str:
