@@ -45,6 +45,7 @@ Graph rewrites for onnxruntime-web's WASM kernels:
 from __future__ import annotations
 
 import logging
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -297,27 +298,30 @@ def output_conv_as_col2im(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def quantized_layers(model: onnx.ModelProto) -> list[str]:
-    """The Conv nodes of int8_static: those above the trunk's resolution (the upsampling
+def quantized_layers(model: onnx.ModelProto, feed: dict[str, np.ndarray]) -> list[str]:
+    """The convolutions of int8_static: those above the trunk's resolution (the upsampling
     convolutions after the first, which carry most of the work) and the output convolution.
-    The trunk's residual blocks stay float: quantizing them costs most of the error."""
-    shapes = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
-
-    def side(tensor: str) -> int:
-        dims = shapes[tensor].type.tensor_type.shape.dim if tensor in shapes else []
-        return dims[2].dim_value if len(dims) == 4 else 0
-
-    convs = [(n.name, side(n.output[0])) for n in model.graph.node if n.op_type == "Conv"]
-    trunk = min(s for _, s in convs if s)
-    layers = [name for name, s in convs if s > trunk]
-    if convs[-1][0] not in layers:
-        layers.append(convs[-1][0])  # the output convolution (the 1x1 of the Col2Im form)
+    The trunk's residual blocks stay float: quantizing them costs most of the error. Sides are
+    measured by running ``feed`` (shape inference cannot follow reflect padding's Pad sizes)."""
+    convs = [n.output[0] for n in model.graph.node if n.op_type in CONVOLUTIONS]
+    names = {n.output[0]: n.name for n in model.graph.node}
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.extend(helper.make_empty_tensor_value_info(out) for out in convs)
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx.save(probe, f"{tmp}/probe.onnx")
+        sides = [a.shape[2] for a in ort_session(f"{tmp}/probe.onnx").run(convs, feed)]
+    layers = [names[out] for out, side in zip(convs, sides) if side > min(sides)]
+    if names[convs[-1]] not in layers:
+        layers.append(names[convs[-1]])  # the output convolution (the 1x1 of the Col2Im form)
     return layers
 
 
 #: Ops after a quantized convolution that stay in int8 with it (the ReLU is absorbed into the
 #: convolution's output range; DepthToSpace moves bytes instead of floats).
 FOLLOWERS = ("Relu", "DepthToSpace")
+#: The layers int8_static may quantize (ConvTranspose: the DCGAN generator's).
+CONVOLUTIONS = ("Conv", "ConvTranspose")
 
 
 def _followers(model: onnx.ModelProto, layers: Sequence[str]) -> list[str]:
@@ -352,7 +356,7 @@ def int8_static(
             return feeds.pop() if feeds else None
 
     model = onnx.load(str(src))
-    layers = quantized_layers(model)
+    layers = quantized_layers(model, feeds[0])
     layers += _followers(model, layers)
     # the dense layer stays float; its weights are stored as int8, the others' as fp16
     gemm_weights = {n.input[1] for n in model.graph.node if n.op_type == "Gemm"}
@@ -370,7 +374,7 @@ def int8_static(
                 weight_type=QuantType.QInt8,
                 calibrate_method=CalibrationMethod.MinMax,
                 nodes_to_quantize=layers,
-                op_types_to_quantize=["Conv", *FOLLOWERS],
+                op_types_to_quantize=[*CONVOLUTIONS, *FOLLOWERS],
             )
         return store_weights(tmp, dst, encode)
     finally:
