@@ -49,8 +49,11 @@ class DCGANGenerator(nn.Module):
         self.dense_norm = nn.BatchNorm2d(widths[0])
         layers: list[nn.Module] = []
         for c_in, c_out in zip(widths[:-1], widths[1:]):
-            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out)]
-            layers.append(nn.ReLU(inplace=True))
+            layers += [
+                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
         last = (
             nn.Conv2d(widths[-1], 3, 3, 1, 1)
             if rgb_conv

@@ -26,7 +26,6 @@ _SLOPE = 0.2  # LeakyReLU negative slope
 # Padding 1 with stride 2 halves an even side exactly for both k4 and k3.
 _DOWN_KERNELS = (4, 4, 3, 3, 3)
 _MAX_STAGES = len(_DOWN_KERNELS)
-STEMS = ("paper", "conv3")  # the first layers: k4n{C}s2 (Fig. 4), or k3n{C}s1 then k4n{C}s2
 
 
 def signed_condition(labels: Tensor, known: Tensor | None = None) -> Tensor:
@@ -37,16 +36,6 @@ def signed_condition(labels: Tensor, known: Tensor | None = None) -> Tensor:
     """
     signed = labels.float() * 2.0 - 1.0
     return signed if known is None else torch.where(known.bool(), signed, torch.zeros_like(signed))
-
-
-def apply_spectral_norm(module: nn.Module) -> nn.Module:
-    """Spectral normalisation (one power iteration per forward) on every conv and linear layer."""
-    for name, child in module.named_children():
-        if isinstance(child, (nn.Conv2d, nn.Linear, nn.Embedding)):
-            setattr(module, name, _spectral_norm(child))
-        else:
-            apply_spectral_norm(child)
-    return module
 
 
 class DResBlock(nn.Module):
@@ -90,8 +79,10 @@ class TwoHeadDiscriminator(nn.Module):
         self.cls_head = nn.Linear(num_features, self.num_tags)
         self.projection = nn.Linear(self.num_tags, num_features, bias=False) if projection else None
         init_weights(self, scheme=init, slope=slope)
-        if spectral_norm:
-            apply_spectral_norm(self)
+        if spectral_norm:  # one power iteration per forward, registered on each layer in place
+            for m in list(self.modules()):
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    _spectral_norm(m)
 
     def features(self, x: Tensor) -> Tensor:
         """The flattened last feature map ``[N, num_features]`` that both heads read."""
@@ -149,11 +140,10 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
             )
         self.resolution, self.num_tags = resolution, num_tags
         self.channels, self.num_stages = channels, num_stages
-        check_option("Discriminator", "stem", stem, STEMS)
+        # the first layers: k4n{C}s2 (Fig. 4), or "conv3": a full-resolution k3n{C}s1 before it
+        check_option("Discriminator", "stem", stem, ("paper", "conv3"))
         self.stem = stem
-        layers: list[nn.Module] = []
-        if stem == "conv3":  # a full-resolution k3n{C}s1 before the first downsampling
-            layers += [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+        layers = [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)] if stem == "conv3" else []
         layers += [
             nn.Conv2d(3 if stem == "paper" else channels, channels, 4, 2, 1),
             nn.LeakyReLU(_SLOPE),

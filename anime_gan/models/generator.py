@@ -14,10 +14,6 @@ from anime_gan.models.init import init_weights
 from anime_gan.models.resolution import check_option, doublings
 
 _BASE = 16  # side of the first feature map, produced by the dense layer
-_VARIANTS = ("paper", "site")
-
-
-PADDINGS = ("zeros", "reflect")
 
 
 def _conv(c_in: int, c_out: int, kernel: int, padding: str = "zeros") -> nn.Conv2d:
@@ -40,22 +36,6 @@ class ResBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
-
-
-@torch.no_grad()
-def icnr_(weight: Tensor, upscale: int = 2) -> Tensor:
-    """ICNR in place on a conv weight ``[C * r^2, C_in, k, k]`` that feeds ``PixelShuffle(r)``.
-
-    PixelShuffle puts input channel ``c * r^2 + i`` at sub-pixel position ``i`` of output channel
-    ``c``; copying one kernel per ``c`` to its ``r^2`` rows makes every sub-pixel equal at the start.
-    """
-    groups = upscale * upscale
-    base = weight[::groups].clone()  # one kernel per output channel, from the chosen init
-    weight.copy_(base.repeat_interleave(groups, dim=0))
-    return weight
-
-
-UPSAMPLINGS = ("subpixel", "nearest")
 
 
 def _upsample_block(channels: int, kind: str = "subpixel", padding: str = "zeros") -> nn.Sequential:
@@ -112,10 +92,10 @@ class SRResNetGenerator(nn.Module):
         super().__init__()
         for option, value, allowed in (
             ("base", base, (4, 8, 16)),  # the first map's side
-            ("variant", variant, _VARIANTS),
-            ("upsample", upsample, UPSAMPLINGS),
+            ("variant", variant, ("paper", "site")),
+            ("upsample", upsample, ("subpixel", "nearest")),
             ("rgb_kernel", rgb_kernel, (1, 3, 5, 7, 9)),
-            ("padding", padding, PADDINGS),
+            ("padding", padding, ("zeros", "reflect")),
         ):
             check_option("Generator", option, value, allowed)
         num_upsamplings = doublings(resolution, base, "SRResNet generator")
@@ -145,8 +125,11 @@ class SRResNetGenerator(nn.Module):
         self.upsample_kind, self.rgb_kernel, self.padding = upsample, rgb_kernel, padding
         init_weights(self, scheme=init, slope=0.0)
         if icnr and upsample == "subpixel":
+            # ICNR: PixelShuffle(2) puts input channel 4c + i at sub-pixel i of output channel c,
+            # so copying one kernel per c to its 4 rows makes every sub-pixel equal at the start.
             for block in self.upsample:
-                icnr_(block[0].weight, upscale=2)
+                weight = block[0].weight.data
+                weight.copy_(weight[::4].repeat_interleave(4, dim=0))
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
         """Images ``[N, 3, R, R]`` in [-1, 1] from noise ``z [N, z_dim]`` and tags ``c [N, T]``."""

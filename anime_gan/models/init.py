@@ -5,17 +5,13 @@ from torch import nn
 
 from anime_gan.models.resolution import check_option
 
-INIT_SCHEMES = ("paper", "scaled")
-
 
 @torch.no_grad()
-def init_weights(
-    module: nn.Module, std: float = 0.02, scheme: str = "paper", slope: float = 0.2
-) -> nn.Module:
+def init_weights(module: nn.Module, scheme: str = "paper", slope: float = 0.2) -> nn.Module:
     """Initialize ``module`` in place and return it.
 
-    ``scheme="paper"`` (paper 5.1.1): conv, transposed-conv and linear weights ~ N(0, std)
-    with std = 0.02, zero biases. ``scheme="scaled"``: N(0, gain / sqrt(fan_in)) (He et al.,
+    ``scheme="paper"`` (paper 5.1.1): conv, transposed-conv and linear weights ~ N(0, 0.02),
+    zero biases. ``scheme="scaled"``: N(0, gain / sqrt(fan_in)) (He et al.,
     with the LeakyReLU ``slope``), which keeps the signal's scale through any width. The
     paper's fixed 0.02 suits its full widths; in the shrunken CPU models (a discriminator of
     8-16 channels, no normalisation) it attenuates the signal ~1000x over the stages, and D
@@ -24,11 +20,11 @@ def init_weights(
     (the identity at the start; every caller initialises a freshly built network), not
     DCGAN's N(1, 0.02) scale.
     """
-    check_option("init", "scheme", scheme, INIT_SCHEMES)
+    check_option("init", "scheme", scheme, ("paper", "scaled"))
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             if scheme == "paper":
-                nn.init.normal_(m.weight, mean=0.0, std=std)
+                nn.init.normal_(m.weight, mean=0.0, std=0.02)
             else:
                 nn.init.kaiming_normal_(m.weight, a=slope, mode="fan_in", nonlinearity="leaky_relu")
             if m.bias is not None:

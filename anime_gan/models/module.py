@@ -106,13 +106,11 @@ class ConditionalGAN(L.LightningModule):
         return [opt_g, opt_d], sched
 
     def on_fit_start(self) -> None:
-        dm = getattr(self.trainer, "datamodule", None)
-        if dm is not None and hasattr(dm, "empirical_prior"):
+        dm = self.trainer.datamodule  # a FaceDataModule; None under a bare DataLoader (tests)
+        if dm is not None:
             # saved in checkpoints for generate/evaluate/export (the generation prior, docs/design.md)
             self.export_prior = dm.empirical_prior.to_dict()
-        train_set = getattr(dm, "train_set", None)
-        if train_set is not None:
-            self.set_tag_mask(torch.as_tensor(train_set.known.any(axis=0)))
+            self.set_tag_mask(torch.as_tensor(dm.train_set.known.any(axis=0)))
 
     def set_tag_mask(self, labelled: torch.Tensor) -> None:
         """Keep the classification losses on fakes to the tags the training set labels.
@@ -216,8 +214,6 @@ class ConditionalGAN(L.LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        state = checkpoint.get("anime_gan", {})
-        self.iteration = int(state.get("iteration", 0))
-        self.guard.total = int(state.get("nonfinite_total", 0))
-        if state.get("rng_state") is not None:
-            self._rng, self._rng_state = None, state["rng_state"]
+        state = checkpoint["anime_gan"]  # resumable_checkpoint let only this project's through
+        self.iteration, self.guard.total = state["iteration"], state["nonfinite_total"]
+        self._rng, self._rng_state = None, state["rng_state"]
