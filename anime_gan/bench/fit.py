@@ -9,8 +9,6 @@ around the compute.
 Own code: a clock callback, since Lightning has no iteration timer that synchronises the device.
 """
 
-from __future__ import annotations
-
 import contextlib
 import logging
 import tempfile

@@ -8,8 +8,6 @@ Utilisation against it says how far the convolutions are from the best GEMM of t
 Own code: torch has no table of device peaks.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

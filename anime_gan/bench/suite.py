@@ -8,8 +8,6 @@ type, the training configs and the generator variants to time.
 Own code: the run order and the plain-text table, whose columns are the bench's output format.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 import time
@@ -28,8 +26,6 @@ from anime_gan.bench.timing import machine_info
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.outputs import write_json_atomic
-
-SCHEMA_VERSION = 1
 
 
 def _model(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -52,7 +48,7 @@ def run_suite(cfg: Mapping[str, Any], say: Callable[[str], None] = print) -> dic
     timing = {key: settings[key] for key in ("min_run_time", "max_repeats")}
     start = time.perf_counter()
     result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": 1,
         "mode": cfg["mode"],
         "command": cfg.get("command"),
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -7,8 +7,6 @@ Own code: only the rows' fields; the timing, FLOP counts and the ONNX export are
 the project's.
 """
 
-from __future__ import annotations
-
 import tempfile
 from collections.abc import Callable, Sequence
 from functools import partial

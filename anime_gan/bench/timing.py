@@ -10,8 +10,6 @@ Own code only where Timer stops: the warm-up call, single calls for slow steps, 
 count and the memory figures.
 """
 
-from __future__ import annotations
-
 import contextlib
 import os
 import platform

@@ -8,8 +8,6 @@ A user-fixed tag overrides the prior: fixing an exclusive tag true sets the whol
 it false removes it from the group's choices.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -33,12 +31,12 @@ class LabelPrior:
     counts: dict = field(default_factory=dict)  # how many known examples each estimate rests on
 
     @classmethod
-    def training(cls) -> LabelPrior:
+    def training(cls) -> "LabelPrior":
         groups = {g: np.full(len(idx), 1.0 / len(idx)) for g, idx in EXCLUSIVE_GROUPS.items()}
         return cls(groups, np.full(NUM_TAGS, TRAINING_TAG_RATE), kind="training")
 
     @classmethod
-    def empirical(cls, labels: np.ndarray, known: np.ndarray | None = None) -> LabelPrior:
+    def empirical(cls, labels: np.ndarray, known: np.ndarray | None = None) -> "LabelPrior":
         """Estimate from a dataset's labels, counting only known entries.
 
         A group or tag with no known example falls back on the training prior's value (and its
@@ -117,7 +115,7 @@ class LabelPrior:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> LabelPrior:
+    def from_dict(cls, data: Mapping) -> "LabelPrior":
         groups = {
             g: np.array([data["groups"][g][TAG_NAMES[i]] for i in idx], dtype=np.float64)
             for g, idx in EXCLUSIVE_GROUPS.items()

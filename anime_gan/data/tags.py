@@ -167,11 +167,8 @@ def labels_from_tags(
     labels = to_multi_hot(names)
     known = np.ones(NUM_TAGS, dtype=np.uint8) if assume_complete else labels.copy()
     for idx in EXCLUSIVE_GROUPS.values():
-        if labels[idx].sum() == 1:
-            known[idx] = 1
-        else:
-            known[idx] = 0
-            labels[idx] = 0
+        one = labels[idx].sum() == 1  # else none or a contradiction: the group is unknown
+        known[idx], labels[idx] = one, labels[idx] * one
     if assume_complete:
         return labels, known
     for a, b in OPPOSITES:

@@ -54,17 +54,6 @@ class DResBlock(nn.Module):
         return self.act(x + self.body(x))
 
 
-def default_num_stages(resolution: int, final_side: int = 1) -> int:
-    """Stages for a resolution: 5 as in Fig. 4, fewer when the map would shrink below
-    ``final_side`` (1: as small as 1x1; 2: the 2x2 map the paper's D ends on at 128 px).
-
-    The first conv halves the side and each stage halves it again: 128 -> 5 (2x2 map),
-    64 -> 5 (1x1), 32 -> 4 (1x1), 16 -> 3 (1x1); with ``final_side=2``: 64 -> 4, 32 -> 3.
-    """
-    check_option("Discriminator", "final_side", final_side, (1, 2))
-    return min(_MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - final_side)
-
-
 class TwoHeadDiscriminator(nn.Module):
     """What every discriminator shares: a ``body`` whose flattened output feeds the adversarial
     head (plus the projection of the tags, when on) and the tag classifier head."""
@@ -130,7 +119,13 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
     ) -> None:
         super().__init__()
         if num_stages is None:
-            num_stages = default_num_stages(resolution, final_side)
+            # 5 as in Fig. 4, fewer when the map would shrink below final_side (1: as small as
+            # 1x1; 2: the 2x2 map the paper's D ends on at 128 px). The first conv halves the side
+            # and each stage halves it again: 128 -> 5 (2x2 map), 64 -> 5, 32 -> 4, 16 -> 3 (1x1).
+            check_option("Discriminator", "final_side", final_side, (1, 2))
+            num_stages = min(
+                _MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - final_side
+            )
         side = resolution >> (num_stages + 1)
         if not 1 <= num_stages <= _MAX_STAGES or side < 1 or side << (num_stages + 1) != resolution:
             raise ResolutionError(

@@ -13,7 +13,6 @@ from anime_gan.models.dcgan import DCGANGenerator
 from anime_gan.models.discriminator import (
     ResNetDiscriminator,
     build_discriminator,
-    default_num_stages,
 )
 from anime_gan.models.generator import SRResNetGenerator, build_generator
 from anime_gan.models.init import count_parameters
@@ -106,11 +105,16 @@ def test_dcgan_output_shape_and_range(resolution: int) -> None:
 )
 def test_discriminator_shapes(resolution: int, stages: int, features: int) -> None:
     d = ResNetDiscriminator(resolution, channels=4)  # widths 4..64 instead of 32..512
-    assert d.num_stages == default_num_stages(resolution) == stages
+    assert d.num_stages == stages
     x = torch.rand(3, 3, resolution, resolution) * 2 - 1
     adv, cls = d(x)
     assert adv.shape == (3,) and cls.shape == (3, NUM_TAGS)
     assert d.features(x).shape == (3, features) and d.num_features == features
+
+
+def test_discriminator_final_side_2_stops_at_a_2x2_map() -> None:
+    assert ResNetDiscriminator(64, channels=4, final_side=2).num_stages == 4
+    assert ResNetDiscriminator(32, channels=4, final_side=2).num_stages == 3
 
 
 def test_discriminator_has_no_normalization_and_samples_are_independent() -> None:
