@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from anime_gan.data.tags import NUM_TAGS
-from anime_gan.models.init import init_weights
+from anime_gan.models.init import Rebuildable, init_weights, rebuild
 from anime_gan.models.resolution import ResolutionError, check_option, doublings
 
 _SLOPE = 0.2  # LeakyReLU negative slope
@@ -54,7 +54,7 @@ class DResBlock(nn.Module):
         return self.act(x + self.body(x))
 
 
-class TwoHeadDiscriminator(nn.Module):
+class TwoHeadDiscriminator(Rebuildable):
     """What every discriminator shares: a ``body`` whose flattened output feeds the adversarial
     head (plus the projection of the tags, when on) and the tag classifier head."""
 
@@ -104,6 +104,8 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
     is added to the adversarial logit (see the module docstring).
     """
 
+    name = "resnet"
+
     def __init__(
         self,
         resolution: int = 128,
@@ -137,46 +139,23 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
         self.channels, self.num_stages = channels, num_stages
         # the first layers: k4n{C}s2 (Fig. 4), or "conv3": a full-resolution k3n{C}s1 before it
         check_option("Discriminator", "stem", stem, ("paper", "conv3"))
-        self.stem = stem
         layers = [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)] if stem == "conv3" else []
         layers += [
             nn.Conv2d(3 if stem == "paper" else channels, channels, 4, 2, 1),
             nn.LeakyReLU(_SLOPE),
         ]
         width = channels
-        self.down_kernel = down_kernel
         kernels = _DOWN_KERNELS if down_kernel is None else (down_kernel,) * _MAX_STAGES
         for kernel in kernels[:num_stages]:
             layers += [DResBlock(width), DResBlock(width)]
             layers += [nn.Conv2d(width, 2 * width, kernel, 2, 1), nn.LeakyReLU(_SLOPE)]
             width *= 2
         self.body = nn.Sequential(*layers)
-        self.init, self.spectral_norm = init, spectral_norm
         self._add_heads(width * side * side, projection, init, _SLOPE, spectral_norm)
-
-    def config(self) -> dict[str, Any]:
-        """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
-        return {
-            "name": "resnet",
-            "resolution": self.resolution,
-            "num_tags": self.num_tags,
-            "channels": self.channels,
-            "num_stages": self.num_stages,
-            "init": self.init,
-            "spectral_norm": self.spectral_norm,
-            "projection": self.projection is not None,
-            "stem": self.stem,
-            "down_kernel": self.down_kernel,
-        }
 
 
 def build_discriminator(config: dict[str, Any]) -> nn.Module:
-    """A discriminator from a ``config()`` dict (e.g. one stored in a checkpoint), without Hydra."""
+    """A discriminator from a ``config()`` dict: ``name`` "resnet" or "sndcgan", and its arguments."""
     from anime_gan.models.sndcgan import SNDCGANDiscriminator
 
-    kwargs = dict(config)
-    name = kwargs.pop("name", "resnet")
-    classes = {"resnet": ResNetDiscriminator, "sndcgan": SNDCGANDiscriminator}
-    if name not in classes:
-        raise ValueError(f"Unknown discriminator {name!r}; choose one of {sorted(classes)}.")
-    return classes[name](**kwargs)
+    return rebuild(config, (ResNetDiscriminator, SNDCGANDiscriminator), "discriminator")

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.models.dcgan import DCGANGenerator
-from anime_gan.models.init import init_weights
+from anime_gan.models.init import Rebuildable, init_weights, rebuild
 from anime_gan.models.resolution import check_option, doublings
 
 _BASE = 16  # side of the first feature map, produced by the dense layer
@@ -51,7 +51,7 @@ def _upsample_block(channels: int, kind: str = "subpixel", padding: str = "zeros
     return nn.Sequential(*up, nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
 
 
-class SRResNetGenerator(nn.Module):
+class SRResNetGenerator(Rebuildable):
     """G(z, c) -> image in [-1, 1], the paper's generator (Fig. 3).
 
     ``variant="paper"`` follows Fig. 3: ``Dense(z_dim + num_tags -> C*16*16)``, reshape,
@@ -73,6 +73,8 @@ class SRResNetGenerator(nn.Module):
     columns of black past each edge, which G must learn to undo (docs/training_notes.md: the
     edge streaks and corner dots of the 64 px runs).
     """
+
+    name = "srresnet"
 
     def __init__(
         self,
@@ -100,8 +102,7 @@ class SRResNetGenerator(nn.Module):
             check_option("Generator", option, value, allowed)
         num_upsamplings = doublings(resolution, base, "SRResNet generator")
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
-        self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
-        self.base = base
+        self.channels, self.variant, self.base = channels, variant, base
         features = channels * base * base
         self.dense = nn.Linear(z_dim + num_tags, features)
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
@@ -121,9 +122,8 @@ class SRResNetGenerator(nn.Module):
         )
         # k9n3s1 -> tanh in the paper
         self.to_rgb = nn.Sequential(_conv(channels, 3, rgb_kernel, padding), nn.Tanh())
-        self.init, self.icnr = init, icnr  # "paper": N(0, 0.02); "scaled": He init (models/init.py)
-        self.upsample_kind, self.rgb_kernel, self.padding = upsample, rgb_kernel, padding
-        init_weights(self, scheme=init, slope=0.0)
+        self.upsample_kind = upsample
+        init_weights(self, scheme=init, slope=0.0)  # "paper": N(0, 0.02); "scaled": He init
         if icnr and upsample == "subpixel":
             # ICNR: PixelShuffle(2) puts input channel 4c + i at sub-pixel i of output channel c,
             # so copying one kernel per c to its 4 rows makes every sub-pixel equal at the start.
@@ -143,35 +143,7 @@ class SRResNetGenerator(nn.Module):
             h = h + h0  # the long skip of Fig. 3
         return self.to_rgb(self.upsample(h))
 
-    def config(self) -> dict[str, Any]:
-        """Constructor arguments plus ``name``: ``build_generator(g.config())`` rebuilds it."""
-        return {
-            "name": "srresnet",
-            "resolution": self.resolution,
-            "z_dim": self.z_dim,
-            "num_tags": self.num_tags,
-            "channels": self.channels,
-            "num_res_blocks": self.num_res_blocks,
-            "variant": self.variant,
-            "init": self.init,
-            "icnr": self.icnr,
-            "upsample": self.upsample_kind,
-            "rgb_kernel": self.rgb_kernel,
-            "base": self.base,
-            "padding": self.padding,
-        }
-
-
-_GENERATORS: dict[str, type[nn.Module]] = {"srresnet": SRResNetGenerator, "dcgan": DCGANGenerator}
-
 
 def build_generator(config: dict[str, Any]) -> nn.Module:
-    """A generator from a ``config()`` dict (e.g. one stored in a checkpoint), without Hydra.
-
-    ``config["name"]`` picks the class ("srresnet" or "dcgan"); the other keys are its arguments.
-    """
-    kwargs = dict(config)
-    name = kwargs.pop("name", "srresnet")
-    if name not in _GENERATORS:
-        raise ValueError(f"Unknown generator {name!r}; choose one of {sorted(_GENERATORS)}.")
-    return _GENERATORS[name](**kwargs)
+    """A generator from a ``config()`` dict: ``name`` "srresnet" or "dcgan", and its arguments."""
+    return rebuild(config, (SRResNetGenerator, DCGANGenerator), "generator")

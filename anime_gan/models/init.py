@@ -1,4 +1,7 @@
-"""Weight initialization and size bookkeeping shared by the networks."""
+"""Weight initialization, rebuilding from a config and size bookkeeping shared by the networks."""
+
+import inspect
+from typing import Any
 
 import torch
 from torch import nn
@@ -30,6 +33,34 @@ def init_weights(module: nn.Module, scheme: str = "paper", slope: float = 0.2) -
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     return module
+
+
+class Rebuildable(nn.Module):
+    """A network that keeps the arguments it was built with: ``config()`` is them (defaults
+    filled in) plus the class's ``name``, from which :func:`rebuild` makes the same network."""
+
+    name: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Rebuildable":
+        self = super().__new__(cls)
+        bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        self._arguments = dict(list(bound.arguments.items())[1:])  # all but self
+        return self
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **self._arguments}
+
+
+def rebuild(config: dict[str, Any], classes: tuple[type[Rebuildable], ...], kind: str) -> nn.Module:
+    """The network ``config`` describes (e.g. one stored in a checkpoint), without Hydra:
+    ``config["name"]`` picks one of ``classes`` (the first when absent), the rest are arguments."""
+    kwargs = dict(config)
+    name = kwargs.pop("name", classes[0].name)
+    by_name = {c.name: c for c in classes}
+    if name not in by_name:
+        raise ValueError(f"Unknown {kind} {name!r}; choose one of {sorted(by_name)}.")
+    return by_name[name](**kwargs)
 
 
 def count_parameters(module: nn.Module) -> int:

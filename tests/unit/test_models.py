@@ -194,7 +194,7 @@ def test_icnr_makes_each_upscaling_start_as_nearest_neighbour() -> None:
     assert not torch.allclose(y[..., ::2, ::2], y[..., 1::2, ::2])  # the default: no such start
     w = SRResNetGenerator(32, icnr=True, channels=64, num_res_blocks=1).upsample[0][0].weight
     assert abs(w.std().item() - 0.02) < 0.001  # still the paper's N(0, 0.02) values
-    assert g.config()["icnr"] is True and build_generator(g.config()).icnr is True
+    assert g.config()["icnr"] is True and build_generator(g.config()).config()["icnr"] is True
 
 
 @pytest.mark.parametrize(
