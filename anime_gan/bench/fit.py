@@ -102,8 +102,6 @@ def measure_fit(
             enable_progress_bar=False,
             enable_model_summary=False,
             callbacks=[clock, ChannelsLast()] if variant.channels_last else [clock],
-            num_sanity_val_steps=0,
-            limit_val_batches=0,
             default_root_dir=tempfile.gettempdir(),
         )
         reset_peak_memory(device)

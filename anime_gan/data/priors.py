@@ -76,15 +76,14 @@ class LabelPrior:
             device = generator.device if generator is not None else "cpu"
         out = torch.zeros(n, NUM_TAGS, device=device)
         for g, idx in EXCLUSIVE_GROUPS.items():
-            probs = torch.as_tensor(self.group_probs[g], dtype=torch.float32).clone()
+            probs = torch.tensor(self.group_probs[g], dtype=torch.float32)
             forced = [j for j, i in enumerate(idx) if fix.get(int(i)) is True]
             if len(forced) > 1:
                 raise UserError(
                     f"tags {[TAG_NAMES[idx[j]] for j in forced]} are exclusive ({g}): fix one of them."
                 )
             if forced:
-                probs = torch.zeros_like(probs)
-                probs[forced[0]] = 1.0
+                probs = torch.eye(len(idx))[forced[0]]
             probs[[j for j, i in enumerate(idx) if fix.get(int(i)) is False]] = 0.0
             if probs.sum() <= 0:
                 raise UserError(

@@ -65,11 +65,10 @@ def cutout(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     ch, cw = int(h / 2 + 0.5), int(w / 2 + 0.5)  # a square of half the side
     cy = (_rand(x, generator=generator) * (h + 1 - ch % 2)).long()
     cx = (_rand(x, generator=generator) * (w + 1 - cw % 2)).long()
-    ys = torch.arange(h, device=x.device).view(1, h, 1)
-    xs = torch.arange(w, device=x.device).view(1, 1, w)
-    inside_y = (ys >= (cy - ch // 2).view(n, 1, 1)) & (ys < (cy - ch // 2 + ch).view(n, 1, 1))
-    inside_x = (xs >= (cx - cw // 2).view(n, 1, 1)) & (xs < (cx - cw // 2 + cw).view(n, 1, 1))
-    return x * (~(inside_y & inside_x)).unsqueeze(1).to(x.dtype)
+    ys = torch.arange(h, device=x.device).view(1, h, 1) - (cy - ch // 2).view(n, 1, 1)
+    xs = torch.arange(w, device=x.device).view(1, 1, w) - (cx - cw // 2).view(n, 1, 1)
+    inside = (ys >= 0) & (ys < ch) & (xs >= 0) & (xs < cw)  # [n, h, w]
+    return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
 _OPS = {"color": color, "translation": translation, "cutout": cutout}

@@ -177,18 +177,13 @@ class ConditionalGAN(L.LightningModule):
 
         self.generator_ema.update(self.generator)  # a skipped step left G unchanged
         self.guard.count(self, d_ok & g_ok, self.iteration)
-        lr_used = opt_g.param_groups[0]["lr"]
+        self.iteration += 1
+        # per step, not per epoch: Lightning's default in training_step
+        self.log_dict({f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()})
+        self.log("train/lr", opt_g.param_groups[0]["lr"])  # the lr this iteration used
+        self.log("iteration", float(self.iteration), prog_bar=True)
         for sched in self.lr_schedulers():
             sched.step()
-        self.iteration += 1
-        self.log_dict(
-            {f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()},
-            on_step=True,
-            on_epoch=False,
-            prog_bar=False,
-        )
-        self.log("train/lr", lr_used, on_step=True, on_epoch=False)
-        self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
 
     # -- sampling -----------------------------------------------------------------------------
     @torch.no_grad()
