@@ -16,7 +16,7 @@ from torch.utils.benchmark import Timer
 #: Dense TFLOP/s by GPU name fragment (first match wins: more specific names first).
 #: fp32 on these GPUs runs convolutions and matrix products as TF32 by default (cuDNN), so
 #: the fp32 variants are compared with the TF32 peak.
-GPU_PEAKS_TFLOPS: dict[str, dict[str, float]] = {
+GPU_PEAKS_TFLOPS = {
     "H100 PCIe": {"fp32": 378.0, "bf16": 756.0},
     "H100": {"fp32": 494.0, "bf16": 989.0},  # SXM / HBM3
     "H200": {"fp32": 494.0, "bf16": 989.0},

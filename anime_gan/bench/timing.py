@@ -113,8 +113,7 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         "device": str(device),
     }
     if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-        info["cuda"] = torch.version.cuda
+        info.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
     return info
 
 

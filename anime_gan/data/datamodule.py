@@ -26,16 +26,8 @@ def split_by_hash(ids: list[str], val_fraction: float, seed: int) -> tuple[np.nd
     """Train/val indices from a seeded hash of each image id (stable when images are added)."""
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    u = np.array(
-        [
-            int.from_bytes(
-                hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest(), "little"
-            )
-            / 2**64
-            for i in ids
-        ]
-    )
-    val = u < val_fraction
+    digests = b"".join(hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest() for i in ids)
+    val = np.frombuffer(digests, dtype="<u8") / 2**64 < val_fraction  # uniform in [0, 1)
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 

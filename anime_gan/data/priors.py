@@ -36,14 +36,14 @@ class LabelPrior:
         return cls(groups, np.full(NUM_TAGS, TRAINING_TAG_RATE), kind="training")
 
     @classmethod
-    def empirical(cls, labels: np.ndarray, known: np.ndarray | None = None) -> "LabelPrior":
+    def empirical(cls, labels: np.ndarray, known: np.ndarray) -> "LabelPrior":
         """Estimate from a dataset's labels, counting only known entries.
 
         A group or tag with no known example falls back on the training prior's value (and its
         count of 0 says so).
         """
         labels = np.asarray(labels, dtype=np.float64)
-        known = np.ones_like(labels) if known is None else np.asarray(known, dtype=np.float64)
+        known = np.asarray(known, dtype=np.float64)
         fallback = cls.training()
         groups, counts = {}, {"groups": {}, "tags": {}}
         for g, idx in EXCLUSIVE_GROUPS.items():

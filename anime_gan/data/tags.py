@@ -31,7 +31,7 @@ class TagGroup:
 
 
 # (group, exclusive, {tag name: Illustration2Vec index}) in schema order
-_SCHEMA: tuple[tuple[str, bool, dict[str, int]], ...] = (
+_SCHEMA = (
     (
         "hair_color",
         True,
@@ -102,7 +102,7 @@ INDEPENDENT: np.ndarray = np.array(
 )
 #: Independent tags that cannot both be true; a partly tagged source that names one implies the
 #: other is false, and one that names both is contradictory (both become unknown).
-OPPOSITES: tuple[tuple[str, str], ...] = (("long hair", "short hair"),)
+OPPOSITES = (("long hair", "short hair"),)
 
 _ALIASES = {"grey": "gray", "blond": "blonde", "twin tails": "twintails", "twintail": "twintails"}
 
