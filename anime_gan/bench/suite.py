@@ -18,10 +18,13 @@ from typing import Any
 
 import torch
 
-from anime_gan.bench.fit import measure_fit
 from anime_gan.bench.flops import paper_cost
-from anime_gan.bench.peaks import device_peaks
-from anime_gan.bench.throughput import measure_generator, measure_training
+from anime_gan.bench.throughput import (
+    device_peaks,
+    measure_fit,
+    measure_generator,
+    measure_training,
+)
 from anime_gan.bench.timing import machine_info
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
