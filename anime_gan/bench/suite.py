@@ -88,7 +88,8 @@ def write_json(result: Mapping[str, Any], path: str | Path) -> Path:
     return write_json_atomic(path, result)
 
 
-def _row(r: Mapping[str, Any], variant: str) -> str:
+def _row(r: Mapping[str, Any]) -> str:
+    variant = r["variant"] + (" (fit)" if "timed_iterations" in r else "")
     return f"  {r['model']:<13}{r['resolution']:>4}{r['batch']:>6} {variant:<18} {r['device']:<5}"
 
 
@@ -118,35 +119,37 @@ def format_table(result: Mapping[str, Any]) -> str:
             f"CPU, so its figures are low and noisy; rerun on an idle machine.",
         )
     lines.append("networks at 128 px (counted from the models)    params   GFLOP/image")
-    for name, row in cost["sizes"].items():
-        lines.append(f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}")
+    lines += [
+        f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}"
+        for name, row in cost["sizes"].items()
+    ]
     ratio = cost["sizes"]["dcgan_generator"]["params_vs_srresnet"]
     lines += [
         f"  DCGAN G / SRResNet G parameters: {ratio:.2f}x (paper: ~4x)",
         "",
         f"TFLOP per iteration, batch {cost['batch_size']}, 128 px    counted   reference",
     ]
-    for key, value in cost["counted"].items():
-        lines.append(f"  {key:<44}{value:>8.3f} {cost['reference'][key]:>9.2f}")
+    lines += [
+        f"  {key:<44}{value:>8.3f} {cost['reference'][key]:>9.2f}"
+        for key, value in cost["counted"].items()
+    ]
     lines += [
         "",
         "training        res batch variant            dev     it/s    img/s   ms/it"
         "  TFLOP/s  util  peak MiB",
     ]
-    for r in result["training"] + result["fit"]:
-        fit = " (fit)" if "timed_iterations" in r else ""
-        lines.append(
-            _row(r, r["variant"] + fit)
-            + f"{r['iterations_per_s']:>8.2f}{r['images_per_s']:>9.1f}{r['ms_per_iteration']:>8.0f}"
-            + f"{_compute(r)}{r['peak_mib']:>10.0f}"
-        )
+    lines += [
+        _row(r)
+        + f"{r['iterations_per_s']:>8.2f}{r['images_per_s']:>9.1f}{r['ms_per_iteration']:>8.0f}"
+        + f"{_compute(r)}{r['peak_mib']:>10.0f}"
+        for r in result["training"] + result["fit"]
+    ]
     lines += [
         "",
         "generator       res batch variant            dev    img/s   ms/img  TFLOP/s  util",
     ]
-    for r in result["generator"]:
-        lines.append(
-            _row(r, r["variant"]) + f"{r['images_per_s']:>8.1f}{r['ms_per_image']:>9.2f}"
-            f"{_compute(r)}"
-        )
+    lines += [
+        _row(r) + f"{r['images_per_s']:>8.1f}{r['ms_per_image']:>9.2f}{_compute(r)}"
+        for r in result["generator"]
+    ]
     return "\n".join(lines)
