@@ -35,14 +35,11 @@ class SNDCGANDiscriminator(TwoHeadDiscriminator):
         super().__init__()
         stages = doublings(resolution, _LAST, "SN-DCGAN discriminator")
         self.resolution, self.num_tags = resolution, num_tags
+        widths = [3] + [channels * 2**i for i in range(stages + 1)]
         layers: list[nn.Module] = []
-        width_in = 3
-        for i in range(stages):
-            width = channels * 2**i
-            layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
-            layers += [nn.Conv2d(width, width, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
-            width_in = width
-        width = channels * 2**stages
-        layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+        for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
+            layers += [nn.Conv2d(c_in, c_out, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+            if i < stages:  # a k4s2 halving the side after each but the last (8x wide) k3s1
+                layers += [nn.Conv2d(c_out, c_out, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
         self.body = nn.Sequential(*layers)
-        self._add_heads(width * _LAST * _LAST, projection, "scaled", _SLOPE, spectral_norm)
+        self._add_heads(widths[-1] * _LAST * _LAST, projection, "scaled", _SLOPE, spectral_norm)
