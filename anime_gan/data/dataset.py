@@ -170,7 +170,7 @@ def load_dataset(path: str | Path, mmap: bool = True) -> FaceDataset:
                 header = json.loads(zf.read("dataset.json"))
                 arrays = {n: np.load(io.BytesIO(zf.read(f"{n}.npy"))) for n in _ARRAYS}
                 meta_text = zf.read("metadata.jsonl").decode()
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile, ValueError, json.JSONDecodeError) as e:
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, ValueError) as e:  # JSON's too
         raise UserError(
             f"{path} is not a readable anime-gan dataset ({e}): rebuild it with `anime-gan import` "
             f"or `anime-gan build`."
