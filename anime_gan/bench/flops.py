@@ -9,8 +9,6 @@ Own code only for the phase split and a stand-in module tracker (see below); the
 torch's.
 """
 
-from __future__ import annotations
-
 import contextlib
 from collections.abc import Callable
 from typing import Any

@@ -10,8 +10,6 @@ the non-finite guard. The networks and optimizers are the project's own, so the 
 those of the real models.
 """
 
-from __future__ import annotations
-
 import contextlib
 from dataclasses import dataclass
 from functools import partial
@@ -42,7 +40,7 @@ class Variant:
     onnx: bool = False
 
     @classmethod
-    def parse(cls, name: str) -> Variant:
+    def parse(cls, name: str) -> "Variant":
         tokens = name.split("+")
         if tokens[0] == "onnx":
             return cls(onnx=True)
@@ -99,8 +97,10 @@ class TrainStep:
         self.opt_g = variant.adam()(generator.parameters())
         self.opt_d = variant.adam()(discriminator.parameters())
         self.prior = LabelPrior.training()
-        on_meta = self.device.type == "meta"  # no random generator there
-        self.rng = None if on_meta else torch.Generator(self.device).manual_seed(0)
+        # no random generator on the meta device (the FLOP counts)
+        self.rng = (
+            None if self.device.type == "meta" else torch.Generator(self.device).manual_seed(0)
+        )
 
     def generate(self, n: int) -> tuple[Tensor, Tensor]:
         """The iteration's single G forward: (fake images with their graph, conditions c)."""

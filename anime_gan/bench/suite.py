@@ -8,8 +8,6 @@ type, the training configs and the generator variants to time.
 Own code: the run order and the plain-text table, whose columns are the bench's output format.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 import time
@@ -20,16 +18,17 @@ from typing import Any
 
 import torch
 
-from anime_gan.bench.fit import measure_fit
 from anime_gan.bench.flops import paper_cost
-from anime_gan.bench.peaks import device_peaks
-from anime_gan.bench.throughput import measure_generator, measure_training
+from anime_gan.bench.throughput import (
+    device_peaks,
+    measure_fit,
+    measure_generator,
+    measure_training,
+)
 from anime_gan.bench.timing import machine_info
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
 from anime_gan.outputs import write_json_atomic
-
-SCHEMA_VERSION = 1
 
 
 def _model(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -52,7 +51,7 @@ def run_suite(cfg: Mapping[str, Any], say: Callable[[str], None] = print) -> dic
     timing = {key: settings[key] for key in ("min_run_time", "max_repeats")}
     start = time.perf_counter()
     result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": 1,
         "mode": cfg["mode"],
         "command": cfg.get("command"),
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -89,7 +88,8 @@ def write_json(result: Mapping[str, Any], path: str | Path) -> Path:
     return write_json_atomic(path, result)
 
 
-def _row(r: Mapping[str, Any], variant: str) -> str:
+def _row(r: Mapping[str, Any]) -> str:
+    variant = r["variant"] + (" (fit)" if "timed_iterations" in r else "")
     return f"  {r['model']:<13}{r['resolution']:>4}{r['batch']:>6} {variant:<18} {r['device']:<5}"
 
 
@@ -119,35 +119,37 @@ def format_table(result: Mapping[str, Any]) -> str:
             f"CPU, so its figures are low and noisy; rerun on an idle machine.",
         )
     lines.append("networks at 128 px (counted from the models)    params   GFLOP/image")
-    for name, row in cost["sizes"].items():
-        lines.append(f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}")
+    lines += [
+        f"  {name:<44}{row['params']:>10,} {row['gflop_per_image']:>11.3f}"
+        for name, row in cost["sizes"].items()
+    ]
     ratio = cost["sizes"]["dcgan_generator"]["params_vs_srresnet"]
     lines += [
         f"  DCGAN G / SRResNet G parameters: {ratio:.2f}x (paper: ~4x)",
         "",
         f"TFLOP per iteration, batch {cost['batch_size']}, 128 px    counted   reference",
     ]
-    for key, value in cost["counted"].items():
-        lines.append(f"  {key:<44}{value:>8.3f} {cost['reference'][key]:>9.2f}")
+    lines += [
+        f"  {key:<44}{value:>8.3f} {cost['reference'][key]:>9.2f}"
+        for key, value in cost["counted"].items()
+    ]
     lines += [
         "",
         "training        res batch variant            dev     it/s    img/s   ms/it"
         "  TFLOP/s  util  peak MiB",
     ]
-    for r in result["training"] + result["fit"]:
-        fit = " (fit)" if "timed_iterations" in r else ""
-        lines.append(
-            _row(r, r["variant"] + fit)
-            + f"{r['iterations_per_s']:>8.2f}{r['images_per_s']:>9.1f}{r['ms_per_iteration']:>8.0f}"
-            + f"{_compute(r)}{r['peak_mib']:>10.0f}"
-        )
+    lines += [
+        _row(r)
+        + f"{r['iterations_per_s']:>8.2f}{r['images_per_s']:>9.1f}{r['ms_per_iteration']:>8.0f}"
+        + f"{_compute(r)}{r['peak_mib']:>10.0f}"
+        for r in result["training"] + result["fit"]
+    ]
     lines += [
         "",
         "generator       res batch variant            dev    img/s   ms/img  TFLOP/s  util",
     ]
-    for r in result["generator"]:
-        lines.append(
-            _row(r, r["variant"]) + f"{r['images_per_s']:>8.1f}{r['ms_per_image']:>9.2f}"
-            f"{_compute(r)}"
-        )
+    lines += [
+        _row(r) + f"{r['images_per_s']:>8.1f}{r['ms_per_image']:>9.2f}{_compute(r)}"
+        for r in result["generator"]
+    ]
     return "\n".join(lines)

@@ -10,8 +10,6 @@ Own code only where Timer stops: the warm-up call, single calls for slow steps, 
 count and the memory figures.
 """
 
-from __future__ import annotations
-
 import contextlib
 import os
 import platform
@@ -115,8 +113,7 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         "device": str(device),
     }
     if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-        info["cuda"] = torch.version.cuda
+        info.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
     return info
 
 

@@ -26,16 +26,8 @@ def split_by_hash(ids: list[str], val_fraction: float, seed: int) -> tuple[np.nd
     """Train/val indices from a seeded hash of each image id (stable when images are added)."""
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    u = np.array(
-        [
-            int.from_bytes(
-                hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest(), "little"
-            )
-            / 2**64
-            for i in ids
-        ]
-    )
-    val = u < val_fraction
+    digests = b"".join(hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest() for i in ids)
+    val = np.frombuffer(digests, dtype="<u8") / 2**64 < val_fraction  # uniform in [0, 1)
     return np.flatnonzero(~val), np.flatnonzero(val)
 
 
@@ -152,26 +144,20 @@ class FaceDataModule(L.LightningDataModule):
     @property
     def empirical_prior(self) -> LabelPrior:
         """The training split's own label distribution (for evaluation and export)."""
-        assert self.train_set is not None, "call setup() first"
         return LabelPrior.empirical(self.train_set.labels, self.train_set.known)
 
     def train_dataloader(self) -> InMemoryBatches:
-        assert self.train_set is not None
-        if self._batches is None:
-            dev = torch.device("cpu" if self.device == "auto" else self.device)
-            if self.device == "auto" and self.trainer is not None:
-                dev = self.trainer.strategy.root_device
-            rank = self.trainer.global_rank if self.trainer else 0
-            world = self.trainer.world_size if self.trainer else 1
-            ds = self.train_set
+        if self._batches is None:  # called by Lightning's Trainer, after setup()
+            trainer, ds = self.trainer, self.train_set
+            dev = trainer.strategy.root_device if self.device == "auto" else self.device
             self._batches = InMemoryBatches(
                 torch.from_numpy(np.ascontiguousarray(ds.images)).to(dev),
                 torch.from_numpy(ds.labels.astype(np.float32)).to(dev),
                 torch.from_numpy(ds.known.astype(np.float32)).to(dev),
                 self.batch_size,
                 seed=self.seed,
-                rank=rank,
-                world_size=world,
+                rank=trainer.global_rank,
+                world_size=trainer.world_size,
             )
         return self._batches
 
@@ -181,7 +167,7 @@ class FaceDataModule(L.LightningDataModule):
         images = to_model_range(images.permute(0, 3, 1, 2)).contiguous(
             memory_format=torch.channels_last
         )
-        if self.flip and self.trainer is not None and self.trainer.training:
+        if self.flip and self.trainer.training:
             flip = torch.rand(images.shape[0], device=images.device) < 0.5
             images = torch.where(flip[:, None, None, None], images.flip(3), images)
         return images, labels, known

@@ -15,14 +15,12 @@ so an interrupted stage never leaves a half-written dataset; and a folder that h
 but an earlier dataset is refused, never replaced (:mod:`anime_gan.outputs`).
 """
 
-from __future__ import annotations
-
 import io
 import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,19 +47,15 @@ class FaceDataset:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        n = len(self.images)
-        if self.images.ndim != 4 or self.images.shape[3] != 3 or self.images.dtype != np.uint8:
+        images, n = self.images, len(self.images)
+        square = images.ndim == 4 and images.shape[1] == images.shape[2] and images.shape[3] == 3
+        tags = self.labels.shape == self.known.shape == (n, NUM_TAGS)
+        if not (square and images.dtype == np.uint8 and tags and len(self.metadata) == n):
             raise ValueError(
-                f"images must be uint8 [N, R, R, 3], got {self.images.dtype} {self.images.shape}"
+                f"expected uint8 images [N, R, R, 3], labels and known [N, {NUM_TAGS}] and N "
+                f"metadata rows, got {images.dtype} {images.shape}, {self.labels.shape}, "
+                f"{self.known.shape} and {len(self.metadata)} rows"
             )
-        if self.images.shape[1] != self.images.shape[2]:
-            raise ValueError(f"images must be square, got {self.images.shape[1:3]}")
-        for name in ("labels", "known"):
-            arr = getattr(self, name)
-            if arr.shape != (n, NUM_TAGS):
-                raise ValueError(f"{name} must have shape ({n}, {NUM_TAGS}), got {arr.shape}")
-        if len(self.metadata) != n:
-            raise ValueError(f"metadata has {len(self.metadata)} rows for {n} images")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -74,10 +68,8 @@ class FaceDataset:
     def ids(self) -> list[str]:
         return [str(m["id"]) for m in self.metadata]
 
-    def subset(self, index: np.ndarray | Iterable[int]) -> FaceDataset:
-        idx = np.asarray(
-            list(index) if not isinstance(index, np.ndarray) else index, dtype=np.int64
-        )
+    def subset(self, index: np.ndarray | Sequence[int]) -> "FaceDataset":
+        idx = np.asarray(index, dtype=np.int64)
         return FaceDataset(
             np.ascontiguousarray(self.images[idx]),
             self.labels[idx],
@@ -178,18 +170,15 @@ def load_dataset(path: str | Path, mmap: bool = True) -> FaceDataset:
                 header = json.loads(zf.read("dataset.json"))
                 arrays = {n: np.load(io.BytesIO(zf.read(f"{n}.npy"))) for n in _ARRAYS}
                 meta_text = zf.read("metadata.jsonl").decode()
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile, ValueError, json.JSONDecodeError) as e:
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, ValueError) as e:  # JSON's too
         raise UserError(
             f"{path} is not a readable anime-gan dataset ({e}): rebuild it with `anime-gan import` "
             f"or `anime-gan build`."
         ) from None
-    if header.get("format") != FORMAT:
+    if header.get("format") != FORMAT or header.get("tags") != list(TAG_NAMES):
         raise UserError(
-            f"{path} is not an anime-gan dataset (dataset.json has no format {FORMAT!r})."
-        )
-    if header.get("tags") != list(TAG_NAMES):
-        raise UserError(
-            f"{path} was written with another tag schema: rebuild it with this version."
+            f"{path} is not a dataset of this anime-gan version (its dataset.json has another "
+            f"format or tag schema): rebuild it with `anime-gan import` or `anime-gan build`."
         )
     metadata = [json.loads(line) for line in meta_text.splitlines() if line.strip()]
     try:

@@ -8,8 +8,6 @@ A user-fixed tag overrides the prior: fixing an exclusive tag true sets the whol
 it false removes it from the group's choices.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -33,19 +31,19 @@ class LabelPrior:
     counts: dict = field(default_factory=dict)  # how many known examples each estimate rests on
 
     @classmethod
-    def training(cls) -> LabelPrior:
+    def training(cls) -> "LabelPrior":
         groups = {g: np.full(len(idx), 1.0 / len(idx)) for g, idx in EXCLUSIVE_GROUPS.items()}
         return cls(groups, np.full(NUM_TAGS, TRAINING_TAG_RATE), kind="training")
 
     @classmethod
-    def empirical(cls, labels: np.ndarray, known: np.ndarray | None = None) -> LabelPrior:
+    def empirical(cls, labels: np.ndarray, known: np.ndarray) -> "LabelPrior":
         """Estimate from a dataset's labels, counting only known entries.
 
         A group or tag with no known example falls back on the training prior's value (and its
         count of 0 says so).
         """
         labels = np.asarray(labels, dtype=np.float64)
-        known = np.ones_like(labels) if known is None else np.asarray(known, dtype=np.float64)
+        known = np.asarray(known, dtype=np.float64)
         fallback = cls.training()
         groups, counts = {}, {"groups": {}, "tags": {}}
         for g, idx in EXCLUSIVE_GROUPS.items():
@@ -78,15 +76,14 @@ class LabelPrior:
             device = generator.device if generator is not None else "cpu"
         out = torch.zeros(n, NUM_TAGS, device=device)
         for g, idx in EXCLUSIVE_GROUPS.items():
-            probs = torch.as_tensor(self.group_probs[g], dtype=torch.float32).clone()
+            probs = torch.tensor(self.group_probs[g], dtype=torch.float32)
             forced = [j for j, i in enumerate(idx) if fix.get(int(i)) is True]
             if len(forced) > 1:
                 raise UserError(
                     f"tags {[TAG_NAMES[idx[j]] for j in forced]} are exclusive ({g}): fix one of them."
                 )
             if forced:
-                probs = torch.zeros_like(probs)
-                probs[forced[0]] = 1.0
+                probs = torch.eye(len(idx))[forced[0]]
             probs[[j for j, i in enumerate(idx) if fix.get(int(i)) is False]] = 0.0
             if probs.sum() <= 0:
                 raise UserError(
@@ -117,7 +114,7 @@ class LabelPrior:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> LabelPrior:
+    def from_dict(cls, data: Mapping) -> "LabelPrior":
         groups = {
             g: np.array([data["groups"][g][TAG_NAMES[i]] for i in idx], dtype=np.float64)
             for g, idx in EXCLUSIVE_GROUPS.items()

@@ -40,16 +40,13 @@ def format_summary(summary: dict[str, Any]) -> str:
         "",
         f"{'tag':<14}{'positive':>10}{'known':>9}",
     ]
+    tags = summary["tags"]
     for group in GROUPS:
         lines.append(f"[{group.name}{' (exclusive)' if group.exclusive else ''}]")
-        for name in group.tags:
-            row = summary["tags"][name]
-            lines.append(f"  {name:<12}{row['positive']:>10}{row['known']:>9}")
+        lines += [f"  {t:<12}{tags[t]['positive']:>10}{tags[t]['known']:>9}" for t in group.tags]
     years = summary["years"]
     if set(years) != {"None"}:
         lines += ["", "years: " + ", ".join(f"{y} {c}" for y, c in years.items())]
     lines += ["sources: " + ", ".join(f"{s} {c}" for s, c in summary["sources"].items())]
-    extra = summary.get("extra") or {}
-    for key, value in extra.items():
-        lines.append(f"{key}: {value}")
+    lines += [f"{key}: {value}" for key, value in summary["extra"].items()]
     return "\n".join(lines)

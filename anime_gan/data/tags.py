@@ -31,7 +31,7 @@ class TagGroup:
 
 
 # (group, exclusive, {tag name: Illustration2Vec index}) in schema order
-_SCHEMA: tuple[tuple[str, bool, dict[str, int]], ...] = (
+_SCHEMA = (
     (
         "hair_color",
         True,
@@ -102,7 +102,7 @@ INDEPENDENT: np.ndarray = np.array(
 )
 #: Independent tags that cannot both be true; a partly tagged source that names one implies the
 #: other is false, and one that names both is contradictory (both become unknown).
-OPPOSITES: tuple[tuple[str, str], ...] = (("long hair", "short hair"),)
+OPPOSITES = (("long hair", "short hair"),)
 
 _ALIASES = {"grey": "gray", "blond": "blonde", "twin tails": "twintails", "twintail": "twintails"}
 
@@ -167,11 +167,8 @@ def labels_from_tags(
     labels = to_multi_hot(names)
     known = np.ones(NUM_TAGS, dtype=np.uint8) if assume_complete else labels.copy()
     for idx in EXCLUSIVE_GROUPS.values():
-        if labels[idx].sum() == 1:
-            known[idx] = 1
-        else:
-            known[idx] = 0
-            labels[idx] = 0
+        one = labels[idx].sum() == 1  # else none or a contradiction: the group is unknown
+        known[idx], labels[idx] = one, labels[idx] * one
     if assume_complete:
         return labels, known
     for a, b in OPPOSITES:

@@ -47,11 +47,9 @@ def color(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     return (x - mean) * (_rand(x, 1, 1, 1, generator=generator) + 0.5) + mean
 
 
-def translation(
-    x: Tensor, ratio: float = 0.125, generator: torch.Generator | None = None
-) -> Tensor:
+def translation(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     n, _, h, w = x.shape
-    sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    sh, sw = int(h / 8 + 0.5), int(w / 8 + 0.5)  # shifts of up to 1/8 of the side
     dy = (_rand(x, generator=generator) * (2 * sh + 1)).long().clamp(max=2 * sh) - sh
     dx = (_rand(x, generator=generator) * (2 * sw + 1)).long().clamp(max=2 * sw) - sw
     rows = (torch.arange(h, device=x.device).view(1, h) - dy.view(n, 1)).clamp(-1, h)  # [n, h]
@@ -62,16 +60,15 @@ def translation(
     return out.permute(0, 3, 1, 2)
 
 
-def cutout(x: Tensor, ratio: float = 0.5, generator: torch.Generator | None = None) -> Tensor:
+def cutout(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     n, _, h, w = x.shape
-    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    ch, cw = int(h / 2 + 0.5), int(w / 2 + 0.5)  # a square of half the side
     cy = (_rand(x, generator=generator) * (h + 1 - ch % 2)).long()
     cx = (_rand(x, generator=generator) * (w + 1 - cw % 2)).long()
-    ys = torch.arange(h, device=x.device).view(1, h, 1)
-    xs = torch.arange(w, device=x.device).view(1, 1, w)
-    inside_y = (ys >= (cy - ch // 2).view(n, 1, 1)) & (ys < (cy - ch // 2 + ch).view(n, 1, 1))
-    inside_x = (xs >= (cx - cw // 2).view(n, 1, 1)) & (xs < (cx - cw // 2 + cw).view(n, 1, 1))
-    return x * (~(inside_y & inside_x)).unsqueeze(1).to(x.dtype)
+    ys = torch.arange(h, device=x.device).view(1, h, 1) - (cy - ch // 2).view(n, 1, 1)
+    xs = torch.arange(w, device=x.device).view(1, 1, w) - (cx - cw // 2).view(n, 1, 1)
+    inside = (ys >= 0) & (ys < ch) & (xs >= 0) & (xs < cw)  # [n, h, w]
+    return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
 _OPS = {"color": color, "translation": translation, "cutout": cutout}

@@ -85,7 +85,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Delete ``.<name>.ckpt.<pid>.tmp`` files that a kill during a save left in ``folder``
     (those of a process that still runs are kept); returns the deleted paths."""
     removed = []
-    for tmp in folder.glob(".*.ckpt.*.tmp") if folder.is_dir() else []:
+    for tmp in folder.glob(".*.ckpt.*.tmp"):  # none when the folder does not exist (yet)
         pid = tmp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and not _running(int(pid)):
             tmp.unlink(missing_ok=True)

@@ -1,18 +1,16 @@
 """The DCGAN generator, the baseline of the paper's Table 3."""
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
 from anime_gan.data.tags import NUM_TAGS
-from anime_gan.models.init import init_weights
+from anime_gan.models.init import Rebuildable, init_weights
 from anime_gan.models.resolution import doublings
 
 _BASE = 4  # side of the first feature map
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(Rebuildable):
     """G(z, c) -> image in [-1, 1] with transposed convs (Radford et al.), inputs as the SRResNet G.
 
     ``Dense(z_dim + num_tags -> W0*4*4) -> BN -> ReLU``, then transposed convs k4s2 (padding 1,
@@ -29,6 +27,8 @@ class DCGANGenerator(nn.Module):
     ``k3n3s1`` conv makes the colours.
     """
 
+    name = "dcgan"
+
     def __init__(
         self,
         resolution: int = 128,
@@ -40,7 +40,6 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         num_upsamplings = doublings(resolution, 16, "DCGAN generator") + 2  # 4 -> 16 is 2 more
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
-        self.base_channels = base_channels
         # b * 2^(n-1) at 4x4 down to b; SN-GAN (rgb_conv) has one more width, then k3n3s1
         n = num_upsamplings + rgb_conv
         widths = [base_channels * 2 ** (n - 1 - i) for i in range(n)]
@@ -49,8 +48,11 @@ class DCGANGenerator(nn.Module):
         self.dense_norm = nn.BatchNorm2d(widths[0])
         layers: list[nn.Module] = []
         for c_in, c_out in zip(widths[:-1], widths[1:]):
-            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out)]
-            layers.append(nn.ReLU(inplace=True))
+            layers += [
+                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
         last = (
             nn.Conv2d(widths[-1], 3, 3, 1, 1)
             if rgb_conv
@@ -58,7 +60,6 @@ class DCGANGenerator(nn.Module):
         )
         layers += [last, nn.Tanh()]
         self.deconvs = nn.Sequential(*layers)
-        self.rgb_conv = rgb_conv
         init_weights(self)
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
@@ -66,14 +67,3 @@ class DCGANGenerator(nn.Module):
         x = self.dense(torch.cat([z, c.to(z.dtype)], dim=1))
         x = torch.relu(self.dense_norm(x.view(-1, self.start_channels, _BASE, _BASE)))
         return self.deconvs(x)
-
-    def config(self) -> dict[str, Any]:
-        """Constructor arguments plus ``name``: ``build_generator(g.config())`` rebuilds it."""
-        return {
-            "name": "dcgan",
-            "resolution": self.resolution,
-            "z_dim": self.z_dim,
-            "num_tags": self.num_tags,
-            "base_channels": self.base_channels,
-            "rgb_conv": self.rgb_conv,
-        }

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from anime_gan.data.tags import NUM_TAGS
-from anime_gan.models.init import init_weights
+from anime_gan.models.init import Rebuildable, init_weights, rebuild
 from anime_gan.models.resolution import ResolutionError, check_option, doublings
 
 _SLOPE = 0.2  # LeakyReLU negative slope
@@ -26,7 +26,6 @@ _SLOPE = 0.2  # LeakyReLU negative slope
 # Padding 1 with stride 2 halves an even side exactly for both k4 and k3.
 _DOWN_KERNELS = (4, 4, 3, 3, 3)
 _MAX_STAGES = len(_DOWN_KERNELS)
-STEMS = ("paper", "conv3")  # the first layers: k4n{C}s2 (Fig. 4), or k3n{C}s1 then k4n{C}s2
 
 
 def signed_condition(labels: Tensor, known: Tensor | None = None) -> Tensor:
@@ -37,16 +36,6 @@ def signed_condition(labels: Tensor, known: Tensor | None = None) -> Tensor:
     """
     signed = labels.float() * 2.0 - 1.0
     return signed if known is None else torch.where(known.bool(), signed, torch.zeros_like(signed))
-
-
-def apply_spectral_norm(module: nn.Module) -> nn.Module:
-    """Spectral normalisation (one power iteration per forward) on every conv and linear layer."""
-    for name, child in module.named_children():
-        if isinstance(child, (nn.Conv2d, nn.Linear, nn.Embedding)):
-            setattr(module, name, _spectral_norm(child))
-        else:
-            apply_spectral_norm(child)
-    return module
 
 
 class DResBlock(nn.Module):
@@ -65,18 +54,7 @@ class DResBlock(nn.Module):
         return self.act(x + self.body(x))
 
 
-def default_num_stages(resolution: int, final_side: int = 1) -> int:
-    """Stages for a resolution: 5 as in Fig. 4, fewer when the map would shrink below
-    ``final_side`` (1: as small as 1x1; 2: the 2x2 map the paper's D ends on at 128 px).
-
-    The first conv halves the side and each stage halves it again: 128 -> 5 (2x2 map),
-    64 -> 5 (1x1), 32 -> 4 (1x1), 16 -> 3 (1x1); with ``final_side=2``: 64 -> 4, 32 -> 3.
-    """
-    check_option("Discriminator", "final_side", final_side, (1, 2))
-    return min(_MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - final_side)
-
-
-class TwoHeadDiscriminator(nn.Module):
+class TwoHeadDiscriminator(Rebuildable):
     """What every discriminator shares: a ``body`` whose flattened output feeds the adversarial
     head (plus the projection of the tags, when on) and the tag classifier head."""
 
@@ -90,8 +68,10 @@ class TwoHeadDiscriminator(nn.Module):
         self.cls_head = nn.Linear(num_features, self.num_tags)
         self.projection = nn.Linear(self.num_tags, num_features, bias=False) if projection else None
         init_weights(self, scheme=init, slope=slope)
-        if spectral_norm:
-            apply_spectral_norm(self)
+        if spectral_norm:  # one power iteration per forward, registered on each layer in place
+            for m in list(self.modules()):
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    _spectral_norm(m)
 
     def features(self, x: Tensor) -> Tensor:
         """The flattened last feature map ``[N, num_features]`` that both heads read."""
@@ -124,6 +104,8 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
     is added to the adversarial logit (see the module docstring).
     """
 
+    name = "resnet"
+
     def __init__(
         self,
         resolution: int = 128,
@@ -139,7 +121,13 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
     ) -> None:
         super().__init__()
         if num_stages is None:
-            num_stages = default_num_stages(resolution, final_side)
+            # 5 as in Fig. 4, fewer when the map would shrink below final_side (1: as small as
+            # 1x1; 2: the 2x2 map the paper's D ends on at 128 px). The first conv halves the side
+            # and each stage halves it again: 128 -> 5 (2x2 map), 64 -> 5, 32 -> 4, 16 -> 3 (1x1).
+            check_option("Discriminator", "final_side", final_side, (1, 2))
+            num_stages = min(
+                _MAX_STAGES, doublings(resolution, 1, "ResNet discriminator") - final_side
+            )
         side = resolution >> (num_stages + 1)
         if not 1 <= num_stages <= _MAX_STAGES or side < 1 or side << (num_stages + 1) != resolution:
             raise ResolutionError(
@@ -149,49 +137,25 @@ class ResNetDiscriminator(TwoHeadDiscriminator):
             )
         self.resolution, self.num_tags = resolution, num_tags
         self.channels, self.num_stages = channels, num_stages
-        check_option("Discriminator", "stem", stem, STEMS)
-        self.stem = stem
-        layers: list[nn.Module] = []
-        if stem == "conv3":  # a full-resolution k3n{C}s1 before the first downsampling
-            layers += [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+        # the first layers: k4n{C}s2 (Fig. 4), or "conv3": a full-resolution k3n{C}s1 before it
+        check_option("Discriminator", "stem", stem, ("paper", "conv3"))
+        layers = [nn.Conv2d(3, channels, 3, 1, 1), nn.LeakyReLU(_SLOPE)] if stem == "conv3" else []
         layers += [
             nn.Conv2d(3 if stem == "paper" else channels, channels, 4, 2, 1),
             nn.LeakyReLU(_SLOPE),
         ]
         width = channels
-        self.down_kernel = down_kernel
         kernels = _DOWN_KERNELS if down_kernel is None else (down_kernel,) * _MAX_STAGES
         for kernel in kernels[:num_stages]:
             layers += [DResBlock(width), DResBlock(width)]
             layers += [nn.Conv2d(width, 2 * width, kernel, 2, 1), nn.LeakyReLU(_SLOPE)]
             width *= 2
         self.body = nn.Sequential(*layers)
-        self.init, self.spectral_norm = init, spectral_norm
         self._add_heads(width * side * side, projection, init, _SLOPE, spectral_norm)
-
-    def config(self) -> dict[str, Any]:
-        """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
-        return {
-            "name": "resnet",
-            "resolution": self.resolution,
-            "num_tags": self.num_tags,
-            "channels": self.channels,
-            "num_stages": self.num_stages,
-            "init": self.init,
-            "spectral_norm": self.spectral_norm,
-            "projection": self.projection is not None,
-            "stem": self.stem,
-            "down_kernel": self.down_kernel,
-        }
 
 
 def build_discriminator(config: dict[str, Any]) -> nn.Module:
-    """A discriminator from a ``config()`` dict (e.g. one stored in a checkpoint), without Hydra."""
+    """A discriminator from a ``config()`` dict: ``name`` "resnet" or "sndcgan", and its arguments."""
     from anime_gan.models.sndcgan import SNDCGANDiscriminator
 
-    kwargs = dict(config)
-    name = kwargs.pop("name", "resnet")
-    classes = {"resnet": ResNetDiscriminator, "sndcgan": SNDCGANDiscriminator}
-    if name not in classes:
-        raise ValueError(f"Unknown discriminator {name!r}; choose one of {sorted(classes)}.")
-    return classes[name](**kwargs)
+    return rebuild(config, (ResNetDiscriminator, SNDCGANDiscriminator), "discriminator")

@@ -28,7 +28,6 @@ class EMA(nn.Module):
         else:  # the ramp stays on the device (the lerp weight still syncs: docs/benchmarks.md)
             weight = 1.0 - torch.clamp((1.0 + self.updates) / (10.0 + self.updates), max=self.decay)
         self.updates += 1
-        src_p = [p.detach() for p in model.parameters()]
-        torch._foreach_lerp_(list(self.module.parameters()), src_p, weight)
+        torch._foreach_lerp_(list(self.module.parameters()), list(model.parameters()), weight)
         for b_ema, b in zip(self.module.buffers(), model.buffers()):
             b_ema.copy_(b)

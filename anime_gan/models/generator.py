@@ -10,14 +10,10 @@ from torch import Tensor, nn
 
 from anime_gan.data.tags import NUM_TAGS
 from anime_gan.models.dcgan import DCGANGenerator
-from anime_gan.models.init import init_weights
+from anime_gan.models.init import Rebuildable, init_weights, rebuild
 from anime_gan.models.resolution import check_option, doublings
 
 _BASE = 16  # side of the first feature map, produced by the dense layer
-_VARIANTS = ("paper", "site")
-
-
-PADDINGS = ("zeros", "reflect")
 
 
 def _conv(c_in: int, c_out: int, kernel: int, padding: str = "zeros") -> nn.Conv2d:
@@ -42,22 +38,6 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
-@torch.no_grad()
-def icnr_(weight: Tensor, upscale: int = 2) -> Tensor:
-    """ICNR in place on a conv weight ``[C * r^2, C_in, k, k]`` that feeds ``PixelShuffle(r)``.
-
-    PixelShuffle puts input channel ``c * r^2 + i`` at sub-pixel position ``i`` of output channel
-    ``c``; copying one kernel per ``c`` to its ``r^2`` rows makes every sub-pixel equal at the start.
-    """
-    groups = upscale * upscale
-    base = weight[::groups].clone()  # one kernel per output channel, from the chosen init
-    weight.copy_(base.repeat_interleave(groups, dim=0))
-    return weight
-
-
-UPSAMPLINGS = ("subpixel", "nearest")
-
-
 def _upsample_block(channels: int, kind: str = "subpixel", padding: str = "zeros") -> nn.Sequential:
     """A 2x upscaling, C -> C channels, then BN -> ReLU.
 
@@ -71,7 +51,7 @@ def _upsample_block(channels: int, kind: str = "subpixel", padding: str = "zeros
     return nn.Sequential(*up, nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
 
 
-class SRResNetGenerator(nn.Module):
+class SRResNetGenerator(Rebuildable):
     """G(z, c) -> image in [-1, 1], the paper's generator (Fig. 3).
 
     ``variant="paper"`` follows Fig. 3: ``Dense(z_dim + num_tags -> C*16*16)``, reshape,
@@ -94,6 +74,8 @@ class SRResNetGenerator(nn.Module):
     edge streaks and corner dots of the 64 px runs).
     """
 
+    name = "srresnet"
+
     def __init__(
         self,
         resolution: int = 128,
@@ -112,16 +94,15 @@ class SRResNetGenerator(nn.Module):
         super().__init__()
         for option, value, allowed in (
             ("base", base, (4, 8, 16)),  # the first map's side
-            ("variant", variant, _VARIANTS),
-            ("upsample", upsample, UPSAMPLINGS),
+            ("variant", variant, ("paper", "site")),
+            ("upsample", upsample, ("subpixel", "nearest")),
             ("rgb_kernel", rgb_kernel, (1, 3, 5, 7, 9)),
-            ("padding", padding, PADDINGS),
+            ("padding", padding, ("zeros", "reflect")),
         ):
             check_option("Generator", option, value, allowed)
         num_upsamplings = doublings(resolution, base, "SRResNet generator")
         self.resolution, self.z_dim, self.num_tags = resolution, z_dim, num_tags
-        self.channels, self.num_res_blocks, self.variant = channels, num_res_blocks, variant
-        self.base = base
+        self.channels, self.variant, self.base = channels, variant, base
         features = channels * base * base
         self.dense = nn.Linear(z_dim + num_tags, features)
         # paper: BN over channels of the 16x16 map; site: BN over each of the C*16*16 features
@@ -141,12 +122,14 @@ class SRResNetGenerator(nn.Module):
         )
         # k9n3s1 -> tanh in the paper
         self.to_rgb = nn.Sequential(_conv(channels, 3, rgb_kernel, padding), nn.Tanh())
-        self.init, self.icnr = init, icnr  # "paper": N(0, 0.02); "scaled": He init (models/init.py)
-        self.upsample_kind, self.rgb_kernel, self.padding = upsample, rgb_kernel, padding
-        init_weights(self, scheme=init, slope=0.0)
+        self.upsample_kind = upsample
+        init_weights(self, scheme=init, slope=0.0)  # "paper": N(0, 0.02); "scaled": He init
         if icnr and upsample == "subpixel":
+            # ICNR: PixelShuffle(2) puts input channel 4c + i at sub-pixel i of output channel c,
+            # so copying one kernel per c to its 4 rows makes every sub-pixel equal at the start.
             for block in self.upsample:
-                icnr_(block[0].weight, upscale=2)
+                weight = block[0].weight.data
+                weight.copy_(weight[::4].repeat_interleave(4, dim=0))
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
         """Images ``[N, 3, R, R]`` in [-1, 1] from noise ``z [N, z_dim]`` and tags ``c [N, T]``."""
@@ -160,35 +143,7 @@ class SRResNetGenerator(nn.Module):
             h = h + h0  # the long skip of Fig. 3
         return self.to_rgb(self.upsample(h))
 
-    def config(self) -> dict[str, Any]:
-        """Constructor arguments plus ``name``: ``build_generator(g.config())`` rebuilds it."""
-        return {
-            "name": "srresnet",
-            "resolution": self.resolution,
-            "z_dim": self.z_dim,
-            "num_tags": self.num_tags,
-            "channels": self.channels,
-            "num_res_blocks": self.num_res_blocks,
-            "variant": self.variant,
-            "init": self.init,
-            "icnr": self.icnr,
-            "upsample": self.upsample_kind,
-            "rgb_kernel": self.rgb_kernel,
-            "base": self.base,
-            "padding": self.padding,
-        }
-
-
-_GENERATORS: dict[str, type[nn.Module]] = {"srresnet": SRResNetGenerator, "dcgan": DCGANGenerator}
-
 
 def build_generator(config: dict[str, Any]) -> nn.Module:
-    """A generator from a ``config()`` dict (e.g. one stored in a checkpoint), without Hydra.
-
-    ``config["name"]`` picks the class ("srresnet" or "dcgan"); the other keys are its arguments.
-    """
-    kwargs = dict(config)
-    name = kwargs.pop("name", "srresnet")
-    if name not in _GENERATORS:
-        raise ValueError(f"Unknown generator {name!r}; choose one of {sorted(_GENERATORS)}.")
-    return _GENERATORS[name](**kwargs)
+    """A generator from a ``config()`` dict: ``name`` "srresnet" or "dcgan", and its arguments."""
+    return rebuild(config, (SRResNetGenerator, DCGANGenerator), "generator")

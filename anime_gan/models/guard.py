@@ -33,7 +33,7 @@ class NonFiniteGuard:
         opt.zero_grad(set_to_none=True)
         finite = torch.isfinite(loss.detach())
         module.manual_backward(loss)
-        inner = getattr(opt, "optimizer", opt)  # under Lightning's LightningOptimizer wrapper
+        inner = opt.optimizer  # the torch optimizer in Lightning's LightningOptimizer
         if inner.defaults.get("fused"):
             # Fused Adam/AdamW skip on the device when `found_inf` is set, the flag torch's own
             # GradScaler hands them: weights, moments and step count unchanged, no host sync.
@@ -63,7 +63,7 @@ class NonFiniteGuard:
         if count:
             log.warning("iterations up to %d: %d non-finite, steps skipped", iteration, count)
             self.total += count
-            module.log("train/nonfinite_total", float(self.total), on_step=True, on_epoch=False)
+            module.log("train/nonfinite_total", float(self.total))  # per step (training_step)
         if longest >= self.max_in_a_row:
             raise NonFiniteLossError(
                 f"{longest} iterations in a row had non-finite losses (up to iteration "

@@ -93,9 +93,7 @@ def g_hinge_loss(fake_logits: Tensor) -> Tensor:
     return -fake_logits.float().mean()
 
 
-ADVERSARIAL_LOSSES: dict[
-    str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], Tensor]]
-] = {
+ADVERSARIAL_LOSSES = {
     "bce": (d_adversarial_loss, g_adversarial_loss),  # the paper's
     "hinge": (d_hinge_loss, g_hinge_loss),
 }

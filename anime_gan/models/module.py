@@ -106,13 +106,11 @@ class ConditionalGAN(L.LightningModule):
         return [opt_g, opt_d], sched
 
     def on_fit_start(self) -> None:
-        dm = getattr(self.trainer, "datamodule", None)
-        if dm is not None and hasattr(dm, "empirical_prior"):
+        dm = self.trainer.datamodule  # a FaceDataModule; None under a bare DataLoader (tests)
+        if dm is not None:
             # saved in checkpoints for generate/evaluate/export (the generation prior, docs/design.md)
             self.export_prior = dm.empirical_prior.to_dict()
-        train_set = getattr(dm, "train_set", None)
-        if train_set is not None:
-            self.set_tag_mask(torch.as_tensor(train_set.known.any(axis=0)))
+            self.set_tag_mask(torch.as_tensor(dm.train_set.known.any(axis=0)))
 
     def set_tag_mask(self, labelled: torch.Tensor) -> None:
         """Keep the classification losses on fakes to the tags the training set labels.
@@ -179,18 +177,13 @@ class ConditionalGAN(L.LightningModule):
 
         self.generator_ema.update(self.generator)  # a skipped step left G unchanged
         self.guard.count(self, d_ok & g_ok, self.iteration)
-        lr_used = opt_g.param_groups[0]["lr"]
+        self.iteration += 1
+        # per step, not per epoch: Lightning's default in training_step
+        self.log_dict({f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()})
+        self.log("train/lr", opt_g.param_groups[0]["lr"])  # the lr this iteration used
+        self.log("iteration", float(self.iteration), prog_bar=True)
         for sched in self.lr_schedulers():
             sched.step()
-        self.iteration += 1
-        self.log_dict(
-            {f"train/{k}": v for k, v in {**d_terms, **g_terms}.items()},
-            on_step=True,
-            on_epoch=False,
-            prog_bar=False,
-        )
-        self.log("train/lr", lr_used, on_step=True, on_epoch=False)
-        self.log("iteration", float(self.iteration), on_step=True, on_epoch=False, prog_bar=True)
 
     # -- sampling -----------------------------------------------------------------------------
     @torch.no_grad()
@@ -216,8 +209,6 @@ class ConditionalGAN(L.LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        state = checkpoint.get("anime_gan", {})
-        self.iteration = int(state.get("iteration", 0))
-        self.guard.total = int(state.get("nonfinite_total", 0))
-        if state.get("rng_state") is not None:
-            self._rng, self._rng_state = None, state["rng_state"]
+        state = checkpoint["anime_gan"]  # resumable_checkpoint let only this project's through
+        self.iteration, self.guard.total = state["iteration"], state["nonfinite_total"]
+        self._rng, self._rng_state = None, state["rng_state"]

@@ -20,7 +20,6 @@ The condition reaches a projection discriminator as signed tags (``signed_condit
 images with their known labels, fakes with their sampled c on the tags the training set labels.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -74,7 +73,7 @@ class Objective:
         self, d: nn.Module, real: Tensor, y: Tensor | None, rng: torch.Generator | None
     ) -> Tensor:
         """L_gp(D) at the real images D sees (its adversarial logit, with the tags y)."""
-        critic: Callable[[Tensor], Tensor] = lambda x: d(x, y)[0]  # noqa: E731
+        critic = lambda x: d(x, y)[0]  # noqa: E731
         if self.penalty == "dragan":
             return dragan_penalty(critic, real, self.perturb_scale, rng)
         if self.penalty == "r1":

@@ -9,8 +9,6 @@ projection of the tags) and a tag classifier head (used only when an ACGAN loss 
 Spectral normalisation on every layer.
 """
 
-from typing import Any
-
 from torch import nn
 
 from anime_gan.data.tags import NUM_TAGS
@@ -24,6 +22,8 @@ _LAST = 4  # side of the last feature map
 class SNDCGANDiscriminator(TwoHeadDiscriminator):
     """D(x, y) -> (adversarial logit + projection, tag logits), the baseline's discriminator."""
 
+    name = "sndcgan"
+
     def __init__(
         self,
         resolution: int = 32,
@@ -34,27 +34,12 @@ class SNDCGANDiscriminator(TwoHeadDiscriminator):
     ) -> None:
         super().__init__()
         stages = doublings(resolution, _LAST, "SN-DCGAN discriminator")
-        self.resolution, self.num_tags, self.channels = resolution, num_tags, channels
+        self.resolution, self.num_tags = resolution, num_tags
+        widths = [3] + [channels * 2**i for i in range(stages + 1)]
         layers: list[nn.Module] = []
-        width_in = 3
-        for i in range(stages):
-            width = channels * 2**i
-            layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
-            layers += [nn.Conv2d(width, width, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
-            width_in = width
-        width = channels * 2**stages
-        layers += [nn.Conv2d(width_in, width, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+        for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
+            layers += [nn.Conv2d(c_in, c_out, 3, 1, 1), nn.LeakyReLU(_SLOPE)]
+            if i < stages:  # a k4s2 halving the side after each but the last (8x wide) k3s1
+                layers += [nn.Conv2d(c_out, c_out, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
         self.body = nn.Sequential(*layers)
-        self.spectral_norm = spectral_norm
-        self._add_heads(width * _LAST * _LAST, projection, "scaled", _SLOPE, spectral_norm)
-
-    def config(self) -> dict[str, Any]:
-        """Constructor arguments plus ``name``: ``build_discriminator(d.config())`` rebuilds it."""
-        return {
-            "name": "sndcgan",
-            "resolution": self.resolution,
-            "num_tags": self.num_tags,
-            "channels": self.channels,
-            "projection": self.projection is not None,
-            "spectral_norm": self.spectral_norm,
-        }
+        self._add_heads(widths[-1] * _LAST * _LAST, projection, "scaled", _SLOPE, spectral_norm)
