@@ -39,17 +39,12 @@ def default_cache_dir() -> Path:
     return Path(base).expanduser() / "anime-gan"
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def verify_cascade(path: Path, sha256: str | None = CASCADE_SHA256) -> Path:
     """Return ``path`` when its SHA-256 is ``sha256`` (or ``sha256`` is None), else a UserError."""
     if sha256 is None:
         return path
-    actual = file_sha256(path)
+    with open(path, "rb") as f:
+        actual = hashlib.file_digest(f, "sha256").hexdigest()
     if actual != sha256.lower():
         raise UserError(
             f"the cascade file {path} has SHA-256 {actual[:12]}..., not the expected "

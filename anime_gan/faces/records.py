@@ -56,10 +56,10 @@ def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:
     return {str(r["source_path"]): r for r in rows if "source_path" in r}
 
 
-def read_faces(faces_dir: str | Path, require: bool = True) -> list[dict[str, Any]]:
+def read_faces(faces_dir: str | Path) -> list[dict[str, Any]]:
     """Face rows of the finished sources of a detect folder, sorted by id."""
     faces_dir = Path(faces_dir)
-    if require and not (faces_dir / FACES_FILE).exists():
+    if not (faces_dir / FACES_FILE).exists():
         raise UserError(
             f"{faces_dir / FACES_FILE} does not exist: run `make detect` (or `anime-gan detect "
             f"out={faces_dir}`) first."
@@ -74,4 +74,4 @@ def read_faces(faces_dir: str | Path, require: bool = True) -> list[dict[str, An
 
 def crop_path(faces_dir: str | Path, row: dict[str, Any]) -> Path:
     """Absolute path of a face row's crop PNG."""
-    return Path(faces_dir) / str(row.get("file") or f"{CROPS_DIR}/{row['id']}.png")
+    return Path(faces_dir) / row["file"]

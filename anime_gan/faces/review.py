@@ -66,14 +66,10 @@ class ReviewResult:
 def load_index(path: str | Path) -> dict[int, str]:
     """Crop number -> id from an ``index.tsv`` (empty when the file does not exist)."""
     path = Path(path)
-    index: dict[int, str] = {}
     if not path.exists():
-        return index
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        parts = line.split("\t")
-        if len(parts) >= 2 and parts[0].isdigit():
-            index[int(parts[0])] = parts[1]
-    return index
+        return {}
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    return {int(row[0]): row[1] for row in rows if len(row) >= 2 and row[0].isdigit()}
 
 
 def extend_index(index: dict[int, str], ids: list[str]) -> dict[int, str]:

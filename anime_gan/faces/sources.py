@@ -91,9 +91,12 @@ def _from_folder(root: Path, year_regex: str | None, exclude: list[Path]) -> lis
     rows = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if path.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in rel.parts):
-            continue
-        if any(path.resolve().is_relative_to(e) for e in exclude) or not path.is_file():
+        if (
+            path.suffix.lower() not in IMAGE_SUFFIXES
+            or any(p.startswith(".") for p in rel.parts)
+            or any(path.resolve().is_relative_to(e) for e in exclude)
+            or not path.is_file()
+        ):
             continue
         key = rel.as_posix()
         rows.append(

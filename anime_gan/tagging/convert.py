@@ -9,6 +9,7 @@ and the found shapes. The output is written to a temporary sibling and renamed i
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from dataclasses import dataclass
@@ -65,13 +66,9 @@ def _names(layers: dict[str, CaffeLayer], limit: int = 8) -> str:
 
 
 def _without_leading_ones(shape: Shape) -> Shape:
-    start = next((i for i, d in enumerate(shape) if d != 1), len(shape))
-    return tuple(shape[start:])
-
-
-def _same_shape(found: Shape, expected: Shape) -> bool:
-    """Equal, allowing the legacy 4-D blob shapes (1, 1, out, in) and (1, 1, 1, out)."""
-    return _without_leading_ones(found) == _without_leading_ones(expected)
+    """The shape without its leading 1s, so that the legacy 4-D blob shapes (1, 1, out, in) and
+    (1, 1, 1, out) compare equal to (out, in) and (out,)."""
+    return tuple(itertools.dropwhile(lambda d: d == 1, shape))
 
 
 def _weights_of(
@@ -91,7 +88,7 @@ def _weights_of(
         )
     out = []
     for blob, shape, what in zip(layer.blobs, expected, ("weight", "bias"), strict=True):
-        if not _same_shape(blob.shape, shape):
+        if _without_leading_ones(blob.shape) != _without_leading_ones(shape):
             raise UserError(
                 f"layer {layer.name} of {source} has {what} shape {tuple(blob.shape)} "
                 f"where the Illustration2Vec {kind} model needs {shape}: pass the "

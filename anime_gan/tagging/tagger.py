@@ -39,9 +39,6 @@ class TagSelection:
     labels: np.ndarray  # uint8 [N, 34]
     known: np.ndarray  # uint8 [N, 34], all ones
 
-    def __len__(self) -> int:
-        return len(self.probs)
-
 
 def labels_from_probs(probs: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
     """Hard labels [N, 34] from schema-ordered probabilities [N, 34] by the paper's rules."""
@@ -66,8 +63,7 @@ def select_tags(i2v_probs: np.ndarray | torch.Tensor, threshold: float = THRESHO
             f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], got {full.shape}"
         )
     probs = np.ascontiguousarray(full[:, list(I2V_INDICES)])
-    known = np.ones_like(probs, dtype=np.uint8)
-    return TagSelection(probs, labels_from_probs(probs, threshold), known)
+    return TagSelection(probs, labels_from_probs(probs, threshold), np.ones_like(probs, np.uint8))
 
 
 def tag_rows(
