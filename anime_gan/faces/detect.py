@@ -246,8 +246,8 @@ def run_detect(
             pool = stack.enter_context(mp.get_context().Pool(workers, _init_worker, init))
             results = pool.imap_unordered(_process_source, todo, chunksize=4)
         for row, faces in results:  # face rows first, then the done row (the commit point)
-            append_jsonl(faces_f, faces)
-            append_jsonl(done_f, [row])
+            append_jsonl(faces_f, faces, ensure_ascii=False)
+            append_jsonl(done_f, [row], ensure_ascii=False)
             result.processed += 1
             result.faces += len(faces)
             if row["status"] == "unreadable":

@@ -17,6 +17,7 @@ interrupted run leaves nothing half-counted and resumes cleanly.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,13 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield row
 
 
-def append_jsonl(f: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """Write rows to an open text file in one call and flush, so a row is never half-written
-    unless the process dies inside the write itself."""
-    f.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+def append_jsonl(f: Any, rows: Iterable[dict[str, Any]], **dumps: Any) -> None:
+    """Write rows (``dumps``: options of ``json.dumps``) to an open text file in one call and push
+    them to disk, so a row is never half-written unless the process dies inside the write itself,
+    and an interrupted run keeps every row written before."""
+    f.write("".join(json.dumps(row, **dumps) + "\n" for row in rows))
     f.flush()
+    os.fsync(f.fileno())
 
 
 def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:

@@ -193,21 +193,18 @@ def _layer(buf: memoryview, start: int, end: int, v1: bool) -> CaffeLayer:
     return CaffeLayer(name, kind, tuple(blobs))
 
 
-def parse_net(data: bytes | memoryview) -> tuple[str, list[CaffeLayer]]:
-    """The net's name and its layers, in file order (raises ``_Truncated``/``_Malformed``)."""
+def parse_net(data: bytes | memoryview) -> list[CaffeLayer]:
+    """The net's layers, in file order (raises ``_Truncated``/``_Malformed``)."""
     buf = memoryview(data)
-    name, layers = "", []
-    for f in _fields(buf, 0, len(buf)):
-        number, wire, start, end = f
-        if number == 1 and wire == LENGTH:
-            name = _text(buf, f)
-        elif number in (2, 100):
+    layers = []
+    for number, wire, start, end in _fields(buf, 0, len(buf)):
+        if number in (2, 100):
             if wire != LENGTH:
                 raise _Malformed(f"field {number} (layers) is not a message")
             layers.append(_layer(buf, start, end, v1=number == 2))
     if not layers:
         raise _Malformed("no layers")
-    return name, layers
+    return layers
 
 
 def read_caffemodel(path: str | Path) -> list[CaffeLayer]:
@@ -237,7 +234,7 @@ def read_caffemodel(path: str | Path) -> list[CaffeLayer]:
             f"already be converted; pass the .caffemodel file."
         )
     try:
-        return parse_net(data)[1]
+        return parse_net(data)
     except _Truncated:
         raise CaffeFormatError(
             f"{path} ends inside a field ({len(data)} bytes): the file is "

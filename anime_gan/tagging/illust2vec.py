@@ -64,10 +64,12 @@ class Illust2VecArch:
     input_size: int = INPUT_SIZE
 
     def __post_init__(self) -> None:
-        if self.width < 1 or 64 % self.width:
-            raise ValueError(f"width must divide 64, got {self.width}")
-        if self.input_size < 32 or self.input_size % 32:
-            raise ValueError(f"input_size must be a multiple of 32, got {self.input_size}")
+        if self.width < 1 or 64 % self.width or self.input_size < 32 or self.input_size % 32:
+            raise UserError(
+                f"width={self.width}, input_size={self.input_size}: the width must divide 64 and "
+                f"the input size be a multiple of 32 (keep arch.width=1 arch.input_size=224 for "
+                f"the released weights)."
+            )
 
     @property
     def num_features(self) -> int:

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
+from anime_gan.faces.records import append_jsonl
 from anime_gan.faces.sources import IMAGE_SUFFIXES
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import TAG, check_output, write_json_atomic
@@ -32,7 +33,6 @@ from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
     TAGS_FILE,
     THRESHOLD,
-    append_rows,
     finished_ids,
     select_tags,
     tag_rows,
@@ -174,7 +174,7 @@ def tag_folder(
                     chosen = [pending[i] for i in indices]
                     files = [path.relative_to(root).as_posix() for _, path in chosen]
                     rows = tag_rows([k for k, _ in chosen], files, select_tags(probs))
-                    append_rows(handle, rows)
+                    append_jsonl(handle, rows, separators=(",", ":"))
                     run.tagged += len(indices)
                 bar.update(len(indices) + len(failed))
     finally:

@@ -13,11 +13,10 @@ schema order of :data:`anime_gan.data.tags.TAG_NAMES`.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,13 +73,6 @@ def tag_rows(
         {"id": i, "file": f, "probs": [round(float(p), 6) for p in p34], "labels": l34.tolist()}
         for i, f, p34, l34 in zip(ids, files, selection.probs, selection.labels, strict=True)
     ]
-
-
-def append_rows(handle: IO[str], rows: list[dict[str, Any]]) -> None:
-    """Append rows and push them to disk, so an interrupted run keeps every finished batch."""
-    handle.write("".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows))
-    handle.flush()
-    os.fsync(handle.fileno())
 
 
 def _tags_path(path: str | Path) -> Path:
