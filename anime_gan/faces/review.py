@@ -58,7 +58,6 @@ class ReviewResult:
     rejected_sheets: list[Path]
     crops: int
     rejected: int
-    index: Path
     rejects: Path
     unknown_rejects: list[str]
 
@@ -198,7 +197,6 @@ def write_review(
         rejected_paths,
         len(numbered),
         len(rejects.ids),
-        review_dir / INDEX_FILE,
         rejects_path,
         rejects.unknown,
     )

@@ -59,10 +59,10 @@ def detect_kind(layers: dict[str, CaffeLayer], source: Path) -> str:
     )
 
 
-def _names(layers: dict[str, CaffeLayer], limit: int = 8) -> str:
-    names = list(layers)
-    more = f", ... {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more if names else "none with weights"
+def _names(layers: dict[str, CaffeLayer]) -> str:
+    """The first 8 layer names, for an error message."""
+    more = f", ... {len(layers) - 8} more" if len(layers) > 8 else ""
+    return ", ".join(list(layers)[:8]) + more if layers else "none with weights"
 
 
 def _without_leading_ones(shape: Shape) -> Shape:

@@ -199,15 +199,15 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
             f"{path} is not a readable safetensors file ({e}): convert the "
             f".caffemodel again with `anime-gan convert-i2v`."
         ) from None
-    if meta.get("format") != FORMAT:
-        raise UserError(
-            f"{path} is not a converted Illustration2Vec file: make it with "
-            f"`anime-gan convert-i2v src=<{CAFFEMODEL[cls.kind]}>`."
+    if (meta.get("format"), meta.get("kind")) != (FORMAT, cls.kind):
+        what = (
+            f"holds the Illustration2Vec {meta.get('kind')} model where the {cls.kind} model "
+            f"is needed"
+            if meta.get("format") == FORMAT
+            else "is not a converted Illustration2Vec file"
         )
-    if meta.get("kind") != cls.kind:
         raise UserError(
-            f"{path} holds the Illustration2Vec {meta.get('kind')} model where the "
-            f"{cls.kind} model is needed: pass the file converted from "
+            f"{path} {what}: pass the file that `anime-gan convert-i2v` makes from "
             f"{CAFFEMODEL[cls.kind]}."
         )
     arch = Illust2VecArch(int(meta.get("width", 1)), int(meta.get("input_size", INPUT_SIZE)))
