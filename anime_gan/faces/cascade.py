@@ -86,8 +86,7 @@ def download_cascade(url: str, dest: Path, sha256: str | None, timeout: float = 
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed URL)
             data = response.read(_MAX_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", None) or e
-        why = f"the download from {url} failed ({reason})"
+        why = f"the download from {url} failed ({getattr(e, 'reason', None) or e})"
         raise UserError(_missing_message(dest, why)) from None
     actual = hashlib.sha256(data).hexdigest()
     if sha256 is not None and actual != sha256.lower():

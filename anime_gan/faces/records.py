@@ -31,17 +31,17 @@ SUMMARY_FILE = "detect.json"
 
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON-lines file; blank and unparsable lines (a torn last write) are skipped."""
+    """Rows of a JSON-lines file; blank and unparsable lines (a torn last write) are skipped.
+
+    Every row is written as one object per line, so a torn line that still parses is whole."""
     if not path.exists():
         return
     with open(path, encoding="utf-8") as f:
         for line in f:
             try:
-                row = json.loads(line)
+                yield json.loads(line)
             except json.JSONDecodeError:  # blank, or torn
                 continue
-            if isinstance(row, dict):
-                yield row
 
 
 def append_jsonl(f: Any, rows: Iterable[dict[str, Any]], **dumps: Any) -> None:

@@ -109,9 +109,8 @@ def _numbers(token: str) -> range | None:
     match = re.fullmatch(r"(\d+)(?:-(\d+))?", token)
     if not match:
         return None
-    lo = int(match.group(1))
-    hi = int(match.group(2)) if match.group(2) else lo
-    return range(min(lo, hi), max(lo, hi) + 1)
+    lo, hi = sorted(int(n) for n in (match[1], match[2] or match[1]))
+    return range(lo, hi + 1)
 
 
 def write_review(
@@ -161,10 +160,7 @@ def write_review(
                 [_tile(crop_path(faces_dir, rows[i]), i in rejected) for _, i in items]
             )
             captions = [f"#{n} {_shorten(i, 17)}" for n, i in items]
-            sheet = contact_sheet(
-                tiles, captions, ncol=ncol, cell=cell, caption_lines=2, title=title
-            )
-            save_png(sheet, path)
+            save_png(contact_sheet(tiles, captions, ncol, cell, caption_lines=2, title=title), path)
         return path
 
     pages = groupby(numbered, key=lambda item: item[0] // per_sheet)

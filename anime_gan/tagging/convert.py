@@ -73,7 +73,8 @@ def _without_leading_ones(shape: Shape) -> Shape:
 
 def _weights_of(
     layer: CaffeLayer, expected: tuple[Shape, Shape], kind: str, source: Path
-) -> tuple[np.ndarray, np.ndarray]:
+) -> dict[str, np.ndarray]:
+    """``{layer}.weight`` and ``{layer}.bias`` of ``layer``, checked against ``expected``."""
     want_type = _LAYER_TYPE[layer.name.rstrip("0123456789_")]
     if layer.type != want_type:
         raise UserError(
@@ -86,7 +87,7 @@ def _weights_of(
             f"layer {layer.name} of {source} has {len(layer.blobs)} blobs where a "
             f"weight and a bias are expected: pass the released {CAFFEMODEL[kind]}."
         )
-    out = []
+    out = {}
     for blob, shape, what in zip(layer.blobs, expected, ("weight", "bias"), strict=True):
         if _without_leading_ones(blob.shape) != _without_leading_ones(shape):
             raise UserError(
@@ -94,8 +95,8 @@ def _weights_of(
                 f"where the Illustration2Vec {kind} model needs {shape}: pass the "
                 f"released {CAFFEMODEL[kind]}."
             )
-        out.append(blob.reshape(shape))
-    return out[0], out[1]
+        out[f"{layer.name}.{what}"] = blob.reshape(shape)
+    return out
 
 
 def collect_weights(
@@ -130,8 +131,7 @@ def collect_weights(
         )
     tensors: dict[str, np.ndarray] = {}
     for name, expected in shapes.items():
-        weight_bias = _weights_of(by_name[name], expected, kind, source)
-        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight_bias
+        tensors |= _weights_of(by_name[name], expected, kind, source)
     return tensors
 
 

@@ -74,7 +74,7 @@ def list_images(folder: Path) -> list[tuple[str, Path]]:
                 f"{path}): rename one, since ids are file stems."
             )
         seen[path.stem] = path
-    return [(p.stem, p) for p in paths]
+    return list(seen.items())
 
 
 class _ImageFiles(Dataset):
