@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anime_gan.crawl.manifest import read_manifest
+from anime_gan.crawl.manifest import MANIFEST, read_manifest
 from anime_gan.errors import UserError
 
-MANIFEST_NAME = "manifest.jsonl"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
@@ -51,7 +50,7 @@ def list_sources(
             f"the input folder {root} does not exist: run `make crawl` or pass input=FOLDER "
             f"(any folder of character images)."
         )
-    if (root / MANIFEST_NAME).exists():
+    if (root / MANIFEST).exists():
         rows, missing = _from_manifest(root)
     else:
         rows, missing = _from_folder(root, year_regex, [Path(e).resolve() for e in exclude]), []
@@ -60,7 +59,7 @@ def list_sources(
 
 def _from_manifest(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     rows, missing, seen = [], [], set()
-    for row in read_manifest(root / MANIFEST_NAME):
+    for row in read_manifest(root):
         rel = row.get("path")
         if not rel or rel in seen:
             continue

@@ -66,8 +66,6 @@ def preprocess(
     Grey becomes 3 channels and alpha is dropped. ``size`` is 224 for the released networks.
     """
     if isinstance(images, (list, tuple)):
-        if not images:
-            raise ValueError("no images to preprocess")
         return torch.cat([preprocess(im, size, device) for im in images])
     x = _rgb_0_255(images, device)  # type: ignore[arg-type]
     if x.shape[-2:] != (size, size):

@@ -109,17 +109,19 @@ def _collate(samples: list[tuple[int, torch.Tensor | None, str]]) -> _Batch:
 
 
 def _write_manifest(out: Path, weights: Path, net: Illust2VecTagger, count: int) -> None:
-    manifest = {
-        "format": "anime-gan-tags",
-        "version": 1,
-        "tag_names": list(TAG_NAMES),
-        "i2v_indices": list(I2V_INDICES),
-        "threshold": THRESHOLD,
-        "weights": weights.name,
-        "input_size": net.arch.input_size,
-        "count": count,
-    }
-    write_json_atomic(out / MANIFEST_FILE, manifest)
+    write_json_atomic(
+        out / MANIFEST_FILE,
+        {
+            "format": "anime-gan-tags",
+            "version": 1,
+            "tag_names": list(TAG_NAMES),
+            "i2v_indices": list(I2V_INDICES),
+            "threshold": THRESHOLD,
+            "weights": weights.name,
+            "input_size": net.arch.input_size,
+            "count": count,
+        },
+    )
 
 
 def tag_folder(
