@@ -229,8 +229,7 @@ def run_detect(
     todo = [s for s in sources if _needs_work(s, done.get(s.key))]
     result = DetectResult(out, len(sources), len(sources) - len(todo), missing=missing)
     _write_summary(out, result, settings, cascade_path)  # the manifest, before any crop
-    if limit is not None:
-        todo = todo[:limit]
+    todo = todo[:limit]  # None: all
     workers = min(workers or os.cpu_count() or 1, len(todo))
     init = (str(cascade_path), params, str(out / CROPS_DIR), max_pixels)
     with (

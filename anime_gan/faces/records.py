@@ -68,10 +68,11 @@ def read_faces(faces_dir: str | Path) -> list[dict[str, Any]]:
             f"out={faces_dir}`) first."
         )
     done = read_done(faces_dir)
-    rows: dict[str, dict[str, Any]] = {}
-    for row in iter_jsonl(faces_dir / FACES_FILE):
-        if "id" in row and str(row.get("source_path")) in done:
-            rows[str(row["id"])] = row
+    rows = {
+        str(row["id"]): row  # the last row of an id wins
+        for row in iter_jsonl(faces_dir / FACES_FILE)
+        if "id" in row and str(row.get("source_path")) in done
+    }
     return [rows[k] for k in sorted(rows)]
 
 

@@ -86,14 +86,12 @@ def read_rejects(path: str | Path, index: dict[int, str], ids: set[str] | None =
         return result
     valid = ids if ids is not None else set(index.values())
     for line in path.read_text(encoding="utf-8").splitlines():
-        for token in re.split(r"[\s,]+", line.split("#", 1)[0].strip()):
-            if not token:
-                continue
+        for token in re.findall(r"[^\s,]+", line.split("#", 1)[0]):
             numbers = _numbers(token)
             if numbers is None:
                 (result.ids.add if token in valid else result.unknown.append)(token)
                 continue
-            if numbers and not index:
+            if not index:
                 raise UserError(
                     f"{path} names crops by number but there is no {INDEX_FILE} beside "
                     f"it: run `make review` to number the crops, or list ids instead."
