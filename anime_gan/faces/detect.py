@@ -15,7 +15,6 @@ Pillow for one optional backend would hold back every other stage.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing as mp
 import os
 from contextlib import ExitStack
@@ -50,8 +49,6 @@ from anime_gan.jsonl import repair_tail
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import DETECT, check_output, write_json_atomic
 from anime_gan.viz import save_png
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -33,8 +33,6 @@ from anime_gan.viz import contact_sheet, save_png
 
 INDEX_FILE = "index.tsv"
 REJECTS_FILE = "rejects.txt"
-SHEETS_DIR = "sheets"
-_STATE_FILE = ".state.json"
 _TILE = 128  # crops are shrunk to this before drawing, to keep sheets quick
 REJECTS_HEADER = """\
 # Crops that `anime-gan build` leaves out (false positives, undesired images).
@@ -128,7 +126,7 @@ def write_review(
             f"{faces_dir} has no face crops yet: run `make detect` on a folder of "
             f"character images first."
         )
-    sheets_dir = review_dir / SHEETS_DIR
+    sheets_dir = review_dir / "sheets"
     sheets_dir.mkdir(parents=True, exist_ok=True)
     index = extend_index(load_index(review_dir / INDEX_FILE), list(rows))
     rejects_path = review_dir / REJECTS_FILE
@@ -143,7 +141,7 @@ def write_review(
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(review_dir / INDEX_FILE)
     numbered = sorted((n, i) for n, i in index.items() if i in rows)
-    state_path = sheets_dir / _STATE_FILE
+    state_path = sheets_dir / ".state.json"  # sheet name -> what it shows
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     new_state: dict[str, str] = {}
 

@@ -39,7 +39,6 @@ TRUNK: tuple[tuple[str, int, bool], ...] = (
     ("conv6_3", 1024, False),
 )
 NUM_I2V_TAGS = 1539
-NUM_FEATURES = 4096
 KINDS = ("tag", "feature")
 #: Layers a converted file keeps that the network here does not use (feature model: encode1 ->
 #: sigmoid -> encode2, Illustration2Vec's own tag head on the feature net).
@@ -73,7 +72,7 @@ class Illust2VecArch:
 
     @property
     def num_features(self) -> int:
-        return NUM_FEATURES // self.width
+        return 4096 // self.width  # the release's encode1 size
 
     @property
     def flat_size(self) -> int:

@@ -41,7 +41,6 @@ from anime_gan.tagging.tagger import (
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "tags.json"
-SKIPPED_FILE = "skipped.jsonl"
 
 
 @dataclass
@@ -181,7 +180,7 @@ def tag_folder(
                 bar.update(len(indices) + len(failed))
     finally:
         _write_manifest(run.out, weights, net, len(done) + run.tagged)
-        with open(run.out / SKIPPED_FILE, "w", encoding="utf-8") as f:
+        with open(run.out / "skipped.jsonl", "w", encoding="utf-8") as f:
             f.writelines(json.dumps({"file": p, "reason": r}) + "\n" for p, r in run.skipped)
     for path, reason in run.skipped:
         log.warning("skipped %s (%s)", path, reason)
