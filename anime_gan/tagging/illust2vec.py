@@ -173,7 +173,6 @@ Net = TypeVar("Net", Illust2VecTagger, Illust2VecFeatures)
 def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str = "cpu") -> Net:
     """A network of class ``cls`` with the weights of a converted safetensors file, strictly."""
     from safetensors import safe_open
-    from safetensors.torch import load_file
 
     path = Path(path)
     if path.suffix == ".caffemodel" and path.is_file():
@@ -191,9 +190,14 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
             f"way)."
         )
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="pt", device=str(device)) as f:
             meta = f.metadata() or {}
-    except Exception as e:  # safetensors raises its own error types for a bad header
+            state = {
+                k: f.get_tensor(k)
+                for k in f.keys()
+                if k.split(".")[0] not in UNUSED_LAYERS[cls.kind]
+            }
+    except Exception as e:  # safetensors raises its own error types for a bad file
         raise UserError(
             f"{path} is not a readable safetensors file ({e}): convert the "
             f".caffemodel again with `anime-gan convert-i2v`."
@@ -212,11 +216,6 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
     arch = Illust2VecArch(int(meta.get("width", 1)), int(meta.get("input_size", INPUT_SIZE)))
     with torch.device("meta"):
         net = cls(arch)
-    state = {
-        k: v
-        for k, v in load_file(str(path), device=str(device)).items()
-        if k.split(".")[0] not in UNUSED_LAYERS[cls.kind]
-    }
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
     if expected != found:

@@ -97,10 +97,9 @@ class _ImageFiles(Dataset):
         return i, preprocess(rgb, self.size)[0], ""
 
 
-_Batch = tuple[list[int], torch.Tensor | None, list[tuple[int, str]]]
-
-
-def _collate(samples: list[tuple[int, torch.Tensor | None, str]]) -> _Batch:
+def _collate(
+    samples: list[tuple[int, torch.Tensor | None, str]],
+) -> tuple[list[int], torch.Tensor | None, list[tuple[int, str]]]:
     """(indices of the decoded images, their stacked tensors, (index, reason) of the others)."""
     good = [(i, x) for i, x, _ in samples if x is not None]
     failed = [(i, reason) for i, x, reason in samples if x is None]
