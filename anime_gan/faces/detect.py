@@ -292,9 +292,9 @@ def _file_stat(path: str) -> list[int] | None:
 
 def _needs_work(src: Source, done: dict[str, Any] | None) -> bool:
     """Not done yet, or unreadable last time and the file has changed since (or is unknown)."""
-    if done is None:
-        return True
-    return done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
+    return done is None or (
+        done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
+    )
 
 
 def _write_summary(

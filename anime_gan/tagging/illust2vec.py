@@ -213,7 +213,7 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
             f"{path} {what}: pass the file that `anime-gan convert-i2v` makes from "
             f"{CAFFEMODEL[cls.kind]}."
         )
-    arch = Illust2VecArch(int(meta.get("width", 1)), int(meta.get("input_size", INPUT_SIZE)))
+    arch = Illust2VecArch(int(meta["width"]), int(meta["input_size"]))  # convert writes both
     with torch.device("meta"):
         net = cls(arch)
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
