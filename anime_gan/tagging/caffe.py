@@ -75,11 +75,17 @@ class CaffeLayer:
 _Field = tuple[int, int, int, int]
 
 
+def _past_end(buf: memoryview, end: int, what: str) -> Exception:
+    """Data running past ``end``: the file was cut short if ``end`` is the file's end, else the
+    message is damaged."""
+    return _Truncated() if end == len(buf) else _Malformed(f"{what} runs past its message")
+
+
 def _varint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= end:
-            raise _Truncated if end == len(buf) else _Malformed("a varint runs past its message")
+            raise _past_end(buf, end, "a varint")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -109,9 +115,7 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[_Field]:
         else:
             raise _Malformed(f"wire type {wire} (field {number}) at byte {pos}")
         if pos + size > end:
-            if end == len(buf):
-                raise _Truncated
-            raise _Malformed(f"field {number} runs past its message")
+            raise _past_end(buf, end, f"field {number}")
         yield number, wire, pos, pos + size
         pos += size
 
