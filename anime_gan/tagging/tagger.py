@@ -32,11 +32,10 @@ TAGS_FILE = "tags.jsonl"
 
 @dataclass(frozen=True)
 class TagSelection:
-    """Tags of N images in schema order: probabilities, hard labels and the known-mask."""
+    """Tags of N images in schema order: probabilities and hard labels (every one is known)."""
 
     probs: np.ndarray  # float32 [N, 34]
     labels: np.ndarray  # uint8 [N, 34]
-    known: np.ndarray  # uint8 [N, 34], all ones
 
 
 def labels_from_probs(probs: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
@@ -62,7 +61,7 @@ def select_tags(i2v_probs: np.ndarray | torch.Tensor, threshold: float = THRESHO
             f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], got {full.shape}"
         )
     probs = np.ascontiguousarray(full[:, list(I2V_INDICES)])
-    return TagSelection(probs, labels_from_probs(probs, threshold), np.ones_like(probs, np.uint8))
+    return TagSelection(probs, labels_from_probs(probs, threshold))
 
 
 def tag_rows(
