@@ -20,12 +20,7 @@ def main(cfg: DictConfig) -> None:
             f"{CAFFEMODEL['feature']} (from {RELEASE_URL}): anime-gan convert-i2v "
             f"src=data/weights/{CAFFEMODEL['tag']}"
         )
-    try:
-        arch = Illust2VecArch(cfg.arch.width, cfg.arch.input_size)
-    except ValueError as e:
-        raise UserError(
-            f"{e}: keep arch.width=1 arch.input_size=224 for the released weights."
-        ) from None
+    arch = Illust2VecArch(cfg.arch.width, cfg.arch.input_size)
     done = convert_caffemodel(cfg.src, cfg.out or None, kind=cfg.kind, arch=arch)
     log.info(
         "wrote the Illustration2Vec %s model (%d layers, %.1fM parameters) to %s",

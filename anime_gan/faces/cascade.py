@@ -39,17 +39,12 @@ def default_cache_dir() -> Path:
     return Path(base).expanduser() / "anime-gan"
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def verify_cascade(path: Path, sha256: str | None = CASCADE_SHA256) -> Path:
     """Return ``path`` when its SHA-256 is ``sha256`` (or ``sha256`` is None), else a UserError."""
     if sha256 is None:
         return path
-    actual = file_sha256(path)
+    with open(path, "rb") as f:
+        actual = hashlib.file_digest(f, "sha256").hexdigest()
     if actual != sha256.lower():
         raise UserError(
             f"the cascade file {path} has SHA-256 {actual[:12]}..., not the expected "
@@ -91,8 +86,7 @@ def download_cascade(url: str, dest: Path, sha256: str | None, timeout: float = 
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed URL)
             data = response.read(_MAX_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", None) or e
-        why = f"the download from {url} failed ({reason})"
+        why = f"the download from {url} failed ({getattr(e, 'reason', None) or e})"
         raise UserError(_missing_message(dest, why)) from None
     actual = hashlib.sha256(data).hexdigest()
     if sha256 is not None and actual != sha256.lower():

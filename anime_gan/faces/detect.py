@@ -15,7 +15,6 @@ Pillow for one optional backend would hold back every other stage.
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing as mp
 import os
 from contextlib import ExitStack
@@ -51,8 +50,6 @@ from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import DETECT, check_output, write_json_atomic
 from anime_gan.viz import save_png
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class DetectParams:
@@ -70,13 +67,10 @@ class DetectParams:
     master_resolution: int = 256  # side of the saved crops
 
     def __post_init__(self) -> None:
-        if self.border not in BORDER_POLICIES:
+        if self.border not in BORDER_POLICIES or self.pad_mode not in PAD_MODES:
             raise UserError(
-                f"border={self.border!r} is not a border policy: use one of {BORDER_POLICIES}."
-            )
-        if self.pad_mode not in PAD_MODES:
-            raise UserError(
-                f"pad_mode={self.pad_mode!r} is not a pad mode: use one of {PAD_MODES}."
+                f"border={self.border!r}, pad_mode={self.pad_mode!r}: the border policy must be "
+                f"one of {BORDER_POLICIES} and the pad mode one of {PAD_MODES}."
             )
         if self.scale_factor <= 1.0 or self.zoom <= 0 or self.master_resolution < 8:
             raise UserError(
@@ -117,12 +111,11 @@ class FaceDetector:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         if self.params.equalize_hist:
             gray = cv2.equalizeHist(gray)
-        m = self.params.min_size
         boxes = self.classifier.detectMultiScale(
             gray,
             scaleFactor=self.params.scale_factor,
             minNeighbors=self.params.min_neighbors,
-            minSize=(m, m),
+            minSize=(self.params.min_size,) * 2,
         )
         return sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: (b[1], b[0]))
 
@@ -161,9 +154,8 @@ def _process_source(src: Source) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     try:
         rgb = read_rgb(src.path, _WORKER["max_pixels"])
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        error = f"{type(e).__name__}: {e}"[:300]
-        stat = _file_stat(src.path)
-        return {**done, "status": "unreadable", "error": error, "file_stat": stat}, []
+        reason = {"error": f"{type(e).__name__}: {e}"[:300], "file_stat": _file_stat(src.path)}
+        return {**done, "status": "unreadable", **reason}, []
     height, width = rgb.shape[:2]
     rows, dropped = [], {"border": 0, "small": 0}
     for k, box in enumerate(detector.detect(rgb)):
@@ -219,7 +211,12 @@ def run_detect(
     """
     params = params or DetectParams()
     out = check_output(out_dir, DETECT, {"input": input_dir})
-    settings = _settings(input_dir, params, year_regex)
+    # what the crops depend on: a rerun must use the same
+    settings = {
+        "input": str(Path(input_dir).resolve()),
+        "year_regex": year_regex,
+        "params": asdict(params),
+    }
     sources, missing = list_sources(input_dir, year_regex, exclude=[out])
     _check_same_settings(out, settings)
     (out / CROPS_DIR).mkdir(parents=True, exist_ok=True)
@@ -229,8 +226,7 @@ def run_detect(
     todo = [s for s in sources if _needs_work(s, done.get(s.key))]
     result = DetectResult(out, len(sources), len(sources) - len(todo), missing=missing)
     _write_summary(out, result, settings, cascade_path)  # the manifest, before any crop
-    if limit is not None:
-        todo = todo[:limit]
+    todo = todo[:limit]  # None: all
     workers = min(workers or os.cpu_count() or 1, len(todo))
     init = (str(cascade_path), params, str(out / CROPS_DIR), max_pixels)
     with (
@@ -246,8 +242,8 @@ def run_detect(
             pool = stack.enter_context(mp.get_context().Pool(workers, _init_worker, init))
             results = pool.imap_unordered(_process_source, todo, chunksize=4)
         for row, faces in results:  # face rows first, then the done row (the commit point)
-            append_jsonl(faces_f, faces)
-            append_jsonl(done_f, [row])
+            append_jsonl(faces_f, faces, ensure_ascii=False)
+            append_jsonl(done_f, [row], ensure_ascii=False)
             result.processed += 1
             result.faces += len(faces)
             if row["status"] == "unreadable":
@@ -258,15 +254,6 @@ def run_detect(
             bar.update(1)
     _write_summary(out, result, settings, cascade_path)
     return result
-
-
-def _settings(input_dir: str | Path, params: DetectParams, year_regex: str | None) -> dict:
-    """What the crops of a detect folder depend on: a rerun must use the same."""
-    return {
-        "input": str(Path(input_dir).resolve()),
-        "year_regex": year_regex,
-        "params": asdict(params),
-    }
 
 
 def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
@@ -281,10 +268,11 @@ def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
             f"input={settings['input']}: give that input to resume, or choose a new "
             f"out= folder."
         )
-    now = {"year_regex": settings["year_regex"]}
-    now |= {f"detector.{k}": v for k, v in settings["params"].items()}
-    old = {"year_regex": before.get("year_regex", now["year_regex"])}
-    old |= {f"detector.{k}": v for k, v in (before.get("params") or {}).items()}
+    now, old = (
+        {"year_regex": s.get("year_regex", settings["year_regex"])}
+        | {f"detector.{k}": v for k, v in (s.get("params") or {}).items()}
+        for s in (settings, before)
+    )
     for key, value in old.items():
         if now.get(key, value) != value:
             raise UserError(
@@ -304,9 +292,9 @@ def _file_stat(path: str) -> list[int] | None:
 
 def _needs_work(src: Source, done: dict[str, Any] | None) -> bool:
     """Not done yet, or unreadable last time and the file has changed since (or is unknown)."""
-    if done is None:
-        return True
-    return done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
+    return done is None or (
+        done.get("status") == "unreadable" and done.get("file_stat") != _file_stat(src.path)
+    )
 
 
 def _write_summary(

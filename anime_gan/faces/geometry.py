@@ -30,7 +30,7 @@ def zoom_box(box: tuple[int, int, int, int], scale: float = 1.5) -> tuple[int, i
     ``box`` is the detector's ``(x, y, w, h)``. Coordinates are integers (half-pixels round
     up), so the crop's centre is within half a pixel of the box centre.
     """
-    x, y, w, h = (float(v) for v in box)
+    x, y, w, h = box
     side = int(math.floor(scale * max(w, h) + 0.5))
     x0 = int(math.floor(x + w / 2 - side / 2 + 0.5))
     y0 = int(math.floor(y + h / 2 - side / 2 + 0.5))

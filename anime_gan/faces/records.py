@@ -17,6 +17,7 @@ interrupted run leaves nothing half-counted and resumes cleanly.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,24 +31,26 @@ SUMMARY_FILE = "detect.json"
 
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON-lines file; blank and unparsable lines (a torn last write) are skipped."""
+    """Rows of a JSON-lines file; blank and unparsable lines (a torn last write) are skipped.
+
+    Every row is written as one object per line, so a torn line that still parses is whole."""
     if not path.exists():
         return
     with open(path, encoding="utf-8") as f:
         for line in f:
             try:
-                row = json.loads(line)
+                yield json.loads(line)
             except json.JSONDecodeError:  # blank, or torn
                 continue
-            if isinstance(row, dict):
-                yield row
 
 
-def append_jsonl(f: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """Write rows to an open text file in one call and flush, so a row is never half-written
-    unless the process dies inside the write itself."""
-    f.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+def append_jsonl(f: Any, rows: Iterable[dict[str, Any]], **dumps: Any) -> None:
+    """Write rows (``dumps``: options of ``json.dumps``) to an open text file in one call and push
+    them to disk, so a row is never half-written unless the process dies inside the write itself,
+    and an interrupted run keeps every row written before."""
+    f.write("".join(json.dumps(row, **dumps) + "\n" for row in rows))
     f.flush()
+    os.fsync(f.fileno())
 
 
 def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:
@@ -56,22 +59,23 @@ def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:
     return {str(r["source_path"]): r for r in rows if "source_path" in r}
 
 
-def read_faces(faces_dir: str | Path, require: bool = True) -> list[dict[str, Any]]:
+def read_faces(faces_dir: str | Path) -> list[dict[str, Any]]:
     """Face rows of the finished sources of a detect folder, sorted by id."""
     faces_dir = Path(faces_dir)
-    if require and not (faces_dir / FACES_FILE).exists():
+    if not (faces_dir / FACES_FILE).exists():
         raise UserError(
             f"{faces_dir / FACES_FILE} does not exist: run `make detect` (or `anime-gan detect "
             f"out={faces_dir}`) first."
         )
     done = read_done(faces_dir)
-    rows: dict[str, dict[str, Any]] = {}
-    for row in iter_jsonl(faces_dir / FACES_FILE):
-        if "id" in row and str(row.get("source_path")) in done:
-            rows[str(row["id"])] = row
+    rows = {
+        str(row["id"]): row  # the last row of an id wins
+        for row in iter_jsonl(faces_dir / FACES_FILE)
+        if "id" in row and str(row.get("source_path")) in done
+    }
     return [rows[k] for k in sorted(rows)]
 
 
 def crop_path(faces_dir: str | Path, row: dict[str, Any]) -> Path:
     """Absolute path of a face row's crop PNG."""
-    return Path(faces_dir) / str(row.get("file") or f"{CROPS_DIR}/{row['id']}.png")
+    return Path(faces_dir) / row["file"]

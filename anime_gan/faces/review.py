@@ -33,8 +33,6 @@ from anime_gan.viz import contact_sheet, save_png
 
 INDEX_FILE = "index.tsv"
 REJECTS_FILE = "rejects.txt"
-SHEETS_DIR = "sheets"
-_STATE_FILE = ".state.json"
 _TILE = 128  # crops are shrunk to this before drawing, to keep sheets quick
 REJECTS_HEADER = """\
 # Crops that `anime-gan build` leaves out (false positives, undesired images).
@@ -58,7 +56,6 @@ class ReviewResult:
     rejected_sheets: list[Path]
     crops: int
     rejected: int
-    index: Path
     rejects: Path
     unknown_rejects: list[str]
 
@@ -66,14 +63,10 @@ class ReviewResult:
 def load_index(path: str | Path) -> dict[int, str]:
     """Crop number -> id from an ``index.tsv`` (empty when the file does not exist)."""
     path = Path(path)
-    index: dict[int, str] = {}
     if not path.exists():
-        return index
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        parts = line.split("\t")
-        if len(parts) >= 2 and parts[0].isdigit():
-            index[int(parts[0])] = parts[1]
-    return index
+        return {}
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    return {int(row[0]): row[1] for row in rows if len(row) >= 2 and row[0].isdigit()}
 
 
 def extend_index(index: dict[int, str], ids: list[str]) -> dict[int, str]:
@@ -91,14 +84,12 @@ def read_rejects(path: str | Path, index: dict[int, str], ids: set[str] | None =
         return result
     valid = ids if ids is not None else set(index.values())
     for line in path.read_text(encoding="utf-8").splitlines():
-        for token in re.split(r"[\s,]+", line.split("#", 1)[0].strip()):
-            if not token:
-                continue
+        for token in re.findall(r"[^\s,]+", line.split("#", 1)[0]):
             numbers = _numbers(token)
             if numbers is None:
                 (result.ids.add if token in valid else result.unknown.append)(token)
                 continue
-            if numbers and not index:
+            if not index:
                 raise UserError(
                     f"{path} names crops by number but there is no {INDEX_FILE} beside "
                     f"it: run `make review` to number the crops, or list ids instead."
@@ -114,9 +105,8 @@ def _numbers(token: str) -> range | None:
     match = re.fullmatch(r"(\d+)(?:-(\d+))?", token)
     if not match:
         return None
-    lo = int(match.group(1))
-    hi = int(match.group(2)) if match.group(2) else lo
-    return range(min(lo, hi), max(lo, hi) + 1)
+    lo, hi = sorted(int(n) for n in (match[1], match[2] or match[1]))
+    return range(lo, hi + 1)
 
 
 def write_review(
@@ -136,7 +126,7 @@ def write_review(
             f"{faces_dir} has no face crops yet: run `make detect` on a folder of "
             f"character images first."
         )
-    sheets_dir = review_dir / SHEETS_DIR
+    sheets_dir = review_dir / "sheets"
     sheets_dir.mkdir(parents=True, exist_ok=True)
     index = extend_index(load_index(review_dir / INDEX_FILE), list(rows))
     rejects_path = review_dir / REJECTS_FILE
@@ -151,7 +141,7 @@ def write_review(
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(review_dir / INDEX_FILE)
     numbered = sorted((n, i) for n, i in index.items() if i in rows)
-    state_path = sheets_dir / _STATE_FILE
+    state_path = sheets_dir / ".state.json"  # sheet name -> what it shows
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     new_state: dict[str, str] = {}
 
@@ -166,10 +156,7 @@ def write_review(
                 [_tile(crop_path(faces_dir, rows[i]), i in rejected) for _, i in items]
             )
             captions = [f"#{n} {_shorten(i, 17)}" for n, i in items]
-            sheet = contact_sheet(
-                tiles, captions, ncol=ncol, cell=cell, caption_lines=2, title=title
-            )
-            save_png(sheet, path)
+            save_png(contact_sheet(tiles, captions, ncol, cell, caption_lines=2, title=title), path)
         return path
 
     pages = groupby(numbered, key=lambda item: item[0] // per_sheet)
@@ -202,7 +189,6 @@ def write_review(
         rejected_paths,
         len(numbered),
         len(rejects.ids),
-        review_dir / INDEX_FILE,
         rejects_path,
         rejects.unknown,
     )

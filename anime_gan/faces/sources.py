@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anime_gan.crawl.manifest import read_manifest
+from anime_gan.crawl.manifest import MANIFEST, read_manifest
 from anime_gan.errors import UserError
 
-MANIFEST_NAME = "manifest.jsonl"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
@@ -51,7 +50,7 @@ def list_sources(
             f"the input folder {root} does not exist: run `make crawl` or pass input=FOLDER "
             f"(any folder of character images)."
         )
-    if (root / MANIFEST_NAME).exists():
+    if (root / MANIFEST).exists():
         rows, missing = _from_manifest(root)
     else:
         rows, missing = _from_folder(root, year_regex, [Path(e).resolve() for e in exclude]), []
@@ -60,7 +59,7 @@ def list_sources(
 
 def _from_manifest(root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     rows, missing, seen = [], [], set()
-    for row in read_manifest(root / MANIFEST_NAME):
+    for row in read_manifest(root):
         rel = row.get("path")
         if not rel or rel in seen:
             continue
@@ -91,9 +90,12 @@ def _from_folder(root: Path, year_regex: str | None, exclude: list[Path]) -> lis
     rows = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if path.suffix.lower() not in IMAGE_SUFFIXES or any(p.startswith(".") for p in rel.parts):
-            continue
-        if any(path.resolve().is_relative_to(e) for e in exclude) or not path.is_file():
+        if (
+            path.suffix.lower() not in IMAGE_SUFFIXES
+            or any(p.startswith(".") for p in rel.parts)
+            or any(path.resolve().is_relative_to(e) for e in exclude)
+            or not path.is_file()
+        ):
             continue
         key = rel.as_posix()
         rows.append(

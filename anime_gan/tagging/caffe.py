@@ -75,11 +75,17 @@ class CaffeLayer:
 _Field = tuple[int, int, int, int]
 
 
+def _past_end(buf: memoryview, end: int, what: str) -> Exception:
+    """Data running past ``end``: the file was cut short if ``end`` is the file's end, else the
+    message is damaged."""
+    return _Truncated() if end == len(buf) else _Malformed(f"{what} runs past its message")
+
+
 def _varint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= end:
-            raise _Truncated if end == len(buf) else _Malformed("a varint runs past its message")
+            raise _past_end(buf, end, "a varint")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -109,9 +115,7 @@ def _fields(buf: memoryview, start: int, end: int) -> Iterator[_Field]:
         else:
             raise _Malformed(f"wire type {wire} (field {number}) at byte {pos}")
         if pos + size > end:
-            if end == len(buf):
-                raise _Truncated
-            raise _Malformed(f"field {number} runs past its message")
+            raise _past_end(buf, end, f"field {number}")
         yield number, wire, pos, pos + size
         pos += size
 
@@ -193,21 +197,18 @@ def _layer(buf: memoryview, start: int, end: int, v1: bool) -> CaffeLayer:
     return CaffeLayer(name, kind, tuple(blobs))
 
 
-def parse_net(data: bytes | memoryview) -> tuple[str, list[CaffeLayer]]:
-    """The net's name and its layers, in file order (raises ``_Truncated``/``_Malformed``)."""
+def parse_net(data: bytes | memoryview) -> list[CaffeLayer]:
+    """The net's layers, in file order (raises ``_Truncated``/``_Malformed``)."""
     buf = memoryview(data)
-    name, layers = "", []
-    for f in _fields(buf, 0, len(buf)):
-        number, wire, start, end = f
-        if number == 1 and wire == LENGTH:
-            name = _text(buf, f)
-        elif number in (2, 100):
+    layers = []
+    for number, wire, start, end in _fields(buf, 0, len(buf)):
+        if number in (2, 100):
             if wire != LENGTH:
                 raise _Malformed(f"field {number} (layers) is not a message")
             layers.append(_layer(buf, start, end, v1=number == 2))
     if not layers:
         raise _Malformed("no layers")
-    return name, layers
+    return layers
 
 
 def read_caffemodel(path: str | Path) -> list[CaffeLayer]:
@@ -237,7 +238,7 @@ def read_caffemodel(path: str | Path) -> list[CaffeLayer]:
             f"already be converted; pass the .caffemodel file."
         )
     try:
-        return parse_net(data)[1]
+        return parse_net(data)
     except _Truncated:
         raise CaffeFormatError(
             f"{path} ends inside a field ({len(data)} bytes): the file is "

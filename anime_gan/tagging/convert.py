@@ -9,6 +9,7 @@ and the found shapes. The output is written to a temporary sibling and renamed i
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from dataclasses import dataclass
@@ -58,25 +59,22 @@ def detect_kind(layers: dict[str, CaffeLayer], source: Path) -> str:
     )
 
 
-def _names(layers: dict[str, CaffeLayer], limit: int = 8) -> str:
-    names = list(layers)
-    more = f", ... {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more if names else "none with weights"
+def _names(layers: dict[str, CaffeLayer]) -> str:
+    """The first 8 layer names, for an error message."""
+    more = f", ... {len(layers) - 8} more" if len(layers) > 8 else ""
+    return ", ".join(list(layers)[:8]) + more if layers else "none with weights"
 
 
 def _without_leading_ones(shape: Shape) -> Shape:
-    start = next((i for i, d in enumerate(shape) if d != 1), len(shape))
-    return tuple(shape[start:])
-
-
-def _same_shape(found: Shape, expected: Shape) -> bool:
-    """Equal, allowing the legacy 4-D blob shapes (1, 1, out, in) and (1, 1, 1, out)."""
-    return _without_leading_ones(found) == _without_leading_ones(expected)
+    """The shape without its leading 1s, so that the legacy 4-D blob shapes (1, 1, out, in) and
+    (1, 1, 1, out) compare equal to (out, in) and (out,)."""
+    return tuple(itertools.dropwhile(lambda d: d == 1, shape))
 
 
 def _weights_of(
     layer: CaffeLayer, expected: tuple[Shape, Shape], kind: str, source: Path
-) -> tuple[np.ndarray, np.ndarray]:
+) -> dict[str, np.ndarray]:
+    """``{layer}.weight`` and ``{layer}.bias`` of ``layer``, checked against ``expected``."""
     want_type = _LAYER_TYPE[layer.name.rstrip("0123456789_")]
     if layer.type != want_type:
         raise UserError(
@@ -89,16 +87,16 @@ def _weights_of(
             f"layer {layer.name} of {source} has {len(layer.blobs)} blobs where a "
             f"weight and a bias are expected: pass the released {CAFFEMODEL[kind]}."
         )
-    out = []
+    out = {}
     for blob, shape, what in zip(layer.blobs, expected, ("weight", "bias"), strict=True):
-        if not _same_shape(blob.shape, shape):
+        if _without_leading_ones(blob.shape) != _without_leading_ones(shape):
             raise UserError(
                 f"layer {layer.name} of {source} has {what} shape {tuple(blob.shape)} "
                 f"where the Illustration2Vec {kind} model needs {shape}: pass the "
                 f"released {CAFFEMODEL[kind]}."
             )
-        out.append(blob.reshape(shape))
-    return out[0], out[1]
+        out[f"{layer.name}.{what}"] = blob.reshape(shape)
+    return out
 
 
 def collect_weights(
@@ -133,8 +131,7 @@ def collect_weights(
         )
     tensors: dict[str, np.ndarray] = {}
     for name, expected in shapes.items():
-        weight_bias = _weights_of(by_name[name], expected, kind, source)
-        tensors[f"{name}.weight"], tensors[f"{name}.bias"] = weight_bias
+        tensors |= _weights_of(by_name[name], expected, kind, source)
     return tensors
 
 

@@ -39,7 +39,6 @@ TRUNK: tuple[tuple[str, int, bool], ...] = (
     ("conv6_3", 1024, False),
 )
 NUM_I2V_TAGS = 1539
-NUM_FEATURES = 4096
 KINDS = ("tag", "feature")
 #: Layers a converted file keeps that the network here does not use (feature model: encode1 ->
 #: sigmoid -> encode2, Illustration2Vec's own tag head on the feature net).
@@ -64,30 +63,29 @@ class Illust2VecArch:
     input_size: int = INPUT_SIZE
 
     def __post_init__(self) -> None:
-        if self.width < 1 or 64 % self.width:
-            raise ValueError(f"width must divide 64, got {self.width}")
-        if self.input_size < 32 or self.input_size % 32:
-            raise ValueError(f"input_size must be a multiple of 32, got {self.input_size}")
-
-    def channels(self, n: int) -> int:
-        return n // self.width
+        if self.width < 1 or 64 % self.width or self.input_size < 32 or self.input_size % 32:
+            raise UserError(
+                f"width={self.width}, input_size={self.input_size}: the width must divide 64 and "
+                f"the input size be a multiple of 32 (keep arch.width=1 arch.input_size=224 for "
+                f"the released weights)."
+            )
 
     @property
     def num_features(self) -> int:
-        return NUM_FEATURES // self.width
+        return 4096 // self.width  # the release's encode1 size
 
     @property
     def flat_size(self) -> int:
         """Length of conv6_3's flattened output: 1024 x 7 x 7 = 50,176 for the release."""
-        return self.channels(1024) * (self.input_size // 32) ** 2
+        return 1024 // self.width * (self.input_size // 32) ** 2
 
     def shapes(self, kind: str) -> dict[str, tuple[Shape, Shape]]:
         """Layer -> (weight shape, bias shape) of a released caffemodel, in network order."""
         out: dict[str, tuple[Shape, Shape]] = {}
         cin = 3
         for name, cout, _ in TRUNK:
-            out[name] = ((self.channels(cout), cin, 3, 3), (self.channels(cout),))
-            cin = self.channels(cout)
+            out[name] = ((cout // self.width, cin, 3, 3), (cout // self.width,))
+            cin = cout // self.width
         if kind == "tag":
             out["conv6_4"] = ((NUM_I2V_TAGS, cin, 3, 3), (NUM_I2V_TAGS,))
         else:
@@ -116,9 +114,6 @@ class _Illust2VecNet(nn.Module):
                 self.add_module(
                     name, nn.Conv2d(cin, cout, 3, padding=1) if conv else nn.Linear(cin, cout)
                 )
-        self._freeze()
-
-    def _freeze(self) -> None:
         self.requires_grad_(False)
         self.eval()
 
@@ -175,22 +170,9 @@ class Illust2VecFeatures(_Illust2VecNet):
 Net = TypeVar("Net", Illust2VecTagger, Illust2VecFeatures)
 
 
-def missing_weights_message(kind: str, path: Path) -> str:
-    """The sentence that says where the weights of ``kind`` come from and how to convert them."""
-    src = path.with_suffix(".caffemodel")
-    other, what = ("feature", "FID feature") if kind == "tag" else ("tag", "tag")
-    return (
-        f"no Illustration2Vec {kind} weights at {path}: download "
-        f"{RELEASE_URL}{CAFFEMODEL[kind]} to {src} and run `anime-gan convert-i2v src={src}` "
-        f"(the {what} model, "
-        f"{RELEASE_URL}{CAFFEMODEL[other]}, converts the same way)."
-    )
-
-
 def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str = "cpu") -> Net:
     """A network of class ``cls`` with the weights of a converted safetensors file, strictly."""
     from safetensors import safe_open
-    from safetensors.torch import load_file
 
     path = Path(path)
     if path.suffix == ".caffemodel" and path.is_file():
@@ -199,32 +181,41 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
             f"`anime-gan convert-i2v src={path}` and pass the .safetensors file."
         )
     if not path.is_file():
-        raise UserError(missing_weights_message(cls.kind, path))
+        src = path.with_suffix(".caffemodel")
+        other, what = ("feature", "FID feature") if cls.kind == "tag" else ("tag", "tag")
+        raise UserError(
+            f"no Illustration2Vec {cls.kind} weights at {path}: download "
+            f"{RELEASE_URL}{CAFFEMODEL[cls.kind]} to {src} and run `anime-gan convert-i2v "
+            f"src={src}` (the {what} model, {RELEASE_URL}{CAFFEMODEL[other]}, converts the same "
+            f"way)."
+        )
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="pt", device=str(device)) as f:
             meta = f.metadata() or {}
-    except Exception as e:  # safetensors raises its own error types for a bad header
+            state = {
+                k: f.get_tensor(k)
+                for k in f.keys()
+                if k.split(".")[0] not in UNUSED_LAYERS[cls.kind]
+            }
+    except Exception as e:  # safetensors raises its own error types for a bad file
         raise UserError(
             f"{path} is not a readable safetensors file ({e}): convert the "
             f".caffemodel again with `anime-gan convert-i2v`."
         ) from None
-    if meta.get("format") != FORMAT:
-        raise UserError(
-            f"{path} is not a converted Illustration2Vec file: make it with "
-            f"`anime-gan convert-i2v src=<{CAFFEMODEL[cls.kind]}>`."
+    if (meta.get("format"), meta.get("kind")) != (FORMAT, cls.kind):
+        what = (
+            f"holds the Illustration2Vec {meta.get('kind')} model where the {cls.kind} model "
+            f"is needed"
+            if meta.get("format") == FORMAT
+            else "is not a converted Illustration2Vec file"
         )
-    if meta.get("kind") != cls.kind:
         raise UserError(
-            f"{path} holds the Illustration2Vec {meta.get('kind')} model where the "
-            f"{cls.kind} model is needed: pass the file converted from "
+            f"{path} {what}: pass the file that `anime-gan convert-i2v` makes from "
             f"{CAFFEMODEL[cls.kind]}."
         )
-    arch = Illust2VecArch(int(meta.get("width", 1)), int(meta.get("input_size", INPUT_SIZE)))
+    arch = Illust2VecArch(int(meta["width"]), int(meta["input_size"]))  # convert writes both
     with torch.device("meta"):
         net = cls(arch)
-    state = load_file(str(path), device=str(device))
-    for key in [k for k in state if k.split(".")[0] in UNUSED_LAYERS[cls.kind]]:
-        del state[key]
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
     if expected != found:
@@ -234,8 +225,7 @@ def load_illust2vec(cls: type[Net], path: str | Path, device: torch.device | str
             f"{path} does not match the Illustration2Vec {cls.kind} network "
             f"({detail}): convert the .caffemodel again with `anime-gan convert-i2v`."
         )
-    net.load_state_dict(state, strict=True, assign=True)
-    net._freeze()
+    net.load_state_dict(state, strict=True, assign=True)  # keeps requires_grad=False
     return net
 
 

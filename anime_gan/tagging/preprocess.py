@@ -33,18 +33,10 @@ def _rgb_0_255(image: ImageLike, device: torch.device | str | None) -> torch.Ten
             )
         if image.ndim == 2:  # H, W grey
             image = image[:, :, None]
-        if image.ndim not in (3, 4):
-            raise ValueError(
-                f"numpy images must be [H, W], [H, W, C] or [N, H, W, C], got {image.shape}"
-            )
         # torch.from_numpy wants a writable array (PIL's are read-only)
         x = torch.from_numpy(np.require(image, requirements="CW")).to(device)
         x = x.reshape(-1, *x.shape[-3:]).permute(0, 3, 1, 2)
     elif isinstance(image, torch.Tensor):
-        if image.ndim not in (3, 4):
-            raise ValueError(
-                f"image tensors must be [C, H, W] or [N, C, H, W], got {tuple(image.shape)}"
-            )
         x = image.to(device).reshape(-1, *image.shape[-3:])
     else:
         raise TypeError(f"expected a numpy array or a torch tensor, got {type(image).__name__}")
@@ -74,8 +66,6 @@ def preprocess(
     Grey becomes 3 channels and alpha is dropped. ``size`` is 224 for the released networks.
     """
     if isinstance(images, (list, tuple)):
-        if not images:
-            raise ValueError("no images to preprocess")
         return torch.cat([preprocess(im, size, device) for im in images])
     x = _rgb_0_255(images, device)  # type: ignore[arg-type]
     if x.shape[-2:] != (size, size):

@@ -24,6 +24,8 @@ from tqdm import tqdm
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
+from anime_gan.faces.records import append_jsonl
+from anime_gan.faces.sources import IMAGE_SUFFIXES
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import TAG, check_output, write_json_atomic
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger
@@ -31,7 +33,6 @@ from anime_gan.tagging.preprocess import preprocess
 from anime_gan.tagging.tagger import (
     TAGS_FILE,
     THRESHOLD,
-    append_rows,
     finished_ids,
     select_tags,
     tag_rows,
@@ -39,9 +40,7 @@ from anime_gan.tagging.tagger import (
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 MANIFEST_FILE = "tags.json"
-SKIPPED_FILE = "skipped.jsonl"
 
 
 @dataclass
@@ -74,7 +73,7 @@ def list_images(folder: Path) -> list[tuple[str, Path]]:
                 f"{path}): rename one, since ids are file stems."
             )
         seen[path.stem] = path
-    return [(p.stem, p) for p in paths]
+    return list(seen.items())
 
 
 class _ImageFiles(Dataset):
@@ -98,10 +97,9 @@ class _ImageFiles(Dataset):
         return i, preprocess(rgb, self.size)[0], ""
 
 
-_Batch = tuple[list[int], torch.Tensor | None, list[tuple[int, str]]]
-
-
-def _collate(samples: list[tuple[int, torch.Tensor | None, str]]) -> _Batch:
+def _collate(
+    samples: list[tuple[int, torch.Tensor | None, str]],
+) -> tuple[list[int], torch.Tensor | None, list[tuple[int, str]]]:
     """(indices of the decoded images, their stacked tensors, (index, reason) of the others)."""
     good = [(i, x) for i, x, _ in samples if x is not None]
     failed = [(i, reason) for i, x, reason in samples if x is None]
@@ -109,17 +107,19 @@ def _collate(samples: list[tuple[int, torch.Tensor | None, str]]) -> _Batch:
 
 
 def _write_manifest(out: Path, weights: Path, net: Illust2VecTagger, count: int) -> None:
-    manifest = {
-        "format": "anime-gan-tags",
-        "version": 1,
-        "tag_names": list(TAG_NAMES),
-        "i2v_indices": list(I2V_INDICES),
-        "threshold": THRESHOLD,
-        "weights": weights.name,
-        "input_size": net.arch.input_size,
-        "count": count,
-    }
-    write_json_atomic(out / MANIFEST_FILE, manifest)
+    write_json_atomic(
+        out / MANIFEST_FILE,
+        {
+            "format": "anime-gan-tags",
+            "version": 1,
+            "tag_names": list(TAG_NAMES),
+            "i2v_indices": list(I2V_INDICES),
+            "threshold": THRESHOLD,
+            "weights": weights.name,
+            "input_size": net.arch.input_size,
+            "count": count,
+        },
+    )
 
 
 def tag_folder(
@@ -174,12 +174,12 @@ def tag_folder(
                     chosen = [pending[i] for i in indices]
                     files = [path.relative_to(root).as_posix() for _, path in chosen]
                     rows = tag_rows([k for k, _ in chosen], files, select_tags(probs))
-                    append_rows(handle, rows)
+                    append_jsonl(handle, rows, separators=(",", ":"))
                     run.tagged += len(indices)
                 bar.update(len(indices) + len(failed))
     finally:
         _write_manifest(run.out, weights, net, len(done) + run.tagged)
-        with open(run.out / SKIPPED_FILE, "w", encoding="utf-8") as f:
+        with open(run.out / "skipped.jsonl", "w", encoding="utf-8") as f:
             f.writelines(json.dumps({"file": p, "reason": r}) + "\n" for p, r in run.skipped)
     for path, reason in run.skipped:
         log.warning("skipped %s (%s)", path, reason)

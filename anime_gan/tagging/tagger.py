@@ -13,11 +13,10 @@ schema order of :data:`anime_gan.data.tags.TAG_NAMES`.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,14 +32,10 @@ TAGS_FILE = "tags.jsonl"
 
 @dataclass(frozen=True)
 class TagSelection:
-    """Tags of N images in schema order: probabilities, hard labels and the known-mask."""
+    """Tags of N images in schema order: probabilities and hard labels (every one is known)."""
 
     probs: np.ndarray  # float32 [N, 34]
     labels: np.ndarray  # uint8 [N, 34]
-    known: np.ndarray  # uint8 [N, 34], all ones
-
-    def __len__(self) -> int:
-        return len(self.probs)
 
 
 def labels_from_probs(probs: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
@@ -66,8 +61,7 @@ def select_tags(i2v_probs: np.ndarray | torch.Tensor, threshold: float = THRESHO
             f"expected Illustration2Vec probabilities [N, {NUM_I2V_TAGS}], got {full.shape}"
         )
     probs = np.ascontiguousarray(full[:, list(I2V_INDICES)])
-    known = np.ones_like(probs, dtype=np.uint8)
-    return TagSelection(probs, labels_from_probs(probs, threshold), known)
+    return TagSelection(probs, labels_from_probs(probs, threshold))
 
 
 def tag_rows(
@@ -78,13 +72,6 @@ def tag_rows(
         {"id": i, "file": f, "probs": [round(float(p), 6) for p in p34], "labels": l34.tolist()}
         for i, f, p34, l34 in zip(ids, files, selection.probs, selection.labels, strict=True)
     ]
-
-
-def append_rows(handle: IO[str], rows: list[dict[str, Any]]) -> None:
-    """Append rows and push them to disk, so an interrupted run keeps every finished batch."""
-    handle.write("".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows))
-    handle.flush()
-    os.fsync(handle.fileno())
 
 
 def _tags_path(path: str | Path) -> Path:

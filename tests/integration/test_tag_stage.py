@@ -52,15 +52,15 @@ def test_interrupted_run_resumes_without_redoing_finished_images(
     crops: Path, weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "tags"
-    real_append, calls = tag_stage.append_rows, []
+    real_append, calls = tag_stage.append_jsonl, []
 
-    def append_then_stop(handle, rows):  # the second batch never gets written
+    def append_then_stop(handle, rows, **dumps):  # the second batch never gets written
         if calls:
             raise KeyboardInterrupt
         calls.append(len(rows))
-        real_append(handle, rows)
+        real_append(handle, rows, **dumps)
 
-    monkeypatch.setattr(tag_stage, "append_rows", append_then_stop)
+    monkeypatch.setattr(tag_stage, "append_jsonl", append_then_stop)
     with pytest.raises(KeyboardInterrupt):
         tag_stage.tag_folder(crops, out, weights, batch_size=3, device="cpu", progress=False)
     first = read_tags(out)  # the first batch: broken.png (skipped), face0, face1
@@ -68,7 +68,7 @@ def test_interrupted_run_resumes_without_redoing_finished_images(
     with open(out / "tags.jsonl", "a") as f:
         f.write('{"id": "face5", "fi')  # as if the process died while writing
 
-    monkeypatch.setattr(tag_stage, "append_rows", real_append)
+    monkeypatch.setattr(tag_stage, "append_jsonl", real_append)
     seen: list[int] = []
     real_forward = Illust2VecTagger.forward_preprocessed
     monkeypatch.setattr(

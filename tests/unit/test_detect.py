@@ -131,7 +131,7 @@ def test_real_cascade_downloads_through_a_local_server(tmp_path, local_server, s
     www, base = local_server
     (www / "lbp.xml").write_bytes((shared_dir / "assets" / "lbpcascade_animeface.xml").read_bytes())
     got = locate_cascade(cache_dir=tmp_path / "c", url=f"{base}/lbp.xml")
-    assert cascade_mod.file_sha256(got) == CASCADE_SHA256
+    assert hashlib.sha256(got.read_bytes()).hexdigest() == CASCADE_SHA256
 
 
 # --- detection --------------------------------------------------------------------------------

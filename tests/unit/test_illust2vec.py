@@ -97,8 +97,8 @@ def test_blob_encodings_read_back(packed: bool, legacy: bool) -> None:
             "conv1_1", "Convolution", [w, b], layout, legacy, packed
         )
         data += cw.layer_bytes("relu1_1", "ReLU", [], layout)
-        name, layers = parse_net(data)
-        assert name == "net" and [(layer.name, layer.type) for layer in layers] == [
+        layers = parse_net(data)
+        assert [(layer.name, layer.type) for layer in layers] == [
             ("conv1_1", "Convolution"),
             ("relu1_1", "ReLU"),
         ]
@@ -114,7 +114,7 @@ def test_double_data_blob_is_read_as_float32() -> None:
     blob = shape + cw.length_field(8, values.tobytes())  # packed doubles
     layer = cw.length_field(1, b"fc") + cw.length_field(2, b"InnerProduct")
     layer += cw.length_field(7, blob)
-    (fc,) = parse_net(cw.length_field(100, layer))[1]
+    (fc,) = parse_net(cw.length_field(100, layer))
     assert fc.blobs[0].dtype == np.float32 and fc.blobs[0].tolist() == [1.5, -2.0, 3.25]
 
 

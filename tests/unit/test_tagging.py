@@ -11,9 +11,9 @@ import torch
 
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, INDEPENDENT, NUM_TAGS, TAG_INDEX, TAGS
 from anime_gan.errors import UserError
+from anime_gan.faces.records import append_jsonl
 from anime_gan.tagging.tagger import (
     THRESHOLD,
-    append_rows,
     finished_ids,
     labels_from_probs,
     read_tags,
@@ -37,8 +37,8 @@ def on(labels: np.ndarray) -> set[str]:
 def test_selects_the_34_tags_by_i2v_index() -> None:
     full = np.random.default_rng(0).random((3, 1539), dtype=np.float32)
     sel = select_tags(full)
-    assert sel.probs.shape == sel.labels.shape == sel.known.shape == (3, NUM_TAGS)
-    assert sel.labels.dtype == sel.known.dtype == np.uint8 and sel.known.all()
+    assert sel.probs.shape == sel.labels.shape == (3, NUM_TAGS)
+    assert sel.labels.dtype == np.uint8
     assert sel.probs[:, TAG_INDEX["gray hair"]].tolist() == full[:, 206].tolist()
     assert sel.probs[:, TAG_INDEX["orange eyes"]].tolist() == full[:, 285].tolist()
     torch_sel = select_tags(torch.from_numpy(full))
@@ -88,7 +88,7 @@ def test_tags_file_round_trip_and_torn_last_line(tmp_path: Path) -> None:
     sel = select_tags(np.stack([i2v_vector(blush=0.7), i2v_vector(glasses=0.4)]))
     path = tmp_path / "tags.jsonl"
     with open(path, "w") as handle:
-        append_rows(handle, tag_rows(["a", "b"], ["a.png", "sub/b.png"], sel))
+        append_jsonl(handle, tag_rows(["a", "b"], ["a.png", "sub/b.png"], sel))
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert rows[1] == {
         "id": "b",
