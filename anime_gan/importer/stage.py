@@ -44,6 +44,36 @@ log = logging.getLogger(__name__)
 DEFAULT_YEAR_REGEX = r"_(\d{4})$"
 
 
+def _labels_and_metadata(
+    source: Path,
+    paths: list[str],
+    kept: list[tuple[int, int, int]],
+    years: list[int | None],
+    tags_by_image: dict[int, list[str]],
+    assume_complete: bool,
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Labels, known mask and metadata row of each ``kept`` image (path index, width, height)."""
+    labels, known = np.zeros((2, len(kept), NUM_TAGS), dtype=np.uint8)
+    metadata = []
+    stems = Counter(posixpath.splitext(p)[0] for p in paths)
+    for row, (index, width, height) in enumerate(kept):
+        rel = paths[index]
+        stem = posixpath.splitext(rel)[0]  # the id, with the extension where two would collide
+        meta: dict[str, Any] = {
+            "id": stem if stems[stem] == 1 else rel,
+            "source": f"{source.name}:{rel}",
+            "year": years[index],
+            "width": width,
+            "height": height,
+        }
+        if index in tags_by_image:  # else unlabelled: known stays all 0
+            meta["tags"] = tags_by_image[index]
+            known_tags = [t for t in meta["tags"] if is_known_tag(t)]
+            labels[row], known[row] = labels_from_tags(known_tags, assume_complete)
+        metadata.append(meta)
+    return labels, known, metadata
+
+
 def import_images(
     source: str | Path,
     out: str | Path | None,
@@ -119,29 +149,9 @@ def import_images(
     report.update(imported=len(kept), warnings=warnings)
     for text in warnings:
         log.warning(text)
-    labels, known = np.zeros((2, len(kept), NUM_TAGS), dtype=np.uint8)
-    metadata = []
-    stems = Counter(posixpath.splitext(p)[0] for p in paths)
-    for row, (index, width, height) in enumerate(kept):
-        rel = paths[index]
-        stem = posixpath.splitext(rel)[0]  # the id, with the extension where two would collide
-        meta: dict[str, Any] = {
-            "id": stem if stems[stem] == 1 else rel,
-            "source": f"{source.name}:{rel}",
-            "year": years[index],
-            "width": width,
-            "height": height,
-        }
-        if index in tags_by_image:  # else unlabelled: known stays all 0
-            meta["tags"] = tags_by_image[index]
-            known_tags = [t for t in meta["tags"] if is_known_tag(t)]
-            labels[row], known[row] = labels_from_tags(known_tags, assume_complete)
-        metadata.append(meta)
     ds = FaceDataset(
         images,
-        labels,
-        known,
-        metadata,
+        *_labels_and_metadata(source, paths, kept, years, tags_by_image, assume_complete),
         {"source": str(source), "created_by": "anime-gan import", "report": report},
     )
     if out is not None:

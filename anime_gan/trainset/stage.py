@@ -192,6 +192,19 @@ def _metadata(row: dict[str, Any], tagged: bool) -> dict[str, Any]:
     }
 
 
+def _deduplicate(
+    n: int, digests: list, hashes: list, p: BuildParams
+) -> tuple[list[int], dict[int, int], list[int]]:
+    """Of the first ``n`` loaded crops: the indices that loaded, the duplicates among them
+    (position in ``loaded`` -> position of the copy kept) and the indices kept."""
+    loaded = [i for i in range(n) if digests[i] is not None]
+    dupes: dict[int, int] = {}
+    if p.dedupe != "none":
+        near = [hashes[i] for i in loaded] if p.dedupe == "near" else None
+        dupes = find_duplicates([digests[i] for i in loaded], near, p.near_distance)
+    return loaded, dupes, [i for j, i in enumerate(loaded) if j not in dupes]
+
+
 def build_dataset(
     faces_dir: str | Path,
     tags_path: str | Path,
@@ -229,12 +242,7 @@ def build_dataset(
     extra = [r for r in available if r["id"] in samples and r["id"] not in chosen]
     images, digests, hashes = _load_all(faces_dir, candidates + extra, p, progress)
     means = _mean_faces(images, candidates + extra, digests, samples)
-    loaded = [i for i in range(len(candidates)) if digests[i] is not None]
-    dupes: dict[int, int] = {}
-    if p.dedupe != "none":
-        near = [hashes[i] for i in loaded] if p.dedupe == "near" else None
-        dupes = find_duplicates([digests[i] for i in loaded], near, p.near_distance)
-    keep = [i for j, i in enumerate(loaded) if j not in dupes]
+    loaded, dupes, keep = _deduplicate(len(candidates), digests, hashes, p)
     if not keep:
         raise UserError(
             f"no image is left after the filters ({dict(counts)}, {len(rejects.ids)} "
