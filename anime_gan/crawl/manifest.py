@@ -1,4 +1,4 @@
-"""The crawl's JSON-lines files: the readers, and the atomic rewrite.
+"""The crawl's JSON-lines files: the manifest, the reader, and the atomic rewrite.
 
 ``manifest.jsonl`` has one object per finished image (the detect stage reads it with
 :func:`read_manifest`)::
@@ -19,9 +19,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from anime_gan import jsonl
 from anime_gan.errors import UserError
 
 MANIFEST = "manifest.jsonl"
+BAD_LINE_FIX = "remove that line and run the crawl again, which redoes what it recorded."
 
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
@@ -38,23 +40,9 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """All records of a JSON-lines file (none if it does not exist); a torn last line (a kill
-    mid-write) is ignored."""
-    lines = path.read_bytes().split(b"\n") if path.exists() else []
-    records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError as e:
-            if number == len(lines):  # the last line, without its newline: torn by a kill
-                break
-            raise UserError(
-                f"line {number} of {path} is not valid JSON ({e}); remove that line and run the "
-                f"crawl again, which redoes what it recorded."
-            ) from e
-    return records
+    """All records of a crawl JSON-lines file (:func:`anime_gan.jsonl.read_jsonl`): a torn last
+    line is skipped, another bad line stops the crawl with a sentence."""
+    return jsonl.read_jsonl(path, BAD_LINE_FIX)
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import posixpath
@@ -47,7 +46,7 @@ from anime_gan.crawl.erogamescape import Game, QuerySettings, fetch_games, getch
 from anime_gan.crawl.getchu import FINAL_PAGE_STATUSES, GetchuSettings, fetch_page
 from anime_gan.crawl.manifest import MANIFEST, read_jsonl, write_jsonl
 from anime_gan.errors import UserError
-from anime_gan.jsonl import repair_tail
+from anime_gan.jsonl import append_jsonl, repair_tail
 from anime_gan.outputs import CRAWL, check_output, write_json_atomic
 
 log = logging.getLogger("anime_gan.crawl")
@@ -316,17 +315,16 @@ class CrawlStore:
             self.skipped_urls = {r["url"] for r in read_jsonl(self.out / "skipped.jsonl")}
             for name in (MANIFEST, "pages.jsonl", "skipped.jsonl", "failures.jsonl"):
                 repair_tail(self.out / name)
-                self._files[name] = open(self.out / name, "ab", buffering=0)
+                self._files[name] = open(self.out / name, "a", encoding="utf-8")
         except BaseException:
             self.close()
             raise
         return self
 
     def close(self) -> None:
-        """Flush the records to disk, close the files, and release the folder lock last."""
+        """Close the files (every record is on disk already), and release the folder lock last."""
         with self._lock:
             for f in reversed(self._files.values()):
-                os.fsync(f.fileno())
                 f.close()
             self._files.clear()
 
@@ -337,10 +335,9 @@ class CrawlStore:
         self.close()
 
     def append(self, name: str, record: dict[str, Any]) -> None:
-        """Append ``record`` to the append-only file ``name``, from any thread."""
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        """Append ``record`` to the append-only file ``name`` and push it to disk, from any thread."""
         with self._lock:
-            self._files[name].write(line)
+            append_jsonl(self._files[name], [record], ensure_ascii=False)
 
     def add_image(
         self, body: bytes, info: ImageInfo, meta: dict[str, Any]

@@ -41,11 +41,10 @@ from anime_gan.faces.records import (
     DONE_FILE,
     FACES_FILE,
     SUMMARY_FILE,
-    append_jsonl,
     read_done,
 )
 from anime_gan.faces.sources import Source, list_sources
-from anime_gan.jsonl import repair_tail
+from anime_gan.jsonl import append_jsonl, repair_tail
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import DETECT, check_output, write_json_atomic
 from anime_gan.viz import save_png

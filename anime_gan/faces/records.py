@@ -9,20 +9,18 @@
                              rerun must use the same), and the counts of the last run
 
 A source is finished once its ``done`` row is written, after its crops and face rows. Readers
-therefore keep only the face rows of finished sources (the last row per id wins), and skip a
-torn last line, which the next run cuts off before it appends (:mod:`anime_gan.jsonl`), so an
-interrupted run leaves nothing half-counted and resumes cleanly.
+therefore keep only the face rows of finished sources (the last row per id wins), and skip any
+line that is not JSON (a torn last write, which the next run cuts off before it appends:
+:mod:`anime_gan.jsonl`), so an interrupted run leaves nothing half-counted and resumes cleanly.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from anime_gan.errors import UserError
+from anime_gan.jsonl import read_jsonl
 
 FACES_FILE = "faces.jsonl"
 DONE_FILE = "done.jsonl"
@@ -30,32 +28,9 @@ CROPS_DIR = "crops"
 SUMMARY_FILE = "detect.json"
 
 
-def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSON-lines file; blank and unparsable lines (a torn last write) are skipped.
-
-    Every row is written as one object per line, so a torn line that still parses is whole."""
-    if not path.exists():
-        return
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:  # blank, or torn
-                continue
-
-
-def append_jsonl(f: Any, rows: Iterable[dict[str, Any]], **dumps: Any) -> None:
-    """Write rows (``dumps``: options of ``json.dumps``) to an open text file in one call and push
-    them to disk, so a row is never half-written unless the process dies inside the write itself,
-    and an interrupted run keeps every row written before."""
-    f.write("".join(json.dumps(row, **dumps) + "\n" for row in rows))
-    f.flush()
-    os.fsync(f.fileno())
-
-
 def read_done(faces_dir: str | Path) -> dict[str, dict[str, Any]]:
     """Finished sources of a detect folder: ``source_path`` (the resume key) -> its ``done`` row."""
-    rows = iter_jsonl(Path(faces_dir) / DONE_FILE)
+    rows = read_jsonl(Path(faces_dir) / DONE_FILE)
     return {str(r["source_path"]): r for r in rows if "source_path" in r}
 
 
@@ -70,7 +45,7 @@ def read_faces(faces_dir: str | Path) -> list[dict[str, Any]]:
     done = read_done(faces_dir)
     rows = {
         str(row["id"]): row  # the last row of an id wins
-        for row in iter_jsonl(faces_dir / FACES_FILE)
+        for row in read_jsonl(faces_dir / FACES_FILE)
         if "id" in row and str(row.get("source_path")) in done
     }
     return [rows[k] for k in sorted(rows)]

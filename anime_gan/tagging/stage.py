@@ -24,8 +24,8 @@ from tqdm import tqdm
 from anime_gan.data.tags import I2V_INDICES, TAG_NAMES
 from anime_gan.device import resolve_device
 from anime_gan.errors import UserError
-from anime_gan.faces.records import append_jsonl
 from anime_gan.faces.sources import IMAGE_SUFFIXES
+from anime_gan.jsonl import append_jsonl
 from anime_gan.limits import DEFAULT_MAX_PIXELS, check_pixels
 from anime_gan.outputs import TAG, check_output, write_json_atomic
 from anime_gan.tagging.illust2vec import Illust2VecTagger, load_tagger

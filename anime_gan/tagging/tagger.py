@@ -12,7 +12,6 @@ schema order of :data:`anime_gan.data.tags.TAG_NAMES`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,12 @@ import torch
 
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, I2V_INDICES, NUM_TAGS
 from anime_gan.errors import UserError
-from anime_gan.jsonl import repair_tail
+from anime_gan.jsonl import read_jsonl, repair_tail
 from anime_gan.tagging.illust2vec import NUM_I2V_TAGS
 
 THRESHOLD = 0.25
 TAGS_FILE = "tags.jsonl"
+BAD_LINE_FIX = "delete the file (or that line) and run the tag stage again."
 
 
 @dataclass(frozen=True)
@@ -79,32 +79,11 @@ def _tags_path(path: str | Path) -> Path:
     return path / TAGS_FILE if path.is_dir() else path
 
 
-def _parse_rows(path: Path) -> list[dict[str, Any]]:
-    """Complete rows of a tags file (a torn last line excluded)."""
-    pieces = path.read_bytes().split(b"\n")
-    rows = []
-    for n, line in enumerate(pieces[:-1]):  # the last piece is empty or a torn line
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            if b"".join(pieces[n + 1 :]).strip():
-                raise UserError(
-                    f"line {len(rows) + 1} of {path} is not JSON: delete the file (or "
-                    f"that line) and run the tag stage again."
-                ) from None
-            break
-    return rows
-
-
 def finished_ids(path: str | Path) -> set[str]:
     """Ids already in a tags file, cutting off a torn last line so appending can resume."""
     path = _tags_path(path)
-    if not path.exists():
-        return set()
     repair_tail(path)
-    return {str(row["id"]) for row in _parse_rows(path)}
+    return {str(row["id"]) for row in read_jsonl(path, BAD_LINE_FIX)}
 
 
 def read_tags(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -116,7 +95,7 @@ def read_tags(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     if not path.is_file():
         raise UserError(f"no tags file at {path}: run `anime-gan tag` first (make tag).")
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for row in _parse_rows(path):
+    for row in read_jsonl(path, BAD_LINE_FIX):
         try:
             probs = np.asarray(row["probs"], dtype=np.float32)
             labels = np.asarray(row["labels"], dtype=np.uint8)

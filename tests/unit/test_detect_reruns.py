@@ -47,8 +47,9 @@ def test_a_torn_last_line_is_cut_before_the_next_row(tmp_path, source, cascade):
     out = tmp_path / "faces"
     detect(source, out, cascade, limit=1)
     for name in ("faces.jsonl", "done.jsonl"):  # a kill in the middle of writing a row
-        with open(out / name, "a") as f:
-            f.write('{"id": "b_0", "source_pa')
+        with open(out / name, "ab") as f:
+            f.write('{"id": "b_0", "source_path": "é'.encode()[:-1])  # inside a UTF-8 character
+    assert [r["id"] for r in read_faces(out)] == ["a_0"]  # the torn rows are skipped
     detect(source, out, cascade)
     assert lines_parse(out / "faces.jsonl") and lines_parse(out / "done.jsonl")
     assert [r["id"] for r in read_faces(out)] == ["a_0", "b_0", "c_0"]  # no face lost

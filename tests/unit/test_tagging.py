@@ -11,7 +11,7 @@ import torch
 
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, INDEPENDENT, NUM_TAGS, TAG_INDEX, TAGS
 from anime_gan.errors import UserError
-from anime_gan.faces.records import append_jsonl
+from anime_gan.jsonl import append_jsonl
 from anime_gan.tagging.tagger import (
     THRESHOLD,
     finished_ids,
@@ -114,5 +114,5 @@ def test_tags_file_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="without 34 tags"):
         read_tags(path)
     path.write_text('not json\n{"id": "a"}\n')
-    with pytest.raises(UserError, match="line 1 of .* is not JSON"):
+    with pytest.raises(UserError, match="line 1 of .* is not valid JSON"):
         read_tags(path)
