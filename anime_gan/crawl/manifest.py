@@ -14,8 +14,6 @@ the readers skip and :func:`anime_gan.jsonl.repair_tail` cuts off before the nex
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +47,5 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     """Replace ``path`` with ``records``, atomically (temporary file, then rename)."""
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        f.flush()
-        os.fsync(f.fileno())
+        jsonl.append_jsonl(f, records, ensure_ascii=False)
     tmp.replace(path)
