@@ -83,27 +83,46 @@ SESSION_CONFIGS = {"int8-static": {"session.disable_quant_qdq": "0"}}
 def export_fp32(generator: nn.Module, path: str | Path) -> Path:
     """Write the (eval-mode) generator, BatchNorms folded and its output convolution in the
     Col2Im form (:func:`output_conv_as_col2im`), as ONNX with a dynamic batch."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    net = inference_generator(generator)
     z = torch.zeros(2, generator.z_dim)
     c = torch.zeros(2, generator.num_tags)
     batch = {0: "N"}
+    path = write_onnx(
+        inference_generator(generator),
+        (z, c),
+        path,
+        {"z": batch, "c": batch},
+        {OUTPUT: batch},
+    )
+    onnx.save(output_conv_as_col2im(onnx.load(str(path))), str(path))
+    return path
+
+
+def write_onnx(
+    net: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    path: str | Path,
+    inputs: dict[str, dict[int, str]],
+    outputs: dict[str, dict[int, str]],
+) -> Path:
+    """``torch.onnx.export`` of ``net`` run on ``example`` at :data:`OPSET`, with constant
+    folding; ``inputs`` and ``outputs`` name the graph's tensors, in order, and their dynamic
+    axes (the generator's and the upscaler's export)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
         # dynamo=False: the TorchScript exporter needs no onnxscript and gives a plain graph.
         torch.onnx.export(
             net,
-            (z, c),
+            example,
             str(path),
-            input_names=["z", "c"],
-            output_names=[OUTPUT],
-            dynamic_axes={"z": batch, "c": batch, OUTPUT: batch},
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_axes={**inputs, **outputs},
             opset_version=OPSET,
             do_constant_folding=True,
             dynamo=False,
         )
-    onnx.save(output_conv_as_col2im(onnx.load(str(path))), str(path))
     return path
 
 
@@ -208,18 +227,19 @@ def ort_session(
 
 
 def parity(
-    generator: nn.Module,
+    model: nn.Module,
     path: str | Path,
-    z: torch.Tensor,
-    c: torch.Tensor,
+    inputs: dict[str, torch.Tensor],
+    output: str = OUTPUT,
     config: dict[str, str] | None = None,
 ) -> dict[str, float | None]:
-    """Differences between PyTorch's images and the ONNX file's on the same inputs, in [-1, 1]
-    units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range (None when
-    the images are identical: JSON has no infinity)."""
+    """Differences between PyTorch's output and the ONNX file's on the same ``inputs`` (graph
+    input name -> tensor), in [-1, 1] units: max and mean absolute difference, and PSNR in dB
+    over the [-1, 1] range (None when the outputs are identical: JSON has no infinity)."""
     with torch.no_grad():
-        expected = generator.eval()(z, c).numpy()
-    got = ort_session(path, config=config).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
+        expected = model.cpu().eval()(*inputs.values()).numpy()
+    feed = {name: x.numpy() for name, x in inputs.items()}
+    got = ort_session(path, config=config).run([output], feed)[0]
     diff = np.abs(got.astype(np.float64) - expected)
     mse = float((diff**2).mean())
     psnr = None if mse == 0 else round(float(10 * np.log10(4.0 / mse)), 2)

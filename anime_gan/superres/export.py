@@ -10,45 +10,35 @@ convolutions itself.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
 from torch import Tensor, nn
 
-from anime_gan.export.onnx import OPSET, ort_session
+from anime_gan.export import onnx as gan_onnx
 
 INPUT, OUTPUT = "image", "upscaled"
 
 
 def export_upscaler(model: nn.Module, path: str | Path) -> Path:
     """Write the (eval-mode, CPU) upscaler as ONNX with dynamic batch, height and width."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
-        torch.onnx.export(
-            nn.Sequential(model, nn.Hardtanh()).cpu().eval(),
-            (torch.zeros(1, 3, 16, 16),),
-            str(path),
-            input_names=[INPUT],
-            output_names=[OUTPUT],
-            dynamic_axes={INPUT: {0: "N", 2: "H", 3: "W"}, OUTPUT: {0: "N", 2: "H2", 3: "W2"}},
-            opset_version=OPSET,
-            do_constant_folding=True,
-            dynamo=False,
-        )
+    path = gan_onnx.write_onnx(
+        _clamped(model),
+        (torch.zeros(1, 3, 16, 16),),
+        path,
+        {INPUT: {0: "N", 2: "H", 3: "W"}},
+        {OUTPUT: {0: "N", 2: "H2", 3: "W2"}},
+    )
     onnx.checker.check_model(str(path))
     return path
 
 
-def parity(model: nn.Module, path: str | Path, images: Tensor) -> dict[str, float]:
-    """Differences between PyTorch's and the ONNX file's outputs on ``images`` (in [-1, 1]):
-    max and mean absolute difference, in [-1, 1] units (one grey level is 2/255 = 0.0078)."""
-    with torch.no_grad():
-        expected = model.cpu().eval()(images).clamp(-1, 1).numpy()
-    got = ort_session(path).run([OUTPUT], {INPUT: images.numpy().astype(np.float32)})[0]
-    diff = np.abs(got.astype(np.float64) - expected)
-    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean())}
+def parity(model: nn.Module, path: str | Path, images: Tensor) -> dict[str, float | None]:
+    """:func:`anime_gan.export.onnx.parity` of the exported upscaler on ``images`` (in [-1, 1])."""
+    return gan_onnx.parity(_clamped(model), path, {INPUT: images}, OUTPUT)
+
+
+def _clamped(model: nn.Module) -> nn.Module:
+    """The upscaler with its output clamped to [-1, 1], as the graph has it (ONNX Clip)."""
+    return nn.Sequential(model, nn.Hardtanh()).cpu().eval()
