@@ -1,4 +1,5 @@
-"""The generator as ONNX for the web page: export, smaller variants, and parity with PyTorch.
+"""The generator and the upscaler as ONNX for the web page: export, the generator's smaller
+variants, and parity with PyTorch.
 
 Own code for the Col2Im rewrite and the weight re-storing (no onnx or onnxruntime pass does
 them); the quantization itself is onnxruntime.quantization's.
@@ -40,6 +41,13 @@ Graph rewrites for onnxruntime-web's WASM kernels:
   ``QLinearConv`` in int8 arithmetic; every other layer stays float (its weights stored as fp16,
   the dense layer's as int8), which keeps the error near the int8-weight variant's
   (docs/web_speed.md has the measurements).
+
+The upscaler (:func:`export_upscaler`, the page's optional 2x step) has one input ``image``
+``[N, 3, H, W]`` and one output ``upscaled`` ``[N, 3, 2H, 2W]``, float32 in [-1, 1], every
+dimension but the channels dynamic, so the page can upscale whatever the generator makes
+(e.g. 128 -> 256). Its output is clamped to [-1, 1] inside the graph (a Hardtanh: ONNX Clip);
+opset and session options are the generator's; onnxruntime folds its BatchNorms into the
+convolutions itself.
 """
 
 from __future__ import annotations
@@ -244,6 +252,29 @@ def parity(
     mse = float((diff**2).mean())
     psnr = None if mse == 0 else round(float(10 * np.log10(4.0 / mse)), 2)
     return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()), "psnr_db": psnr}
+
+
+def export_upscaler(model: nn.Module, path: str | Path) -> Path:
+    """Write the (eval-mode, CPU) upscaler as ONNX with dynamic batch, height and width."""
+    path = write_onnx(
+        _clamped(model),
+        (torch.zeros(1, 3, 16, 16),),
+        path,
+        {"image": {0: "N", 2: "H", 3: "W"}},
+        {"upscaled": {0: "N", 2: "H2", 3: "W2"}},
+    )
+    onnx.checker.check_model(str(path))
+    return path
+
+
+def upscaler_parity(model: nn.Module, path: str | Path, images: torch.Tensor) -> dict:
+    """:func:`parity` of the upscaler's ONNX file on ``images`` (in [-1, 1])."""
+    return parity(_clamped(model), path, {"image": images}, "upscaled")
+
+
+def _clamped(model: nn.Module) -> nn.Module:
+    """The upscaler with its output clamped to [-1, 1], as its graph has it (ONNX Clip)."""
+    return nn.Sequential(model, nn.Hardtanh()).cpu().eval()
 
 
 def default_opset(model: onnx.ModelProto) -> onnx.OperatorSetIdProto:
