@@ -1,7 +1,7 @@
 """Reports of a trained upscaler (one run) and of an ``adv_weight`` sweep (a Hydra multirun).
 
-The pictures are drawn here: the side-by-side sheet with Pillow,
-the trade-off figure with matplotlib through :func:`anime_gan.charts.draw`.
+The pictures are drawn here: the trade-off figure through :func:`anime_gan.charts.draw`, the
+side-by-side sheet with Pillow (own code: :mod:`anime_gan.viz`'s grids label rows, not columns).
 
 A run folder gets ``measure.json`` / ``measure.md`` (the PSNR/SSIM/sharpness table against
 bicubic and Lanczos on the held-out pairs) and ``sheet.png`` (input, bicubic, Lanczos, the model,
