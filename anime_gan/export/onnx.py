@@ -53,7 +53,6 @@ convolutions itself.
 from __future__ import annotations
 
 import logging
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -221,17 +220,17 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
 
 
 def ort_session(
-    path: str | Path, threads: int = 1, config: dict[str, str] | None = None
+    path: str | Path | bytes, threads: int = 1, config: dict[str, str] | None = None
 ) -> ort.InferenceSession:
-    """An onnxruntime CPU session with the options the page uses (``config``: the variant's
-    session options, default the int8 fold)."""
+    """An onnxruntime CPU session, of a file or of a serialized model, with the options the page
+    uses (``config``: the variant's session options, default the int8 fold)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     for key, value in (INT8_SESSION_CONFIG if config is None else config).items():
         options.add_session_config_entry(key, value)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def parity(
@@ -359,9 +358,7 @@ def quantized_layers(model: onnx.ModelProto, feed: dict[str, np.ndarray]) -> lis
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     probe.graph.output.extend(helper.make_empty_tensor_value_info(out) for out in convs)
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx.save(probe, f"{tmp}/probe.onnx")
-        sides = [a.shape[2] for a in ort_session(f"{tmp}/probe.onnx").run(convs, feed)]
+    sides = [a.shape[2] for a in ort_session(probe.SerializeToString()).run(convs, feed)]
     layers = [names[out] for out, side in zip(convs, sides) if side > min(sides)]
     if names[convs[-1]] not in layers:
         layers.append(names[convs[-1]])  # the output convolution (the 1x1 of the Col2Im form)
