@@ -30,10 +30,10 @@ def main(cfg: DictConfig) -> None:
     if inputs:
         print(f"wrote {len(upscale_files(model, inputs, cfg.out))} upscaled image(s) to {cfg.out}")
     if cfg.export_onnx:
-        from anime_gan.superres.export import export_upscaler, parity
+        from anime_gan.export.onnx import export_upscaler, upscaler_parity
 
         path = export_upscaler(model, cfg.export_onnx)
-        check = parity(model, path, torch.rand(2, 3, 24, 40) * 2 - 1)
+        check = upscaler_parity(model, path, torch.rand(2, 3, 24, 40) * 2 - 1)
         print(
             f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); ONNX vs PyTorch max abs "
             f"difference {check['max_abs']:.2e} (one grey level = 7.8e-03)"

@@ -106,7 +106,7 @@ def export_variants(
         else:
             path = fp32 if writer is None else writer(fp32, out / file)
         config = SESSION_CONFIGS.get(name, INT8_SESSION_CONFIG)
-        size, error = path.stat().st_size, parity(generator, path, z, c, config)
+        size, error = path.stat().st_size, parity(generator, path, {"z": z, "c": c}, config=config)
         models[name] = {"file": file, "bytes": size, "parity": error, "session_config": config}
         log.info("%s: %s, %.2f MB, parity %s", name, file, size / 1e6, error)
     if "fp32" not in variants:

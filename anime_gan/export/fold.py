@@ -75,11 +75,7 @@ class FoldedSRResNet(nn.Module):
     """The same function as an eval-mode :class:`SRResNetGenerator`, without BatchNorm layers."""
 
     def __init__(self, g: SRResNetGenerator) -> None:
-        super().__init__()
-        if g.training:
-            raise ValueError(
-                "fold an eval-mode generator: BatchNorm must use its running statistics"
-            )
+        super().__init__()  # g in eval mode (inference_generator): BatchNorms on running statistics
         self.channels, self.variant, self.base = g.channels, g.variant, g.base
         # the dense layer's BatchNorm: BN2d per channel (paper) / BN1d per feature (site)
         group = self.base * self.base if g.variant == "paper" else 1

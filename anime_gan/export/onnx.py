@@ -1,4 +1,5 @@
-"""The generator as ONNX for the web page: export, smaller variants, and parity with PyTorch.
+"""The generator and the upscaler as ONNX for the web page: export, the generator's smaller
+variants, and parity with PyTorch.
 
 Own code for the Col2Im rewrite and the weight re-storing (no onnx or onnxruntime pass does
 them); the quantization itself is onnxruntime.quantization's.
@@ -40,12 +41,18 @@ Graph rewrites for onnxruntime-web's WASM kernels:
   ``QLinearConv`` in int8 arithmetic; every other layer stays float (its weights stored as fp16,
   the dense layer's as int8), which keeps the error near the int8-weight variant's
   (docs/web_speed.md has the measurements).
+
+The upscaler (:func:`export_upscaler`, the page's optional 2x step) has one input ``image``
+``[N, 3, H, W]`` and one output ``upscaled`` ``[N, 3, 2H, 2W]``, float32 in [-1, 1], every
+dimension but the channels dynamic, so the page can upscale whatever the generator makes
+(e.g. 128 -> 256). Its output is clamped to [-1, 1] inside the graph (a Hardtanh: ONNX Clip);
+opset and session options are the generator's; onnxruntime folds its BatchNorms into the
+convolutions itself.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,27 +90,46 @@ SESSION_CONFIGS = {"int8-static": {"session.disable_quant_qdq": "0"}}
 def export_fp32(generator: nn.Module, path: str | Path) -> Path:
     """Write the (eval-mode) generator, BatchNorms folded and its output convolution in the
     Col2Im form (:func:`output_conv_as_col2im`), as ONNX with a dynamic batch."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    net = inference_generator(generator)
     z = torch.zeros(2, generator.z_dim)
     c = torch.zeros(2, generator.num_tags)
     batch = {0: "N"}
+    path = write_onnx(
+        inference_generator(generator),
+        (z, c),
+        path,
+        {"z": batch, "c": batch},
+        {OUTPUT: batch},
+    )
+    onnx.save(output_conv_as_col2im(onnx.load(str(path))), str(path))
+    return path
+
+
+def write_onnx(
+    net: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    path: str | Path,
+    inputs: dict[str, dict[int, str]],
+    outputs: dict[str, dict[int, str]],
+) -> Path:
+    """``torch.onnx.export`` of ``net`` run on ``example`` at :data:`OPSET`, with constant
+    folding; ``inputs`` and ``outputs`` name the graph's tensors, in order, and their dynamic
+    axes (the generator's and the upscaler's export)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's notice that dynamo is default
         # dynamo=False: the TorchScript exporter needs no onnxscript and gives a plain graph.
         torch.onnx.export(
             net,
-            (z, c),
+            example,
             str(path),
-            input_names=["z", "c"],
-            output_names=[OUTPUT],
-            dynamic_axes={"z": batch, "c": batch, OUTPUT: batch},
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_axes={**inputs, **outputs},
             opset_version=OPSET,
             do_constant_folding=True,
             dynamo=False,
         )
-    onnx.save(output_conv_as_col2im(onnx.load(str(path))), str(path))
     return path
 
 
@@ -194,36 +220,60 @@ VARIANTS: dict[str, tuple[str, Callable[[Path, Path], Path] | None]] = {
 
 
 def ort_session(
-    path: str | Path, threads: int = 1, config: dict[str, str] | None = None
+    path: str | Path | bytes, threads: int = 1, config: dict[str, str] | None = None
 ) -> ort.InferenceSession:
-    """An onnxruntime CPU session with the options the page uses (``config``: the variant's
-    session options, default the int8 fold)."""
+    """An onnxruntime CPU session, of a file or of a serialized model, with the options the page
+    uses (``config``: the variant's session options, default the int8 fold)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     for key, value in (INT8_SESSION_CONFIG if config is None else config).items():
         options.add_session_config_entry(key, value)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def parity(
-    generator: nn.Module,
+    model: nn.Module,
     path: str | Path,
-    z: torch.Tensor,
-    c: torch.Tensor,
+    inputs: dict[str, torch.Tensor],
+    output: str = OUTPUT,
     config: dict[str, str] | None = None,
 ) -> dict[str, float | None]:
-    """Differences between PyTorch's images and the ONNX file's on the same inputs, in [-1, 1]
-    units: max and mean absolute difference, and PSNR in dB over the [-1, 1] range (None when
-    the images are identical: JSON has no infinity)."""
+    """Differences between PyTorch's output and the ONNX file's on the same ``inputs`` (graph
+    input name -> tensor), in [-1, 1] units: max and mean absolute difference, and PSNR in dB
+    over the [-1, 1] range (None when the outputs are identical: JSON has no infinity)."""
     with torch.no_grad():
-        expected = generator.eval()(z, c).numpy()
-    got = ort_session(path, config=config).run([OUTPUT], {"z": z.numpy(), "c": c.numpy()})[0]
+        expected = model.cpu().eval()(*inputs.values()).numpy()
+    feed = {name: x.numpy() for name, x in inputs.items()}
+    got = ort_session(path, config=config).run([output], feed)[0]
     diff = np.abs(got.astype(np.float64) - expected)
     mse = float((diff**2).mean())
     psnr = None if mse == 0 else round(float(10 * np.log10(4.0 / mse)), 2)
     return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()), "psnr_db": psnr}
+
+
+def export_upscaler(model: nn.Module, path: str | Path) -> Path:
+    """Write the (eval-mode, CPU) upscaler as ONNX with dynamic batch, height and width."""
+    path = write_onnx(
+        _clamped(model),
+        (torch.zeros(1, 3, 16, 16),),
+        path,
+        {"image": {0: "N", 2: "H", 3: "W"}},
+        {"upscaled": {0: "N", 2: "H2", 3: "W2"}},
+    )
+    onnx.checker.check_model(str(path))
+    return path
+
+
+def upscaler_parity(model: nn.Module, path: str | Path, images: torch.Tensor) -> dict:
+    """:func:`parity` of the upscaler's ONNX file on ``images`` (in [-1, 1])."""
+    return parity(_clamped(model), path, {"image": images}, "upscaled")
+
+
+def _clamped(model: nn.Module) -> nn.Module:
+    """The upscaler with its output clamped to [-1, 1], as its graph has it (ONNX Clip)."""
+    return nn.Sequential(model, nn.Hardtanh()).cpu().eval()
 
 
 def default_opset(model: onnx.ModelProto) -> onnx.OperatorSetIdProto:
@@ -308,9 +358,7 @@ def quantized_layers(model: onnx.ModelProto, feed: dict[str, np.ndarray]) -> lis
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     probe.graph.output.extend(helper.make_empty_tensor_value_info(out) for out in convs)
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx.save(probe, f"{tmp}/probe.onnx")
-        sides = [a.shape[2] for a in ort_session(f"{tmp}/probe.onnx").run(convs, feed)]
+    sides = [a.shape[2] for a in ort_session(probe.SerializeToString()).run(convs, feed)]
     layers = [names[out] for out, side in zip(convs, sides) if side > min(sides)]
     if names[convs[-1]] not in layers:
         layers.append(names[convs[-1]])  # the output convolution (the 1x1 of the Col2Im form)

@@ -4,6 +4,6 @@
 - :mod:`.data`: (downscaled, original) pairs with a PIL-compatible bicubic kernel;
 - :mod:`.module`: the LightningModule (pixel loss + ``adv_weight`` x adversarial loss);
 - :mod:`.measure`: PSNR / SSIM / gradient-energy sharpness against bicubic and Lanczos;
-- :mod:`.sheet`: the Fig. 12-like comparison sheet and the sharpness-against-PSNR figure;
-- :mod:`.images`, :mod:`.export`: reading user images, ONNX export with a parity check.
+- :mod:`.report`: a run's and a sweep's tables, the Fig. 12-like sheet and the trade-off figure;
+- :mod:`.images`: reading user images (the ONNX export is :func:`anime_gan.export.onnx.export_upscaler`).
 """

@@ -1,5 +1,8 @@
 """Reading the images a user asks to upscale: one file or a folder, each checked with one clear error.
 
+Own reader, not :func:`anime_gan.faces.detect.read_rgb`: that one composites transparency on
+white, which an upscaler must not invent.
+
 An upscaler needs RGB pixels as they are, so nothing is cropped or resized. Greyscale and
 palette images without transparency become RGB without loss; an image with an alpha channel,
 CMYK or any other channel layout is refused (one sentence naming the file and its channels).

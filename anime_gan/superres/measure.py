@@ -54,8 +54,8 @@ def ssim(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per-image SSIM of uint8 ``[N, H, W, 3]`` arrays (1 = identical)."""
     # float32 in [0, 1]: the Gaussian window is a convolution, slow in float64 on the CPU
     return structural_similarity_index_measure(
-        (nhwc_to_nchw(pred).double() / 255).float(),
-        (nhwc_to_nchw(target).double() / 255).float(),
+        nhwc_to_nchw(pred).float() / 255,
+        nhwc_to_nchw(target).float() / 255,
         data_range=1.0,
         reduction="none",
     ).numpy()

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from anime_gan.data.transforms import to_model_range, to_uint8
+from anime_gan.data.transforms import nchw_to_nhwc, to_model_range, to_uint8
 from anime_gan.errors import UserError
 from anime_gan.models.generator import ResBlock
 from anime_gan.models.init import init_weights
@@ -165,7 +165,7 @@ def upscale_images(
     try:
         for batch in images.split(batch_size):
             x = to_model_range(batch.to(device).permute(0, 3, 1, 2))
-            out.append(to_uint8(model(x).clamp(-1, 1)).permute(0, 2, 3, 1).cpu())
+            out.append(nchw_to_nhwc(to_uint8(model(x))))  # to_uint8 clamps to [0, 255]
     finally:
         model.train(was_training)
-    return torch.cat(out).numpy()
+    return np.concatenate(out)

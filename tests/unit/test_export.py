@@ -78,9 +78,9 @@ def test_folded_generator_computes_the_same_images(variant, upsample, rgb_kernel
         assert (folded(z, c) - g(z, c)).abs().max() < 1e-5
 
 
-def test_fold_refuses_training_mode_and_leaves_other_generators_alone():
-    with pytest.raises(ValueError, match="eval-mode"):
-        FoldedSRResNet(SRResNetGenerator(16, channels=4, num_res_blocks=1).train())
+def test_fold_uses_running_statistics_and_leaves_other_generators_alone():
+    g = SRResNetGenerator(16, channels=4, num_res_blocks=1).train()
+    assert isinstance(inference_generator(g), FoldedSRResNet) and not g.training
     dcgan = DCGANGenerator(16, base_channels=4)
     assert inference_generator(dcgan) is dcgan
 

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from anime_gan.data.transforms import to_model_range
 from anime_gan.demo.render import render_dataset
 from anime_gan.errors import UserError
+from anime_gan.export.onnx import export_upscaler, upscaler_parity
 from anime_gan.models.losses import d_adversarial_loss
 from anime_gan.superres.data import downscale_2x, resize_bicubic
-from anime_gan.superres.export import export_upscaler, parity
 from anime_gan.superres.model import SRDiscriminator, SRResNet2x, load_upscaler, upscale_images
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -104,5 +104,5 @@ def test_load_upscaler_refuses_a_generator_checkpoint(tmp_path):
 def test_onnx_export_matches_pytorch_at_two_sizes(model, tmp_path):
     path = export_upscaler(model, tmp_path / "up.onnx")
     for shape in [(1, 3, 16, 16), (2, 3, 24, 40)]:  # dynamic batch, height and width
-        check = parity(model, path, torch.rand(*shape) * 2 - 1)
+        check = upscaler_parity(model, path, torch.rand(*shape) * 2 - 1)
         assert check["max_abs"] < 1e-4, check
