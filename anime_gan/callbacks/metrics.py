@@ -41,10 +41,11 @@ log = logging.getLogger(__name__)
 
 class MetricCallback(L.Callback):
     """Runs a named protocol (default: the class's) every ``every_n_iterations`` and at the last
-    iteration; logs ``key`` (the protocol's ``main`` value) and ``key/<name>`` for its other
-    numbers; ``ema``: measure the EMA generator (True) or the raw one."""
+    iteration; logs ``key`` (the protocol's first number: fid, swd, precision) and
+    ``key/<name>`` for its other numbers; ``ema``: measure the EMA generator (True) or the raw
+    one."""
 
-    main = protocol_name = default_key = ""
+    protocol_name = default_key = ""
     extractor: torch.nn.Module | None = None  # FIDCallback's feature network
     judge: Any = None  # PrecisionCallback's judge
 
@@ -99,7 +100,7 @@ class MetricCallback(L.Callback):
             return
         self._last = it
         values = self.measure(self.context(trainer, pl_module), trainer)
-        main = values[self.main]
+        headline, main = next(iter(values.items()))
         pl_module.log(self.key, main, on_step=True, on_epoch=False, logger=False, batch_size=1)
         self.curve.append((it, main))
         log.info("iteration %d: %s = %.4f", it, self.key, main)
@@ -107,7 +108,7 @@ class MetricCallback(L.Callback):
             return
         logged = {
             self.key: main,
-            **{f"{self.key}/{k}": v for k, v in values.items() if k != self.main},
+            **{f"{self.key}/{k}": v for k, v in values.items() if k != headline},
         }
         name = self.key.replace("/", "_")
         png = save_curve(
@@ -128,7 +129,7 @@ class MetricCallback(L.Callback):
 class SWDCallback(MetricCallback):
     """Multi-scale sliced Wasserstein distance (needs no weights): logs ``val/swd``."""
 
-    main, protocol_name, default_key = "swd", "swd2k", "val/swd"
+    protocol_name, default_key = "swd2k", "val/swd"
 
 
 class FIDCallback(MetricCallback):
@@ -137,7 +138,7 @@ class FIDCallback(MetricCallback):
     ``extractor`` with the torchmetrics contract: logs ``key`` (``val/fid_i2v`` by default;
     conf/callbacks/fid_judge.yaml logs ``val/fid_judge``) and its KID."""
 
-    main, protocol_name, default_key = "fid", "fid2k", "val/fid_i2v"
+    protocol_name, default_key = "fid2k", "val/fid_i2v"
 
     def __init__(
         self,
@@ -164,7 +165,7 @@ class PrecisionCallback(MetricCallback):
     Illustration2Vec's tagger (``i2v_tagger``): logs ``val/precision`` and
     ``val/precision/<tag>``, writes the table to ``<run>/metrics/precision.md`` and a W&B table."""
 
-    main, protocol_name, default_key = "precision", "precision8", "val/precision"
+    protocol_name, default_key = "precision8", "val/precision"
 
     def __init__(
         self, judge: str | None = None, i2v_tagger: str | None = None, **kwargs: Any

@@ -28,7 +28,7 @@ import torch
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from anime_gan.data.tags import NUM_TAGS, TAG_NAMES
+from anime_gan.data.tags import TAG_NAMES
 from anime_gan.data.transforms import nchw_to_nhwc, to_uint8
 from anime_gan.errors import UserError
 from anime_gan.metrics.context import EvalContext
@@ -188,7 +188,7 @@ class PrecisionProtocol:
         """The table with ``ctx.judge`` (the entry points check that one is configured); the
         images are kept for the contact sheets if asked."""
         judge = ctx.judge
-        indices = [i for i in range(NUM_TAGS) if i in judge.known_tags]
+        indices = sorted(judge.known_tags)
         why = "the judge has too few labelled examples of it"
         result = PrecisionResult(
             {}, skipped={name: why for i, name in enumerate(TAG_NAMES) if i not in indices}
