@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from anime_gan.data.priors import LabelPrior
 from anime_gan.models.discriminator import ResNetDiscriminator
 from anime_gan.models.generator import SRResNetGenerator
+from anime_gan.models.module import PAPER_ADAM
 from anime_gan.models.objective import Objective
 
 
@@ -59,9 +60,7 @@ class Variant:
 
     def adam(self) -> partial[torch.optim.Adam]:
         """The paper's Adam (2e-4, betas (0.5, 0.999)), fused or foreach."""
-        return partial(
-            torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999), fused=self.fused, foreach=not self.fused
-        )
+        return partial(PAPER_ADAM, fused=self.fused, foreach=not self.fused)
 
 
 def build_networks(

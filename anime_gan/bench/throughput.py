@@ -271,10 +271,13 @@ def measure_generator(
             )
     elif variant.channels_last:
         g = g.to(memory_format=torch.channels_last)
-    bf16 = variant.precision == "bf16"
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     net = torch.compile(g) if variant.compile else g
-    generate = torch.inference_mode()(autocast(net.__call__))
+
+    @torch.inference_mode()
+    def generate(z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        with variant.autocast(device):
+            return net(z, c)
+
     rows = []
     for batch in batches:
         say(f"generator: {name} {variant_name} batch {batch} on {device.type} ...")

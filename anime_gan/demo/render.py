@@ -22,7 +22,7 @@ from anime_gan.data.priors import LabelPrior
 from anime_gan.data.tags import EXCLUSIVE_GROUPS, TAG_NAMES, from_multi_hot
 from anime_gan.demo import hair, parts
 from anime_gan.demo.canvas import Canvas
-from anime_gan.demo.params import EYE_COLORS, HAIR_COLORS, FaceParams, sample_params, shade
+from anime_gan.demo.params import EYE_COLORS, HAIR_COLORS, sample_params, shade
 from anime_gan.errors import UserError
 from anime_gan.viz import contact_sheet, save_png
 
@@ -44,13 +44,17 @@ def check_resolution(resolution: int, power_of_two: bool = True) -> int:
     return int(resolution)
 
 
-def draw_face(labels: np.ndarray, resolution: int, params: FaceParams) -> np.ndarray:
-    """Draw the face that ``labels`` (34,) describe with the non-tag traits ``params``.
+def render_face(labels: np.ndarray, resolution: int, rng: np.random.Generator) -> np.ndarray:
+    """One face, uint8 [R, R, 3], showing the tags of ``labels`` (34,) at any resolution >= 16.
 
     Hair and eye color are the argmax of their group (as the schema says), the other tags are
-    on above 0.5. Back to front: ponytail, back hair, body, long front locks, twintails, drills,
-    head, face, blush, eyes, mouth, side locks, fringe, glasses, hat, ribbon.
+    on above 0.5. The non-tag variety is drawn from ``rng`` in an order that does not depend on
+    the labels: the same ``rng`` state with one tag toggled changes only the part of the face
+    that tag draws. Back to front: ponytail, back hair, body, long front locks, twintails,
+    drills, head, face, blush, eyes, mouth, side locks, fringe, glasses, hat, ribbon.
     """
+    resolution = check_resolution(resolution, power_of_two=False)
+    labels, params = np.asarray(labels), sample_params(rng)
     on = set(from_multi_hot(labels))  # checks the length first
     hair_tag, eye_tag = (
         TAG_NAMES[group[np.argmax(labels[group])]]
@@ -87,16 +91,6 @@ def draw_face(labels: np.ndarray, resolution: int, params: FaceParams) -> np.nda
     return cv.result()
 
 
-def render_face(labels: np.ndarray, resolution: int, rng: np.random.Generator) -> np.ndarray:
-    """One face, uint8 [R, R, 3], showing the tags of ``labels`` (34,) at any resolution >= 16.
-
-    The non-tag variety is drawn from ``rng`` in an order that does not depend on the labels:
-    the same ``rng`` state with one tag toggled changes only the part of the face that tag draws.
-    """
-    resolution = check_resolution(resolution, power_of_two=False)
-    return draw_face(np.asarray(labels), resolution, sample_params(rng))
-
-
 def face_rng(seed: int, index: int) -> np.random.Generator:
     """The generator of face ``index`` of the dataset rendered with ``seed``."""
     return np.random.default_rng([int(seed), int(index)])
@@ -105,7 +99,7 @@ def face_rng(seed: int, index: int) -> np.random.Generator:
 def _render_range(labels: np.ndarray, resolution: int, seed: int, start: int) -> np.ndarray:
     out = np.empty((len(labels), resolution, resolution, 3), dtype=np.uint8)
     for k, row in enumerate(labels):
-        out[k] = draw_face(row, resolution, sample_params(face_rng(seed, start + k)))
+        out[k] = render_face(row, resolution, face_rng(seed, start + k))
     return out
 
 

@@ -69,12 +69,9 @@ class ImageSource:
             with self._zip.open(info) as member:  # the header may lie: read at most the cap
                 return read_capped(member, self.max_bytes, rel)
 
-    def close(self) -> None:
-        if self.is_zip:
-            self._zip.close()
-
     def __enter__(self) -> ImageSource:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        if self._zip is not None:  # a folder holds no open handle
+            self._zip.close()

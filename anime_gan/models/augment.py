@@ -18,19 +18,17 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-POLICIES = ("color", "translation", "cutout")
-
 
 def parse_policy(policy: str | Sequence[str] | None) -> tuple[str, ...]:
     """``"translation,cutout"`` or ``["translation", "cutout"]`` -> ("translation", "cutout");
     empty or None -> ()."""
     parts = (policy or "").split(",") if isinstance(policy, str) or policy is None else list(policy)
     names = tuple(str(p).strip() for p in parts if str(p).strip())
-    unknown = [p for p in names if p not in POLICIES]
+    unknown = [p for p in names if p not in _OPS]
     if unknown:
         raise ValueError(
             f"unknown augmentation {unknown[0]!r} in model.augment={policy!r}: use a "
-            f"comma-separated list of {', '.join(POLICIES)} (or leave it empty)."
+            f"comma-separated list of {', '.join(_OPS)} (or leave it empty)."
         )
     return names
 
@@ -71,6 +69,7 @@ def cutout(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
+#: The transforms by policy name, in the order the module docstring lists them.
 _OPS = {"color": color, "translation": translation, "cutout": cutout}
 
 

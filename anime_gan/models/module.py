@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 
+#: The paper's Adam (section 5.1.1: 2e-4, betas (0.5, 0.999)), for G and D alike.
+PAPER_ADAM = partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999))
+
 
 class ConditionalGAN(L.LightningModule):
     """SRResNet G + ResNet D trained with ACGAN classification and the DRAGAN penalty.
@@ -57,8 +60,8 @@ class ConditionalGAN(L.LightningModule):
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        optimizer_g: OptimizerFactory = partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999)),
-        optimizer_d: OptimizerFactory = partial(torch.optim.Adam, lr=2e-4, betas=(0.5, 0.999)),
+        optimizer_g: OptimizerFactory = PAPER_ADAM,
+        optimizer_d: OptimizerFactory = PAPER_ADAM,
         lambda_adv: float = 34.0,
         lambda_gp: float = 0.5,
         lr_decay_start: int = 50_000,

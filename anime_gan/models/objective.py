@@ -33,6 +33,7 @@ from anime_gan.models.losses import (
     dragan_penalty,
     r1_penalty,
 )
+from anime_gan.models.resolution import check_option
 
 PENALTIES = ("dragan", "r1", "none")
 
@@ -52,13 +53,8 @@ class Objective:
     gp_every: int = 1
 
     def __post_init__(self) -> None:
-        if self.adv_loss not in ADVERSARIAL_LOSSES:
-            raise ValueError(
-                f"model.adv_loss must be one of {sorted(ADVERSARIAL_LOSSES)}, got "
-                f"{self.adv_loss!r}."
-            )
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"model.penalty must be one of {PENALTIES}, got {self.penalty!r}.")
+        check_option("model", "adv_loss", self.adv_loss, tuple(ADVERSARIAL_LOSSES))
+        check_option("model", "penalty", self.penalty, PENALTIES)
         if not isinstance(self.gp_every, int) or self.gp_every < 1:
             raise ValueError(
                 f"model.gp_every must be an integer of at least 1, got {self.gp_every!r}."
