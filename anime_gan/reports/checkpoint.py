@@ -62,7 +62,7 @@ class ReportOptions:
 
 
 def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[str]:
-    """Figs. 7, 8, 9, 15 and tag sweeps; returns markdown lines."""
+    """Figs. 7, 8, 9, 15 and tag sweeps; returns its markdown paragraphs."""
     save_png(figures.samples_sheet(sampler, 16, None, opts.seed)[1], out / "fig7_samples.png")
     save_png(
         figures.random_tags_grid(sampler, 6, 8, opts.seed), out / "fig8_fixed_noise_random_tags.png"
@@ -71,36 +71,25 @@ def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[st
     strip, frames = figures.interpolation(sampler, 4, 8, None, opts.seed)
     save_png(strip, out / "fig15_interpolation.png")
     figures.save_gif(frames, out / "fig15_interpolation.gif")
-    lines = [
+    paragraphs = [
         "## Samples",
-        "",
         "Random tags from the training set's empirical prior (Fig. 7), captioned:",
-        "",
         "![samples](fig7_samples.png)",
-        "",
         "Fixed noise per row, random tags per column (Fig. 8):",
-        "",
         "![fig8](fig8_fixed_noise_random_tags.png)",
-        "",
         "Fixed tags per row (other independent tags off), noise per column (Fig. 9):",
-        "",
         "![fig9](fig9_fixed_tags.png)",
-        "",
         "Interpolation between two (z, c) per row (Fig. 15), and as an animation:",
-        "",
         "![fig15](fig15_interpolation.png) ![fig15 gif](fig15_interpolation.gif)",
-        "",
     ]
     for tag in opts.sweep_tags:
         name = f"sweep_{tag.replace(' ', '_')}.png"
         save_png(figures.tag_sweep(sampler, tag, 6, 4, opts.seed), out / name)
-        lines += [
+        paragraphs += [
             f"Tag strength of *{tag}* from 0 to 1 (columns) at fixed noise and tags (rows):",
-            "",
             f"![sweep {tag}]({name})",
-            "",
         ]
-    return lines
+    return paragraphs
 
 
 def real_floor(real: FaceDataset, protocol: SWDProtocol, seed: int) -> float:
@@ -129,41 +118,32 @@ def quality_section(ctx: EvalContext, opts: ReportOptions, out: Path) -> list[st
     values = swd.run(ctx)
     levels = ", ".join(f"{k[4:]} px {v:.1f}" for k, v in values.items() if k.startswith("swd_"))
     floor = real_floor(ctx.real, swd, opts.seed)
-    lines = [
+    paragraphs = [
         "## Quality",
-        "",
         f"Multi-scale sliced Wasserstein distance ({swd.name}, x1e3, lower is better) "
         f"against {int(values['real_images'])} real images: **{values['swd']:.2f}** "
         f"(per level: {levels}). Two halves of the real set give {floor:.2f}: the floor "
         f"with this many images.",
-        "",
     ]
     if ctx.extractor is not None:
         fid = get_protocol(opts.fid)
         assert isinstance(fid, FIDProtocol)
         v = fid.run(ctx)
-        lines += [
+        paragraphs.append(
             f"FID on Illustration2Vec features ({fid.name}: {int(v['real_images'])} real "
             f"images, "
             f"{fid.repeats} repeats): **{v['fid']:.2f}** (max-min {v['fid_spread']:.2f}); "
-            f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96).",
-            "",
-        ]
+            f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96)."
+        )
     else:
-        lines += [
-            "FID on Illustration2Vec features: not measured (no `i2v_features` weights given).",
-            "",
-        ]
+        paragraphs.append(
+            "FID on Illustration2Vec features: not measured (no `i2v_features` weights given)."
+        )
     curves = sorted((Path(opts.ckpt).resolve().parent.parent / "metrics").glob("*.png"))
     for png in curves:
         shutil.copy(png, out / f"curve_{png.name}")
-        lines += [
-            f"Training curve {png.stem} (Fig. 10):",
-            "",
-            f"![{png.stem}](curve_{png.name})",
-            "",
-        ]
-    return lines
+        paragraphs += [f"Training curve {png.stem} (Fig. 10):", f"![{png.stem}](curve_{png.name})"]
+    return paragraphs
 
 
 def memorization_section(
@@ -177,37 +157,32 @@ def memorization_section(
     features; ``None``: pixels)."""
     n, seed = opts.memorization_samples, opts.seed + 99
     images = sampler.images(sampler.noise(n, seed), sampler.conditions(n, None, seed))
-    lines = [
+    paragraphs = [
         "## Memorization check",
-        "",
         f"{n} samples (left) and their {opts.neighbours} nearest training images; a copied "
         f"training image would show up as a near-identical neighbour at a small distance.",
-        "",
     ]
     for key, (space, features) in spaces.items():
         idx, dist = nearest_training(images, train, opts.neighbours, features=features)
         name = f"memorization_{key}.png"
         save_png(memorization_sheet(images, train, idx, dist, space), out / name)
-        lines += [
+        paragraphs += [
             f"By {space} distance (median nearest distance {np.median(dist[:, 0]):.3f}):",
-            "",
             f"![memorization {space}]({name})",
-            "",
         ]
-    return lines
+    return paragraphs
 
 
 def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]:
     """The given judge, Illustration2Vec's tagger, or a judge trained now on ``opts.data``
-    (saved to ``out/judge``); and markdown lines on its held-out reliability."""
+    (saved to ``out/judge``); and the markdown paragraphs on its held-out reliability."""
     from anime_gan.data.datamodule import FaceDataModule
     from anime_gan.metrics.judge import TagJudge, load_i2v_judge, load_judge, save_judge
     from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
 
     if opts.i2v_tagger and not opts.judge:
         return load_i2v_judge(opts.i2v_tagger), [
-            "Judge: Illustration2Vec's tagger (threshold 0.25).",
-            "",
+            "Judge: Illustration2Vec's tagger (threshold 0.25)."
         ]
     if opts.judge:
         judge = load_judge(opts.judge)
@@ -229,16 +204,13 @@ def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]
         )
     return judge, [
         "### The judge's own reliability",
-        "",
         how,
-        "",
         format_held_out(judge.held_out, judge.known_tags),
-        "",
     ]
 
 
 def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) -> list[str]:
-    """Table 2 (CSV + markdown) and its contact sheets; returns markdown lines."""
+    """Table 2 (CSV + markdown) and its contact sheets; returns its markdown paragraphs."""
     from anime_gan.metrics.precision_table import (
         precision_rows,
         write_precision_sheets,
@@ -251,12 +223,9 @@ def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) 
     write_precision_sheets(result, out / "precision")
     return [
         "## Per-label precision (Table 2)",
-        "",
-        md.read_text(),
+        md.read_text().removesuffix("\n"),
         "Samples per tag (judge verdicts on each tile in `precision/sheets/`):",
-        "",
         "![overview](precision/overview.png)",
-        "",
     ]
 
 
@@ -269,7 +238,7 @@ def build_report(opts: ReportOptions) -> Path:
     assert isinstance(precision, PrecisionProtocol)
     sampler = Sampler.from_checkpoint(opts.ckpt, device=opts.device, batch_size=opts.batch_size)
     real = load_dataset(opts.data)
-    judge, judge_lines = judge_for_report(opts, out)
+    judge, judge_paragraphs = judge_for_report(opts, out)
     extractor = load_i2v_features(opts.i2v_features) if opts.i2v_features else None
     ctx = EvalContext(
         sampler.generate,
@@ -282,23 +251,21 @@ def build_report(opts: ReportOptions) -> Path:
         cache=StatsCache(opts.cache_dir),
         extractor=extractor,
     )
-    lines = [
+    paragraphs = [
         f"# Report: {opts.ckpt}",
-        "",
         f"Iteration {sampler.meta.get('iteration')}; generator "
         f"{sampler.meta.get('generator_config')}; "
         f"dataset {opts.data} ({len(real)} images, {real.resolution} px).",
-        "",
     ]
-    lines += figures_section(sampler, opts, out)
-    lines += quality_section(ctx, opts, out)
-    lines += precision_section(ctx, precision, out) + judge_lines
+    paragraphs += figures_section(sampler, opts, out)
+    paragraphs += quality_section(ctx, opts, out)
+    paragraphs += precision_section(ctx, precision, out) + judge_paragraphs
     spaces: dict[str, tuple[str, FeatureFn | None]] = {"pixels": ("pixel RMS", None)}
     if hasattr(judge, "features"):
         spaces["judge"] = ("judge feature", judge.features)  # type: ignore[attr-defined]
     if opts.memorization_i2v and extractor is not None:
         spaces["i2v"] = ("Illustration2Vec feature", extractor)
-    lines += memorization_section(sampler, real, spaces, opts, out)
-    lines += [f"_Generated in {time.time() - start:.0f} s by `anime-gan report`._", ""]
-    (out / "index.md").write_text("\n".join(lines))
+    paragraphs += memorization_section(sampler, real, spaces, opts, out)
+    paragraphs.append(f"_Generated in {time.time() - start:.0f} s by `anime-gan report`._")
+    (out / "index.md").write_text("\n\n".join(paragraphs) + "\n")
     return out / "index.md"
