@@ -107,7 +107,7 @@ def quality_section(ctx: EvalContext, cfg: DictConfig, out: Path) -> list[str]:
             f"FID on Illustration2Vec features ({fid.name}: {int(v['real_images'])} real "
             f"images, "
             f"{fid.repeats} repeats): **{v['fid']:.2f}** (max-min {v['fid_spread']:.2f}); "
-            f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96)."
+            f"KID {v['kid']:.4f}. The paper: 4607.56 (spread 122.96)."
         )
     else:
         paragraphs.append(

@@ -101,8 +101,6 @@ class BuildParams:
                 raise UserError(
                     f"{name}={value!r} is not an option: use one of {', '.join(options)}."
                 )
-        if self.resolution < 4:
-            raise UserError(f"resolution={self.resolution} is too small: use e.g. 64 or 128.")
 
 
 @dataclass
