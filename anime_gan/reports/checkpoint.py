@@ -154,13 +154,13 @@ def judge_for_report(cfg: DictConfig, out: Path) -> tuple[object, list[str]]:
     from anime_gan.metrics.judge import TagJudge, load_i2v_judge, load_judge, save_judge
     from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
 
-    if cfg.i2v_tagger and not cfg.judge:
-        return load_i2v_judge(cfg.i2v_tagger), [
-            "Judge: Illustration2Vec's tagger (threshold 0.25)."
-        ]
     if cfg.judge:
         judge = load_judge(cfg.judge)
         how = f"Judge: {cfg.judge}."
+    elif cfg.i2v_tagger:
+        return load_i2v_judge(cfg.i2v_tagger), [
+            "Judge: Illustration2Vec's tagger (threshold 0.25)."
+        ]
     else:
         dm = FaceDataModule(
             cfg.data.path, val_fraction=cfg.data.val_fraction, split_seed=cfg.data.split_seed
