@@ -24,6 +24,7 @@ import torch
 from omegaconf import DictConfig
 
 from anime_gan.data.dataset import FaceDataset, load_dataset
+from anime_gan.data.tags import tag_index
 from anime_gan.generate import figures
 from anime_gan.generate.memorization import FeatureFn, memorization_sheet, nearest_training
 from anime_gan.generate.sampling import Sampler
@@ -211,9 +212,11 @@ def build_report(cfg: DictConfig) -> Path:
     held-out split of a judge trained now)."""
     start = time.time()
     out = check_output(cfg.out, REPORT)
-    out.mkdir(parents=True, exist_ok=True)
-    precision = get_protocol(cfg.precision)  # the name is checked before any work
+    precision = get_protocol(cfg.precision)  # the names are checked before any work
     assert isinstance(precision, PrecisionProtocol)
+    for tag in cfg.sweep_tags:
+        tag_index(tag)
+    out.mkdir(parents=True, exist_ok=True)
     sampler = Sampler.from_checkpoint(cfg.ckpt, device=cfg.device, batch_size=cfg.batch_size)
     real = load_dataset(cfg.data.path)
     judge, judge_paragraphs = judge_for_report(cfg, out)
