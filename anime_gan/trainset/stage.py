@@ -107,7 +107,6 @@ class BuildParams:
 class BuildResult:
     out: Path
     report_dir: Path
-    count: int
     report: dict[str, Any]
 
 
@@ -300,7 +299,7 @@ def build_dataset(
         means,
         _tsne(ds, features, p) if features is not None else None,
     )
-    return BuildResult(out, report_dir, len(ds), report)
+    return BuildResult(out, report_dir, report)
 
 
 def _select(rows: list[dict], tags: dict[str, np.ndarray], p: BuildParams) -> tuple[list, Counter]:
