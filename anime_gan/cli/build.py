@@ -28,7 +28,7 @@ def main(cfg: DictConfig) -> None:
         f"{r['too_small']} too small, {r['untagged_skipped']} untagged, {r['missing_crops']} "
         f"unreadable, {r['duplicates']} duplicates"
     )
-    print(f"wrote {result.count} images at {r['resolution']}x{r['resolution']} to {result.out}")
+    print(f"wrote {r['count']} images at {r['resolution']}x{r['resolution']} to {result.out}")
     print(f"report: {result.report_dir} ({', '.join(r['files'])})")
     if r["unknown_rejects"]:
         print(

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from omegaconf import DictConfig
 
 from anime_gan.data.dataset import FaceDataset, load_dataset
+from anime_gan.data.tags import tag_index
 from anime_gan.generate import figures
 from anime_gan.generate.memorization import FeatureFn, memorization_sheet, nearest_training
 from anime_gan.generate.sampling import Sampler
@@ -35,72 +36,35 @@ from anime_gan.outputs import REPORT, check_output
 from anime_gan.viz import save_png
 
 
-@dataclass
-class ReportOptions:
-    """What ``anime-gan report`` reads (see conf/report.yaml)."""
-
-    ckpt: str
-    data: str
-    out: str
-    judge: str | None = None  # a judge folder; None: train one (judge_steps) unless i2v_tagger
-    i2v_tagger: str | None = None
-    i2v_features: str | None = None
-    judge_steps: int = 300
-    val_fraction: float = 0.1  # the quick judge's held-out share (the DataModule's hash split)
-    split_seed: int = 0
-    swd: str = "swd2k"
-    fid: str = "fid12k8_x5"
-    precision: str = "precision20"
-    sweep_tags: tuple[str, ...] = ("smile", "blue hair")
-    memorization_samples: int = 8
-    memorization_i2v: bool = False  # also by Illustration2Vec features (embeds the whole set)
-    neighbours: int = 3
-    cache_dir: str | None = None
-    seed: int = 0
-    batch_size: int = 64
-    device: str = "cpu"
-
-
-def figures_section(sampler: Sampler, opts: ReportOptions, out: Path) -> list[str]:
-    """Figs. 7, 8, 9, 15 and tag sweeps; returns markdown lines."""
-    save_png(figures.samples_sheet(sampler, 16, None, opts.seed)[1], out / "fig7_samples.png")
+def figures_section(sampler: Sampler, cfg: DictConfig, out: Path) -> list[str]:
+    """Figs. 7, 8, 9, 15 and tag sweeps; returns its markdown paragraphs."""
+    save_png(figures.samples_sheet(sampler, 16, None, cfg.seed)[1], out / "fig7_samples.png")
     save_png(
-        figures.random_tags_grid(sampler, 6, 8, opts.seed), out / "fig8_fixed_noise_random_tags.png"
+        figures.random_tags_grid(sampler, 6, 8, cfg.seed), out / "fig8_fixed_noise_random_tags.png"
     )
-    save_png(figures.fixed_tags_grid(sampler, None, 8, opts.seed), out / "fig9_fixed_tags.png")
-    strip, frames = figures.interpolation(sampler, 4, 8, None, opts.seed)
+    save_png(figures.fixed_tags_grid(sampler, None, 8, cfg.seed), out / "fig9_fixed_tags.png")
+    strip, frames = figures.interpolation(sampler, 4, 8, None, cfg.seed)
     save_png(strip, out / "fig15_interpolation.png")
     figures.save_gif(frames, out / "fig15_interpolation.gif")
-    lines = [
+    paragraphs = [
         "## Samples",
-        "",
         "Random tags from the training set's empirical prior (Fig. 7), captioned:",
-        "",
         "![samples](fig7_samples.png)",
-        "",
         "Fixed noise per row, random tags per column (Fig. 8):",
-        "",
         "![fig8](fig8_fixed_noise_random_tags.png)",
-        "",
         "Fixed tags per row (other independent tags off), noise per column (Fig. 9):",
-        "",
         "![fig9](fig9_fixed_tags.png)",
-        "",
         "Interpolation between two (z, c) per row (Fig. 15), and as an animation:",
-        "",
         "![fig15](fig15_interpolation.png) ![fig15 gif](fig15_interpolation.gif)",
-        "",
     ]
-    for tag in opts.sweep_tags:
+    for tag in cfg.sweep_tags:
         name = f"sweep_{tag.replace(' ', '_')}.png"
-        save_png(figures.tag_sweep(sampler, tag, 6, 4, opts.seed), out / name)
-        lines += [
+        save_png(figures.tag_sweep(sampler, tag, 6, 4, cfg.seed), out / name)
+        paragraphs += [
             f"Tag strength of *{tag}* from 0 to 1 (columns) at fixed noise and tags (rows):",
-            "",
             f"![sweep {tag}]({name})",
-            "",
         ]
-    return lines
+    return paragraphs
 
 
 def real_floor(real: FaceDataset, protocol: SWDProtocol, seed: int) -> float:
@@ -122,123 +86,108 @@ def real_floor(real: FaceDataset, protocol: SWDProtocol, seed: int) -> float:
     return float(metric.compute()["avg"])
 
 
-def quality_section(ctx: EvalContext, opts: ReportOptions, out: Path) -> list[str]:
+def quality_section(ctx: EvalContext, cfg: DictConfig, out: Path) -> list[str]:
     """SWD (+ real floor), FID/KID when Illustration2Vec features are given, training curves."""
-    swd = get_protocol(opts.swd)
+    swd = get_protocol(cfg.swd)
     assert isinstance(swd, SWDProtocol)
     values = swd.run(ctx)
     levels = ", ".join(f"{k[4:]} px {v:.1f}" for k, v in values.items() if k.startswith("swd_"))
-    floor = real_floor(ctx.real, swd, opts.seed)
-    lines = [
+    floor = real_floor(ctx.real, swd, cfg.seed)
+    paragraphs = [
         "## Quality",
-        "",
         f"Multi-scale sliced Wasserstein distance ({swd.name}, x1e3, lower is better) "
         f"against {int(values['real_images'])} real images: **{values['swd']:.2f}** "
         f"(per level: {levels}). Two halves of the real set give {floor:.2f}: the floor "
         f"with this many images.",
-        "",
     ]
     if ctx.extractor is not None:
-        fid = get_protocol(opts.fid)
+        fid = get_protocol(cfg.fid)
         assert isinstance(fid, FIDProtocol)
         v = fid.run(ctx)
-        lines += [
+        paragraphs.append(
             f"FID on Illustration2Vec features ({fid.name}: {int(v['real_images'])} real "
             f"images, "
             f"{fid.repeats} repeats): **{v['fid']:.2f}** (max-min {v['fid_spread']:.2f}); "
-            f"KID {v.get('kid', float('nan')):.4f}. The paper: 4607.56 (spread 122.96).",
-            "",
-        ]
+            f"KID {v['kid']:.4f}. The paper: 4607.56 (spread 122.96)."
+        )
     else:
-        lines += [
-            "FID on Illustration2Vec features: not measured (no `i2v_features` weights given).",
-            "",
-        ]
-    curves = sorted((Path(opts.ckpt).resolve().parent.parent / "metrics").glob("*.png"))
+        paragraphs.append(
+            "FID on Illustration2Vec features: not measured (no `i2v_features` weights given)."
+        )
+    curves = sorted((Path(cfg.ckpt).resolve().parent.parent / "metrics").glob("*.png"))
     for png in curves:
         shutil.copy(png, out / f"curve_{png.name}")
-        lines += [
-            f"Training curve {png.stem} (Fig. 10):",
-            "",
-            f"![{png.stem}](curve_{png.name})",
-            "",
-        ]
-    return lines
+        paragraphs += [f"Training curve {png.stem} (Fig. 10):", f"![{png.stem}](curve_{png.name})"]
+    return paragraphs
 
 
 def memorization_section(
     sampler: Sampler,
     train: FaceDataset,
     spaces: dict[str, tuple[str, FeatureFn | None]],
-    opts: ReportOptions,
+    cfg: DictConfig,
     out: Path,
 ) -> list[str]:
     """Nearest training images of a few samples, one sheet per space: file name -> (what,
     features; ``None``: pixels)."""
-    n, seed = opts.memorization_samples, opts.seed + 99
+    n, seed = cfg.memorization_samples, cfg.seed + 99
     images = sampler.images(sampler.noise(n, seed), sampler.conditions(n, None, seed))
-    lines = [
+    paragraphs = [
         "## Memorization check",
-        "",
-        f"{n} samples (left) and their {opts.neighbours} nearest training images; a copied "
+        f"{n} samples (left) and their {cfg.neighbours} nearest training images; a copied "
         f"training image would show up as a near-identical neighbour at a small distance.",
-        "",
     ]
     for key, (space, features) in spaces.items():
-        idx, dist = nearest_training(images, train, opts.neighbours, features=features)
+        idx, dist = nearest_training(images, train, cfg.neighbours, features=features)
         name = f"memorization_{key}.png"
         save_png(memorization_sheet(images, train, idx, dist, space), out / name)
-        lines += [
+        paragraphs += [
             f"By {space} distance (median nearest distance {np.median(dist[:, 0]):.3f}):",
-            "",
             f"![memorization {space}]({name})",
-            "",
         ]
-    return lines
+    return paragraphs
 
 
-def judge_for_report(opts: ReportOptions, out: Path) -> tuple[object, list[str]]:
-    """The given judge, Illustration2Vec's tagger, or a judge trained now on ``opts.data``
-    (saved to ``out/judge``); and markdown lines on its held-out reliability."""
+def judge_for_report(cfg: DictConfig, out: Path) -> tuple[object, list[str]]:
+    """The given judge, Illustration2Vec's tagger, or a judge trained now on ``cfg.data.path``
+    (saved to ``out/judge``); and the markdown paragraphs on its held-out reliability."""
     from anime_gan.data.datamodule import FaceDataModule
     from anime_gan.metrics.judge import TagJudge, load_i2v_judge, load_judge, save_judge
     from anime_gan.metrics.judge_training import JudgeTraining, format_held_out, train_judge
 
-    if opts.i2v_tagger and not opts.judge:
-        return load_i2v_judge(opts.i2v_tagger), [
-            "Judge: Illustration2Vec's tagger (threshold 0.25).",
-            "",
+    if cfg.judge:
+        judge = load_judge(cfg.judge)
+        how = f"Judge: {cfg.judge}."
+    elif cfg.i2v_tagger:
+        return load_i2v_judge(cfg.i2v_tagger), [
+            "Judge: Illustration2Vec's tagger (threshold 0.25)."
         ]
-    if opts.judge:
-        judge = load_judge(opts.judge)
-        how = f"Judge: {opts.judge}."
     else:
-        dm = FaceDataModule(opts.data, val_fraction=opts.val_fraction, split_seed=opts.split_seed)
+        dm = FaceDataModule(
+            cfg.data.path, val_fraction=cfg.data.val_fraction, split_seed=cfg.data.split_seed
+        )
         dm.setup()
         judge = train_judge(
             dm.train_set,
             dm.val_set,
             TagJudge(dm.train_set.resolution, channels=16),  # type: ignore[union-attr,arg-type]
-            JudgeTraining(steps=opts.judge_steps, seed=opts.seed),
+            JudgeTraining(steps=cfg.judge_steps, seed=cfg.seed),
         )
-        judge.name = f"a judge trained now on {opts.data}"
+        judge.name = f"a judge trained now on {cfg.data.path}"
         save_judge(judge, out / "judge")
         how = (
-            f"Judge: a small CNN trained now on {opts.data} for {opts.judge_steps} steps "
+            f"Judge: a small CNN trained now on {cfg.data.path} for {cfg.judge_steps} steps "
             f"(saved in `judge/`; train a better one with `anime-gan judge-train`)."
         )
     return judge, [
         "### The judge's own reliability",
-        "",
         how,
-        "",
         format_held_out(judge.held_out, judge.known_tags),
-        "",
     ]
 
 
 def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) -> list[str]:
-    """Table 2 (CSV + markdown) and its contact sheets; returns markdown lines."""
+    """Table 2 (CSV + markdown) and its contact sheets; returns its markdown paragraphs."""
     from anime_gan.metrics.precision_table import (
         precision_rows,
         write_precision_sheets,
@@ -251,54 +200,53 @@ def precision_section(ctx: EvalContext, protocol: PrecisionProtocol, out: Path) 
     write_precision_sheets(result, out / "precision")
     return [
         "## Per-label precision (Table 2)",
-        "",
-        md.read_text(),
+        md.read_text().removesuffix("\n"),
         "Samples per tag (judge verdicts on each tile in `precision/sheets/`):",
-        "",
         "![overview](precision/overview.png)",
-        "",
     ]
 
 
-def build_report(opts: ReportOptions) -> Path:
-    """Write every section into ``opts.out``; returns the index.md path."""
+def build_report(cfg: DictConfig) -> Path:
+    """Write every section into ``cfg.out``; returns the index.md path. ``cfg``: the keys of
+    conf/report.yaml (``data.path``: the dataset; ``data.val_fraction``/``split_seed``: the
+    held-out split of a judge trained now)."""
     start = time.time()
-    out = check_output(opts.out, REPORT)
-    out.mkdir(parents=True, exist_ok=True)
-    precision = get_protocol(opts.precision)  # the name is checked before any work
+    out = check_output(cfg.out, REPORT)
+    precision = get_protocol(cfg.precision)  # the names are checked before any work
     assert isinstance(precision, PrecisionProtocol)
-    sampler = Sampler.from_checkpoint(opts.ckpt, device=opts.device, batch_size=opts.batch_size)
-    real = load_dataset(opts.data)
-    judge, judge_lines = judge_for_report(opts, out)
-    extractor = load_i2v_features(opts.i2v_features) if opts.i2v_features else None
+    for tag in cfg.sweep_tags:
+        tag_index(tag)
+    out.mkdir(parents=True, exist_ok=True)
+    sampler = Sampler.from_checkpoint(cfg.ckpt, device=cfg.device, batch_size=cfg.batch_size)
+    real = load_dataset(cfg.data.path)
+    judge, judge_paragraphs = judge_for_report(cfg, out)
+    extractor = load_i2v_features(cfg.i2v_features) if cfg.i2v_features else None
     ctx = EvalContext(
         sampler.generate,
         sampler.z_dim,
         sampler.prior,
         real,
-        batch_size=opts.batch_size,
-        seed=opts.seed,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
         judge=judge,
-        cache=StatsCache(opts.cache_dir),
+        cache=StatsCache(cfg.cache_dir),
         extractor=extractor,
     )
-    lines = [
-        f"# Report: {opts.ckpt}",
-        "",
+    paragraphs = [
+        f"# Report: {cfg.ckpt}",
         f"Iteration {sampler.meta.get('iteration')}; generator "
         f"{sampler.meta.get('generator_config')}; "
-        f"dataset {opts.data} ({len(real)} images, {real.resolution} px).",
-        "",
+        f"dataset {cfg.data.path} ({len(real)} images, {real.resolution} px).",
     ]
-    lines += figures_section(sampler, opts, out)
-    lines += quality_section(ctx, opts, out)
-    lines += precision_section(ctx, precision, out) + judge_lines
+    paragraphs += figures_section(sampler, cfg, out)
+    paragraphs += quality_section(ctx, cfg, out)
+    paragraphs += precision_section(ctx, precision, out) + judge_paragraphs
     spaces: dict[str, tuple[str, FeatureFn | None]] = {"pixels": ("pixel RMS", None)}
     if hasattr(judge, "features"):
         spaces["judge"] = ("judge feature", judge.features)  # type: ignore[attr-defined]
-    if opts.memorization_i2v and extractor is not None:
+    if cfg.memorization_i2v and extractor is not None:
         spaces["i2v"] = ("Illustration2Vec feature", extractor)
-    lines += memorization_section(sampler, real, spaces, opts, out)
-    lines += [f"_Generated in {time.time() - start:.0f} s by `anime-gan report`._", ""]
-    (out / "index.md").write_text("\n".join(lines))
+    paragraphs += memorization_section(sampler, real, spaces, cfg, out)
+    paragraphs.append(f"_Generated in {time.time() - start:.0f} s by `anime-gan report`._")
+    (out / "index.md").write_text("\n\n".join(paragraphs) + "\n")
     return out / "index.md"

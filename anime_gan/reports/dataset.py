@@ -26,7 +26,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from anime_gan.charts import BLUE, GREY, bar_chart
-from anime_gan.data.tags import GROUPS, TAG_NAMES
+from anime_gan.data.tags import GROUPS, TAG_NAMES, TAGS
 from anime_gan.outputs import write_json_atomic
 from anime_gan.viz import contact_sheet, save_png
 
@@ -85,7 +85,7 @@ def tags_markdown(counts: dict[str, dict[str, Any]], total: int) -> str:
 
 def tags_chart(counts: dict[str, dict[str, Any]], total: int) -> Image.Image:
     """Table 1 as a bar chart (images per tag, one colour per tag group) from :func:`tag_counts`."""
-    colors = [GROUP_COLORS[next(g.name for g in GROUPS if n in g.tags)] for n in TAG_NAMES]
+    colors = [GROUP_COLORS[t.group] for t in TAGS]
     legend = [(k.replace("_", " "), c) for k, c in GROUP_COLORS.items()]
     return bar_chart(
         list(TAG_NAMES),

@@ -101,15 +101,12 @@ class BuildParams:
                 raise UserError(
                     f"{name}={value!r} is not an option: use one of {', '.join(options)}."
                 )
-        if self.resolution < 4:
-            raise UserError(f"resolution={self.resolution} is too small: use e.g. 64 or 128.")
 
 
 @dataclass
 class BuildResult:
     out: Path
     report_dir: Path
-    count: int
     report: dict[str, Any]
 
 
@@ -302,7 +299,7 @@ def build_dataset(
         means,
         _tsne(ds, features, p) if features is not None else None,
     )
-    return BuildResult(out, report_dir, len(ds), report)
+    return BuildResult(out, report_dir, report)
 
 
 def _select(rows: list[dict], tags: dict[str, np.ndarray], p: BuildParams) -> tuple[list, Counter]:

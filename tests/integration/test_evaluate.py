@@ -266,9 +266,9 @@ def test_generate_cli_unknown_tag_is_one_sentence_exit_2(setup, tmp_path):
 
 
 def test_report_end_to_end(setup, tmp_path):
-    from anime_gan.cli.report import run
+    from anime_gan.reports.checkpoint import build_report
 
-    index = run(
+    index = build_report(
         _compose(
             "report",
             f"ckpt={setup['ckpt']}",

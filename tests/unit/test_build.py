@@ -31,7 +31,7 @@ def test_year_filter_resolution_labels_and_metadata(faces):
     result = _build(faces)
     ds = load_dataset(faces / "ds")
     assert ds.ids == ["src002_0", "src003_0", "src004_0", "src005_0", "src007_0"]  # 2006 and later
-    assert ds.images.shape == (5, 32, 32, 3) and result.count == 5
+    assert ds.images.shape == (5, 32, 32, 3) and result.report["count"] == 5
     assert result.report["year_filtered"] == 3  # 2004, 2005 and the unknown year
     tags = load_tags(faces / "tags.jsonl")
     np.testing.assert_array_equal(ds.labels, np.stack([tags[i] for i in ds.ids]))
@@ -68,7 +68,7 @@ def test_exact_and_near_duplicates(tmp_path):
         load_dataset(tmp_path / "ds").ids == ["src000_0", "src001_0"]
         and near.report["duplicates"] == 2
     )
-    assert _build(tmp_path, dedupe="none").count == 4
+    assert _build(tmp_path, dedupe="none").report["count"] == 4
 
 
 def test_rejects_by_number_and_id_are_left_out(faces):
