@@ -73,8 +73,8 @@ class Response:
         )
         name = declared.group(1).lower() if declared else default_encoding
         try:
-            encoding = codecs.lookup(name).name
-        except LookupError:  # a name Python does not know (x-euc-jp...)
+            encoding = codecs.lookup(_ALIASES.get(name, name)).name
+        except LookupError:
             encoding = codecs.lookup(default_encoding).name
         try:
             return self.body.decode(encoding)
@@ -311,5 +311,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+#: Charset names that pages use and Python does not know.
+_ALIASES = {"x-euc-jp": "euc_jp", "x-sjis": "shift_jis"}
 #: A superset for bytes the declared charset lacks (Getchu pages use NEC extras such as ①).
 _SUPERSETS = {"euc_jp": "euc_jis_2004", "shift_jis": "cp932"}
