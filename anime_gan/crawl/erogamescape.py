@@ -113,9 +113,7 @@ def games_from_rows(
         )
     games: dict[int, Game] = {}
     for row in rows:
-        link = next(row[c] for c in LINK_COLUMNS if c in row).strip()
-        match = re.search(r"(?:^|[?&]id=)(\d+)(?:$|&)", link)  # the bare id, or id=N
-        game_id = int(match.group(1)) if match else None
+        game_id = _getchu_id(next(row[c] for c in LINK_COLUMNS if c in row))
         if game_id is None or game_id in games:
             continue
         release_date, year = parse_release_date(row.get("sellday"), undetermined_year)
@@ -167,3 +165,12 @@ def fetch_games(client: PoliteClient, settings: QuerySettings, getchu_base_url: 
 def getchu_page_url(base_url: str, game_id: int) -> str:
     """The Getchu page of a game: ``<base>/soft.phtml?id=<game_id>``."""
     return f"{base_url.rstrip('/')}/soft.phtml?id={game_id}"
+
+
+def _getchu_id(link: str) -> int | None:
+    """The Getchu id of a link column: the bare number, or the ``id=N`` of a URL."""
+    link = link.strip()
+    if link.isdigit():
+        return int(link)
+    match = re.search(r"[?&]id=(\d+)", link)
+    return int(match.group(1)) if match else None
