@@ -267,12 +267,15 @@ def _check_same_settings(out: Path, settings: dict[str, Any]) -> None:
             f"input={settings['input']}: give that input to resume, or choose a new "
             f"out= folder."
         )
-    now, old = (
-        {"year_regex": s.get("year_regex", settings["year_regex"])}
-        | {f"detector.{k}": v for k, v in (s.get("params") or {}).items()}
-        for s in (settings, before)
-    )
-    for key, value in old.items():
+
+    def flat(s: dict[str, Any]) -> dict[str, Any]:
+        """The settings a rerun must repeat, as ``key=value`` names (a summary without
+        year_regex counts as the current one)."""
+        params = {f"detector.{k}": v for k, v in (s.get("params") or {}).items()}
+        return {"year_regex": s.get("year_regex", settings["year_regex"]), **params}
+
+    now = flat(settings)
+    for key, value in flat(before).items():
         if now.get(key, value) != value:
             raise UserError(
                 f"{out} was made with {key}={value}, not {now[key]}: rerun with "
