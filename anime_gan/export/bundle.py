@@ -115,6 +115,56 @@ def export_variants(
     return models
 
 
+def model_card(
+    generator: nn.Module,
+    prior: LabelPrior,
+    models: dict[str, dict[str, Any]],
+    default_variant: str,
+    source: dict[str, Any],
+    samples: int,
+    onnx_file: Path,
+) -> dict[str, Any]:
+    """The contents of model.json (everything the page needs besides the ONNX files); the opset
+    is ``onnx_file``'s."""
+    r = generator.resolution
+    return {
+        "format": "anime-gan/model",
+        "version": 1,
+        "resolution": r,
+        "z_dim": generator.z_dim,
+        "num_tags": NUM_TAGS,
+        "io": {
+            "inputs": {"z": ["N", generator.z_dim], "c": ["N", NUM_TAGS]},
+            "output": {"image": ["N", 3, r, r]},
+            "dtype": "float32",
+            "range": [-1.0, 1.0],
+            "tag_range": [0.0, 1.0],  # c's values for absent and present (the sliders span it)
+            "layout": "NCHW",
+            "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
+        },
+        "schema": {
+            "tags": list(TAG_NAMES),
+            "groups": [
+                {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS
+            ],
+            "opposites": [list(pair) for pair in OPPOSITES],  # tags never both present
+        },
+        "prior": prior.to_dict(),
+        "models": models,
+        "default_variant": default_variant,
+        # the session options of variants without their own (exports before int8-static)
+        "session_config": INT8_SESSION_CONFIG,
+        "opset": default_opset(onnx.load(str(onnx_file), load_external_data=False)).version,
+        "source": {**source, "prior_kind": prior.kind, "parity_samples": samples},
+        "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": {
+            "torch": torch.__version__,
+            "onnx": onnx.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
+    }
+
+
 def export_generator(
     generator: nn.Module,
     out: str | Path,
@@ -145,43 +195,7 @@ def export_generator(
         if default_variant == "auto":
             default_variant = auto_default(models, generator.resolution)
         first_file = staged / next(iter(models.values()))["file"]  # its opset is the card's
-        r = generator.resolution
-        card = {
-            "format": "anime-gan/model",
-            "version": 1,
-            "resolution": r,
-            "z_dim": generator.z_dim,
-            "num_tags": NUM_TAGS,
-            "io": {
-                "inputs": {"z": ["N", generator.z_dim], "c": ["N", NUM_TAGS]},
-                "output": {"image": ["N", 3, r, r]},
-                "dtype": "float32",
-                "range": [-1.0, 1.0],
-                "tag_range": [0.0, 1.0],  # c's values for absent and present (the sliders span it)
-                "layout": "NCHW",
-                "note": "z ~ N(0, I); c: 1 = tag present, 0 = absent, schema order; pixel = (v + 1) * 127.5",
-            },
-            "schema": {
-                "tags": list(TAG_NAMES),
-                "groups": [
-                    {"name": g.name, "exclusive": g.exclusive, "tags": list(g.tags)} for g in GROUPS
-                ],
-                "opposites": [list(pair) for pair in OPPOSITES],  # tags never both present
-            },
-            "prior": prior.to_dict(),
-            "models": models,
-            "default_variant": default_variant,
-            # the session options of variants without their own (exports before int8-static)
-            "session_config": INT8_SESSION_CONFIG,
-            "opset": default_opset(onnx.load(str(first_file), load_external_data=False)).version,
-            "source": {**source, "prior_kind": prior.kind, "parity_samples": samples},
-            "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "versions": {
-                "torch": torch.__version__,
-                "onnx": onnx.__version__,
-                "onnxruntime": onnxruntime.__version__,
-            },
-        }
+        card = model_card(generator, prior, models, default_variant, source, samples, first_file)
         (staged / "model.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     return card
 
