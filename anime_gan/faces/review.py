@@ -133,13 +133,7 @@ def write_review(
     if not rejects_path.exists():
         rejects_path.write_text(REJECTS_HEADER, encoding="utf-8")
     rejects = read_rejects(rejects_path, index, set(rows))
-    lines = [
-        "number\tid\tsheet",
-        *(f"{n}\t{i}\t{n // per_sheet}" for n, i in sorted(index.items())),
-    ]
-    tmp = review_dir / f".{INDEX_FILE}.tmp"
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(review_dir / INDEX_FILE)
+    _write_index(review_dir / INDEX_FILE, index, per_sheet)
     numbered = sorted((n, i) for n, i in index.items() if i in rows)
     state_path = sheets_dir / ".state.json"  # sheet name -> what it shows
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -192,6 +186,17 @@ def write_review(
         rejects_path,
         rejects.unknown,
     )
+
+
+def _write_index(path: Path, index: dict[int, str], per_sheet: int) -> None:
+    """Replace ``index.tsv`` (number, id, sheet), atomically (temporary file, then rename)."""
+    lines = [
+        "number\tid\tsheet",
+        *(f"{n}\t{i}\t{n // per_sheet}" for n, i in sorted(index.items())),
+    ]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def _tile(path: Path, crossed: bool) -> np.ndarray:
