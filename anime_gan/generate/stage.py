@@ -70,9 +70,9 @@ def run(cfg: DictConfig) -> list[Path]:
         grid = figures.random_tags_grid(sampler, cfg.rows, cfg.cols, seed)
         return [save_png(grid, out / "grid_random_tags.png")]
     if cfg.mode == "grid_fixed_tags":
-        rows = (
-            OmegaConf.to_container(cfg.fixed_rows) if cfg.fixed_rows else [tags] if tags else None
-        )
+        rows = [tags] if tags else None
+        if cfg.fixed_rows:
+            rows = OmegaConf.to_container(cfg.fixed_rows)
         grid = figures.fixed_tags_grid(sampler, rows, cfg.cols, seed)  # type: ignore[arg-type]
         return [save_png(grid, out / "grid_fixed_tags.png")]
     if cfg.mode == "interpolate":
