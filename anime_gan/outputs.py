@@ -188,16 +188,17 @@ def check_output(
     be none of them and contain none of them. Returns the folder. Creates nothing.
     """
     folder = Path(folder)
+    out = folder.resolve()
     for name, value in (inputs or {}).items():
         if value is None:
             continue
         source = Path(value).resolve()
-        if source == folder.resolve():
+        if source == out:
             raise UserError(
                 f"{option}={folder} is the folder given as {name}=: choose another "
                 f"folder for {option}= (nothing was changed)."
             )
-        if folder.resolve() in source.parents:
+        if out in source.parents:
             raise UserError(
                 f"{option}={folder} contains {name}={value}: choose a folder "
                 f"outside it for {option}= (nothing was changed)."

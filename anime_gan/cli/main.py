@@ -55,9 +55,9 @@ def _utility(name: str, args: list[str]) -> None:
             for tag in group.tags:
                 t = TAGS[TAG_INDEX[tag]]
                 print(f"  {TAG_INDEX[tag]:>2}  {tag:<14} i2v {t.i2v_index:>4} ({t.i2v_name})")
-    elif len(args) != 1:
-        raise UserError("describe takes one dataset path: anime-gan describe data/demo")
-    else:
+    else:  # describe
+        if len(args) != 1:
+            raise UserError("describe takes one dataset path: anime-gan describe data/demo")
         from anime_gan.data.dataset import load_dataset
         from anime_gan.data.summary import format_summary, summarize
 

@@ -102,11 +102,9 @@ def default_report_dir(dataset: str | Path) -> Path:
     """Where the build stage writes a dataset's report: ``<dataset>/report``, or
     ``<stem>_report`` beside a ``.zip``."""
     dataset = Path(dataset)
-    return (
-        dataset.with_name(f"{dataset.stem}_report")
-        if dataset.suffix == ".zip"
-        else dataset / "report"
-    )
+    if dataset.suffix == ".zip":
+        return dataset.with_name(f"{dataset.stem}_report")
+    return dataset / "report"
 
 
 def report_figures(report_dir: str | Path) -> list[Path]:

@@ -245,16 +245,7 @@ def build_dataset(
             f"no image is left after the filters ({dict(counts)}, {len(rejects.ids)} "
             f"rejected): check min_year/max_year, the tags file and rejects.txt."
         )
-    for j, i in enumerate(keep):  # compacted in place: no second copy of the images
-        images[j] = images[i]
-    kept = [candidates[i] for i in keep]
-    tagged = [r["id"] in tags for r in kept]
-    ds = FaceDataset(
-        images[: len(keep)],
-        np.stack([tags.get(r["id"], np.zeros(NUM_TAGS, np.uint8)) for r in kept]),
-        np.array([[t] * NUM_TAGS for t in tagged], np.uint8),
-        [_metadata(r, t) for r, t in zip(kept, tagged)],
-    )
+    ds = _assemble(images, candidates, keep, tags)
     stats = {
         "faces": len(rows),
         "rejected": len(rejects.ids),
@@ -263,7 +254,7 @@ def build_dataset(
         "year_filtered": counts["year"],
         "too_small": counts["small"],
         "untagged_skipped": counts["untagged"],
-        "unlabelled": tagged.count(False),
+        "unlabelled": sum(not m["tagged"] for m in ds.metadata),
         "missing_crops": len(candidates) - len(loaded),
         "duplicates": len(dupes),
         "count": len(ds),
@@ -320,6 +311,23 @@ def _select(rows: list[dict], tags: dict[str, np.ndarray], p: BuildParams) -> tu
         if reason is None:
             kept.append(row)
     return kept, counts
+
+
+def _assemble(
+    images: np.ndarray, rows: list[dict], keep: list[int], tags: dict[str, np.ndarray]
+) -> FaceDataset:
+    """The dataset of ``rows[i]`` for ``i`` in ``keep``; ``images`` is compacted in place (no
+    second copy of the images)."""
+    for j, i in enumerate(keep):
+        images[j] = images[i]
+    kept = [rows[i] for i in keep]
+    tagged = [r["id"] in tags for r in kept]
+    return FaceDataset(
+        images[: len(keep)],
+        np.stack([tags.get(r["id"], np.zeros(NUM_TAGS, np.uint8)) for r in kept]),
+        np.array([[t] * NUM_TAGS for t in tagged], np.uint8),
+        [_metadata(r, t) for r, t in zip(kept, tagged)],
+    )
 
 
 def _mean_faces(
